@@ -1,0 +1,245 @@
+//! Account operations shared by the HTTP API and the CLI, so both enforce the same rules.
+
+use chrono::Duration;
+use diesel::Connection;
+use gridwork_mobile_core::{AreaCode, Password, Role, RoleGrant, Scope, Username};
+
+use crate::auth::caller::{Grant, grants_of};
+use crate::auth::throttle::{self, ThrottlePolicy};
+use crate::auth::{password, token};
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::models::department::Department;
+use crate::models::role_assignment::RoleAssignment;
+use crate::models::session::SessionInsertForm;
+use crate::models::user::{User, UserInsertForm, UserUpdateForm};
+use crate::models::{new_id, now};
+use crate::queries;
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub password: Password,
+}
+
+pub fn create_user(conn: &mut DbConn, new: &NewUser, actor: Option<&str>) -> ApiResult<User> {
+    // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
+    let hash = password::hash(new.password.expose()).map_err(|e| ApiError::internal(e.to_string()))?;
+    let at = now();
+    let form = UserInsertForm {
+        id: new_id(),
+        username: new.username.as_str().to_owned(),
+        display_name: new.display_name.trim().to_owned(),
+        phone: new.phone.clone(),
+        password_hash: hash,
+        is_active: true,
+        created_at: at,
+        updated_at: at,
+    };
+    conn.transaction(|conn| {
+        if queries::users::by_username(conn, &form.username)?.is_some() {
+            return Err(ApiError::conflict(format!("username {} is taken", form.username))
+                .with_field("username", "taken", "this username is taken"));
+        }
+        let user = queries::users::insert(conn, &form)?;
+        queries::audit::record(conn, actor, "user.create", &user.id, &user.username)?;
+        Ok(user)
+    })
+}
+
+pub fn find_user(conn: &mut DbConn, username_or_id: &str) -> ApiResult<User> {
+    let by_name = Username::parse(username_or_id).ok().map(|u| queries::users::by_username(conn, u.as_str())).transpose()?.flatten();
+    match by_name {
+        Some(user) => Ok(user),
+        None => queries::users::by_id(conn, username_or_id)
+            .map_err(|_| ApiError::not_found(format!("no user {username_or_id:?}"))),
+    }
+}
+
+/// Sets a new password and ends every session: whoever had the old one is signed out.
+pub fn set_password(conn: &mut DbConn, user_id: &str, new: &Password, actor: Option<&str>) -> ApiResult<usize> {
+    let hash = password::hash(new.expose()).map_err(|e| ApiError::internal(e.to_string()))?;
+    conn.transaction(|conn| {
+        let at = now();
+        let form = UserUpdateForm { password_hash: Some(hash), updated_at: Some(at), ..Default::default() };
+        queries::users::update(conn, user_id, &form)?;
+        let revoked = queries::sessions::revoke_all_for_user(conn, user_id, at)?;
+        queries::audit::record(conn, actor, "user.password", user_id, &format!("revoked {revoked} sessions"))?;
+        Ok(revoked)
+    })
+}
+
+pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, actor: Option<&str>) -> ApiResult<usize> {
+    conn.transaction(|conn| {
+        let revoked = queries::sessions::revoke_all_for_user(conn, user_id, now())?;
+        queries::audit::record(conn, actor, "user.revoke_sessions", user_id, &format!("revoked {revoked} sessions"))?;
+        Ok(revoked)
+    })
+}
+
+pub fn set_active(conn: &mut DbConn, user_id: &str, active: bool, actor: Option<&str>) -> ApiResult<User> {
+    conn.transaction(|conn| {
+        let at = now();
+        let form = UserUpdateForm { is_active: Some(active), updated_at: Some(at), ..Default::default() };
+        let user = queries::users::update(conn, user_id, &form)?;
+        if !active {
+            queries::sessions::revoke_all_for_user(conn, user_id, at)?;
+        }
+        queries::audit::record(conn, actor, if active { "user.enable" } else { "user.disable" }, user_id, "")?;
+        Ok(user)
+    })
+}
+
+pub fn roles_of(conn: &mut DbConn, user_id: &str) -> ApiResult<Vec<Grant>> {
+    Ok(grants_of(queries::roles::for_user(conn, user_id)?))
+}
+
+/// Grants a role; granting one that is already held returns the existing grant (idempotent).
+pub fn grant_role(conn: &mut DbConn, user_id: &str, grant: &RoleGrant, actor: Option<&str>) -> ApiResult<Grant> {
+    conn.transaction(|conn| {
+        queries::users::by_id(conn, user_id).map_err(|_| ApiError::not_found(format!("no user {user_id}")))?;
+        let department = match &grant.department_code {
+            Some(code) => Some(queries::departments::by_code(conn, code)?.ok_or_else(|| {
+                ApiError::field("department", "unknown_department", format!("no department with code {code:?}"))
+            })?),
+            None => None,
+        };
+        let area = grant.scope.area_code().map(|a| a.as_str().to_owned());
+        let dept_id = department.as_ref().map(|d| d.id.clone());
+        let role = grant.role.as_str();
+        let row = match queries::roles::find(conn, user_id, role, area.as_deref(), dept_id.as_deref())? {
+            Some(existing) => existing,
+            None => {
+                let row = RoleAssignment {
+                    id: new_id(),
+                    user_id: user_id.to_owned(),
+                    role: role.to_owned(),
+                    area_code: area.clone(),
+                    department_id: dept_id,
+                    granted_by: actor.map(str::to_owned),
+                    created_at: now(),
+                };
+                queries::roles::insert(conn, &row)?;
+                let detail = format!("{role} over {}", area.as_deref().unwrap_or("everywhere"));
+                queries::audit::record(conn, actor, "role.grant", user_id, &detail)?;
+                row
+            }
+        };
+        Grant::from_row(&row, department.map(|d| d.code)).ok_or_else(|| ApiError::internal("stored grant does not parse"))
+    })
+}
+
+/// Revokes one grant. The last system-wide administrator cannot be removed: that would lock
+/// everyone out of administration.
+pub fn revoke_role(conn: &mut DbConn, assignment_id: &str, actor: Option<&str>) -> ApiResult<()> {
+    conn.transaction(|conn| {
+        let row = queries::roles::by_id(conn, assignment_id)
+            .map_err(|_| ApiError::not_found(format!("no role assignment {assignment_id}")))?;
+        if row.role == Role::Admin.as_str() && queries::roles::count_admins(conn)? <= 1 {
+            return Err(ApiError::conflict("cannot revoke the last administrator role"));
+        }
+        queries::roles::delete(conn, assignment_id)?;
+        let detail = format!("{} over {}", row.role, row.area_code.as_deref().unwrap_or("everywhere"));
+        queries::audit::record(conn, actor, "role.revoke", &row.user_id, &detail)?;
+        Ok(())
+    })
+}
+
+pub fn create_department(conn: &mut DbConn, code: &str, name: &str, area: &AreaCode, actor: Option<&str>) -> ApiResult<Department> {
+    conn.transaction(|conn| {
+        if queries::departments::by_code(conn, code)?.is_some() {
+            return Err(ApiError::conflict(format!("department {code} exists")).with_field("code", "taken", "this code is taken"));
+        }
+        let row = Department {
+            id: new_id(),
+            code: code.to_owned(),
+            name: name.trim().to_owned(),
+            area_code: area.as_str().to_owned(),
+            created_at: now(),
+        };
+        queries::departments::insert(conn, &row)?;
+        queries::audit::record(conn, actor, "department.create", &row.id, code)?;
+        Ok(row)
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct LoginOutcome {
+    pub token: String,
+    pub expires_at: chrono::NaiveDateTime,
+    pub user: User,
+}
+
+pub fn login(conn: &mut DbConn, req: &LoginRequest, policy: &ThrottlePolicy, ttl: Duration) -> ApiResult<LoginOutcome> {
+    let username = req.username.trim().to_ascii_lowercase();
+    let mut keys = vec![throttle::account_key(&username)];
+    if let Some(ip) = &req.ip {
+        keys.push(throttle::ip_key(ip));
+    }
+    throttle::check(conn, &keys, now())?;
+
+    let user = queries::users::by_username(conn, &username)?;
+    let ok = match &user {
+        Some(u) => password::verify(&req.password, &u.password_hash),
+        None => {
+            password::verify_dummy(&req.password);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| ok) else {
+        conn.transaction(|conn| {
+            let at = now();
+            throttle::record_failure(conn, &keys[0], policy.max_failures_per_account, policy, at)?;
+            if let Some(ip_key) = keys.get(1) {
+                throttle::record_failure(conn, ip_key, policy.max_failures_per_ip, policy, at)?;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+        // If this failure tripped the lock, say so now rather than on the next attempt.
+        throttle::check(conn, &keys, now())?;
+        return Err(ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password"));
+    };
+    if !user.is_active {
+        return Err(ApiError::forbidden("this account is disabled; contact your administrator"));
+    }
+    let token = token::generate();
+    let at = now();
+    let expires_at = at + ttl;
+    conn.transaction(|conn| {
+        throttle::clear(conn, &keys[0])?;
+        queries::sessions::insert(
+            conn,
+            &SessionInsertForm {
+                id: new_id(),
+                user_id: user.id.clone(),
+                token_hash: token::hash(&token),
+                created_at: at,
+                expires_at,
+                last_used_at: at,
+                ip: req.ip.clone(),
+                user_agent: req.user_agent.clone(),
+            },
+        )?;
+        Ok::<_, ApiError>(())
+    })?;
+    tracing::info!(user = %user.username, "signed in");
+    Ok(LoginOutcome { token, expires_at, user })
+}
+
+/// Parses a scope argument: an area code, or `*` / absent for system-wide.
+pub fn parse_scope(raw: Option<&str>) -> ApiResult<Scope> {
+    match raw.map(str::trim) {
+        None | Some("" | "*") => Ok(Scope::Everywhere),
+        Some(code) => Ok(Scope::Area(AreaCode::parse(code).map_err(|e| ApiError::field("scope", e.code, e.message))?)),
+    }
+}

@@ -1,0 +1,43 @@
+use actix_web::{HttpResponse, web};
+use gridwork_mobile_core::Password;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use validator::Validate;
+
+use crate::accounts;
+use crate::auth::{Caller, password};
+use crate::auth::caller::Grant;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::ValidJson;
+use crate::models::user::UserView;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct MeResponse {
+    pub user: UserView,
+    pub roles: Vec<Grant>,
+}
+
+pub async fn me(caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(MeResponse { user: caller.user.view(true), roles: caller.grants })
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    #[validate(length(min = 1, message = "current_password is required"))]
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changing one's own password needs the current one and signs out every other device.
+pub async fn change_password(caller: Caller, state: web::Data<AppState>, body: ValidJson<ChangePasswordBody>) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let new = Password::parse(&body.new_password).map_err(|e| ApiError::field("new_password", e.code, e.message))?;
+    if !password::verify(&body.current_password, &caller.user.password_hash) {
+        return Err(ApiError::field("current_password", "wrong_password", "the current password is wrong"));
+    }
+    let user_id = caller.user.id.clone();
+    let revoked = state.db.run(move |conn| accounts::set_password(conn, &user_id, &new, Some(&user_id))).await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "password_changed", "sessions_revoked": revoked})))
+}

@@ -1,0 +1,150 @@
+//! `Caller`: the signed-in user of a request, with their role grants. Handlers that take a
+//! `Caller` are authenticated; authorisation is asked of it explicitly (`require_*`).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use gridwork_mobile_core::domain::area::AreaTree;
+use gridwork_mobile_core::{AreaCode, Role, Scope};
+use serde::Serialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::models::now;
+use crate::models::role_assignment::RoleAssignment;
+use crate::models::user::User;
+use crate::queries;
+use crate::state::AppState;
+
+use super::token;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub id: String,
+    pub role: Role,
+    pub scope: Scope,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+}
+
+impl Grant {
+    /// Rows are written only through checked paths; a row that no longer parses (edited by hand)
+    /// is skipped with a warning rather than granting anything.
+    pub fn from_row(row: &RoleAssignment, department: Option<String>) -> Option<Self> {
+        let role = row.role.parse::<Role>().ok()?;
+        let scope = match &row.area_code {
+            None => Scope::Everywhere,
+            Some(code) => Scope::Area(AreaCode::parse(code).ok()?),
+        };
+        Some(Self { id: row.id.clone(), role, scope, department })
+    }
+}
+
+pub fn grants_of(rows: Vec<(RoleAssignment, Option<String>)>) -> Vec<Grant> {
+    rows.into_iter()
+        .filter_map(|(row, dept)| {
+            let grant = Grant::from_row(&row, dept);
+            if grant.is_none() {
+                tracing::warn!(assignment = %row.id, "ignoring malformed role assignment");
+            }
+            grant
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub session_id: String,
+    pub grants: Vec<Grant>,
+}
+
+/// Roles that manage people in their area: they may see users and their phone numbers there.
+pub const MANAGER_ROLES: [Role; 4] = [Role::Admin, Role::CityOperator, Role::DistrictOperator, Role::Coordinator];
+
+impl Caller {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    /// The scopes over which the caller holds any of `roles`.
+    pub fn scopes_for(&self, roles: &[Role]) -> Vec<&Scope> {
+        self.grants.iter().filter(|g| roles.contains(&g.role)).map(|g| &g.scope).collect()
+    }
+
+    /// Whether the caller holds one of `roles` over `area` (`None` = system-wide).
+    pub fn holds_over(&self, roles: &[Role], area: Option<&AreaCode>, tree: &impl AreaTree) -> bool {
+        self.scopes_for(roles).into_iter().any(|scope| match (scope, area) {
+            (Scope::Everywhere, _) => true,
+            (Scope::Area(_), None) => false,
+            (s @ Scope::Area(_), Some(a)) => s.covers(a, tree),
+        })
+    }
+
+    pub fn require_over(&self, roles: &[Role], area: Option<&AreaCode>, tree: &impl AreaTree) -> ApiResult<()> {
+        if self.holds_over(roles, area, tree) {
+            return Ok(());
+        }
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(ApiError::forbidden(match area {
+            Some(a) => format!("this needs one of the roles [{}] over area {a}", names.join(", ")),
+            None => format!("this needs one of the roles [{}] system-wide", names.join(", ")),
+        }))
+    }
+
+    pub fn require_any(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.iter().any(|r| self.has_role(*r)) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(ApiError::forbidden(format!("this needs one of the roles [{}]", names.join(", "))))
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> ApiResult<String> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("sign in first: send Authorization: Bearer <token>"))?;
+    let value = value.to_str().map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| ApiError::unauthorized("malformed Authorization header"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::unauthorized("use the Bearer scheme"));
+    }
+    Ok(token.trim().to_owned())
+}
+
+/// Re-stamping `last_used_at` on every request would turn every read into a write; once a
+/// minute is enough to see which sessions are in use.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = ApiResult<Self>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let hash = token::hash(&token);
+            state
+                .db
+                .run(move |conn| {
+                    let now = now();
+                    let (session, user) = queries::sessions::live_by_token_hash(conn, &hash, now)?
+                        .ok_or_else(|| ApiError::unauthorized("the session is invalid, expired or revoked; sign in again"))?;
+                    if (now - session.last_used_at).num_seconds() >= TOUCH_EVERY_SECS {
+                        queries::sessions::touch(conn, &session.id, now)?;
+                    }
+                    let grants = grants_of(queries::roles::for_user(conn, &user.id)?);
+                    Ok(Caller { user, session_id: session.id, grants })
+                })
+                .await
+        })
+    }
+}

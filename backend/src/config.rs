@@ -1,0 +1,220 @@
+//! Typed settings. Each value comes from, in rising precedence: the built-in default, the
+//! optional TOML config file (`--config`), a `GRIDWORK_*` environment variable, a command-line
+//! flag. Flags and variables are declared once, in clap, so `--help` documents all of them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+
+use crate::auth::throttle::ThrottlePolicy;
+use crate::db::DbUrl;
+use crate::db::conn::PoolOptions;
+
+/// Storage flags, shared by every command that opens the database.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StorageArgs {
+    /// Directory for the SQLite file and, later, photos [default: ./data]
+    #[arg(long, env = "GRIDWORK_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: postgres://user:pass@host/db for PostgreSQL, or a SQLite file path.
+    /// Overrides the SQLite file under --data-dir [default: DIR/gridwork.sqlite]
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Maximum pooled database connections [default: 10]
+    #[arg(long, env = "GRIDWORK_DB_POOL_SIZE", value_name = "N")]
+    pub db_pool_size: Option<u32>,
+    /// Seconds a request waits for a free database connection before it gets 503 [default: 5]
+    #[arg(long, env = "GRIDWORK_DB_ACQUIRE_TIMEOUT", value_name = "SECS")]
+    pub db_acquire_timeout: Option<u64>,
+}
+
+/// Server flags of `serve` and `demo`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "GRIDWORK_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// HTTP worker threads [default: number of cores]
+    #[arg(long, env = "GRIDWORK_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
+    /// Largest accepted request body in bytes [default: 262144]
+    #[arg(long, env = "GRIDWORK_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Seconds in-flight requests get to finish after SIGTERM [default: 30]
+    #[arg(long, env = "GRIDWORK_SHUTDOWN_TIMEOUT", value_name = "SECS")]
+    pub shutdown_timeout: Option<u64>,
+    /// Hours a sign-in stays valid [default: 168]
+    #[arg(long, env = "GRIDWORK_SESSION_TTL_HOURS", value_name = "HOURS")]
+    pub session_ttl_hours: Option<i64>,
+    /// Failed sign-ins per account within the window before it is locked [default: 5]
+    #[arg(long, env = "GRIDWORK_LOGIN_MAX_FAILURES", value_name = "N")]
+    pub login_max_failures: Option<i32>,
+    /// Failed sign-ins per client address within the window before it is locked [default: 20]
+    #[arg(long, env = "GRIDWORK_LOGIN_MAX_FAILURES_PER_IP", value_name = "N")]
+    pub login_max_failures_per_ip: Option<i32>,
+    /// Minutes over which failures are counted, and how long a lock lasts [default: 15]
+    #[arg(long, env = "GRIDWORK_LOGIN_LOCKOUT_MINUTES", value_name = "MIN")]
+    pub login_lockout_minutes: Option<i64>,
+    /// Take the client address from X-Forwarded-For (only behind a trusted reverse proxy)
+    #[arg(long, env = "GRIDWORK_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: Option<bool>,
+}
+
+/// The config file: the same settings as the flags, snake_case.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub db_pool_size: Option<u32>,
+    pub db_acquire_timeout: Option<u64>,
+    pub workers: Option<usize>,
+    pub max_body_bytes: Option<usize>,
+    pub shutdown_timeout: Option<u64>,
+    pub session_ttl_hours: Option<i64>,
+    pub login_max_failures: Option<i32>,
+    pub login_max_failures_per_ip: Option<i32>,
+    pub login_lockout_minutes: Option<i64>,
+    pub trust_forwarded_for: Option<bool>,
+}
+
+impl FileSettings {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else { return Ok(Self::default()) };
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DbUrl,
+    pub pool: PoolOptions,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout: Duration,
+    pub session_ttl: chrono::Duration,
+    pub throttle: ThrottlePolicy,
+    pub trust_forwarded_for: bool,
+}
+
+fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> anyhow::Result<T> {
+    if v > T::default() { Ok(v) } else { anyhow::bail!("{name} must be positive, got {v}") }
+}
+
+impl DatabaseSettings {
+    pub fn resolve(args: &StorageArgs, file: &FileSettings) -> anyhow::Result<(PathBuf, Self)> {
+        let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("./data"));
+        let url = match args.database_url.clone().or_else(|| file.database_url.clone()) {
+            Some(raw) if !raw.trim().is_empty() => DbUrl::parse(raw.trim()).map_err(anyhow::Error::msg)?,
+            _ => DbUrl::sqlite_file(&data_dir.join("gridwork.sqlite")),
+        };
+        let pool = PoolOptions {
+            max_size: positive("db_pool_size", args.db_pool_size.or(file.db_pool_size).unwrap_or(10))?,
+            acquire_timeout: Duration::from_secs(positive(
+                "db_acquire_timeout",
+                args.db_acquire_timeout.or(file.db_acquire_timeout).unwrap_or(5),
+            )?),
+        };
+        Ok((data_dir, Self { url, pool }))
+    }
+}
+
+impl Settings {
+    pub fn resolve(args: &ServeArgs, file: &FileSettings) -> anyhow::Result<Self> {
+        let (data_dir, database) = DatabaseSettings::resolve(&args.storage, file)?;
+        let lockout = positive("login_lockout_minutes", args.login_lockout_minutes.or(file.login_lockout_minutes).unwrap_or(15))?;
+        Ok(Self {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir,
+            database,
+            workers: positive(
+                "workers",
+                args.workers.or(file.workers).unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
+            )?,
+            max_body_bytes: positive("max_body_bytes", args.max_body_bytes.or(file.max_body_bytes).unwrap_or(256 * 1024))?,
+            shutdown_timeout: Duration::from_secs(args.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(30)),
+            session_ttl: chrono::Duration::hours(positive(
+                "session_ttl_hours",
+                args.session_ttl_hours.or(file.session_ttl_hours).unwrap_or(168),
+            )?),
+            throttle: ThrottlePolicy {
+                max_failures_per_account: positive(
+                    "login_max_failures",
+                    args.login_max_failures.or(file.login_max_failures).unwrap_or(5),
+                )?,
+                max_failures_per_ip: positive(
+                    "login_max_failures_per_ip",
+                    args.login_max_failures_per_ip.or(file.login_max_failures_per_ip).unwrap_or(20),
+                )?,
+                window: chrono::Duration::minutes(lockout),
+                lockout: chrono::Duration::minutes(lockout),
+            },
+            trust_forwarded_for: args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false),
+        })
+    }
+
+    /// Defaults everywhere, one database: what tests and embedders start from.
+    pub fn for_database(url: DbUrl, data_dir: PathBuf) -> Self {
+        let mut s = Self::resolve(&ServeArgs::default(), &FileSettings::default()).unwrap_or_else(|_| unreachable_defaults());
+        s.database.url = url;
+        s.data_dir = data_dir;
+        s
+    }
+}
+
+// The defaults above are all positive constants, so resolving them cannot fail.
+fn unreachable_defaults() -> Settings {
+    unreachable!("default settings are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_and_file_beats_defaults() {
+        let file: FileSettings = toml::from_str("listen = \"0.0.0.0:9000\"\nsession_ttl_hours = 24\nworkers = 3").unwrap();
+        let args = ServeArgs { workers: Some(7), ..Default::default() };
+        let s = Settings::resolve(&args, &file).unwrap();
+        assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.session_ttl, chrono::Duration::hours(24));
+        assert_eq!(s.workers, 7);
+        assert_eq!(s.max_body_bytes, 256 * 1024);
+        assert_eq!(s.database.url.backend(), crate::db::Backend::Sqlite);
+        assert!(s.database.url.expose().ends_with("gridwork.sqlite"));
+    }
+
+    #[test]
+    fn bad_values_and_unknown_keys_are_refused() {
+        assert!(toml::from_str::<FileSettings>("lisen = \"x\"").is_err());
+        let args = ServeArgs { session_ttl_hours: Some(0), ..Default::default() };
+        assert!(Settings::resolve(&args, &FileSettings::default()).is_err());
+        let args = ServeArgs {
+            storage: StorageArgs { database_url: Some("mysql://x".into()), ..Default::default() },
+            ..Default::default()
+        };
+        assert!(Settings::resolve(&args, &FileSettings::default()).is_err());
+    }
+
+    #[test]
+    fn database_passwords_never_print() {
+        let url = DbUrl::parse("postgres://gw:s3cret@db/gridwork").unwrap();
+        assert!(!format!("{url:?} {url}").contains("s3cret"));
+        let s = Settings::for_database(url, PathBuf::from("x"));
+        assert!(!format!("{s:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,188 @@
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+
+use crate::error::ApiError;
+
+/// Either backend behind one connection type; queries written once against `schema.rs` run on both.
+// diesel's connections have no `Debug`.
+#[allow(missing_debug_implementations)]
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConn>>;
+pub type PooledDbConn = PooledConnection<ConnectionManager<DbConn>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL whose backend is known. `Debug`/`Display` hide any password in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbUrl {
+    raw: String,
+    backend: Backend,
+}
+
+impl DbUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let backend = if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if raw.starts_with("sqlite://") || raw.starts_with("file:") || !raw.contains("://") {
+            Backend::Sqlite
+        } else {
+            return Err(format!(
+                "unsupported database URL scheme in {}: use postgres://… or a SQLite file path",
+                redact(raw)
+            ));
+        };
+        let raw = raw.strip_prefix("sqlite://").unwrap_or(raw).to_owned();
+        Ok(Self { raw, backend })
+    }
+
+    pub fn sqlite_file(path: &Path) -> Self {
+        Self { raw: path.to_string_lossy().into_owned(), backend: Backend::Sqlite }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.raw
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` with `***`.
+pub fn redact(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once("://") else { return raw.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return raw.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => raw.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbUrl({})", redact(&self.raw))
+    }
+}
+
+impl std::fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.raw))
+    }
+}
+
+/// SQLite needs per-connection settings: WAL lets readers run beside the writer, busy_timeout
+/// makes writers queue instead of failing with SQLITE_BUSY, and foreign keys are off by default.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The pool plus what handlers need to use it without blocking the async executor.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).field("state", &self.pool.state()).finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a free connection before it is refused with 503: the
+    /// backpressure that keeps a slow database from piling up unbounded work.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { max_size: 10, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+impl Db {
+    /// Builds the pool without requiring the database to be up: a server can start, report
+    /// itself not ready, and recover when the database comes back.
+    pub fn connect(url: &DbUrl, opts: &PoolOptions) -> anyhow::Result<Self> {
+        if url.backend() == Backend::Sqlite {
+            if let Some(dir) = Path::new(url.expose()).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create database directory {}: {e}", dir.display()))?;
+            }
+        }
+        let manager = ConnectionManager::<DbConn>::new(url.expose());
+        let pool = Pool::builder()
+            .max_size(opts.max_size)
+            .min_idle(Some(0))
+            .connection_timeout(opts.acquire_timeout)
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build_unchecked(manager);
+        Ok(Self { pool, backend: url.backend() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// A connection for blocking code (CLI, start-up, inside `run`).
+    pub fn get(&self) -> Result<PooledDbConn, ApiError> {
+        self.pool.get().map_err(|e| ApiError::unavailable(format!("database unavailable: {e}")))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, so diesel's synchronous
+    /// calls never stall the async workers.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(|e| ApiError::unavailable(format!("database unavailable: {e}")))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` inside one transaction.
+    pub async fn tx<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        use diesel::Connection;
+        self.run(move |conn| conn.transaction(f)).await
+    }
+}

@@ -1,0 +1,7 @@
+//! Storage: one diesel schema over SQLite and PostgreSQL. The database URL picks the backend.
+
+pub mod conn;
+pub mod migrate;
+pub mod schema;
+
+pub use conn::{Backend, Db, DbConn, DbPool, DbUrl};

@@ -1,0 +1,77 @@
+// One schema for both backends: only types that SQLite and PostgreSQL share (Text, Integer,
+// Bool, Timestamp). Kept by hand next to the two migration folders; `tests/` checks that the
+// migrated databases match it.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        phone -> Nullable<Text>,
+        password_hash -> Text,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    departments (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        area_code -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_assignments (id) {
+        id -> Text,
+        user_id -> Text,
+        role -> Text,
+        area_code -> Nullable<Text>,
+        department_id -> Nullable<Text>,
+        granted_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        subject -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(role_assignments -> departments (department_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, departments, role_assignments, login_throttle, audit_log);

@@ -1,0 +1,123 @@
+//! Extractors and handlers that turn every malformed request into the one error shape, with the
+//! field at fault where there is one.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// A JSON body that parsed and passed its `validator` rules. Handlers that take it cannot forget
+/// to validate.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json") || mime.ends_with("+json")
+            });
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as Content-Type: application/json"));
+            }
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
+                } else {
+                    ApiError::new(ErrorCode::InvalidJson, format!("could not read the request body: {e}"))
+                }
+            })?;
+            let value: T = parse_json(&bytes)?;
+            value.validate()?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Parses JSON and names the field at fault: syntax errors are `invalid_json`, type and
+/// missing-field errors are `validation_failed` on that field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::new(ErrorCode::InvalidJson, format!("malformed JSON: {inner}"));
+        }
+        let msg = inner.to_string();
+        // serde reports a missing field at its parent's path; the name is in the message.
+        let field = missing_field(&msg).map(|f| if path == "." { f.to_owned() } else { format!("{path}.{f}") });
+        let (field, code) = match field {
+            Some(f) => (f, "required"),
+            None if path == "." => ("body".to_owned(), "invalid_type"),
+            None => (path, "invalid_type"),
+        };
+        let message = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        ApiError::field(&field, code, message)
+    })
+}
+
+fn missing_field(msg: &str) -> Option<&str> {
+    let rest = msg.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(ErrorCode::InvalidQuery, format!("invalid query string: {err}")).into()
+}
+
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(ErrorCode::InvalidPath, format!("invalid path parameter: {err}")).into()
+}
+
+/// Unknown routes.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!("no route for {} {}", req.method(), req.path())))
+}
+
+/// Errors that actix itself produces (405, payload errors before a handler ran, …) arrive with
+/// an empty or plain-text body; give them the one JSON shape too.
+pub fn json_error_body<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == HeaderValue::from_static("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let code = match status.as_u16() {
+        400 => ErrorCode::InvalidJson,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        503 => ErrorCode::Unavailable,
+        _ if status.is_client_error() => ErrorCode::InvalidJson,
+        _ => ErrorCode::Internal,
+    };
+    let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let mut body: HttpResponse = ApiError::new(code, reason).error_response();
+    *body.status_mut() = status;
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, body).map_into_right_body()))
+}

@@ -1,0 +1,5 @@
+//! HTTP plumbing shared by every route: request ids, metrics, extractor error mapping.
+
+pub mod extract;
+pub mod metrics;
+pub mod request_id;

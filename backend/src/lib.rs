@@ -1,0 +1,16 @@
+//! Gridwork's server: accounts, areas and the event loop over SQLite or PostgreSQL.
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod models;
+pub mod queries;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,21 @@
+//! Row structs and their insert/update forms, one module per table. Queries live in `queries`.
+
+pub mod audit;
+pub mod department;
+pub mod role_assignment;
+pub mod session;
+pub mod throttle;
+pub mod user;
+
+/// Timestamps are stored as naive UTC (portable across both backends) and shown as RFC 3339 UTC.
+pub fn utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.and_utc(), s)
+}
+
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,9 @@
+//! Queries, written once against `db::schema` and run on either backend. Each takes a
+//! `&mut DbConn` so callers choose the transaction.
+
+pub mod audit;
+pub mod departments;
+pub mod roles;
+pub mod sessions;
+pub mod throttle;
+pub mod users;

@@ -1,0 +1,103 @@
+//! Building and running the HTTP server. Tests build the same `Application` on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::api;
+use crate::config::Settings;
+use crate::db::{Db, migrate};
+use crate::http::{extract, metrics, request_id};
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects the database, applies pending migrations and binds the listener. Fails with a
+    /// clear message if the database cannot be reached at start: migrations must be applied
+    /// before traffic is served.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database.url, &settings.database.pool)?;
+        let url = settings.database.url.to_string();
+        let applied = {
+            let db = db.clone();
+            tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+                let mut conn = db.get().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+            })
+            .await
+            .context("migration task panicked")?
+        }
+        .with_context(|| format!("cannot prepare the database at {url}"))?;
+        for name in &applied {
+            tracing::info!(migration = %name, "applied migration");
+        }
+        let listener = TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState { db, settings: Arc::new(settings) };
+        let server = run(listener, state.clone())?;
+        tracing::info!(address = %format!("{}:{port}", state.settings.listen.ip()), database = %url, "gridwork listening");
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM/SIGINT, then stops accepting, lets in-flight requests finish and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let metrics = web::Data::new(metrics::Metrics::new()?);
+    let settings = state.settings.clone();
+    let data = web::Data::new(state.clone());
+    let db = web::Data::new(state.db.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(db.clone())
+            .app_data(metrics.clone())
+            .app_data(web::PayloadConfig::new(settings.max_body_bytes))
+            .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+            .app_data(web::PathConfig::default().error_handler(extract::path_error))
+            .wrap(ErrorHandlers::new().default_handler(extract::json_error_body))
+            .wrap(from_fn(metrics::middleware))
+            .wrap(from_fn(request_id::middleware))
+            .configure(api::routes)
+            .default_service(web::to(extract::not_found))
+    })
+    .workers(state.settings.workers)
+    .shutdown_timeout(state.settings.shutdown_timeout.as_secs())
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
