@@ -1,1 +1,245 @@
+//! Test harness: every storage test runs on a fresh SQLite file and on a fresh PostgreSQL
+//! database, against a real server on a free port, over real HTTP.
+//!
+//! PostgreSQL comes from `GRIDWORK_TEST_PG_URL` (default: the local server). When it cannot be
+//! reached the PostgreSQL variant is skipped with a notice, unless `GRIDWORK_TEST_REQUIRE_PG=1`
+//! (CI), where it fails.
 
+// A failed unwrap in a test harness is a failed test with a location, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_debug_implementations)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+use gridwork::accounts::{self, NewUser};
+use gridwork::config::Settings;
+use gridwork::db::{Db, DbUrl};
+use gridwork::startup::Application;
+use gridwork_mobile_core::{AreaCode, Password, Role, RoleGrant, Scope, Username};
+use serde_json::{Value, json};
+
+pub mod proxy;
+
+pub const PASSWORD: &str = "test-password-1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("GRIDWORK_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn pg_required() -> bool {
+    std::env::var("GRIDWORK_TEST_REQUIRE_PG").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
+    match query {
+        Some(q) => format!("{root}/{db}?{q}"),
+        None => format!("{root}/{db}"),
+    }
+}
+
+/// An isolated database, removed when dropped.
+pub struct TestDb {
+    pub url: DbUrl,
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    /// `None` when the backend is unavailable and not required (the caller skips).
+    pub fn new(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => {
+                let url = DbUrl::sqlite_file(&dir.path().join("gridwork.sqlite"));
+                Some(Self { url, backend, dir, pg_name: None })
+            }
+            Backend::Postgres => {
+                let admin = pg_admin_url();
+                let mut conn = match diesel::PgConnection::establish(&admin) {
+                    Ok(c) => c,
+                    Err(e) if !pg_required() => {
+                        eprintln!("SKIPPED (PostgreSQL unreachable at {admin}: {e}); set GRIDWORK_TEST_REQUIRE_PG=1 to fail instead");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL required but unreachable at {admin}: {e}"),
+                };
+                let name = format!("gw_test_{}", uuid::Uuid::new_v4().simple());
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
+                let url = DbUrl::parse(&with_database(&admin, &name)).unwrap();
+                Some(Self { url, backend, dir, pg_name: Some(name) })
+            }
+        }
+    }
+
+    pub fn pool(&self) -> Db {
+        Db::connect(&self.url, &Default::default()).unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut conn) = diesel::PgConnection::establish(&pg_admin_url()) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// A running server on a free port over its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub test_db: TestDb,
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<Self> {
+        let test_db = TestDb::new(backend)?;
+        let mut settings = Settings::for_database(test_db.url.clone(), test_db.dir.path().to_path_buf());
+        settings.listen = "127.0.0.1:0".parse().unwrap();
+        settings.workers = 2;
+        settings.shutdown_timeout = Duration::from_secs(1);
+        tweak(&mut settings);
+        Some(Self::start(settings, test_db).await)
+    }
+
+    pub async fn start(settings: Settings, test_db: TestDb) -> Self {
+        gridwork::telemetry::init(gridwork::telemetry::LogFormat::Text, Some("warn"));
+        let app = Application::build(settings).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let db = app.state().db.clone();
+        let handle = app.server_handle();
+        tokio::spawn(app.into_server());
+        Self { base, client: reqwest::Client::new(), db, test_db, handle }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a user with one role straight in the database (as `gridwork user add` does).
+    pub async fn user(&self, name: &str, role: Role, scope: Option<&str>) -> String {
+        self.user_in_dept(name, role, scope, None).await
+    }
+
+    pub async fn user_in_dept(&self, name: &str, role: Role, scope: Option<&str>, dept: Option<&str>) -> String {
+        let (name, scope, dept) = (name.to_owned(), scope.map(str::to_owned), dept.map(str::to_owned));
+        self.db
+            .run(move |conn| {
+                let new = NewUser {
+                    username: Username::parse(&name).unwrap(),
+                    display_name: name.clone(),
+                    phone: Some("13900001111".into()),
+                    password: Password::parse(PASSWORD).unwrap(),
+                };
+                let user = accounts::create_user(conn, &new, None)?;
+                let scope = scope.map_or(Scope::Everywhere, |s| Scope::Area(AreaCode::parse(&s).unwrap()));
+                accounts::grant_role(conn, &user.id, &RoleGrant::new(role, scope, dept).unwrap(), None)?;
+                Ok(user.id)
+            })
+            .await
+            .unwrap()
+    }
+
+    pub async fn login_raw(&self, name: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"username": name, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, name: &str) -> String {
+        let res = self.login_raw(name, PASSWORD).await;
+        assert_eq!(res.status(), 200, "login of {name} failed");
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let res = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        status_json(res).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let res = self.client.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        status_json(res).await
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        status_json(req.send().await.unwrap()).await
+    }
+}
+
+pub async fn status_json(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body with status {status}: {text:?}"));
+    (status, body)
+}
+
+/// Asserts the one error shape: code, message, fields object and request id.
+pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "unexpected status; body: {body}");
+    assert_eq!(body["error"], want_code, "unexpected error code; body: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "error without message: {body}");
+    assert!(body["fields"].is_object(), "error without fields object: {body}");
+    assert!(body["request_id"].as_str().is_some_and(|m| !m.is_empty()), "error without request id: {body}");
+}
+
+/// Path of the built `gridwork` binary (built by the test script before the tests run).
+pub fn gridwork_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let bin = dir.join("gridwork");
+    assert!(bin.exists(), "{} is missing: run `cargo build -p gridwork-backend` first", bin.display());
+    bin
+}
+
+/// Generates one test per backend: `mod name { fn sqlite(); fn postgres(); }`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident : TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($app: $crate::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    if let Some(app) = $crate::TestApp::spawn($crate::Backend::Sqlite).await {
+                        run(app).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await {
+                        run(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}

@@ -10,24 +10,22 @@ pub mod health;
 pub mod me;
 pub mod users;
 
+/// Routes are grouped by resource so that a known path with the wrong method answers 405.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(metrics::endpoint))
+    cfg.service(web::resource("/healthz").get(health::healthz))
+        .service(web::resource("/readyz").get(health::readyz))
+        .service(web::resource("/metrics").get(metrics::endpoint))
         .service(
             web::scope("/api/v1")
-                .route("/auth/login", web::post().to(auth::login))
-                .route("/auth/logout", web::post().to(auth::logout))
-                .route("/me", web::get().to(me::me))
-                .route("/me/password", web::post().to(me::change_password))
-                .route("/users", web::get().to(users::list))
-                .route("/users", web::post().to(users::create))
-                .route("/users/{id}", web::get().to(users::get))
-                .route("/users/{id}", web::patch().to(users::update))
-                .route("/users/{id}/revoke-sessions", web::post().to(users::revoke_sessions))
-                .route("/users/{id}/roles", web::post().to(users::grant_role))
-                .route("/users/{id}/roles/{assignment_id}", web::delete().to(users::revoke_role))
-                .route("/departments", web::get().to(departments::list))
-                .route("/departments", web::post().to(departments::create)),
+                .service(web::resource("/auth/login").post(auth::login))
+                .service(web::resource("/auth/logout").post(auth::logout))
+                .service(web::resource("/me").get(me::me))
+                .service(web::resource("/me/password").post(me::change_password))
+                .service(web::resource("/users").get(users::list).post(users::create))
+                .service(web::resource("/users/{id}").get(users::get).patch(users::update))
+                .service(web::resource("/users/{id}/revoke-sessions").post(users::revoke_sessions))
+                .service(web::resource("/users/{id}/roles").post(users::grant_role))
+                .service(web::resource("/users/{id}/roles/{assignment_id}").delete(users::revoke_role))
+                .service(web::resource("/departments").get(departments::list).post(departments::create)),
         );
 }
