@@ -62,20 +62,29 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return ApiError::new(ErrorCode::InvalidJson, format!("malformed JSON: {inner}"));
         }
         let msg = inner.to_string();
+        // Every request body is an object; serde would happily read `[1, 2]` as a tuple struct.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return ApiError::field("body", "invalid_type", "the body must be a JSON object");
+        }
         // serde reports a missing field at its parent's path; the name is in the message.
-        let field = missing_field(&msg).map(|f| if path == "." { f.to_owned() } else { format!("{path}.{f}") });
-        let (field, code) = match field {
-            Some(f) => (f, "required"),
-            None if path == "." => ("body".to_owned(), "invalid_type"),
-            None => (path, "invalid_type"),
+        let qualify = |f: &str| if path == "." { f.to_owned() } else { format!("{path}.{f}") };
+        let (field, code) = if let Some(f) = quoted_after(&msg, "missing field `") {
+            (qualify(f), "required")
+        } else if msg.starts_with("unknown field `") {
+            // Here serde's path already ends at the unknown field.
+            (path.trim_start_matches('.').to_owned(), "unknown_field")
+        } else if path == "." {
+            ("body".to_owned(), "invalid_type")
+        } else {
+            (path, "invalid_type")
         };
         let message = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
         ApiError::field(&field, code, message)
     })
 }
 
-fn missing_field(msg: &str) -> Option<&str> {
-    let rest = msg.strip_prefix("missing field `")?;
+fn quoted_after<'a>(msg: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = msg.strip_prefix(prefix)?;
     rest.split('`').next()
 }
 
