@@ -1,0 +1,309 @@
+//! The real `gridwork` binary, as an operator runs it: CLI, config layering, JSON logs,
+//! demo, PostgreSQL by URL, and graceful shutdown on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gridwork_tests::{Backend, TestDb, gridwork_bin};
+use serde_json::{Value, json};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn gridwork(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(gridwork_bin());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GRIDWORK_DATA_DIR", dir)
+        .current_dir(dir);
+    cmd
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn spawn(mut cmd: Command, port: u16) -> Self {
+        let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut server = Self { child, port };
+        server.wait_ready();
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut err = String::new();
+                self.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+                panic!("gridwork exited early with {status}: {err}");
+            }
+            if http("GET", &self.url("/readyz"), None, None).0 == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("gridwork did not become ready");
+    }
+
+    fn terminate(mut self) -> (std::process::ExitStatus, String, String) {
+        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+        let status = self.child.wait().unwrap();
+        let mut out = String::new();
+        let mut err = String::new();
+        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        self.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        (status, out, err)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tiny blocking HTTP/1.1 client, so these tests share nothing with the server's stack.
+/// Status 0 means the connection could not be made or was cut.
+fn http(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let Ok(mut stream) = TcpStream::connect(host) else { return (0, Value::Null) };
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    if stream.write_all(req.as_bytes()).is_err() {
+        return (0, Value::Null);
+    }
+    let mut raw = String::new();
+    if stream.read_to_string(&mut raw).is_err() {
+        return (0, Value::Null);
+    }
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &str) -> (u16, Value) {
+    let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn login(server: &Server, user: &str, password: &str) -> (u16, Value) {
+    http("POST", &server.url("/api/v1/auth/login"), None, Some(&json!({"username": user, "password": password})))
+}
+
+#[test]
+fn cli_creates_users_from_a_script_and_serve_uses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut add = gridwork(dir.path())
+        .args(["user", "add", "boss", "--role", "admin", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"a-long-admin-password\n").unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created user boss"));
+
+    // A coordinator needs a scope: the CLI refuses clearly, with no panic.
+    let out = gridwork(dir.path()).args(["user", "add", "nobody", "--role", "coordinator", "--password-stdin"]).stdin(Stdio::null()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be held over an area"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = gridwork(dir.path()).args(["role", "grant", "boss", "coordinator", "--scope", "420102003"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = gridwork(dir.path()).args(["user", "list"]).output().unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("boss") && listing.contains("coordinator@420102003") && listing.contains("admin"), "{listing}");
+
+    let port = free_port();
+    let server = Server::spawn(
+        {
+            let mut c = gridwork(dir.path());
+            c.args(["serve", "--log-format", "json", "--listen", &format!("127.0.0.1:{port}")]);
+            c
+        },
+        port,
+    );
+    let (s, body) = login(&server, "boss", "a-long-admin-password");
+    assert_eq!(s, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (s, me) = http("GET", &server.url("/api/v1/me"), Some(&token), None);
+    assert_eq!(s, 200);
+    assert_eq!(me["roles"].as_array().unwrap().len(), 2);
+
+    // Revoking sessions from the CLI signs the user out of the running server.
+    let out = gridwork(dir.path()).args(["user", "revoke-sessions", "boss"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(http("GET", &server.url("/api/v1/me"), Some(&token), None).0, 401);
+
+    let (status, _, logs) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+    // Structured logs: every line JSON, request ids present, no secret anywhere.
+    let lines: Vec<Value> = logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    assert!(lines.iter().any(|l| l["request_id"].is_string() || l["span"]["request_id"].is_string()), "{logs}");
+    assert!(!logs.contains("a-long-admin-password"));
+    assert!(!logs.contains(&token));
+}
+
+#[test]
+fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::spawn(
+        {
+            let mut c = gridwork(dir.path());
+            c.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+            c
+        },
+        port,
+    );
+    // Start a request and hold it half-sent while the server is told to stop.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = json!({"username": "nobody.at.all", "password": "some-password"}).to_string();
+    let head = format!("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    // New connections are refused once stopping…
+    assert_eq!(http("GET", &server.url("/healthz"), None, None).0, 0);
+    // …but the request in flight completes.
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut raw = String::new();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.read_to_string(&mut raw).unwrap();
+    let (status, body) = parse_response(&raw);
+    assert_eq!(status, 401, "{raw}");
+    assert_eq!(body["error"], "invalid_credentials");
+    let (exit, _, _) = server.terminate_after_signal();
+    assert!(exit.success(), "exit status {exit}");
+}
+
+impl Server {
+    fn terminate_after_signal(mut self) -> (std::process::ExitStatus, String, String) {
+        let status = self.child.wait().unwrap();
+        let mut err = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        (status, String::new(), err)
+    }
+}
+
+#[test]
+fn demo_prints_logins_and_serves_them_and_restarts_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..2 {
+        let port = free_port();
+        let server = Server::spawn(
+            {
+                let mut c = gridwork(dir.path());
+                c.env_remove("GRIDWORK_DATA_DIR").args(["demo", "--listen", &format!("127.0.0.1:{port}")]);
+                c
+            },
+            port,
+        );
+        let (s, body) = login(&server, "admin", "gridwork-demo");
+        assert_eq!(s, 200, "round {round}: {body}");
+        let (s, body) = login(&server, "worker.wang", "gridwork-demo");
+        assert_eq!(s, 200, "{body}");
+        let (status, out, _) = server.terminate();
+        assert!(status.success());
+        assert!(out.contains("worker.wang") && out.contains("gridwork-demo") && out.contains(&format!("127.0.0.1:{port}")), "{out}");
+    }
+    assert!(dir.path().join("data/demo/gridwork.sqlite").exists());
+}
+
+#[test]
+fn settings_layer_file_then_env_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file_port, env_port) = (free_port(), free_port());
+    let config = dir.path().join("gridwork.toml");
+    std::fs::write(&config, format!("listen = \"127.0.0.1:{file_port}\"\nsession_ttl_hours = 3\n")).unwrap();
+    // The file alone decides the port…
+    let server = Server::spawn(
+        {
+            let mut c = gridwork(dir.path());
+            c.args(["serve", "--config", config.to_str().unwrap()]);
+            c
+        },
+        file_port,
+    );
+    drop(server);
+    // …an environment variable beats it.
+    let server = Server::spawn(
+        {
+            let mut c = gridwork(dir.path());
+            c.env("GRIDWORK_LISTEN", format!("127.0.0.1:{env_port}")).args(["serve", "--config", config.to_str().unwrap()]);
+            c
+        },
+        env_port,
+    );
+    drop(server);
+    // A typo in the file is refused with the key named, not ignored.
+    std::fs::write(&config, "listne = \"127.0.0.1:1\"\n").unwrap();
+    let out = gridwork(dir.path()).args(["serve", "--config", config.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listne"));
+}
+
+#[test]
+fn help_documents_every_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gridwork(dir.path()).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in ["--listen", "GRIDWORK_LISTEN", "127.0.0.1:8080", "--data-dir", "GRIDWORK_DATA_DIR", "DATABASE_URL", "--config", "--log-format", "--session-ttl-hours", "--login-max-failures"] {
+        assert!(help.contains(needle), "serve --help lacks {needle}:\n{help}");
+    }
+}
+
+#[test]
+fn bad_database_urls_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gridwork(dir.path()).env("DATABASE_URL", "mysql://root:hunter2@localhost/x").args(["migrate"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported database URL"), "{err}");
+    assert!(!err.contains("hunter2"), "the password leaked: {err}");
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn serve_and_migrate_on_postgresql_by_url() {
+    let Some(db) = TestDb::new(Backend::Postgres) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = gridwork(dir.path()).env("DATABASE_URL", db.url.expose()).args(["migrate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    let port = free_port();
+    let server = Server::spawn(
+        {
+            let mut c = gridwork(dir.path());
+            c.env("DATABASE_URL", db.url.expose()).args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+            c
+        },
+        port,
+    );
+    let (s, body) = http("GET", &server.url("/readyz"), None, None);
+    assert_eq!(s, 200);
+    assert_eq!(body["database"], "postgres");
+    assert!(!dir.path().join("gridwork.sqlite").exists(), "a PostgreSQL server must not create a SQLite file");
+}
