@@ -40,8 +40,11 @@ pub fn create_user(conn: &mut DbConn, new: &NewUser, actor: Option<&str>) -> Api
     };
     conn.transaction(|conn| {
         if queries::users::by_username(conn, &form.username)?.is_some() {
-            return Err(ApiError::conflict(format!("username {} is taken", form.username))
-                .with_field("username", "taken", "this username is taken"));
+            return Err(ApiError::conflict(format!("username {} is taken", form.username)).with_field(
+                "username",
+                "taken",
+                "this username is taken",
+            ));
         }
         let user = queries::users::insert(conn, &form)?;
         queries::audit::record(conn, actor, "user.create", &user.id, &user.username)?;
@@ -50,7 +53,11 @@ pub fn create_user(conn: &mut DbConn, new: &NewUser, actor: Option<&str>) -> Api
 }
 
 pub fn find_user(conn: &mut DbConn, username_or_id: &str) -> ApiResult<User> {
-    let by_name = Username::parse(username_or_id).ok().map(|u| queries::users::by_username(conn, u.as_str())).transpose()?.flatten();
+    let by_name = Username::parse(username_or_id)
+        .ok()
+        .map(|u| queries::users::by_username(conn, u.as_str()))
+        .transpose()?
+        .flatten();
     match by_name {
         Some(user) => Ok(user),
         None => queries::users::by_id(conn, username_or_id)
@@ -127,7 +134,8 @@ pub fn grant_role(conn: &mut DbConn, user_id: &str, grant: &RoleGrant, actor: Op
                 row
             }
         };
-        Grant::from_row(&row, department.map(|d| d.code)).ok_or_else(|| ApiError::internal("stored grant does not parse"))
+        Grant::from_row(&row, department.map(|d| d.code))
+            .ok_or_else(|| ApiError::internal("stored grant does not parse"))
     })
 }
 
@@ -147,10 +155,20 @@ pub fn revoke_role(conn: &mut DbConn, assignment_id: &str, actor: Option<&str>) 
     })
 }
 
-pub fn create_department(conn: &mut DbConn, code: &str, name: &str, area: &AreaCode, actor: Option<&str>) -> ApiResult<Department> {
+pub fn create_department(
+    conn: &mut DbConn,
+    code: &str,
+    name: &str,
+    area: &AreaCode,
+    actor: Option<&str>,
+) -> ApiResult<Department> {
     conn.transaction(|conn| {
         if queries::departments::by_code(conn, code)?.is_some() {
-            return Err(ApiError::conflict(format!("department {code} exists")).with_field("code", "taken", "this code is taken"));
+            return Err(ApiError::conflict(format!("department {code} exists")).with_field(
+                "code",
+                "taken",
+                "this code is taken",
+            ));
         }
         let row = Department {
             id: new_id(),

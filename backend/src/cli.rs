@@ -16,7 +16,11 @@ use crate::telemetry::LogFormat;
 use crate::{demo, queries};
 
 #[derive(Debug, Parser)]
-#[command(name = "gridwork", version, about = "Gridwork: unified city operations (一网统管) for a city's grid workforce")]
+#[command(
+    name = "gridwork",
+    version,
+    about = "Gridwork: unified city operations (一网统管) for a city's grid workforce"
+)]
 pub struct Cli {
     /// TOML file with settings (same names as the flags, snake_case); flags and env win over it
     #[arg(long, global = true, env = "GRIDWORK_CONFIG", value_name = "FILE")]
@@ -145,9 +149,14 @@ fn open_db(storage: &StorageArgs, file: &FileSettings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+#[allow(clippy::needless_pass_by_value, reason = "used as a map_err callback")]
 fn api_err(e: ApiError) -> anyhow::Error {
     let fields: Vec<String> = e.fields.iter().map(|(k, v)| format!("{k}: {}", v.message)).collect();
-    if fields.is_empty() { anyhow::anyhow!("{}", e.message) } else { anyhow::anyhow!("{} ({})", e.message, fields.join("; ")) }
+    if fields.is_empty() {
+        anyhow::anyhow!("{}", e.message)
+    } else {
+        anyhow::anyhow!("{} ({})", e.message, fields.join("; "))
+    }
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<Password> {
@@ -213,12 +222,20 @@ fn user_command(cmd: UserCommand, file: &FileSettings) -> anyhow::Result<()> {
         UserCommand::Add { name, role, scope, department, display_name, phone, password_stdin, storage } => {
             let username = Username::parse(&name).map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let grant = role
-                .map(|r| RoleGrant::new(r, accounts::parse_scope(scope.as_deref()).map_err(api_err)?, department).map_err(|e| anyhow::anyhow!("{}", e.message)))
+                .map(|r| {
+                    RoleGrant::new(r, accounts::parse_scope(scope.as_deref()).map_err(api_err)?, department)
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))
+                })
                 .transpose()?;
             let password = read_password(password_stdin)?;
             let db = open_db(&storage, file)?;
             let mut conn = db.get().map_err(api_err)?;
-            let new = NewUser { display_name: display_name.unwrap_or_else(|| username.to_string()), username, phone, password };
+            let new = NewUser {
+                display_name: display_name.unwrap_or_else(|| username.to_string()),
+                username,
+                phone,
+                password,
+            };
             let user = accounts::create_user(&mut conn, &new, None).map_err(api_err)?;
             if let Some(g) = grant {
                 accounts::grant_role(&mut conn, &user.id, &g, None).map_err(api_err)?;
@@ -266,7 +283,9 @@ fn user_command(cmd: UserCommand, file: &FileSettings) -> anyhow::Result<()> {
 fn role_command(cmd: RoleCommand, file: &FileSettings) -> anyhow::Result<()> {
     let (name, role, scope, department, storage, grant) = match cmd {
         RoleCommand::Grant { name, role, scope, department, storage } => (name, role, scope, department, storage, true),
-        RoleCommand::Revoke { name, role, scope, department, storage } => (name, role, scope, department, storage, false),
+        RoleCommand::Revoke { name, role, scope, department, storage } => {
+            (name, role, scope, department, storage, false)
+        }
     };
     let scope = accounts::parse_scope(scope.as_deref()).map_err(api_err)?;
     let wanted = RoleGrant::new(role, scope, department).map_err(|e| anyhow::anyhow!("{}", e.message))?;

@@ -87,7 +87,8 @@ pub struct FileSettings {
 impl FileSettings {
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
         let Some(path) = path else { return Ok(Self::default()) };
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))
     }
 }
@@ -117,7 +118,8 @@ fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> an
 
 impl DatabaseSettings {
     pub fn resolve(args: &StorageArgs, file: &FileSettings) -> anyhow::Result<(PathBuf, Self)> {
-        let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("./data"));
+        let data_dir =
+            args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("./data"));
         let url = match args.database_url.clone().or_else(|| file.database_url.clone()) {
             Some(raw) if !raw.trim().is_empty() => DbUrl::parse(raw.trim()).map_err(anyhow::Error::msg)?,
             _ => DbUrl::sqlite_file(&data_dir.join("gridwork.sqlite")),
@@ -136,16 +138,22 @@ impl DatabaseSettings {
 impl Settings {
     pub fn resolve(args: &ServeArgs, file: &FileSettings) -> anyhow::Result<Self> {
         let (data_dir, database) = DatabaseSettings::resolve(&args.storage, file)?;
-        let lockout = positive("login_lockout_minutes", args.login_lockout_minutes.or(file.login_lockout_minutes).unwrap_or(15))?;
+        let lockout =
+            positive("login_lockout_minutes", args.login_lockout_minutes.or(file.login_lockout_minutes).unwrap_or(15))?;
         Ok(Self {
             listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             data_dir,
             database,
             workers: positive(
                 "workers",
-                args.workers.or(file.workers).unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
+                args.workers
+                    .or(file.workers)
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)),
             )?,
-            max_body_bytes: positive("max_body_bytes", args.max_body_bytes.or(file.max_body_bytes).unwrap_or(256 * 1024))?,
+            max_body_bytes: positive(
+                "max_body_bytes",
+                args.max_body_bytes.or(file.max_body_bytes).unwrap_or(256 * 1024),
+            )?,
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(30)),
             session_ttl: chrono::Duration::hours(positive(
                 "session_ttl_hours",
@@ -169,7 +177,8 @@ impl Settings {
 
     /// Defaults everywhere, one database: what tests and embedders start from.
     pub fn for_database(url: DbUrl, data_dir: PathBuf) -> Self {
-        let mut s = Self::resolve(&ServeArgs::default(), &FileSettings::default()).unwrap_or_else(|_| unreachable_defaults());
+        let mut s =
+            Self::resolve(&ServeArgs::default(), &FileSettings::default()).unwrap_or_else(|_| unreachable_defaults());
         s.database.url = url;
         s.data_dir = data_dir;
         s
@@ -187,7 +196,8 @@ mod tests {
 
     #[test]
     fn flags_beat_file_and_file_beats_defaults() {
-        let file: FileSettings = toml::from_str("listen = \"0.0.0.0:9000\"\nsession_ttl_hours = 24\nworkers = 3").unwrap();
+        let file: FileSettings =
+            toml::from_str("listen = \"0.0.0.0:9000\"\nsession_ttl_hours = 24\nworkers = 3").unwrap();
         let args = ServeArgs { workers: Some(7), ..Default::default() };
         let s = Settings::resolve(&args, &file).unwrap();
         assert_eq!(s.listen.to_string(), "0.0.0.0:9000");

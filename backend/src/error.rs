@@ -147,10 +147,13 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 ApiError::conflict(format!("already exists: {}", info.message()))
             }
-            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
-                ApiError::new(ErrorCode::ValidationFailed, format!("refers to something that does not exist: {}", info.message()))
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => ApiError::new(
+                ErrorCode::ValidationFailed,
+                format!("refers to something that does not exist: {}", info.message()),
+            ),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                ApiError::unavailable("database connection lost")
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => ApiError::unavailable("database connection lost"),
             other => ApiError::internal(format!("database error: {other}")),
         }
     }

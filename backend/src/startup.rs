@@ -46,10 +46,11 @@ impl Application {
         for name in &applied {
             tracing::info!(migration = %name, "applied migration");
         }
-        let listener = TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let listener =
+            TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let state = AppState { db, settings: Arc::new(settings) };
-        let server = run(listener, state.clone())?;
+        let server = run(listener, &state)?;
         tracing::info!(address = %format!("{}:{port}", state.settings.listen.ip()), database = %url, "gridwork listening");
         Ok(Self { port, server, state })
     }
@@ -76,7 +77,7 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+fn run(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
     let metrics = web::Data::new(metrics::Metrics::new()?);
     let settings = state.settings.clone();
     let data = web::Data::new(state.clone());

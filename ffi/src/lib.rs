@@ -1,1 +1,88 @@
+//! UniFFI bindings of `gridwork-mobile-core` for Kotlin, Swift and Python.
+//!
+//! Only proc-macro exports, kept thin: each export parses its input with the core's types and
+//! maps errors through [`GridworkError`], the one small error enum foreign code sees. The field
+//! client (offline queue and sync) is exported here when it lands in mobile-core.
 
+use gridwork_mobile_core::{AreaCode, AreaLevel, DomainError, Password, Role, Username};
+
+uniffi::setup_scaffolding!();
+
+/// Every error a foreign caller can get. Kept small and stable: apps switch on the variant.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum GridworkError {
+    #[error("network: {message}")]
+    Network { message: String },
+    #[error("unauthorized: {message}")]
+    Unauthorized { message: String },
+    #[error("{field}: {message}")]
+    Validation { field: String, code: String, message: String },
+    #[error("conflict: {reason}")]
+    Conflict { reason: String },
+    #[error("storage: {message}")]
+    Storage { message: String },
+    #[error("{message}")]
+    Other { message: String },
+}
+
+/// The one place core errors become foreign errors.
+impl From<DomainError> for GridworkError {
+    fn from(e: DomainError) -> Self {
+        GridworkError::Validation { field: e.field.to_owned(), code: e.code.to_owned(), message: e.message }
+    }
+}
+
+/// The version of the core, so apps can report what they run.
+#[uniffi::export]
+pub fn core_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// Checks an area code as the server will, returning it normalised.
+#[uniffi::export]
+pub fn normalize_area_code(raw: &str) -> Result<String, GridworkError> {
+    Ok(AreaCode::parse(raw)?.to_string())
+}
+
+/// Checks a username as the server will, returning it normalised (lower case).
+#[uniffi::export]
+pub fn normalize_username(raw: &str) -> Result<String, GridworkError> {
+    Ok(Username::parse(raw)?.to_string())
+}
+
+/// Checks a new password against the server's policy before it is sent.
+#[uniffi::export]
+pub fn check_password(raw: &str) -> Result<(), GridworkError> {
+    Password::parse(raw).map(drop).map_err(Into::into)
+}
+
+/// The role identifiers, in order from the public up to administrators.
+#[uniffi::export]
+pub fn role_names() -> Vec<String> {
+    Role::ALL.iter().map(|r| r.as_str().to_owned()).collect()
+}
+
+/// The seven area levels, city first.
+#[uniffi::export]
+pub fn area_level_names() -> Vec<String> {
+    AreaLevel::ALL.iter().map(|l| l.as_str().to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_validation_with_field_and_code() {
+        match normalize_area_code("a b") {
+            Err(GridworkError::Validation { field, code, .. }) => {
+                assert_eq!(field, "area_code");
+                assert_eq!(code, "invalid_format");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(normalize_username(" Wang.Li ").unwrap(), "wang.li");
+        assert_eq!(role_names().len(), 8);
+        assert_eq!(area_level_names().first().map(String::as_str), Some("city"));
+    }
+}

@@ -5,9 +5,6 @@
 //! reached the PostgreSQL variant is skipped with a notice, unless `GRIDWORK_TEST_REQUIRE_PG=1`
 //! (CI), where it fails.
 
-// A failed unwrap in a test harness is a failed test with a location, which is what we want.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_debug_implementations)]
-
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -69,7 +66,9 @@ impl TestDb {
                 let mut conn = match diesel::PgConnection::establish(&admin) {
                     Ok(c) => c,
                     Err(e) if !pg_required() => {
-                        eprintln!("SKIPPED (PostgreSQL unreachable at {admin}: {e}); set GRIDWORK_TEST_REQUIRE_PG=1 to fail instead");
+                        eprintln!(
+                            "SKIPPED (PostgreSQL unreachable at {admin}: {e}); set GRIDWORK_TEST_REQUIRE_PG=1 to fail instead"
+                        );
                         return None;
                     }
                     Err(e) => panic!("PostgreSQL required but unreachable at {admin}: {e}"),
@@ -89,10 +88,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some(name) = &self.pg_name {
-            if let Ok(mut conn) = diesel::PgConnection::establish(&pg_admin_url()) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-            }
+        if let Some(name) = &self.pg_name
+            && let Ok(mut conn) = diesel::PgConnection::establish(&pg_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
         }
     }
 }

@@ -123,15 +123,27 @@ fn cli_creates_users_from_a_script_and_serve_uses_them() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("created user boss"));
 
     // A coordinator needs a scope: the CLI refuses clearly, with no panic.
-    let out = gridwork(dir.path()).args(["user", "add", "nobody", "--role", "coordinator", "--password-stdin"]).stdin(Stdio::null()).output().unwrap();
+    let out = gridwork(dir.path())
+        .args(["user", "add", "nobody", "--role", "coordinator", "--password-stdin"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("must be held over an area"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("must be held over an area"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
-    let out = gridwork(dir.path()).args(["role", "grant", "boss", "coordinator", "--scope", "420102003"]).output().unwrap();
+    let out =
+        gridwork(dir.path()).args(["role", "grant", "boss", "coordinator", "--scope", "420102003"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = gridwork(dir.path()).args(["user", "list"]).output().unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
-    assert!(listing.contains("boss") && listing.contains("coordinator@420102003") && listing.contains("admin"), "{listing}");
+    assert!(
+        listing.contains("boss") && listing.contains("coordinator@420102003") && listing.contains("admin"),
+        "{listing}"
+    );
 
     let port = free_port();
     let server = Server::spawn(
@@ -157,7 +169,8 @@ fn cli_creates_users_from_a_script_and_serve_uses_them() {
     let (status, _, logs) = server.terminate();
     assert!(status.success(), "exit status {status}");
     // Structured logs: every line JSON, request ids present, no secret anywhere.
-    let lines: Vec<Value> = logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    let lines: Vec<Value> =
+        logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
     assert!(lines.iter().any(|l| l["request_id"].is_string() || l["span"]["request_id"].is_string()), "{logs}");
     assert!(!logs.contains("a-long-admin-password"));
     assert!(!logs.contains(&token));
@@ -178,7 +191,10 @@ fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
     // Start a request and hold it half-sent while the server is told to stop.
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let body = json!({"username": "nobody.at.all", "password": "some-password"}).to_string();
-    let head = format!("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
     stream.write_all(head.as_bytes()).unwrap();
     stream.write_all(&body.as_bytes()[..10]).unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -227,7 +243,10 @@ fn demo_prints_logins_and_serves_them_and_restarts_cleanly() {
         assert_eq!(s, 200, "{body}");
         let (status, out, _) = server.terminate();
         assert!(status.success());
-        assert!(out.contains("worker.wang") && out.contains("gridwork-demo") && out.contains(&format!("127.0.0.1:{port}")), "{out}");
+        assert!(
+            out.contains("worker.wang") && out.contains("gridwork-demo") && out.contains(&format!("127.0.0.1:{port}")),
+            "{out}"
+        );
     }
     assert!(dir.path().join("data/demo/gridwork.sqlite").exists());
 }
@@ -252,7 +271,11 @@ fn settings_layer_file_then_env_then_flags() {
     let server = Server::spawn(
         {
             let mut c = gridwork(dir.path());
-            c.env("GRIDWORK_LISTEN", format!("127.0.0.1:{env_port}")).args(["serve", "--config", config.to_str().unwrap()]);
+            c.env("GRIDWORK_LISTEN", format!("127.0.0.1:{env_port}")).args([
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+            ]);
             c
         },
         env_port,
@@ -270,7 +293,18 @@ fn help_documents_every_setting() {
     let dir = tempfile::tempdir().unwrap();
     let out = gridwork(dir.path()).args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for needle in ["--listen", "GRIDWORK_LISTEN", "127.0.0.1:8080", "--data-dir", "GRIDWORK_DATA_DIR", "DATABASE_URL", "--config", "--log-format", "--session-ttl-hours", "--login-max-failures"] {
+    for needle in [
+        "--listen",
+        "GRIDWORK_LISTEN",
+        "127.0.0.1:8080",
+        "--data-dir",
+        "GRIDWORK_DATA_DIR",
+        "DATABASE_URL",
+        "--config",
+        "--log-format",
+        "--session-ttl-hours",
+        "--login-max-failures",
+    ] {
         assert!(help.contains(needle), "serve --help lacks {needle}:\n{help}");
     }
 }
@@ -278,7 +312,11 @@ fn help_documents_every_setting() {
 #[test]
 fn bad_database_urls_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let out = gridwork(dir.path()).env("DATABASE_URL", "mysql://root:hunter2@localhost/x").args(["migrate"]).output().unwrap();
+    let out = gridwork(dir.path())
+        .env("DATABASE_URL", "mysql://root:hunter2@localhost/x")
+        .args(["migrate"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported database URL"), "{err}");

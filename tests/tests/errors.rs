@@ -7,7 +7,9 @@ use serde_json::json;
 both_backends! {
     async fn malformed_and_mistyped_bodies(app: TestApp) {
         let login = app.url("/api/v1/auth/login");
-        let cases: Vec<(&str, u16, &str, Option<(&str, &str)>)> = vec![
+        // (body, status, error code, field and its code)
+        type Case<'a> = (&'a str, u16, &'a str, Option<(&'a str, &'a str)>);
+        let cases: Vec<Case> = vec![
             ("{\"username\": ", 400, "invalid_json", None),
             ("not json at all", 400, "invalid_json", None),
             ("", 400, "invalid_json", None),

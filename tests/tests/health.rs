@@ -52,9 +52,14 @@ async fn readyz_follows_the_database_going_down_and_up() {
         tokio::net::lookup_host(host_port).await.unwrap().next().unwrap()
     };
     let mut proxy = Proxy::start(real).await;
-    let proxied = test_db.url.expose().replacen(&real.to_string(), &proxy.addr.to_string(), 1).replacen(&format!("localhost:{}", real.port()), &proxy.addr.to_string(), 1);
+    let proxied = test_db.url.expose().replacen(&real.to_string(), &proxy.addr.to_string(), 1).replacen(
+        &format!("localhost:{}", real.port()),
+        &proxy.addr.to_string(),
+        1,
+    );
     assert_ne!(proxied, test_db.url.expose(), "could not route {} through the proxy", test_db.url);
-    let mut settings = gridwork::config::Settings::for_database(DbUrl::parse(&proxied).unwrap(), test_db.dir.path().to_path_buf());
+    let mut settings =
+        gridwork::config::Settings::for_database(DbUrl::parse(&proxied).unwrap(), test_db.dir.path().to_path_buf());
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.workers = 1;
     settings.database.pool.acquire_timeout = std::time::Duration::from_secs(1);
@@ -68,7 +73,13 @@ async fn readyz_follows_the_database_going_down_and_up() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "readyz must not hang");
     // Liveness does not depend on the database.
     assert_eq!(app.send(app.client.get(app.url("/healthz"))).await.0, 200);
-    let (s, b) = app.send(app.client.post(app.url("/api/v1/auth/login")).json(&serde_json::json!({"username": "x.y.z", "password": "whatever-pw"}))).await;
+    let (s, b) = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .json(&serde_json::json!({"username": "x.y.z", "password": "whatever-pw"})),
+        )
+        .await;
     assert_error(s, &b, 503, "unavailable");
 
     proxy.restore().await;

@@ -23,14 +23,20 @@ fn both_backends_have_the_same_migration_names() {
     for folder in ["sqlite", "postgres"] {
         for name in names(folder) {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(folder).join(&name);
-            assert!(dir.join("up.sql").is_file() && dir.join("down.sql").is_file(), "{folder}/{name} needs up.sql and down.sql");
+            assert!(
+                dir.join("up.sql").is_file() && dir.join("down.sql").is_file(),
+                "{folder}/{name} needs up.sql and down.sql"
+            );
         }
     }
 }
 
 /// Reads every table through `schema.rs`, so a column that the SQL and the schema disagree on fails.
 fn schema_matches(conn: &mut DbConn) {
-    use gridwork::models::{audit::AuditEntry, department::Department, role_assignment::RoleAssignment, session::Session, throttle::LoginThrottle, user::User};
+    use gridwork::models::{
+        audit::AuditEntry, department::Department, role_assignment::RoleAssignment, session::Session,
+        throttle::LoginThrottle, user::User,
+    };
     schema::users::table.select(User::as_select()).load(conn).unwrap();
     schema::sessions::table.select(Session::as_select()).load(conn).unwrap();
     schema::departments::table.select(Department::as_select()).load(conn).unwrap();

@@ -37,13 +37,21 @@ pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
     }
 }
 
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<LoginBody>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: ValidJson<LoginBody>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let login = LoginRequest {
         username: body.username,
         password: body.password,
         ip: client_ip(&req, &state),
-        user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect()),
+        user_agent: req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(256).collect()),
     };
     let policy = state.settings.throttle.clone();
     let ttl = state.settings.session_ttl;

@@ -26,11 +26,18 @@ pub struct CreateDepartmentBody {
     pub area_code: String,
 }
 
-pub async fn create(caller: Caller, state: web::Data<AppState>, body: ValidJson<CreateDepartmentBody>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ValidJson<CreateDepartmentBody>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let area = AreaCode::parse(&body.area_code)?;
     caller.require_over(&[Role::Admin], Some(&area), &state.areas())?;
     let actor = caller.user.id.clone();
-    let dept = state.db.run(move |conn| accounts::create_department(conn, body.code.trim(), &body.name, &area, Some(&actor))).await?;
+    let dept = state
+        .db
+        .run(move |conn| accounts::create_department(conn, body.code.trim(), &body.name, &area, Some(&actor)))
+        .await?;
     Ok(HttpResponse::Created().json(dept))
 }

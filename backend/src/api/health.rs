@@ -19,12 +19,15 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .db
         .run(|conn| {
             diesel::sql_query("SELECT 1").execute(conn)?;
-            let pending = migrate::has_pending(conn).map_err(|e| ApiError::unavailable(format!("migration check failed: {e}")))?;
+            let pending = migrate::has_pending(conn)
+                .map_err(|e| ApiError::unavailable(format!("migration check failed: {e}")))?;
             Ok(pending)
         })
         .await;
     match result {
-        Ok(false) => Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": format!("{backend:?}").to_lowercase()}))),
+        Ok(false) => {
+            Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": format!("{backend:?}").to_lowercase()})))
+        }
         Ok(true) => Err(ApiError::new(ErrorCode::Unavailable, "migrations are pending; run `gridwork migrate`")),
         Err(e) => {
             tracing::warn!(error = %e.message, "not ready");

@@ -5,8 +5,8 @@ use serde_json::json;
 use validator::Validate;
 
 use crate::accounts;
-use crate::auth::{Caller, password};
 use crate::auth::caller::Grant;
+use crate::auth::{Caller, password};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ValidJson;
 use crate::models::user::UserView;
@@ -31,7 +31,11 @@ pub struct ChangePasswordBody {
 }
 
 /// Changing one's own password needs the current one and signs out every other device.
-pub async fn change_password(caller: Caller, state: web::Data<AppState>, body: ValidJson<ChangePasswordBody>) -> ApiResult<HttpResponse> {
+pub async fn change_password(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ValidJson<ChangePasswordBody>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let new = Password::parse(&body.new_password).map_err(|e| ApiError::field("new_password", e.code, e.message))?;
     if !password::verify(&body.current_password, &caller.user.password_hash) {

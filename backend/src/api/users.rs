@@ -86,7 +86,10 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
             } else {
                 let ids = queries::roles::user_ids_in_areas(conn, &areas)?;
                 let all = queries::users::by_ids(conn, &ids)?;
-                all.into_iter().skip(usize::try_from(offset).unwrap_or(0)).take(usize::try_from(limit).unwrap_or(0)).collect()
+                all.into_iter()
+                    .skip(usize::try_from(offset).unwrap_or(0))
+                    .take(usize::try_from(limit).unwrap_or(0))
+                    .collect()
             };
             let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
             let mut grants = queries::roles::for_users(conn, &ids)?;
@@ -118,7 +121,11 @@ pub struct CreateUserBody {
     pub password: String,
 }
 
-pub async fn create(caller: Caller, state: web::Data<AppState>, body: ValidJson<CreateUserBody>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ValidJson<CreateUserBody>,
+) -> ApiResult<HttpResponse> {
     caller.require_any(&[Role::Admin])?;
     let body = body.0;
     let new = NewUser {
@@ -139,7 +146,12 @@ pub struct UpdateUserBody {
     pub password: Option<String>,
 }
 
-pub async fn update(caller: Caller, state: web::Data<AppState>, path: web::Path<String>, body: ValidJson<UpdateUserBody>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: ValidJson<UpdateUserBody>,
+) -> ApiResult<HttpResponse> {
     let (user, _) = target_for(&caller, &state, path.into_inner(), &[Role::Admin]).await?;
     let body = body.0;
     let password = body.password.as_deref().map(Password::parse).transpose()?;
@@ -162,7 +174,11 @@ pub async fn update(caller: Caller, state: web::Data<AppState>, path: web::Path<
     Ok(HttpResponse::Ok().json(user.view(true)))
 }
 
-pub async fn revoke_sessions(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn revoke_sessions(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (user, _) = target_for(&caller, &state, path.into_inner(), &[Role::Admin]).await?;
     let actor = caller.user.id.clone();
     let revoked = state.db.run(move |conn| accounts::revoke_sessions(conn, &user.id, Some(&actor))).await?;
@@ -178,7 +194,12 @@ pub struct GrantBody {
     pub department: Option<String>,
 }
 
-pub async fn grant_role(caller: Caller, state: web::Data<AppState>, path: web::Path<String>, body: ValidJson<GrantBody>) -> ApiResult<HttpResponse> {
+pub async fn grant_role(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: ValidJson<GrantBody>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let role: Role = body.role.parse()?;
     let scope = accounts::parse_scope(body.scope.as_deref())?;
@@ -191,7 +212,11 @@ pub async fn grant_role(caller: Caller, state: web::Data<AppState>, path: web::P
     Ok(HttpResponse::Created().json(granted))
 }
 
-pub async fn revoke_role(caller: Caller, state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+pub async fn revoke_role(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (user_id, assignment_id) = path.into_inner();
     let (user, grants) = load_target(&state, user_id).await?;
     let grant = grants

@@ -110,7 +110,8 @@ fn bearer(req: &HttpRequest) -> ApiResult<String> {
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("sign in first: send Authorization: Bearer <token>"))?;
     let value = value.to_str().map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(|| ApiError::unauthorized("malformed Authorization header"))?;
+    let (scheme, token) =
+        value.split_once(' ').ok_or_else(|| ApiError::unauthorized("malformed Authorization header"))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(ApiError::unauthorized("use the Bearer scheme"));
     }
@@ -136,8 +137,10 @@ impl FromRequest for Caller {
                 .db
                 .run(move |conn| {
                     let now = now();
-                    let (session, user) = queries::sessions::live_by_token_hash(conn, &hash, now)?
-                        .ok_or_else(|| ApiError::unauthorized("the session is invalid, expired or revoked; sign in again"))?;
+                    let (session, user) =
+                        queries::sessions::live_by_token_hash(conn, &hash, now)?.ok_or_else(|| {
+                            ApiError::unauthorized("the session is invalid, expired or revoked; sign in again")
+                        })?;
                     if (now - session.last_used_at).num_seconds() >= TOUCH_EVERY_SECS {
                         queries::sessions::touch(conn, &session.id, now)?;
                     }

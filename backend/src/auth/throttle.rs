@@ -58,7 +58,13 @@ pub fn check(conn: &mut DbConn, keys: &[String], now: NaiveDateTime) -> ApiResul
 }
 
 /// Counts a failure against a key and locks it once the limit is reached within the window.
-pub fn record_failure(conn: &mut DbConn, key: &str, limit: i32, policy: &ThrottlePolicy, now: NaiveDateTime) -> ApiResult<()> {
+pub fn record_failure(
+    conn: &mut DbConn,
+    key: &str,
+    limit: i32,
+    policy: &ThrottlePolicy,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
     let row = match q::get(conn, key)? {
         Some(row) if row.window_started_at + policy.window > now && row.locked_until.is_none_or(|u| u > now) => {
             LoginThrottle { failures: row.failures + 1, ..row }

@@ -131,11 +131,11 @@ impl Db {
     /// Builds the pool without requiring the database to be up: a server can start, report
     /// itself not ready, and recover when the database comes back.
     pub fn connect(url: &DbUrl, opts: &PoolOptions) -> anyhow::Result<Self> {
-        if url.backend() == Backend::Sqlite {
-            if let Some(dir) = Path::new(url.expose()).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| anyhow::anyhow!("cannot create database directory {}: {e}", dir.display()))?;
-            }
+        if url.backend() == Backend::Sqlite
+            && let Some(dir) = Path::new(url.expose()).parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create database directory {}: {e}", dir.display()))?;
         }
         let manager = ConnectionManager::<DbConn>::new(url.expose());
         let pool = Pool::builder()

@@ -74,4 +74,11 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, departments, role_assignments, login_throttle, audit_log);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    departments,
+    role_assignments,
+    login_throttle,
+    audit_log
+);

@@ -35,7 +35,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as Content-Type: application/json"));
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as Content-Type: application/json",
+                ));
             }
             let bytes = bytes.await.map_err(|e| {
                 if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -88,10 +91,12 @@ fn quoted_after<'a>(msg: &'a str, prefix: &str) -> Option<&'a str> {
     rest.split('`').next()
 }
 
+#[allow(clippy::needless_pass_by_value, reason = "actix error-handler signature")]
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::new(ErrorCode::InvalidQuery, format!("invalid query string: {err}")).into()
 }
 
+#[allow(clippy::needless_pass_by_value, reason = "actix error-handler signature")]
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::new(ErrorCode::InvalidPath, format!("invalid path parameter: {err}")).into()
 }
@@ -104,10 +109,8 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 /// Errors that actix itself produces (405, payload errors before a handler ran, …) arrive with
 /// an empty or plain-text body; give them the one JSON shape too.
 pub fn json_error_body<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == HeaderValue::from_static("application/json"));
+    let is_json =
+        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == HeaderValue::from_static("application/json"));
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -42,8 +42,6 @@ pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime)
 
 /// Deletes sessions that ended long ago, so the table does not grow without bound.
 pub fn purge_ended_before(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(
-        sessions::table.filter(sessions::expires_at.lt(cutoff).or(sessions::revoked_at.lt(cutoff))),
-    )
-    .execute(conn)
+    diesel::delete(sessions::table.filter(sessions::expires_at.lt(cutoff).or(sessions::revoked_at.lt(cutoff))))
+        .execute(conn)
 }

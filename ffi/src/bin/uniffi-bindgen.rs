@@ -1,1 +1,4 @@
-fn main(){}
+//! `cargo run -p gridwork-ffi --features bindgen --bin uniffi-bindgen -- generate --library …`
+fn main() {
+    uniffi::uniffi_bindgen_main();
+}

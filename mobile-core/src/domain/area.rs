@@ -70,9 +70,10 @@ impl fmt::Display for AreaLevel {
 impl FromStr for AreaLevel {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AreaLevel::ALL.into_iter().find(|l| l.as_str() == s).ok_or_else(|| {
-            DomainError::new("level", "invalid_level", format!("unknown area level {s:?}"))
-        })
+        AreaLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| DomainError::new("level", "invalid_level", format!("unknown area level {s:?}")))
     }
 }
 

@@ -66,9 +66,10 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
-            DomainError::new("role", "invalid_role", format!("unknown role {s:?}"))
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| DomainError::new("role", "invalid_role", format!("unknown role {s:?}")))
     }
 }
 
@@ -107,11 +108,7 @@ pub struct RoleGrant {
 impl RoleGrant {
     pub fn new(role: Role, scope: Scope, department_code: Option<String>) -> Result<Self, DomainError> {
         if scope == Scope::Everywhere && !role.may_be_global() {
-            return Err(DomainError::new(
-                "scope",
-                "scope_required",
-                format!("role {role} must be held over an area"),
-            ));
+            return Err(DomainError::new("scope", "scope_required", format!("role {role} must be held over an area")));
         }
         match (role.needs_department(), department_code.is_some()) {
             (true, false) => Err(DomainError::new(
