@@ -59,6 +59,8 @@ pub struct ApiError {
     pub fields: BTreeMap<String, FieldError>,
     /// Seconds the client should wait before retrying (sent as `Retry-After`).
     pub retry_after: Option<u64>,
+    /// A structured report that explains the error in full (e.g. every defect of an import).
+    pub details: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,11 +78,13 @@ struct Body<'a> {
     request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), fields: BTreeMap::new(), retry_after: None }
+        Self { code, message: message.into(), fields: BTreeMap::new(), retry_after: None, details: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
@@ -187,6 +191,7 @@ impl ResponseError for ApiError {
             fields: &self.fields,
             request_id,
             retry_after_seconds: self.retry_after,
+            details: self.details.as_ref(),
         })
     }
 }

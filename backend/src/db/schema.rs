@@ -71,6 +71,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    areas (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+        geometry -> Text,
+        radius_m -> Nullable<Double>,
+        area_m2 -> Double,
+        content_hash -> Text,
+        valid_from -> Timestamp,
+        valid_to -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    area_cells (area_id, cell) {
+        area_id -> Text,
+        cell -> BigInt,
+    }
+}
+
+diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
 

@@ -1,5 +1,6 @@
 //! Row structs and their insert/update forms, one module per table. Queries live in `queries`.
 
+pub mod area;
 pub mod audit;
 pub mod department;
 pub mod role_assignment;

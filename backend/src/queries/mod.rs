@@ -1,6 +1,7 @@
 //! Queries, written once against `db::schema` and run on either backend. Each takes a
 //! `&mut DbConn` so callers choose the transaction.
 
+pub mod areas;
 pub mod audit;
 pub mod departments;
 pub mod roles;

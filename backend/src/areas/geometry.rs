@@ -1,0 +1,180 @@
+//! Geometry helpers for the area map: validity with a location, repair, CRS conversion, areas.
+
+use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
+use geo::{
+    BooleanOps, Coord, GeodesicArea, Line, LineString, MapCoords, MultiPolygon, Polygon, Validation, unary_union,
+};
+use gridwork_mobile_core::domain::crs::Crs;
+
+/// A defect found in a geometry, with where it is (lng, lat) when that can be said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defect {
+    pub kind: &'static str,
+    pub message: String,
+    pub location: Option<(f64, f64)>,
+}
+
+pub fn to_wgs84(g: &MultiPolygon<f64>, crs: Crs) -> MultiPolygon<f64> {
+    if crs == Crs::Wgs84 {
+        return g.clone();
+    }
+    g.map_coords(|c| {
+        let (x, y) = crs.to_wgs84(c.x, c.y);
+        Coord { x, y }
+    })
+}
+
+pub fn area_m2(g: &MultiPolygon<f64>) -> f64 {
+    g.geodesic_area_unsigned()
+}
+
+/// Coordinates must be finite and on the globe. Checked first: nothing else is meaningful otherwise.
+pub fn coordinate_defects(g: &MultiPolygon<f64>) -> Vec<Defect> {
+    let mut out = Vec::new();
+    for poly in &g.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            if let Some(c) = ring.coords().find(|c| !c.x.is_finite() || !c.y.is_finite() || c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+                out.push(Defect {
+                    kind: "coordinate_out_of_range",
+                    message: format!("coordinate ({}, {}) is not a longitude/latitude pair", c.x, c.y),
+                    location: None,
+                });
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// The first self-intersection of a ring, as a point. O(n²) but only run on rings already known
+/// to be invalid, to say where the problem is.
+fn ring_self_intersection(ring: &LineString<f64>) -> Option<(f64, f64)> {
+    let lines: Vec<Line<f64>> = ring.lines().collect();
+    let n = lines.len();
+    for i in 0..n {
+        for j in (i + 2)..n {
+            if i == 0 && j == n - 1 {
+                continue; // first and last segments share the closing point
+            }
+            match line_intersection(lines[i], lines[j]) {
+                Some(LineIntersection::SinglePoint { intersection, .. }) => return Some((intersection.x, intersection.y)),
+                Some(LineIntersection::Collinear { intersection }) => return Some((intersection.start.x, intersection.start.y)),
+                None => {}
+            }
+        }
+    }
+    None
+}
+
+/// Validity problems of each polygon (OGC rules: closed rings, no self-intersections, holes
+/// inside, parts not overlapping).
+pub fn validity_defects(g: &MultiPolygon<f64>) -> Vec<Defect> {
+    let mut out = Vec::new();
+    if g.0.is_empty() {
+        out.push(Defect { kind: "empty_geometry", message: "the geometry has no polygon".into(), location: None });
+        return out;
+    }
+    for (pi, poly) in g.0.iter().enumerate() {
+        for problem in poly.validation_errors() {
+            let message = if g.0.len() > 1 { format!("part {pi}: {problem}") } else { problem.to_string() };
+            let (kind, location) = match problem {
+                geo::algorithm::validation::InvalidPolygon::SelfIntersection(_) => {
+                    let loc = std::iter::once(poly.exterior()).chain(poly.interiors()).find_map(ring_self_intersection);
+                    ("self_intersection", loc)
+                }
+                geo::algorithm::validation::InvalidPolygon::TooFewPointsInRing(_) => ("too_few_points", None),
+                _ => ("invalid_rings", None),
+            };
+            let location = location.or_else(|| poly.exterior().0.first().map(|c| (c.x, c.y)));
+            out.push(Defect { kind, message, location });
+        }
+    }
+    if out.is_empty()
+        && let Some(problem) = g.validation_errors().into_iter().next()
+    {
+        out.push(Defect { kind: "overlapping_parts", message: problem.to_string(), location: None });
+    }
+    out
+}
+
+/// Rebuilds a polygon's area from its rings with the even-odd rule: a self-intersecting outline
+/// becomes the valid polygon(s) that enclose what it drew.
+pub fn repair(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    let mut parts = Vec::new();
+    for poly in &g.0 {
+        if poly.is_valid() {
+            parts.push(poly.clone());
+        } else {
+            parts.extend(poly.union(&MultiPolygon::<f64>::new(vec![])).0);
+        }
+    }
+    merge(&parts)
+}
+
+/// Dissolves parts that share edges or overlap into one valid multipolygon.
+pub fn merge(parts: &[Polygon<f64>]) -> MultiPolygon<f64> {
+    if parts.len() == 1 {
+        return MultiPolygon(parts.to_vec());
+    }
+    unary_union(parts.iter())
+}
+
+/// Area (m²) of `a` outside `b`.
+pub fn outside_m2(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> f64 {
+    area_m2(&a.difference(b))
+}
+
+pub fn overlap_m2(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> f64 {
+    area_m2(&a.intersection(b))
+}
+
+/// A circle of `radius_m` around a point, for buildings known only by a point.
+pub fn circle(lng: f64, lat: f64, radius_m: f64) -> Polygon<f64> {
+    let dlat = radius_m / 111_320.0;
+    let dlng = radius_m / (111_320.0 * lat.to_radians().cos().max(1e-6));
+    let mut pts: Vec<Coord<f64>> = (0..32)
+        .map(|i| {
+            let t = f64::from(i) / 32.0 * std::f64::consts::TAU;
+            Coord { x: lng + dlng * t.cos(), y: lat + dlat * t.sin() }
+        })
+        .collect();
+    if let Some(first) = pts.first().copied() {
+        pts.push(first);
+    }
+    Polygon::new(LineString(pts), vec![])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn bowties_are_found_located_and_repaired() {
+        let bowtie = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0), (x: 1.0, y: 0.0), (x: 0.0, y: 1.0), (x: 0.0, y: 0.0)];
+        let g = MultiPolygon(vec![bowtie]);
+        let defects = validity_defects(&g);
+        assert_eq!(defects[0].kind, "self_intersection");
+        let (x, y) = defects[0].location.unwrap();
+        assert!((x - 0.5).abs() < 1e-9 && (y - 0.5).abs() < 1e-9);
+        let fixed = repair(&g);
+        assert!(fixed.is_valid());
+        assert_eq!(fixed.0.len(), 2);
+        assert!(validity_defects(&fixed).is_empty());
+    }
+
+    #[test]
+    fn merging_adjacent_parts_dissolves_the_shared_edge() {
+        let a = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 1.0), (x: 0.0, y: 0.0)];
+        let b = polygon![(x: 1.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 1.0), (x: 1.0, y: 1.0), (x: 1.0, y: 0.0)];
+        let m = merge(&[a, b]);
+        assert_eq!(m.0.len(), 1);
+        assert!(m.is_valid());
+    }
+
+    #[test]
+    fn out_of_range_coordinates_are_caught() {
+        let bad = polygon![(x: 0.0, y: 0.0), (x: 181.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)];
+        assert_eq!(coordinate_defects(&MultiPolygon(vec![bad]))[0].kind, "coordinate_out_of_range");
+    }
+}

@@ -1,0 +1,554 @@
+//! The in-memory lookup index. A point is turned into one H3 cell at the finest indexed
+//! resolution; its parents give the cell at every level. A cell wholly inside an area answers at
+//! once; a cell that a boundary crosses keeps, per area, the cell centre's known status and the
+//! few polygon edges that touch the cell, and the point is settled exactly by counting how often
+//! the segment centre→point crosses those edges (robust orientation predicates). The answer is
+//! therefore plain polygon containment, holes included, at any distance from a boundary.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use geo::{BoundingRect, Contains, Coord, MultiPolygon, Point};
+use gridwork_mobile_core::domain::area::AreaTree;
+use gridwork_mobile_core::{AreaCode, AreaLevel};
+use h3o::geom::{ContainmentMode, TilerBuilder};
+use h3o::{CellIndex, LatLng, Resolution};
+use robust::{Coord as RCoord, orient2d};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use super::levels;
+
+/// One area as the index needs it.
+#[derive(Debug, Clone)]
+pub struct AreaInput {
+    pub code: String,
+    pub name: String,
+    pub level: AreaLevel,
+    pub parent_code: Option<String>,
+    /// WGS-84, `x` = longitude, `y` = latitude.
+    pub geometry: MultiPolygon<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaInfo {
+    pub code: String,
+    pub name: String,
+    pub level: AreaLevel,
+    #[serde(skip)]
+    pub parent: Option<u32>,
+    #[serde(skip)]
+    pub children: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    a: Coord<f64>,
+    b: Coord<f64>,
+}
+
+#[derive(Debug)]
+struct Part {
+    area: u32,
+    center: Coord<f64>,
+    center_inside: bool,
+    edges_start: u32,
+    edges_len: u32,
+}
+
+#[derive(Debug)]
+enum Slot {
+    Inside(u32),
+    Mixed(Box<[Part]>),
+}
+
+#[derive(Debug)]
+struct LevelIndex {
+    res: Resolution,
+    cells: FxHashMap<u64, Slot>,
+}
+
+#[derive(Debug, Default)]
+pub struct AreaIndex {
+    areas: Vec<AreaInfo>,
+    by_code: FxHashMap<String, u32>,
+    /// Indexed levels, deepest first: lookups stop at the first level that contains the point.
+    levels: Vec<(AreaLevel, LevelIndex)>,
+    finest: Option<Resolution>,
+    edges: Vec<Edge>,
+}
+
+/// The index shared by all workers; an import swaps in a new one atomically.
+pub type SharedIndex = Arc<ArcSwap<AreaIndex>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("area {code}: {message}")]
+    Geometry { code: String, message: String },
+}
+
+fn orient(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> f64 {
+    orient2d(RCoord { x: a.x, y: a.y }, RCoord { x: b.x, y: b.y }, RCoord { x: c.x, y: c.y })
+}
+
+/// Whether `p` is inside, given a reference point `c` whose status is known and every polygon edge
+/// that may cross the segment c→p. Endpoints exactly on the line c→p count as lying on its
+/// positive side (half-open rule), so a vertex on the segment is counted once, not twice.
+/// `None` when p lies exactly on an edge.
+fn settle(c: Coord<f64>, c_inside: bool, p: Coord<f64>, edges: &[Edge]) -> Option<bool> {
+    let mut inside = c_inside;
+    for e in edges {
+        let side_a = orient(c, p, e.a) >= 0.0;
+        let side_b = orient(c, p, e.b) >= 0.0;
+        if side_a == side_b {
+            continue;
+        }
+        let oc = orient(e.a, e.b, c);
+        let op = orient(e.a, e.b, p);
+        if op == 0.0 {
+            return None;
+        }
+        if (oc > 0.0) != (op > 0.0) {
+            inside = !inside;
+        }
+    }
+    Some(inside)
+}
+
+fn ring_edges(geometry: &MultiPolygon<f64>) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for poly in &geometry.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            out.extend(ring.lines().filter(|l| l.start != l.end).map(|l| Edge { a: l.start, b: l.end }));
+        }
+    }
+    out
+}
+
+struct Bbox {
+    min: Coord<f64>,
+    max: Coord<f64>,
+}
+
+impl Bbox {
+    fn of_cell(cell: CellIndex) -> Self {
+        let mut min = Coord { x: f64::INFINITY, y: f64::INFINITY };
+        let mut max = Coord { x: f64::NEG_INFINITY, y: f64::NEG_INFINITY };
+        for v in cell.boundary().iter() {
+            min.x = min.x.min(v.lng());
+            min.y = min.y.min(v.lat());
+            max.x = max.x.max(v.lng());
+            max.y = max.y.max(v.lat());
+        }
+        // H3 edges are not straight in lon/lat; a margin (≥ 1e-6°, ~10 cm, and 2% of the cell)
+        // keeps every point H3 assigns to the cell inside the box.
+        let mx = (max.x - min.x) * 0.02 + 1e-6;
+        let my = (max.y - min.y) * 0.02 + 1e-6;
+        Self { min: Coord { x: min.x - mx, y: min.y - my }, max: Coord { x: max.x + mx, y: max.y + my } }
+    }
+
+    fn touches(&self, e: &Edge) -> bool {
+        let (x0, x1) = if e.a.x <= e.b.x { (e.a.x, e.b.x) } else { (e.b.x, e.a.x) };
+        let (y0, y1) = if e.a.y <= e.b.y { (e.a.y, e.b.y) } else { (e.b.y, e.a.y) };
+        if x1 < self.min.x || x0 > self.max.x || y1 < self.min.y || y0 > self.max.y {
+            return false;
+        }
+        // The segment's box overlaps; exclude segments that pass beside a box corner.
+        let corners = [
+            self.min,
+            Coord { x: self.max.x, y: self.min.y },
+            self.max,
+            Coord { x: self.min.x, y: self.max.y },
+        ];
+        let sides: Vec<f64> = corners.iter().map(|c| orient(e.a, e.b, *c)).collect();
+        !(sides.iter().all(|s| *s > 0.0) || sides.iter().all(|s| *s < 0.0))
+    }
+}
+
+/// Buckets edges on a coarse lon/lat grid so that finding the edges near a cell does not scan
+/// every edge of a long boundary.
+struct EdgeGrid {
+    origin: Coord<f64>,
+    step: f64,
+    buckets: FxHashMap<(i32, i32), Vec<u32>>,
+}
+
+impl EdgeGrid {
+    fn new(edges: &[Edge], step: f64) -> Self {
+        let origin = edges.first().map_or(Coord { x: 0.0, y: 0.0 }, |e| e.a);
+        let mut grid = Self { origin, step, buckets: FxHashMap::default() };
+        for (i, e) in edges.iter().enumerate() {
+            let (lo, hi) = grid.span(e.a.x.min(e.b.x), e.a.y.min(e.b.y), e.a.x.max(e.b.x), e.a.y.max(e.b.y));
+            for gx in lo.0..=hi.0 {
+                for gy in lo.1..=hi.1 {
+                    grid.buckets.entry((gx, gy)).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));
+                }
+            }
+        }
+        grid
+    }
+
+    #[allow(clippy::cast_possible_truncation)]
+    fn key(&self, x: f64, y: f64) -> (i32, i32) {
+        (((x - self.origin.x) / self.step).floor() as i32, ((y - self.origin.y) / self.step).floor() as i32)
+    }
+
+    fn span(&self, x0: f64, y0: f64, x1: f64, y1: f64) -> ((i32, i32), (i32, i32)) {
+        (self.key(x0, y0), self.key(x1, y1))
+    }
+
+    fn near(&self, b: &Bbox, out: &mut Vec<u32>) {
+        out.clear();
+        let (lo, hi) = self.span(b.min.x, b.min.y, b.max.x, b.max.y);
+        for gx in lo.0..=hi.0 {
+            for gy in lo.1..=hi.1 {
+                if let Some(v) = self.buckets.get(&(gx, gy)) {
+                    out.extend_from_slice(v);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+impl AreaIndex {
+    /// Builds the index. Areas must come parents first or in any order; parents are linked by code.
+    pub fn build(inputs: &[AreaInput]) -> Result<Self, IndexError> {
+        let mut index = AreaIndex::default();
+        for input in inputs {
+            let idx = u32::try_from(index.areas.len()).unwrap_or(u32::MAX);
+            index.by_code.insert(input.code.clone(), idx);
+            index.areas.push(AreaInfo {
+                code: input.code.clone(),
+                name: input.name.clone(),
+                level: input.level,
+                parent: None,
+                children: Vec::new(),
+            });
+        }
+        for (i, input) in inputs.iter().enumerate() {
+            if let Some(parent) = input.parent_code.as_ref().and_then(|p| index.by_code.get(p).copied()) {
+                index.areas[i].parent = Some(parent);
+                index.areas[parent as usize].children.push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        let mut per_level: Vec<(AreaLevel, LevelIndex)> = Vec::new();
+        for level in AreaLevel::ALL.into_iter().rev() {
+            let members: Vec<usize> = (0..inputs.len()).filter(|&i| inputs[i].level == level).collect();
+            if members.is_empty() {
+                continue;
+            }
+            let res = levels::resolution(level);
+            let mut cells: FxHashMap<u64, Slot> = FxHashMap::default();
+            for i in members {
+                index.add_area(u32::try_from(i).unwrap_or(u32::MAX), &inputs[i], res, &mut cells)?;
+            }
+            cells.shrink_to_fit();
+            per_level.push((level, LevelIndex { res, cells }));
+        }
+        index.finest = per_level.iter().map(|(_, l)| l.res).max();
+        index.levels = per_level;
+        index.edges.shrink_to_fit();
+        Ok(index)
+    }
+
+    fn add_area(&mut self, idx: u32, input: &AreaInput, res: Resolution, cells: &mut FxHashMap<u64, Slot>) -> Result<(), IndexError> {
+        let geo_err = |message: String| IndexError::Geometry { code: input.code.clone(), message };
+        let mut tiler = TilerBuilder::new(res).containment_mode(ContainmentMode::Covers).build();
+        tiler.add_batch(input.geometry.0.iter().cloned()).map_err(|e| geo_err(e.to_string()))?;
+        let cover: Vec<CellIndex> = tiler.into_coverage().collect();
+        let edges = ring_edges(&input.geometry);
+        let cell_size = res.edge_length_km() / 111.0 * 2.0;
+        let grid = EdgeGrid::new(&edges, cell_size.max(1e-5) * 4.0);
+        let mut seen: FxHashSet<u64> = cover.iter().map(|c| u64::from(*c)).collect();
+        let mut queue: Vec<CellIndex> = cover;
+        let mut near = Vec::new();
+        while let Some(cell) = queue.pop() {
+            let bbox = Bbox::of_cell(cell);
+            grid.near(&bbox, &mut near);
+            let local: Vec<Edge> = near.iter().map(|&i| edges[i as usize]).filter(|e| bbox.touches(e)).collect();
+            let center: Coord<f64> = {
+                let ll = LatLng::from(cell);
+                Coord { x: ll.lng(), y: ll.lat() }
+            };
+            let key = u64::from(cell);
+            if local.is_empty() {
+                if input.geometry.contains(&Point(center)) {
+                    insert_inside(cells, key, idx);
+                }
+                continue;
+            }
+            let (center, center_inside) = reference_point(&input.geometry, center, &local);
+            let start = u32::try_from(self.edges.len()).unwrap_or(u32::MAX);
+            self.edges.extend_from_slice(&local);
+            let part = Part { area: idx, center, center_inside, edges_start: start, edges_len: u32::try_from(local.len()).unwrap_or(u32::MAX) };
+            insert_part(cells, key, part);
+            // A crossed cell's neighbours are classified too, so no cell the polygon reaches is
+            // missed where H3's geodesic cell edges and planar polygon edges disagree.
+            for n in cell.grid_disk::<Vec<_>>(1) {
+                if seen.insert(u64::from(n)) {
+                    queue.push(n);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The chain of areas containing the point, from the top level down to the deepest one.
+    pub fn lookup(&self, lng: f64, lat: f64) -> Vec<&AreaInfo> {
+        match self.deepest(lng, lat) {
+            Some(idx) => self.ancestry(idx),
+            None => Vec::new(),
+        }
+    }
+
+    /// The deepest area containing the point (exact), without building the chain.
+    pub fn deepest(&self, lng: f64, lat: f64) -> Option<u32> {
+        let finest = self.finest?;
+        let ll = LatLng::new(lat, lng).ok()?;
+        let base = ll.to_cell(finest);
+        let p = Coord { x: lng, y: lat };
+        for (_, level) in &self.levels {
+            let Some(cell) = base.parent(level.res) else { continue };
+            match level.cells.get(&u64::from(cell)) {
+                None => {}
+                Some(Slot::Inside(a)) => return Some(*a),
+                Some(Slot::Mixed(parts)) => {
+                    let mut best: Option<u32> = None;
+                    for part in parts.iter() {
+                        let hit = if part.edges_len == 0 {
+                            part.center_inside
+                        } else {
+                            let s = part.edges_start as usize;
+                            let edges = &self.edges[s..s + part.edges_len as usize];
+                            settle(part.center, part.center_inside, p, edges).unwrap_or(false)
+                        };
+                        // Overlapping siblings (within the import tolerance): the first one wins,
+                        // which is the one imported first — deterministic.
+                        if hit && best.is_none_or(|b| part.area < b) {
+                            best = Some(part.area);
+                        }
+                    }
+                    if best.is_some() {
+                        return best;
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    pub fn ancestry(&self, idx: u32) -> Vec<&AreaInfo> {
+        let mut chain = Vec::with_capacity(7);
+        let mut cur = Some(idx);
+        while let Some(i) = cur {
+            let info = &self.areas[i as usize];
+            chain.push(info);
+            cur = info.parent;
+        }
+        chain.reverse();
+        chain
+    }
+
+    pub fn get(&self, code: &str) -> Option<&AreaInfo> {
+        self.by_code.get(code).map(|&i| &self.areas[i as usize])
+    }
+
+    pub fn parent_of(&self, code: &str) -> Option<&AreaInfo> {
+        self.get(code)?.parent.map(|p| &self.areas[p as usize])
+    }
+
+    pub fn children_of(&self, code: &str) -> Vec<&AreaInfo> {
+        self.get(code).map(|a| a.children.iter().map(|&c| &self.areas[c as usize]).collect()).unwrap_or_default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.areas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.areas.is_empty()
+    }
+
+    /// Approximate heap bytes held by the index (hash tables at capacity, parts, edges, names).
+    pub fn memory_bytes(&self) -> usize {
+        let mut total = self.edges.capacity() * std::mem::size_of::<Edge>();
+        total += self.areas.capacity() * std::mem::size_of::<AreaInfo>();
+        for a in &self.areas {
+            total += a.code.capacity() + a.name.capacity() + a.children.capacity() * 4;
+        }
+        total += self.by_code.capacity() * (std::mem::size_of::<(String, u32)>() + 1);
+        for (_, level) in &self.levels {
+            total += level.cells.capacity() * (std::mem::size_of::<(u64, Slot)>() + 1);
+            for slot in level.cells.values() {
+                if let Slot::Mixed(parts) = slot {
+                    total += parts.len() * std::mem::size_of::<Part>();
+                }
+            }
+        }
+        total
+    }
+
+    /// Cells per level, for the import summary.
+    pub fn cell_counts(&self) -> Vec<(AreaLevel, usize)> {
+        self.levels.iter().map(|(l, idx)| (*l, idx.cells.len())).collect()
+    }
+}
+
+/// A reference point for a crossed cell: the cell centre, nudged if it lies exactly on an edge.
+fn reference_point(geometry: &MultiPolygon<f64>, center: Coord<f64>, local: &[Edge]) -> (Coord<f64>, bool) {
+    let mut c = center;
+    let scale = geometry.bounding_rect().map_or(1e-6, |r| (r.width() + r.height()) * 1e-9 + 1e-12);
+    for i in 0..16 {
+        let on_edge = local.iter().any(|e| orient(e.a, e.b, c) == 0.0 && within_box(e, c));
+        if !on_edge {
+            break;
+        }
+        c = Coord { x: center.x + scale * f64::from(i + 1), y: center.y + scale * 0.7 * f64::from(i + 1) };
+    }
+    (c, geometry.contains(&Point(c)))
+}
+
+fn within_box(e: &Edge, c: Coord<f64>) -> bool {
+    c.x >= e.a.x.min(e.b.x) && c.x <= e.a.x.max(e.b.x) && c.y >= e.a.y.min(e.b.y) && c.y <= e.a.y.max(e.b.y)
+}
+
+fn insert_inside(cells: &mut FxHashMap<u64, Slot>, key: u64, area: u32) {
+    match cells.remove(&key) {
+        None => {
+            cells.insert(key, Slot::Inside(area));
+        }
+        Some(Slot::Inside(other)) => {
+            let parts = vec![inside_part(other), inside_part(area)];
+            cells.insert(key, Slot::Mixed(parts.into_boxed_slice()));
+        }
+        Some(Slot::Mixed(parts)) => {
+            let mut v = parts.into_vec();
+            v.push(inside_part(area));
+            cells.insert(key, Slot::Mixed(v.into_boxed_slice()));
+        }
+    }
+}
+
+fn inside_part(area: u32) -> Part {
+    Part { area, center: Coord { x: 0.0, y: 0.0 }, center_inside: true, edges_start: 0, edges_len: 0 }
+}
+
+fn insert_part(cells: &mut FxHashMap<u64, Slot>, key: u64, part: Part) {
+    let mut v = match cells.remove(&key) {
+        None => Vec::with_capacity(1),
+        Some(Slot::Inside(other)) => vec![inside_part(other)],
+        Some(Slot::Mixed(parts)) => parts.into_vec(),
+    };
+    v.push(part);
+    cells.insert(key, Slot::Mixed(v.into_boxed_slice()));
+}
+
+impl AreaTree for AreaIndex {
+    fn is_within(&self, area: &AreaCode, ancestor: &AreaCode) -> bool {
+        if area == ancestor {
+            return true;
+        }
+        let Some(&target) = self.by_code.get(ancestor.as_str()) else { return false };
+        let mut cur = self.by_code.get(area.as_str()).and_then(|&i| self.areas[i as usize].parent);
+        while let Some(i) = cur {
+            if i == target {
+                return true;
+            }
+            cur = self.areas[i as usize].parent;
+        }
+        false
+    }
+
+    fn subtree(&self, root: &AreaCode) -> Vec<AreaCode> {
+        let Some(&start) = self.by_code.get(root.as_str()) else { return vec![root.clone()] };
+        let mut out = Vec::new();
+        let mut stack = vec![start];
+        while let Some(i) = stack.pop() {
+            let info = &self.areas[i as usize];
+            if let Ok(code) = AreaCode::parse(&info.code) {
+                out.push(code);
+            }
+            stack.extend(info.children.iter().copied());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{LineString, Polygon, polygon};
+
+    fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> Polygon<f64> {
+        polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)]
+    }
+
+    fn input(code: &str, level: AreaLevel, parent: Option<&str>, g: MultiPolygon<f64>) -> AreaInput {
+        AreaInput { code: code.into(), name: code.into(), level, parent_code: parent.map(Into::into), geometry: g }
+    }
+
+    #[test]
+    fn settle_counts_crossings_and_vertices_once() {
+        let sq = square(0.0, 0.0, 1.0, 1.0);
+        let edges = ring_edges(&MultiPolygon(vec![sq]));
+        let c = Coord { x: 0.5, y: 0.5 };
+        assert_eq!(settle(c, true, Coord { x: 0.9, y: 0.9 }, &edges), Some(true));
+        assert_eq!(settle(c, true, Coord { x: 1.1, y: 0.5 }, &edges), Some(false));
+        // Through a vertex exactly: (0.5,0.5) → (1.5,1.5) passes the corner (1,1).
+        assert_eq!(settle(c, true, Coord { x: 1.5, y: 1.5 }, &edges), Some(false));
+        assert_eq!(settle(c, true, Coord { x: 1.0, y: 0.5 }, &edges), None);
+    }
+
+    #[test]
+    fn lookups_match_containment_with_holes_and_near_boundaries() {
+        let outer = LineString::from(vec![(114.30, 30.50), (114.40, 30.50), (114.40, 30.60), (114.30, 30.60), (114.30, 30.50)]);
+        let hole = LineString::from(vec![(114.34, 30.54), (114.36, 30.54), (114.36, 30.56), (114.34, 30.56), (114.34, 30.54)]);
+        let district = MultiPolygon(vec![Polygon::new(outer, vec![hole])]);
+        let west = MultiPolygon(vec![square(114.30, 30.50, 114.35, 30.60)]);
+        let inputs = vec![
+            input("D", AreaLevel::District, None, district.clone()),
+            input("S1", AreaLevel::Street, Some("D"), west.clone()),
+        ];
+        let index = AreaIndex::build(&inputs).unwrap();
+        let codes = |lng, lat| index.lookup(lng, lat).iter().map(|a| a.code.clone()).collect::<Vec<_>>();
+        assert_eq!(codes(114.31, 30.51), ["D", "S1"]);
+        assert_eq!(codes(114.38, 30.51), ["D"]);
+        assert!(codes(114.355, 30.55).is_empty(), "in the hole");
+        assert!(codes(114.45, 30.55).is_empty(), "outside");
+        // 1 cm either side of the street's east edge (≈ 1e-7° of longitude).
+        assert_eq!(codes(114.35 - 1e-7, 30.58), ["D", "S1"]);
+        assert_eq!(codes(114.35 + 1e-7, 30.58), ["D"]);
+        // Either side of the hole's east edge.
+        assert!(codes(114.36 - 1e-7, 30.55).is_empty());
+        assert_eq!(codes(114.36 + 1e-7, 30.55), ["D"]);
+        // A sweep against plain containment.
+        for i in 0..200 {
+            for j in 0..200 {
+                let (lng, lat) = (114.295 + f64::from(i) * 0.00055, 30.495 + f64::from(j) * 0.00055);
+                let p = Point::new(lng, lat);
+                let want = if west.contains(&p) { 2 } else if district.contains(&p) { 1 } else { 0 };
+                assert_eq!(codes(lng, lat).len(), want, "at {lng},{lat}");
+            }
+        }
+    }
+
+    #[test]
+    fn tree_answers_scope_questions() {
+        let inputs = vec![
+            input("D", AreaLevel::District, None, MultiPolygon(vec![square(0.0, 0.0, 1.0, 1.0)])),
+            input("S", AreaLevel::Street, Some("D"), MultiPolygon(vec![square(0.0, 0.0, 0.5, 0.5)])),
+            input("C", AreaLevel::Community, Some("S"), MultiPolygon(vec![square(0.0, 0.0, 0.1, 0.1)])),
+        ];
+        let index = AreaIndex::build(&inputs).unwrap();
+        let code = |s: &str| AreaCode::parse(s).unwrap();
+        assert!(index.is_within(&code("C"), &code("D")));
+        assert!(index.is_within(&code("C"), &code("C")));
+        assert!(!index.is_within(&code("D"), &code("C")));
+        assert!(!index.is_within(&code("X"), &code("D")));
+        let mut sub: Vec<String> = index.subtree(&code("S")).into_iter().map(String::from).collect();
+        sub.sort();
+        assert_eq!(sub, ["C", "S"]);
+    }
+}

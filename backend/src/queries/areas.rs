@@ -1,0 +1,54 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{area_cells, areas};
+use crate::models::area::{AreaCellRow, AreaRow};
+
+pub fn current_all(conn: &mut DbConn) -> QueryResult<Vec<AreaRow>> {
+    areas::table.filter(areas::valid_to.is_null()).order(areas::id.asc()).select(AreaRow::as_select()).load(conn)
+}
+
+pub fn current_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<AreaRow>> {
+    areas::table
+        .filter(areas::code.eq(code))
+        .filter(areas::valid_to.is_null())
+        .select(AreaRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every version of an area, oldest first.
+pub fn history(conn: &mut DbConn, code: &str) -> QueryResult<Vec<(NaiveDateTime, Option<NaiveDateTime>)>> {
+    areas::table
+        .filter(areas::code.eq(code))
+        .order(areas::valid_from.asc())
+        .select((areas::valid_from, areas::valid_to))
+        .load(conn)
+}
+
+pub fn close(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(areas::table.find(id)).set(areas::valid_to.eq(at)).execute(conn)
+}
+
+pub fn insert(conn: &mut DbConn, row: &AreaRow) -> QueryResult<()> {
+    diesel::insert_into(areas::table).values(row).execute(conn).map(drop)
+}
+
+/// Inserts cells in multi-row statements, in chunks that stay under SQLite's bound-parameter
+/// limit. diesel's multi-backend connection cannot batch, so each backend gets its own call.
+pub fn insert_cells(conn: &mut DbConn, area_id: &str, cells: &[i64]) -> QueryResult<()> {
+    for chunk in cells.chunks(400) {
+        let rows: Vec<AreaCellRow> = chunk.iter().map(|&cell| AreaCellRow { area_id, cell }).collect();
+        let insert = diesel::insert_into(area_cells::table).values(&rows);
+        match conn {
+            DbConn::Sqlite(c) => insert.execute(c)?,
+            DbConn::Postgres(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+pub fn cell_count(conn: &mut DbConn, area_id: &str) -> QueryResult<i64> {
+    area_cells::table.filter(area_cells::area_id.eq(area_id)).count().get_result(conn)
+}

@@ -1,0 +1,2 @@
+DROP TABLE area_cells;
+DROP TABLE areas;
