@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use gridwork_mobile_core::{AreaCode, Password, Role, RoleGrant, Username};
+use gridwork_mobile_core::domain::crs::Crs;
+use gridwork_mobile_core::{AreaCode, AreaLevel, Password, Role, RoleGrant, Username};
 
 use crate::accounts::{self, NewUser};
 use crate::config::{DatabaseSettings, FileSettings, ServeArgs, Settings, StorageArgs};
@@ -55,6 +56,68 @@ pub enum Command {
     /// Manage departments (职能部门)
     #[command(subcommand)]
     Department(DepartmentCommand),
+    /// The area map: import GeoJSON, look up a point
+    #[command(subcommand)]
+    Areas(AreasCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AreasCommand {
+    /// Validate and import a GeoJSON FeatureCollection (all or nothing)
+    Import {
+        file: PathBuf,
+        /// Property holding the area code
+        #[arg(long, default_value = "code")]
+        code_prop: String,
+        /// Property holding the name
+        #[arg(long, default_value = "name")]
+        name_prop: String,
+        /// Level of every feature (otherwise read from --level-prop)
+        #[arg(long)]
+        level: Option<AreaLevel>,
+        #[arg(long, default_value = "level")]
+        level_prop: String,
+        /// Property holding the parent's code (dotted paths reach nested objects: parent.adcode)
+        #[arg(long, default_value = "parent_code")]
+        parent_prop: String,
+        /// Fixed parent code for every feature
+        #[arg(long)]
+        parent_code: Option<String>,
+        /// Coordinate system of the file: wgs84, gcj02 or bd09
+        #[arg(long, default_value = "wgs84")]
+        crs: Crs,
+        /// Property with the radius (m) of buildings given as points
+        #[arg(long, default_value = "radius_m")]
+        radius_prop: String,
+        /// Fix what can be fixed (self-intersecting rings) and say what changed
+        #[arg(long)]
+        repair: bool,
+        /// Validate and report only; write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Share of a child's area allowed outside its parent
+        #[arg(long, default_value_t = 0.01)]
+        containment_tolerance: f64,
+        /// Share of the smaller sibling's area two siblings may overlap by
+        #[arg(long, default_value_t = 0.01)]
+        overlap_tolerance: f64,
+        /// Print the full report as JSON
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Print the chain of areas containing a point
+    Lookup {
+        #[arg(allow_negative_numbers = true)]
+        lat: f64,
+        #[arg(allow_negative_numbers = true)]
+        lng: f64,
+        #[arg(long, default_value = "wgs84")]
+        crs: Crs,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,7 +202,7 @@ pub enum DepartmentCommand {
     },
 }
 
-fn open_db(storage: &StorageArgs, file: &FileSettings) -> anyhow::Result<Db> {
+pub(crate) fn open_db(storage: &StorageArgs, file: &FileSettings) -> anyhow::Result<Db> {
     let (_, settings) = DatabaseSettings::resolve(storage, file)?;
     let db = Db::connect(&settings.url, &settings.pool)?;
     let mut conn = db.get().map_err(api_err)?;
@@ -150,7 +213,7 @@ fn open_db(storage: &StorageArgs, file: &FileSettings) -> anyhow::Result<Db> {
 }
 
 #[allow(clippy::needless_pass_by_value, reason = "used as a map_err callback")]
-fn api_err(e: ApiError) -> anyhow::Error {
+pub(crate) fn api_err(e: ApiError) -> anyhow::Error {
     let fields: Vec<String> = e.fields.iter().map(|(k, v)| format!("{k}: {}", v.message)).collect();
     if fields.is_empty() {
         anyhow::anyhow!("{}", e.message)
@@ -173,7 +236,7 @@ fn read_password(from_stdin: bool) -> anyhow::Result<Password> {
     Password::parse(&raw).map_err(|e| anyhow::anyhow!("{}", e.message))
 }
 
-fn out(line: &str) {
+pub(crate) fn out(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "{line}");
 }
@@ -197,6 +260,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let db = app.state().db.clone();
                 tokio::task::spawn_blocking(move || demo::seed(&db)).await??
             };
+            app.state().reload_areas().await?;
             demo::print_banner(app.port(), &app.state().settings.listen, &logins);
             app.run_until_stopped().await?;
             Ok(())
@@ -214,6 +278,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => tokio::task::spawn_blocking(move || user_command(cmd, &file)).await?,
         Command::Role(cmd) => tokio::task::spawn_blocking(move || role_command(cmd, &file)).await?,
         Command::Department(cmd) => tokio::task::spawn_blocking(move || department_command(cmd, &file)).await?,
+        Command::Areas(cmd) => tokio::task::spawn_blocking(move || crate::areas_cli::run(cmd, &file)).await?,
     }
 }
 

@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes [default: 262144]
     #[arg(long, env = "GRIDWORK_MAX_BODY_BYTES", value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Largest accepted area import (GeoJSON) in bytes [default: 67108864]
+    #[arg(long, env = "GRIDWORK_MAX_IMPORT_BYTES", value_name = "BYTES")]
+    pub max_import_bytes: Option<usize>,
     /// Seconds in-flight requests get to finish after SIGTERM [default: 30]
     #[arg(long, env = "GRIDWORK_SHUTDOWN_TIMEOUT", value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
@@ -76,6 +79,7 @@ pub struct FileSettings {
     pub db_acquire_timeout: Option<u64>,
     pub workers: Option<usize>,
     pub max_body_bytes: Option<usize>,
+    pub max_import_bytes: Option<usize>,
     pub shutdown_timeout: Option<u64>,
     pub session_ttl_hours: Option<i64>,
     pub login_max_failures: Option<i32>,
@@ -106,6 +110,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub workers: usize,
     pub max_body_bytes: usize,
+    pub max_import_bytes: usize,
     pub shutdown_timeout: Duration,
     pub session_ttl: chrono::Duration,
     pub throttle: ThrottlePolicy,
@@ -153,6 +158,10 @@ impl Settings {
             max_body_bytes: positive(
                 "max_body_bytes",
                 args.max_body_bytes.or(file.max_body_bytes).unwrap_or(256 * 1024),
+            )?,
+            max_import_bytes: positive(
+                "max_import_bytes",
+                args.max_import_bytes.or(file.max_import_bytes).unwrap_or(64 * 1024 * 1024),
             )?,
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(30)),
             session_ttl: chrono::Duration::hours(positive(

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api;
 pub mod areas;
+mod areas_cli;
 pub mod auth;
 pub mod cli;
 pub mod config;

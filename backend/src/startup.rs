@@ -1,14 +1,13 @@
 //! Building and running the HTTP server. Tests build the same `Application` on port 0.
 
 use std::net::TcpListener;
-use std::sync::Arc;
-
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
 use crate::api;
+use crate::areas::AreaIndex;
 use crate::config::Settings;
 use crate::db::{Db, migrate};
 use crate::http::{extract, metrics, request_id};
@@ -33,23 +32,26 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::connect(&settings.database.url, &settings.database.pool)?;
         let url = settings.database.url.to_string();
-        let applied = {
+        let (applied, index) = {
             let db = db.clone();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+            tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<String>, AreaIndex)> {
                 let mut conn = db.get().map_err(|e| anyhow::anyhow!("{}", e.message))?;
-                migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+                let applied = migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+                let index = crate::areas::store::build_index(&mut conn)?;
+                Ok((applied, index))
             })
             .await
-            .context("migration task panicked")?
+            .context("start-up task panicked")?
         }
         .with_context(|| format!("cannot prepare the database at {url}"))?;
+        tracing::info!(areas = index.len(), memory_bytes = index.memory_bytes(), "area index built");
         for name in &applied {
             tracing::info!(migration = %name, "applied migration");
         }
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let state = AppState { db, settings: Arc::new(settings) };
+        let state = AppState::new(db, settings, index);
         let server = run(listener, &state)?;
         tracing::info!(address = %format!("{}:{port}", state.settings.listen.ip()), database = %url, "gridwork listening");
         Ok(Self { port, server, state })
@@ -93,7 +95,7 @@ fn run(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
             .wrap(ErrorHandlers::new().default_handler(extract::json_error_body))
             .wrap(from_fn(metrics::middleware))
             .wrap(from_fn(request_id::middleware))
-            .configure(api::routes)
+            .configure(|cfg| api::routes(cfg, settings.max_import_bytes))
             .default_service(web::to(extract::not_found))
     })
     .workers(state.settings.workers)

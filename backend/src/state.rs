@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
-use gridwork_mobile_core::domain::area::NoAreas;
+use arc_swap::ArcSwap;
 
+use crate::areas::{AreaIndex, SharedIndex};
 use crate::config::Settings;
 use crate::db::Db;
 
@@ -10,12 +11,37 @@ use crate::db::Db;
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    pub index: SharedIndex,
+    /// Imports run one at a time, so two never race to swap the index.
+    pub import_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
-    /// The area tree that scope checks resolve against. Until the area map is loaded nothing is
-    /// inside anything else, so scoped roles see only their own area (deny by default).
-    pub fn areas(&self) -> NoAreas {
-        NoAreas
+    pub fn new(db: Db, settings: Settings, index: AreaIndex) -> Self {
+        Self {
+            db,
+            settings: Arc::new(settings),
+            index: Arc::new(ArcSwap::from_pointee(index)),
+            import_lock: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// The current area map: the tree scope checks resolve against and the lookup index. A
+    /// snapshot: an import that lands meanwhile does not change it under the caller.
+    pub fn areas(&self) -> Arc<AreaIndex> {
+        self.index.load_full()
+    }
+
+    /// Rebuilds the index from the database and swaps it in atomically.
+    pub async fn reload_areas(&self) -> anyhow::Result<()> {
+        let db = self.db.clone();
+        let index = tokio::task::spawn_blocking(move || -> anyhow::Result<AreaIndex> {
+            let mut conn = db.get().map_err(|e| anyhow::anyhow!(e.message))?;
+            crate::areas::store::build_index(&mut conn)
+        })
+        .await??;
+        tracing::info!(areas = index.len(), memory_bytes = index.memory_bytes(), "area index loaded");
+        self.index.store(Arc::new(index));
+        Ok(())
     }
 }

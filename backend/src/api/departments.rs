@@ -33,7 +33,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
     let area = AreaCode::parse(&body.area_code)?;
-    caller.require_over(&[Role::Admin], Some(&area), &state.areas())?;
+    caller.require_over(&[Role::Admin], Some(&area), &*state.areas())?;
     let actor = caller.user.id.clone();
     let dept = state
         .db

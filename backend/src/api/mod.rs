@@ -4,6 +4,7 @@ use actix_web::web;
 
 use crate::http::metrics;
 
+pub mod areas;
 pub mod auth;
 pub mod departments;
 pub mod health;
@@ -11,7 +12,7 @@ pub mod me;
 pub mod users;
 
 /// Routes are grouped by resource so that a known path with the wrong method answers 405.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
     cfg.service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
         .service(web::resource("/metrics").get(metrics::endpoint))
@@ -26,6 +27,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/users/{id}/revoke-sessions").post(users::revoke_sessions))
                 .service(web::resource("/users/{id}/roles").post(users::grant_role))
                 .service(web::resource("/users/{id}/roles/{assignment_id}").delete(users::revoke_role))
-                .service(web::resource("/departments").get(departments::list).post(departments::create)),
+                .service(web::resource("/departments").get(departments::list).post(departments::create))
+                // Registered before `/areas/{code}` so that `lookup` and `import` are not codes.
+                .service(web::resource("/areas/lookup").get(areas::lookup))
+                .service(
+                    web::resource("/areas/import")
+                        .app_data(web::PayloadConfig::new(import_limit))
+                        .post(areas::import),
+                )
+                .service(web::resource("/areas").get(areas::list))
+                .service(web::resource("/areas/{code}").get(areas::get))
+                .service(web::resource("/areas/{code}/cells").get(areas::cells)),
         );
 }

@@ -46,7 +46,7 @@ async fn load_target(state: &AppState, id: String) -> ApiResult<(User, Vec<Grant
 async fn target_for(caller: &Caller, state: &AppState, id: String, roles: &[Role]) -> ApiResult<(User, Vec<Grant>)> {
     caller.require_any(roles)?;
     let (user, grants) = load_target(state, id.clone()).await?;
-    if user.id != caller.user.id && !reaches(caller, roles, &grants, &state.areas()) {
+    if user.id != caller.user.id && !reaches(caller, roles, &grants, &*state.areas()) {
         return Err(ApiError::not_found(format!("no user {id:?}")));
     }
     Ok((user, grants))
@@ -70,7 +70,7 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
         return Err(ApiError::field("offset", "out_of_range", "offset must not be negative"));
     }
     let tree = state.areas();
-    let everywhere = caller.holds_over(&MANAGER_ROLES, None, &tree);
+    let everywhere = caller.holds_over(&MANAGER_ROLES, None, &*tree);
     let areas: Vec<String> = caller
         .scopes_for(&MANAGER_ROLES)
         .into_iter()
@@ -205,7 +205,7 @@ pub async fn grant_role(
     let scope = accounts::parse_scope(body.scope.as_deref())?;
     let grant = RoleGrant::new(role, scope, body.department)?;
     // Only an administrator over the grant's whole scope may hand it out.
-    caller.require_over(&[Role::Admin], grant.scope.area_code(), &state.areas())?;
+    caller.require_over(&[Role::Admin], grant.scope.area_code(), &*state.areas())?;
     let (user, _) = load_target(&state, path.into_inner()).await?;
     let actor = caller.user.id.clone();
     let granted = state.db.run(move |conn| accounts::grant_role(conn, &user.id, &grant, Some(&actor))).await?;
@@ -223,7 +223,7 @@ pub async fn revoke_role(
         .into_iter()
         .find(|g| g.id == assignment_id)
         .ok_or_else(|| ApiError::not_found(format!("user has no role assignment {assignment_id}")))?;
-    caller.require_over(&[Role::Admin], grant.scope.area_code(), &state.areas())?;
+    caller.require_over(&[Role::Admin], grant.scope.area_code(), &*state.areas())?;
     let actor = caller.user.id.clone();
     state.db.run(move |conn| accounts::revoke_role(conn, &grant.id, Some(&actor))).await?;
     Ok(HttpResponse::Ok().json(json!({"revoked": assignment_id, "user_id": user.id})))

@@ -226,7 +226,7 @@ pub fn prepare(
         let name = prop_string(props, &mapping.name_prop).unwrap_or_else(|| code.clone());
         let parent_code = mapping.parent_code.clone().or_else(|| prop_string(props, &mapping.parent_prop));
         let mut radius_m = None;
-        let polygons: Vec<Polygon<f64>> = match feature.geometry.as_ref().map(|g| geo::Geometry::<f64>::try_from(g.clone())) {
+        let polygons: Vec<Polygon<f64>> = match feature.geometry.as_ref().map(|g| geo::Geometry::<f64>::try_from(g.clone()).map_err(|e| e.to_string())) {
             Some(Ok(geo::Geometry::Polygon(p))) => vec![p],
             Some(Ok(geo::Geometry::MultiPolygon(m))) => m.0,
             Some(Ok(geo::Geometry::Point(p))) if level == AreaLevel::Building => {
@@ -407,7 +407,8 @@ fn check_hierarchy(candidates: &[Candidate], existing: &[Existing], options: &Op
     }
 
     // Siblings: same parent, same level.
-    let mut groups: BTreeMap<(Option<&str>, AreaLevel), Vec<(&str, &MultiPolygon<f64>)>> = BTreeMap::new();
+    type Siblings<'a> = Vec<(&'a str, &'a MultiPolygon<f64>)>;
+    let mut groups: BTreeMap<(Option<&str>, AreaLevel), Siblings> = BTreeMap::new();
     for (code, (level, parent, g)) in &world {
         groups.entry((*parent, *level)).or_default().push((code, g));
     }

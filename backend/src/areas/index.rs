@@ -363,6 +363,10 @@ impl AreaIndex {
         self.get(code).map(|a| a.children.iter().map(|&c| &self.areas[c as usize]).collect()).unwrap_or_default()
     }
 
+    pub fn all(&self) -> impl Iterator<Item = &AreaInfo> {
+        self.areas.iter()
+    }
+
     pub fn len(&self) -> usize {
         self.areas.len()
     }
