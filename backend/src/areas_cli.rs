@@ -26,10 +26,14 @@ pub fn run(cmd: AreasCommand, file: &FileSettings) -> anyhow::Result<()> {
             json,
             storage,
         } => {
-            anyhow::ensure!((0.0..=1.0).contains(&containment_tolerance), "--containment-tolerance must be within 0..1");
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&containment_tolerance),
+                "--containment-tolerance must be within 0..1"
+            );
             anyhow::ensure!((0.0..=1.0).contains(&overlap_tolerance), "--overlap-tolerance must be within 0..1");
             let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            let mapping = Mapping { code_prop, name_prop, level, level_prop, parent_prop, parent_code, crs, radius_prop };
+            let mapping =
+                Mapping { code_prop, name_prop, level, level_prop, parent_prop, parent_code, crs, radius_prop };
             let options = Options { repair, containment_tolerance, overlap_tolerance, dry_run };
             let db = open_db(&storage, file)?;
             let mut conn = db.get().map_err(api_err)?;
@@ -53,7 +57,11 @@ pub fn run(cmd: AreasCommand, file: &FileSettings) -> anyhow::Result<()> {
             } else {
                 print_summary(&report);
             }
-            anyhow::ensure!(report.errors.is_empty(), "import refused: {} error(s); nothing was written", report.errors.len());
+            anyhow::ensure!(
+                report.errors.is_empty(),
+                "import refused: {} error(s); nothing was written",
+                report.errors.len()
+            );
             Ok(())
         }
         AreasCommand::Lookup { lat, lng, crs, storage } => {
@@ -77,16 +85,32 @@ fn print_summary(r: &Report) {
     let fmt_loc = |l: &Option<[f64; 2]>| l.map(|[x, y]| format!(" at {x:.6},{y:.6}")).unwrap_or_default();
     for e in &r.errors {
         let at = e.index.map(|i| format!("feature {i}")).unwrap_or_else(|| "file".into());
-        out(&format!("ERROR   {at} {}: {} — {}{}", e.code.as_deref().unwrap_or("-"), e.problem, e.message, fmt_loc(&e.location)));
+        out(&format!(
+            "ERROR   {at} {}: {} — {}{}",
+            e.code.as_deref().unwrap_or("-"),
+            e.problem,
+            e.message,
+            fmt_loc(&e.location)
+        ));
     }
     for w in &r.warnings {
-        out(&format!("warning {}: {} — {}{}", w.code.as_deref().unwrap_or("-"), w.problem, w.message, fmt_loc(&w.location)));
+        out(&format!(
+            "warning {}: {} — {}{}",
+            w.code.as_deref().unwrap_or("-"),
+            w.problem,
+            w.message,
+            fmt_loc(&w.location)
+        ));
     }
     for rep in &r.repairs {
         out(&format!("repaired feature {} {}: {}", rep.index, rep.code, rep.message));
     }
     for c in &r.coverage {
-        let gaps: Vec<String> = c.gaps.iter().map(|g| format!("{:.0} m² at {:.6},{:.6}", g.area_m2, g.location[0], g.location[1])).collect();
+        let gaps: Vec<String> = c
+            .gaps
+            .iter()
+            .map(|g| format!("{:.0} m² at {:.6},{:.6}", g.area_m2, g.location[0], g.location[1]))
+            .collect();
         out(&format!(
             "coverage {}: {} children cover {:.2}%{}",
             c.parent_code,

@@ -1,10 +1,10 @@
 //! Building and running the HTTP server. Tests build the same `Application` on port 0.
 
-use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use std::net::TcpListener;
 
 use crate::api;
 use crate::areas::AreaIndex;

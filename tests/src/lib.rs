@@ -205,6 +205,27 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
     assert!(body["request_id"].as_str().is_some_and(|m| !m.is_empty()), "error without request id: {body}");
 }
 
+/// A file of the shared real-world data (`../shared/data/…` beside the project).
+pub fn shared_data(rel: &str) -> PathBuf {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel);
+    assert!(p.exists(), "{} is missing", p.display());
+    p
+}
+
+impl TestApp {
+    /// Imports a file through the API as the given admin token; returns (status, body).
+    pub async fn import(&self, token: &str, file: &std::path::Path, query: &str) -> (u16, Value) {
+        let body = std::fs::read(file).unwrap();
+        let req = self
+            .client
+            .post(self.url(&format!("/api/v1/areas/import?{query}")))
+            .bearer_auth(token)
+            .header("content-type", "application/geo+json")
+            .body(body);
+        self.send(req).await
+    }
+}
+
 /// Path of the built `gridwork` binary (built by the test script before the tests run).
 pub fn gridwork_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();

@@ -32,7 +32,11 @@ fn parse_crs(raw: Option<&str>) -> ApiResult<Crs> {
     raw.map_or(Ok(Crs::Wgs84), |s| s.parse::<Crs>().map_err(ApiError::from))
 }
 
-pub async fn lookup(_caller: Caller, state: web::Data<AppState>, q: web::Query<LookupQuery>) -> ApiResult<HttpResponse> {
+pub async fn lookup(
+    _caller: Caller,
+    state: web::Data<AppState>,
+    q: web::Query<LookupQuery>,
+) -> ApiResult<HttpResponse> {
     if !q.lat.is_finite() || !(-90.0..=90.0).contains(&q.lat) {
         return Err(ApiError::field("lat", "out_of_range", "lat must be within -90..90"));
     }
@@ -42,8 +46,11 @@ pub async fn lookup(_caller: Caller, state: web::Data<AppState>, q: web::Query<L
     let crs = parse_crs(q.crs.as_deref())?;
     let (lng, lat) = crs.to_wgs84(q.lng, q.lat);
     let index = state.areas();
-    let chain: Vec<ChainEntry> =
-        index.lookup(lng, lat).into_iter().map(|a| ChainEntry { level: a.level, code: &a.code, name: &a.name }).collect();
+    let chain: Vec<ChainEntry> = index
+        .lookup(lng, lat)
+        .into_iter()
+        .map(|a| ChainEntry { level: a.level, code: &a.code, name: &a.name })
+        .collect();
     Ok(HttpResponse::Ok().json(json!({"chain": chain, "wgs84": {"lat": lat, "lng": lng}})))
 }
 
@@ -89,8 +96,10 @@ pub async fn get(_caller: Caller, state: web::Data<AppState>, path: web::Path<St
     let parent = index.parent_of(&code).map(summary);
     let children: Vec<Value> = index.children_of(&code).into_iter().map(summary).collect();
     let geometry: Value = serde_json::from_str(&row.geometry).map_err(|e| ApiError::internal(e.to_string()))?;
-    let versions: Vec<Value> =
-        history.iter().map(|(from, to)| json!({"valid_from": from.and_utc(), "valid_to": to.map(|t| t.and_utc())})).collect();
+    let versions: Vec<Value> = history
+        .iter()
+        .map(|(from, to)| json!({"valid_from": from.and_utc(), "valid_to": to.map(|t| t.and_utc())}))
+        .collect();
     Ok(HttpResponse::Ok().json(json!({
         "code": row.code,
         "name": row.name,
@@ -114,30 +123,46 @@ pub struct CellsQuery {
 /// Most cells one answer may carry; a finer resolution over a large area must be asked per child.
 const MAX_CELLS: usize = 100_000;
 
-pub async fn cells(_caller: Caller, state: web::Data<AppState>, path: web::Path<String>, q: web::Query<CellsQuery>) -> ApiResult<HttpResponse> {
+pub async fn cells(
+    _caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<CellsQuery>,
+) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let lookup_code = code.clone();
     let row = state
         .db
         .run(move |conn| {
-            queries::areas::current_by_code(conn, &lookup_code)?.ok_or_else(|| ApiError::not_found(format!("no area {lookup_code}")))
+            queries::areas::current_by_code(conn, &lookup_code)?
+                .ok_or_else(|| ApiError::not_found(format!("no area {lookup_code}")))
         })
         .await?;
     let level: AreaLevel = row.level.parse()?;
     let res = match q.res {
         None => levels::resolution(level),
-        Some(r) => h3o::Resolution::try_from(r).map_err(|_| ApiError::field("res", "out_of_range", "res must be 0 to 15"))?,
+        Some(r) => {
+            h3o::Resolution::try_from(r).map_err(|_| ApiError::field("res", "out_of_range", "res must be 0 to 15"))?
+        }
     };
     let cells = web::block(move || -> Result<Vec<String>, ApiError> {
         let g = store::parse_geometry(&row.geometry).map_err(ApiError::internal)?;
         let mut tiler = h3o::geom::TilerBuilder::new(res).containment_mode(h3o::geom::ContainmentMode::Covers).build();
         tiler.add_batch(g.0.iter().cloned()).map_err(|e| ApiError::internal(e.to_string()))?;
         if tiler.coverage_size_hint() > MAX_CELLS * 4 {
-            return Err(ApiError::field("res", "too_many_cells", format!("more than {MAX_CELLS} cells at res {res}; choose a coarser res")));
+            return Err(ApiError::field(
+                "res",
+                "too_many_cells",
+                format!("more than {MAX_CELLS} cells at res {res}; choose a coarser res"),
+            ));
         }
         let cells: Vec<String> = tiler.into_coverage().map(|c| c.to_string()).collect();
         if cells.len() > MAX_CELLS {
-            return Err(ApiError::field("res", "too_many_cells", format!("more than {MAX_CELLS} cells at res {res}; choose a coarser res")));
+            return Err(ApiError::field(
+                "res",
+                "too_many_cells",
+                format!("more than {MAX_CELLS} cells at res {res}; choose a coarser res"),
+            ));
         }
         Ok(cells)
     })
@@ -187,7 +212,11 @@ impl ImportQuery {
         let options = Options {
             repair: self.repair.unwrap_or(false),
             dry_run: self.dry_run.unwrap_or(false),
-            containment_tolerance: tolerance("containment_tolerance", self.containment_tolerance, o.containment_tolerance)?,
+            containment_tolerance: tolerance(
+                "containment_tolerance",
+                self.containment_tolerance,
+                o.containment_tolerance,
+            )?,
             overlap_tolerance: tolerance("overlap_tolerance", self.overlap_tolerance, o.overlap_tolerance)?,
         };
         Ok((mapping, options))
@@ -195,7 +224,12 @@ impl ImportQuery {
 }
 
 /// `POST /api/v1/areas/import?…` with the GeoJSON FeatureCollection as the body.
-pub async fn import(caller: Caller, state: web::Data<AppState>, q: web::Query<ImportQuery>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn import(
+    caller: Caller,
+    state: web::Data<AppState>,
+    q: web::Query<ImportQuery>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     caller.require_over(&[Role::Admin], None, &*state.areas())?;
     let (mapping, options) = q.into_inner().into_parts()?;
     let _guard = state.import_lock.lock().await;

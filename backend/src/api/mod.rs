@@ -31,9 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 // Registered before `/areas/{code}` so that `lookup` and `import` are not codes.
                 .service(web::resource("/areas/lookup").get(areas::lookup))
                 .service(
-                    web::resource("/areas/import")
-                        .app_data(web::PayloadConfig::new(import_limit))
-                        .post(areas::import),
+                    web::resource("/areas/import").app_data(web::PayloadConfig::new(import_limit)).post(areas::import),
                 )
                 .service(web::resource("/areas").get(areas::list))
                 .service(web::resource("/areas/{code}").get(areas::get))

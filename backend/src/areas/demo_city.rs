@@ -40,18 +40,36 @@ pub fn feature_collection() -> Value {
                 features.push(feature(&ccode, &cname, "community", Some(&scode), &rect(cx0, sy0, cx1, sy1)));
                 for (gi, (gy0, gy1)) in bands(sy0, sy1, 2).into_iter().enumerate() {
                     let gcode = format!("{ccode}{:03}", gi + 1);
-                    features.push(feature(&gcode, &format!("{cname}{}号网格", gi + 1), "grid", Some(&ccode), &rect(cx0, gy0, cx1, gy1)));
+                    features.push(feature(
+                        &gcode,
+                        &format!("{cname}{}号网格", gi + 1),
+                        "grid",
+                        Some(&ccode),
+                        &rect(cx0, gy0, cx1, gy1),
+                    ));
                     // Two gated compounds per grid, inset from the grid's edges (streets between).
                     for (ki, (kx0, kx1)) in bands(cx0, cx1, 2).into_iter().enumerate() {
                         let kcode = format!("{gcode}{:02}", ki + 1);
                         let (m, n) = ((kx1 - kx0) * 0.1, (gy1 - gy0) * 0.1);
                         let (ax0, ay0, ax1, ay1) = (kx0 + m, gy0 + n, kx1 - m, gy1 - n);
-                        features.push(feature(&kcode, &format!("演示小区{kcode}"), "compound", Some(&gcode), &rect(ax0, ay0, ax1, ay1)));
+                        features.push(feature(
+                            &kcode,
+                            &format!("演示小区{kcode}"),
+                            "compound",
+                            Some(&gcode),
+                            &rect(ax0, ay0, ax1, ay1),
+                        ));
                         for (bi, (bx0, bx1)) in bands(ax0, ax1, 3).into_iter().enumerate() {
                             let w = (bx1 - bx0) * 0.2;
                             let h = (ay1 - ay0) * 0.3;
                             let bcode = format!("{kcode}{:02}", bi + 1);
-                            features.push(feature(&bcode, &format!("{}栋", bi + 1), "building", Some(&kcode), &rect(bx0 + w, ay0 + h, bx1 - w, ay1 - h)));
+                            features.push(feature(
+                                &bcode,
+                                &format!("{}栋", bi + 1),
+                                "building",
+                                Some(&kcode),
+                                &rect(bx0 + w, ay0 + h, bx1 - w, ay1 - h),
+                            ));
                         }
                     }
                 }

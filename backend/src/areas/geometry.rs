@@ -1,9 +1,7 @@
 //! Geometry helpers for the area map: validity with a location, repair, CRS conversion, areas.
 
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
-use geo::{
-    BooleanOps, Coord, Line, LineString, MapCoords, MultiPolygon, Polygon, Validation, unary_union,
-};
+use geo::{BooleanOps, Coord, Line, LineString, MapCoords, MultiPolygon, Polygon, Validation, unary_union};
 use gridwork_mobile_core::domain::crs::Crs;
 
 /// A defect found in a geometry, with where it is (lng, lat) when that can be said.
@@ -37,7 +35,8 @@ pub fn area_m2(g: &MultiPolygon<f64>) -> f64 {
         let lat0 = ring.0.iter().map(|c| c.y).sum::<f64>() / n as f64;
         let kx = 111_320.0 * lat0.to_radians().cos();
         let ky = 110_574.0;
-        let twice: f64 = ring.lines().map(|l| (l.start.x * kx) * (l.end.y * ky) - (l.end.x * kx) * (l.start.y * ky)).sum();
+        let twice: f64 =
+            ring.lines().map(|l| (l.start.x * kx) * (l.end.y * ky) - (l.end.x * kx) * (l.start.y * ky)).sum();
         (twice / 2.0).abs()
     }
     g.0.iter().map(|p| (ring_m2(p.exterior()) - p.interiors().iter().map(ring_m2).sum::<f64>()).max(0.0)).sum()
@@ -48,7 +47,9 @@ pub fn coordinate_defects(g: &MultiPolygon<f64>) -> Vec<Defect> {
     let mut out = Vec::new();
     for poly in &g.0 {
         for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-            if let Some(c) = ring.coords().find(|c| !c.x.is_finite() || !c.y.is_finite() || c.x.abs() > 180.0 || c.y.abs() > 90.0) {
+            if let Some(c) =
+                ring.coords().find(|c| !c.x.is_finite() || !c.y.is_finite() || c.x.abs() > 180.0 || c.y.abs() > 90.0)
+            {
                 out.push(Defect {
                     kind: "coordinate_out_of_range",
                     message: format!("coordinate ({}, {}) is not a longitude/latitude pair", c.x, c.y),
@@ -72,8 +73,12 @@ fn ring_self_intersection(ring: &LineString<f64>) -> Option<(f64, f64)> {
                 continue; // first and last segments share the closing point
             }
             match line_intersection(lines[i], lines[j]) {
-                Some(LineIntersection::SinglePoint { intersection, .. }) => return Some((intersection.x, intersection.y)),
-                Some(LineIntersection::Collinear { intersection }) => return Some((intersection.start.x, intersection.start.y)),
+                Some(LineIntersection::SinglePoint { intersection, .. }) => {
+                    return Some((intersection.x, intersection.y));
+                }
+                Some(LineIntersection::Collinear { intersection }) => {
+                    return Some((intersection.start.x, intersection.start.y));
+                }
                 None => {}
             }
         }
@@ -128,8 +133,12 @@ fn rings_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> Option<(f64, f64)> {
         let ra = la.bounding_rect();
         for lb in lines_b.iter().filter(|l| l.bounding_rect().intersects(&ra)) {
             match line_intersection(la, *lb) {
-                Some(LineIntersection::SinglePoint { intersection, .. }) => return Some((intersection.x, intersection.y)),
-                Some(LineIntersection::Collinear { intersection }) => return Some((intersection.start.x, intersection.start.y)),
+                Some(LineIntersection::SinglePoint { intersection, .. }) => {
+                    return Some((intersection.x, intersection.y));
+                }
+                Some(LineIntersection::Collinear { intersection }) => {
+                    return Some((intersection.start.x, intersection.start.y));
+                }
                 None => {}
             }
         }
@@ -144,7 +153,74 @@ pub fn repair(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     if g.is_valid() {
         return g.clone();
     }
-    g.union(&MultiPolygon::<f64>::new(vec![]))
+    settle_touching_rings(g.union(&MultiPolygon::<f64>::new(vec![])))
+}
+
+/// The overlay may keep a ring that touches itself at a vertex (a figure-eight drawn through one
+/// point), which OGC rules call invalid; split such rings into simple loops and nest them again.
+fn settle_touching_rings(g: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    if g.is_valid() { g } else { untangle(&g) }
+}
+
+/// Splits every ring at vertices it passes through twice, then rebuilds polygons: a loop inside
+/// another becomes its hole, the rest become polygons of their own.
+fn untangle(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    use geo::{Area, Contains, InteriorPoint};
+    let mut loops: Vec<LineString<f64>> = Vec::new();
+    for poly in &g.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            loops.extend(split_ring(ring));
+        }
+    }
+    let mut shells: Vec<(Polygon<f64>, f64)> = loops
+        .into_iter()
+        .map(|l| {
+            let p = Polygon::new(l, vec![]);
+            let a = p.unsigned_area();
+            (p, a)
+        })
+        .filter(|(_, a)| *a > 0.0)
+        .collect();
+    shells.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // Even-odd nesting: a loop inside an odd number of larger loops is a hole.
+    let mut out: Vec<Polygon<f64>> = Vec::new();
+    for i in 0..shells.len() {
+        let Some(probe) = shells[i].0.interior_point() else { continue };
+        let containers: Vec<usize> = (0..i).filter(|&j| shells[j].0.contains(&probe)).collect();
+        if containers.len() % 2 == 0 {
+            out.push(shells[i].0.clone());
+        } else if let Some(&owner) = containers.last() {
+            let hole = shells[i].0.exterior().clone();
+            let owner_ring = shells[owner].0.exterior().clone();
+            if let Some(poly) = out.iter_mut().find(|p| *p.exterior() == owner_ring) {
+                poly.interiors_push(hole);
+            }
+        }
+    }
+    MultiPolygon(out)
+}
+
+fn split_ring(ring: &LineString<f64>) -> Vec<LineString<f64>> {
+    let pts: Vec<Coord<f64>> = ring.0.iter().copied().collect();
+    let mut out = Vec::new();
+    let mut path: Vec<Coord<f64>> = Vec::new();
+    for p in pts.into_iter().take(ring.0.len().saturating_sub(1)) {
+        if let Some(pos) = path.iter().position(|q| *q == p) {
+            let mut lp: Vec<Coord<f64>> = path.split_off(pos);
+            lp.push(p);
+            if lp.len() >= 4 {
+                out.push(LineString(lp));
+            }
+        }
+        path.push(p);
+    }
+    if let Some(first) = path.first().copied() {
+        path.push(first);
+        if path.len() >= 4 {
+            out.push(LineString(path));
+        }
+    }
+    out
 }
 
 /// Dissolves parts that share edges or overlap into one valid multipolygon.
@@ -152,7 +228,7 @@ pub fn merge(parts: &[Polygon<f64>]) -> MultiPolygon<f64> {
     if parts.len() == 1 {
         return MultiPolygon(parts.to_vec());
     }
-    unary_union(parts.iter())
+    settle_touching_rings(unary_union(parts.iter()))
 }
 
 /// Area (m²) of `a` outside `b`.
@@ -197,6 +273,28 @@ mod tests {
         assert!(fixed.is_valid());
         assert_eq!(fixed.0.len(), 2);
         assert!(validity_defects(&fixed).is_empty());
+    }
+
+    #[test]
+    fn rings_through_one_vertex_twice_are_untangled() {
+        // A square with a small loop hanging off its corner (2,2): drawn as one ring.
+        let ring = LineString::from(vec![
+            (0.0, 0.0),
+            (2.0, 0.0),
+            (2.0, 2.0),
+            (3.0, 2.0),
+            (3.0, 3.0),
+            (2.0, 3.0),
+            (2.0, 2.0),
+            (0.0, 2.0),
+            (0.0, 0.0),
+        ]);
+        let g = MultiPolygon(vec![Polygon::new(ring, vec![])]);
+        assert!(!g.is_valid());
+        let fixed = repair(&g);
+        assert!(fixed.is_valid(), "{fixed:?}");
+        assert_eq!(fixed.0.len(), 2);
+        assert!((geo::Area::unsigned_area(&fixed) - 5.0).abs() < 1e-9);
     }
 
     #[test]

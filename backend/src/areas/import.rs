@@ -177,18 +177,16 @@ pub fn prepare(
     existing: &[Existing],
     progress: Progress<'_>,
 ) -> Result<(Vec<Candidate>, Report), String> {
-    let collection: geojson::FeatureCollection = serde_json::from_slice::<geojson::GeoJson>(json)
-        .map_err(|e| format!("not GeoJSON: {e}"))
-        .and_then(|g| geojson::FeatureCollection::try_from(g).map_err(|_| "expected a GeoJSON FeatureCollection".to_owned()))?;
+    let collection: geojson::FeatureCollection =
+        serde_json::from_slice::<geojson::GeoJson>(json).map_err(|e| format!("not GeoJSON: {e}")).and_then(|g| {
+            geojson::FeatureCollection::try_from(g).map_err(|_| "expected a GeoJSON FeatureCollection".to_owned())
+        })?;
     let mut report = Report { features: collection.features.len(), dry_run: options.dry_run, ..Report::default() };
     let crs = mapping.crs;
-    let issue = |index: Option<usize>, code: Option<&str>, problem: &'static str, message: String, loc: Option<(f64, f64)>| Issue {
-        index,
-        code: code.map(str::to_owned),
-        problem,
-        message,
-        location: loc.map(|p| to_file_crs(crs, p)),
-    };
+    let issue =
+        |index: Option<usize>, code: Option<&str>, problem: &'static str, message: String, loc: Option<(f64, f64)>| {
+            Issue { index, code: code.map(str::to_owned), problem, message, location: loc.map(|p| to_file_crs(crs, p)) }
+        };
 
     // 1. Read each feature.
     let total = collection.features.len();
@@ -198,7 +196,13 @@ pub fn prepare(
         let empty = serde_json::Map::new();
         let props = feature.properties.as_ref().unwrap_or(&empty);
         let Some(raw_code) = prop_string(props, &mapping.code_prop) else {
-            report.errors.push(issue(Some(index), None, "missing_code", format!("no property {:?}", mapping.code_prop), None));
+            report.errors.push(issue(
+                Some(index),
+                None,
+                "missing_code",
+                format!("no property {:?}", mapping.code_prop),
+                None,
+            ));
             continue;
         };
         let code = match AreaCode::parse(&raw_code) {
@@ -226,13 +230,23 @@ pub fn prepare(
         let name = prop_string(props, &mapping.name_prop).unwrap_or_else(|| code.clone());
         let parent_code = mapping.parent_code.clone().or_else(|| prop_string(props, &mapping.parent_prop));
         let mut radius_m = None;
-        let polygons: Vec<Polygon<f64>> = match feature.geometry.as_ref().map(|g| geo::Geometry::<f64>::try_from(g.clone()).map_err(|e| e.to_string())) {
+        let polygons: Vec<Polygon<f64>> = match feature
+            .geometry
+            .as_ref()
+            .map(|g| geo::Geometry::<f64>::try_from(g.clone()).map_err(|e| e.to_string()))
+        {
             Some(Ok(geo::Geometry::Polygon(p))) => vec![p],
             Some(Ok(geo::Geometry::MultiPolygon(m))) => m.0,
             Some(Ok(geo::Geometry::Point(p))) if level == AreaLevel::Building => {
                 let r = prop(props, &mapping.radius_prop).and_then(Value::as_f64).unwrap_or(10.0);
                 if !(0.5..=500.0).contains(&r) {
-                    report.errors.push(issue(Some(index), Some(&code), "invalid_radius", format!("radius {r} m is not within 0.5–500 m"), None));
+                    report.errors.push(issue(
+                        Some(index),
+                        Some(&code),
+                        "invalid_radius",
+                        format!("radius {r} m is not within 0.5–500 m"),
+                        None,
+                    ));
                     continue;
                 }
                 radius_m = Some(r);
@@ -245,7 +259,13 @@ pub fn prepare(
                     geo::Geometry::LineString(_) | geo::Geometry::MultiLineString(_) => "a line",
                     _ => "an unsupported geometry",
                 };
-                report.errors.push(issue(Some(index), Some(&code), "unsupported_geometry", format!("geometry is {kind}; areas need a Polygon or MultiPolygon"), None));
+                report.errors.push(issue(
+                    Some(index),
+                    Some(&code),
+                    "unsupported_geometry",
+                    format!("geometry is {kind}; areas need a Polygon or MultiPolygon"),
+                    None,
+                ));
                 continue;
             }
             Some(Err(e)) => {
@@ -253,7 +273,13 @@ pub fn prepare(
                 continue;
             }
             None => {
-                report.errors.push(issue(Some(index), Some(&code), "missing_geometry", "feature has no geometry".into(), None));
+                report.errors.push(issue(
+                    Some(index),
+                    Some(&code),
+                    "missing_geometry",
+                    "feature has no geometry".into(),
+                    None,
+                ));
                 continue;
             }
         };
@@ -298,13 +324,25 @@ pub fn prepare(
                 part.polygons = fixed.0;
             } else {
                 for d in defects {
-                    report.errors.push(issue(Some(part.index), Some(&part.code), d.kind, format!("{} (repair failed)", d.message), d.location));
+                    report.errors.push(issue(
+                        Some(part.index),
+                        Some(&part.code),
+                        d.kind,
+                        format!("{} (repair failed)", d.message),
+                        d.location,
+                    ));
                 }
                 continue;
             }
         } else {
             for d in defects {
-                report.errors.push(issue(Some(part.index), Some(&part.code), d.kind, format!("{}; --repair can fix this", d.message), d.location));
+                report.errors.push(issue(
+                    Some(part.index),
+                    Some(&part.code),
+                    d.kind,
+                    format!("{}; --repair can fix this", d.message),
+                    d.location,
+                ));
             }
             continue;
         }
@@ -317,7 +355,9 @@ pub fn prepare(
     for code in &order {
         let idxs = &by_code[code];
         let first = &parts[idxs[0]];
-        if let Some(other) = idxs.iter().map(|&i| &parts[i]).find(|p| p.level != first.level || p.parent_code != first.parent_code) {
+        if let Some(other) =
+            idxs.iter().map(|&i| &parts[i]).find(|p| p.level != first.level || p.parent_code != first.parent_code)
+        {
             report.errors.push(issue(
                 Some(other.index),
                 Some(code),
@@ -330,7 +370,13 @@ pub fn prepare(
         let polys: Vec<Polygon<f64>> = idxs.iter().flat_map(|&i| parts[i].polygons.iter().cloned()).collect();
         let geometry = geometry::merge(&polys);
         if idxs.len() > 1 && !geometry::validity_defects(&geometry).is_empty() {
-            report.errors.push(issue(Some(first.index), Some(code), "invalid_merge", format!("the {} parts of {code} do not merge into a valid shape", idxs.len()), None));
+            report.errors.push(issue(
+                Some(first.index),
+                Some(code),
+                "invalid_merge",
+                format!("the {} parts of {code} do not merge into a valid shape", idxs.len()),
+                None,
+            ));
             continue;
         }
         candidates.push(Candidate {
@@ -350,7 +396,14 @@ pub fn prepare(
 }
 
 /// Parent rules, containment in the parent, sibling overlaps and the coverage report.
-fn check_hierarchy(candidates: &[Candidate], existing: &[Existing], options: &Options, report: &mut Report, crs: Crs, progress: Progress<'_>) {
+fn check_hierarchy(
+    candidates: &[Candidate],
+    existing: &[Existing],
+    options: &Options,
+    report: &mut Report,
+    crs: Crs,
+    progress: Progress<'_>,
+) {
     // The world after this import: stored areas, replaced by the file's where codes match.
     let mut world: BTreeMap<&str, (AreaLevel, Option<&str>, &MultiPolygon<f64>)> = BTreeMap::new();
     for e in existing {
@@ -369,23 +422,33 @@ fn check_hierarchy(candidates: &[Candidate], existing: &[Existing], options: &Op
     let centroid = |g: &MultiPolygon<f64>| g.centroid().map(|p| (p.x(), p.y()));
 
     let total = candidates.len();
+    let mut roots: BTreeMap<AreaLevel, usize> = BTreeMap::new();
     for (i, c) in candidates.iter().enumerate() {
         progress("checking parents", i + 1, total);
         let Some(parent_code) = &c.parent_code else {
             if c.level != AreaLevel::City {
-                report.warnings.push(issue(c, "no_parent", format!("{} {} has no parent: it becomes a top-level area", c.level, c.code), None));
+                *roots.entry(c.level).or_default() += 1;
             }
             continue;
         };
         let Some((plevel, _, pgeom)) = world.get(parent_code.as_str()) else {
-            report.errors.push(issue(c, "unknown_parent", format!("parent {parent_code} is neither in this file nor stored"), None));
+            report.errors.push(issue(
+                c,
+                "unknown_parent",
+                format!("parent {parent_code} is neither in this file nor stored"),
+                None,
+            ));
             continue;
         };
         if Some(*plevel) != c.level.parent() {
             report.errors.push(issue(
                 c,
                 "wrong_parent_level",
-                format!("parent {parent_code} is a {plevel}, but a {}'s parent must be a {}", c.level, c.level.parent().map_or("nothing", AreaLevel::as_str)),
+                format!(
+                    "parent {parent_code} is a {plevel}, but a {}'s parent must be a {}",
+                    c.level,
+                    c.level.parent().map_or("nothing", AreaLevel::as_str)
+                ),
                 None,
             ));
             continue;
@@ -398,12 +461,32 @@ fn check_hierarchy(candidates: &[Candidate], existing: &[Existing], options: &Op
             report.errors.push(issue(
                 c,
                 "outside_parent",
-                format!("{:.2}% of {} lies outside its parent {parent_code} (tolerance {:.2}%)", share * 100.0, c.code, options.containment_tolerance * 100.0),
+                format!(
+                    "{:.2}% of {} lies outside its parent {parent_code} (tolerance {:.2}%)",
+                    share * 100.0,
+                    c.code,
+                    options.containment_tolerance * 100.0
+                ),
                 centroid(&piece),
             ));
         } else if share > 1e-4 {
-            report.warnings.push(issue(c, "outside_parent", format!("{:.3}% of {} lies outside its parent {parent_code} (within tolerance)", share * 100.0, c.code), None));
+            report.warnings.push(issue(
+                c,
+                "outside_parent",
+                format!("{:.3}% of {} lies outside its parent {parent_code} (within tolerance)", share * 100.0, c.code),
+                None,
+            ));
         }
+    }
+
+    for (level, n) in roots {
+        report.warnings.push(Issue {
+            index: None,
+            code: None,
+            problem: "no_parent",
+            message: format!("{n} {level} area(s) name no parent: they become top-level areas"),
+            location: None,
+        });
     }
 
     // Siblings: same parent, same level.
@@ -429,13 +512,18 @@ fn check_hierarchy(candidates: &[Candidate], existing: &[Existing], options: &Op
                 if smaller <= 0.0 || overlap / smaller <= 1e-6 {
                     continue;
                 }
-                let share = overlap / smaller;
+                let share = (overlap / smaller).min(1.0);
                 let Some(c) = in_file.get(a.0).or_else(|| in_file.get(b.0)) else { continue };
                 let other = if c.code == a.0 { b.0 } else { a.0 };
                 let loc = centroid(&geo::BooleanOps::intersection(a.1, b.1));
                 let message = format!("{} and {other} overlap by {:.2}% of the smaller one", c.code, share * 100.0);
                 if share > options.overlap_tolerance {
-                    report.errors.push(issue(c, "sibling_overlap", format!("{message} (tolerance {:.2}%)", options.overlap_tolerance * 100.0), loc));
+                    report.errors.push(issue(
+                        c,
+                        "sibling_overlap",
+                        format!("{message} (tolerance {:.2}%)", options.overlap_tolerance * 100.0),
+                        loc,
+                    ));
                 } else {
                     report.warnings.push(issue(c, "sibling_overlap", format!("{message} (within tolerance)"), loc));
                 }
@@ -450,11 +538,8 @@ fn check_hierarchy(candidates: &[Candidate], existing: &[Existing], options: &Op
     for (pi, parent) in parents.iter().enumerate() {
         progress("coverage", pi + 1, parents.len());
         let Some((_, _, pgeom)) = world.get(parent) else { continue };
-        let children: Vec<Polygon<f64>> = world
-            .values()
-            .filter(|(_, p, _)| *p == Some(*parent))
-            .flat_map(|(_, _, g)| g.0.iter().cloned())
-            .collect();
+        let children: Vec<Polygon<f64>> =
+            world.values().filter(|(_, p, _)| *p == Some(*parent)).flat_map(|(_, _, g)| g.0.iter().cloned()).collect();
         let count = world.values().filter(|(_, p, _)| *p == Some(*parent)).count();
         let union = geometry::merge(&children);
         let parent_area = geometry::area_m2(pgeom);
@@ -470,7 +555,8 @@ fn check_hierarchy(candidates: &[Candidate], existing: &[Existing], options: &Op
             .collect();
         gaps.sort_by(|a, b| b.area_m2.total_cmp(&a.area_m2));
         gaps.truncate(5);
-        let covered = if parent_area > 0.0 { (1.0 - geometry::area_m2(&gaps_geom) / parent_area).clamp(0.0, 1.0) } else { 0.0 };
+        let covered =
+            if parent_area > 0.0 { (1.0 - geometry::area_m2(&gaps_geom) / parent_area).clamp(0.0, 1.0) } else { 0.0 };
         report.coverage.push(Coverage { parent_code: (*parent).to_owned(), children: count, covered, gaps });
     }
 }

@@ -154,12 +154,8 @@ impl Bbox {
             return false;
         }
         // The segment's box overlaps; exclude segments that pass beside a box corner.
-        let corners = [
-            self.min,
-            Coord { x: self.max.x, y: self.min.y },
-            self.max,
-            Coord { x: self.min.x, y: self.max.y },
-        ];
+        let corners =
+            [self.min, Coord { x: self.max.x, y: self.min.y }, self.max, Coord { x: self.min.x, y: self.max.y }];
         let sides: Vec<f64> = corners.iter().map(|c| orient(e.a, e.b, *c)).collect();
         !(sides.iter().all(|s| *s > 0.0) || sides.iter().all(|s| *s < 0.0))
     }
@@ -253,7 +249,13 @@ impl AreaIndex {
         Ok(index)
     }
 
-    fn add_area(&mut self, idx: u32, input: &AreaInput, res: Resolution, cells: &mut FxHashMap<u64, Slot>) -> Result<(), IndexError> {
+    fn add_area(
+        &mut self,
+        idx: u32,
+        input: &AreaInput,
+        res: Resolution,
+        cells: &mut FxHashMap<u64, Slot>,
+    ) -> Result<(), IndexError> {
         let geo_err = |message: String| IndexError::Geometry { code: input.code.clone(), message };
         let mut tiler = TilerBuilder::new(res).containment_mode(ContainmentMode::Covers).build();
         tiler.add_batch(input.geometry.0.iter().cloned()).map_err(|e| geo_err(e.to_string()))?;
@@ -282,7 +284,13 @@ impl AreaIndex {
             let (center, center_inside) = reference_point(&input.geometry, center, &local);
             let start = u32::try_from(self.edges.len()).unwrap_or(u32::MAX);
             self.edges.extend_from_slice(&local);
-            let part = Part { area: idx, center, center_inside, edges_start: start, edges_len: u32::try_from(local.len()).unwrap_or(u32::MAX) };
+            let part = Part {
+                area: idx,
+                center,
+                center_inside,
+                edges_start: start,
+                edges_len: u32::try_from(local.len()).unwrap_or(u32::MAX),
+            };
             insert_part(cells, key, part);
             // A crossed cell's neighbours are classified too, so no cell the polygon reaches is
             // missed where H3's geodesic cell edges and planar polygon edges disagree.
@@ -507,8 +515,10 @@ mod tests {
 
     #[test]
     fn lookups_match_containment_with_holes_and_near_boundaries() {
-        let outer = LineString::from(vec![(114.30, 30.50), (114.40, 30.50), (114.40, 30.60), (114.30, 30.60), (114.30, 30.50)]);
-        let hole = LineString::from(vec![(114.34, 30.54), (114.36, 30.54), (114.36, 30.56), (114.34, 30.56), (114.34, 30.54)]);
+        let outer =
+            LineString::from(vec![(114.30, 30.50), (114.40, 30.50), (114.40, 30.60), (114.30, 30.60), (114.30, 30.50)]);
+        let hole =
+            LineString::from(vec![(114.34, 30.54), (114.36, 30.54), (114.36, 30.56), (114.34, 30.56), (114.34, 30.54)]);
         let district = MultiPolygon(vec![Polygon::new(outer, vec![hole])]);
         let west = MultiPolygon(vec![square(114.30, 30.50, 114.35, 30.60)]);
         let inputs = vec![
@@ -532,7 +542,13 @@ mod tests {
             for j in 0..200 {
                 let (lng, lat) = (114.295 + f64::from(i) * 0.00055, 30.495 + f64::from(j) * 0.00055);
                 let p = Point::new(lng, lat);
-                let want = if west.contains(&p) { 2 } else if district.contains(&p) { 1 } else { 0 };
+                let want = if west.contains(&p) {
+                    2
+                } else if district.contains(&p) {
+                    1
+                } else {
+                    0
+                };
                 assert_eq!(codes(lng, lat).len(), want, "at {lng},{lat}");
             }
         }

@@ -17,11 +17,7 @@ use crate::models::{new_id, now};
 use crate::queries;
 
 pub fn geometry_json(g: &MultiPolygon<f64>) -> String {
-    let geom = if g.0.len() == 1 {
-        geojson::Geometry::from(&g.0[0])
-    } else {
-        geojson::Geometry::from(g)
-    };
+    let geom = if g.0.len() == 1 { geojson::Geometry::from(&g.0[0]) } else { geojson::Geometry::from(g) };
     geom.to_string()
 }
 
@@ -78,14 +74,26 @@ pub fn build_index(conn: &mut DbConn) -> anyhow::Result<AreaIndex> {
     let inputs: Vec<AreaInput> = load_existing(conn)
         .map_err(|e| anyhow::anyhow!(e.message))?
         .into_iter()
-        .map(|e| AreaInput { code: e.code, name: e.name, level: e.level, parent_code: e.parent_code, geometry: e.geometry })
+        .map(|e| AreaInput {
+            code: e.code,
+            name: e.name,
+            level: e.level,
+            parent_code: e.parent_code,
+            geometry: e.geometry,
+        })
         .collect();
     Ok(AreaIndex::build(&inputs)?)
 }
 
 /// Validates the file against what is stored and, if nothing is wrong and this is no dry run,
 /// writes it in one transaction: all of it or nothing. Unchanged areas are left alone.
-pub fn import(conn: &mut DbConn, json: &[u8], mapping: &Mapping, options: &Options, progress: Progress<'_>) -> ApiResult<Report> {
+pub fn import(
+    conn: &mut DbConn,
+    json: &[u8],
+    mapping: &Mapping,
+    options: &Options,
+    progress: Progress<'_>,
+) -> ApiResult<Report> {
     let existing = load_existing(conn)?;
     let (candidates, mut report) = import::prepare(json, mapping, options, &existing, progress)
         .map_err(|m| ApiError::field("file", "invalid_geojson", m))?;
@@ -97,7 +105,8 @@ pub fn import(conn: &mut DbConn, json: &[u8], mapping: &Mapping, options: &Optio
         .map(|c| {
             let json = geometry_json(&c.geometry);
             let hash = content_hash(&c, &json);
-            let cells = compacted(&c.geometry, c.level).map_err(|e| ApiError::field("file", "invalid_geometry", format!("{}: {e}", c.code)))?;
+            let cells = compacted(&c.geometry, c.level)
+                .map_err(|e| ApiError::field("file", "invalid_geometry", format!("{}: {e}", c.code)))?;
             Ok((c, json, hash, cells))
         })
         .collect::<ApiResult<_>>()?;
