@@ -187,7 +187,7 @@ fn untangle(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     for i in 0..shells.len() {
         let Some(probe) = shells[i].0.interior_point() else { continue };
         let containers: Vec<usize> = (0..i).filter(|&j| shells[j].0.contains(&probe)).collect();
-        if containers.len() % 2 == 0 {
+        if containers.len().is_multiple_of(2) {
             out.push(shells[i].0.clone());
         } else if let Some(&owner) = containers.last() {
             let hole = shells[i].0.exterior().clone();
@@ -201,10 +201,9 @@ fn untangle(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
 }
 
 fn split_ring(ring: &LineString<f64>) -> Vec<LineString<f64>> {
-    let pts: Vec<Coord<f64>> = ring.0.iter().copied().collect();
     let mut out = Vec::new();
     let mut path: Vec<Coord<f64>> = Vec::new();
-    for p in pts.into_iter().take(ring.0.len().saturating_sub(1)) {
+    for &p in ring.0.iter().take(ring.0.len().saturating_sub(1)) {
         if let Some(pos) = path.iter().position(|q| *q == p) {
             let mut lp: Vec<Coord<f64>> = path.split_off(pos);
             lp.push(p);
