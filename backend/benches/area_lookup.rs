@@ -46,7 +46,10 @@ fn area(code: String, level: AreaLevel, parent: Option<String>, geometry: MultiP
 /// 104 × 100 grids of about 0.002° (≈ 0.04 km²) around Wuhan; districts are strips of 8 columns,
 /// streets bands of 10 rows, communities blocks of 4 × 5 grids; each grid holds 2 compounds of 5
 /// buildings.
-fn megacity() -> (Vec<AreaInput>, (f64, f64, f64, f64)) {
+/// Areas and the bounding box to draw random points from.
+type City = (Vec<AreaInput>, (f64, f64, f64, f64));
+
+fn megacity() -> City {
     let (x0, y0, step) = (114.10, 30.40, 0.002);
     let (cols, rows) = (104usize, 100usize);
     let at = |c: usize, r: usize| (x0 + c as f64 * step, y0 + r as f64 * step);
@@ -75,12 +78,22 @@ fn megacity() -> (Vec<AreaInput>, (f64, f64, f64, f64)) {
                         let hx0 = a.0 + step * (0.05 + 0.5 * h as f64);
                         let (hx1, hy0, hy1) = (hx0 + step * 0.4, a.1 + step * 0.05, b.1 - step * 0.05);
                         let hcode = format!("{gcode}H{h}");
-                        out.push(area(hcode.clone(), AreaLevel::Compound, Some(gcode.clone()), rect(hx0, hy0, hx1, hy1, 3)));
+                        out.push(area(
+                            hcode.clone(),
+                            AreaLevel::Compound,
+                            Some(gcode.clone()),
+                            rect(hx0, hy0, hx1, hy1, 3),
+                        ));
                         for i in 0..5 {
                             let by0 = hy0 + (hy1 - hy0) * (0.04 + 0.19 * i as f64);
                             let by1 = by0 + (hy1 - hy0) * 0.12;
                             let (bx0, bx1) = (hx0 + (hx1 - hx0) * 0.15, hx1 - (hx1 - hx0) * 0.15);
-                            out.push(area(format!("{hcode}B{i}"), AreaLevel::Building, Some(hcode.clone()), rect(bx0, by0, bx1, by1, 1)));
+                            out.push(area(
+                                format!("{hcode}B{i}"),
+                                AreaLevel::Building,
+                                Some(hcode.clone()),
+                                rect(bx0, by0, bx1, by1, 1),
+                            ));
                         }
                     }
                 }
@@ -90,7 +103,7 @@ fn megacity() -> (Vec<AreaInput>, (f64, f64, f64, f64)) {
     (out, (x0, y0, cx1, cy1))
 }
 
-fn hangzhou() -> Option<(Vec<AreaInput>, (f64, f64, f64, f64))> {
+fn hangzhou() -> Option<City> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/hangzhou_xiacheng");
     let files = [
         ("xiacheng_district_wgs84.geojson", "adcode", AreaLevel::District, None),
@@ -107,7 +120,9 @@ fn hangzhou() -> Option<(Vec<AreaInput>, (f64, f64, f64, f64))> {
                 serde_json::Value::String(s) => s.clone(),
                 v => v.to_string(),
             };
-            let parent = fixed_parent.map(str::to_owned).or_else(|| f.property("parent").and_then(|p| p.as_str()).map(str::to_owned));
+            let parent = fixed_parent
+                .map(str::to_owned)
+                .or_else(|| f.property("parent").and_then(|p| p.as_str()).map(str::to_owned));
             let parent = if level == AreaLevel::District { None } else { parent };
             let g: geo::Geometry<f64> = f.geometry?.try_into().ok()?;
             let geometry = match g {
@@ -138,14 +153,15 @@ fn bench_city(c: &mut Criterion, name: &str, inputs: &[AreaInput], bbox: (f64, f
     let index = AreaIndex::build(inputs).unwrap();
     let built = started.elapsed();
     let rss = rss_bytes().saturating_sub(before);
-    let levels: Vec<String> = index.cell_counts().iter().map(|(l, n)| format!("{l}:{n}")).collect();
+    let levels: Vec<String> =
+        index.level_stats().iter().map(|(l, c, p, e)| format!("{l}: {c} cells {p} parts {e} edges")).collect();
     eprintln!(
-        "{name}: {} areas, built in {:.2?}, index ≈ {:.1} MB (estimate), RSS +{:.1} MB; cells per level {}",
+        "{name}: {} areas, built in {:.2?}, index ≈ {:.1} MB (estimate), RSS +{:.1} MB; {}",
         index.len(),
         built,
         index.memory_bytes() as f64 / 1e6,
         rss as f64 / 1e6,
-        levels.join(" ")
+        levels.join("; ")
     );
     let pts = points(bbox, 100_000);
     let hits = pts.iter().filter(|p| index.deepest(p.0, p.1).is_some()).count();
