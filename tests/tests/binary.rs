@@ -241,6 +241,13 @@ fn demo_prints_logins_and_serves_them_and_restarts_cleanly() {
         assert_eq!(s, 200, "round {round}: {body}");
         let (s, body) = login(&server, "worker.wang", "gridwork-demo");
         assert_eq!(s, 200, "{body}");
+        // The demo city is mapped: a point in grid 420102003001001 resolves through all seven levels.
+        let token = body["token"].as_str().unwrap();
+        let (s, look) = http("GET", &server.url("/api/v1/areas/lookup?lat=30.585&lng=114.27175"), Some(token), None);
+        assert_eq!(s, 200, "{look}");
+        let levels: Vec<&str> = look["chain"].as_array().unwrap().iter().map(|a| a["level"].as_str().unwrap()).collect();
+        assert_eq!(levels, ["city", "district", "street", "community", "grid", "compound", "building"], "{look}");
+        assert_eq!(look["chain"][4]["code"], "420102003001001");
         let (status, out, _) = server.terminate();
         assert!(status.success());
         assert!(

@@ -95,3 +95,63 @@ mod tests {
         assert_eq!(fc, feature_collection(), "deterministic");
     }
 }
+
+#[cfg(test)]
+mod lookup_tests {
+    use geo::{Contains, Point};
+
+    use crate::areas::import::{Mapping, Options, prepare};
+    use crate::areas::{AreaIndex, AreaInput};
+
+    /// All seven levels, three sharing one table: every answer equals brute-force containment,
+    /// on random points and on points 1 cm either side of every building edge.
+    #[test]
+    fn seven_level_lookups_equal_containment() {
+        let json = serde_json::to_vec(&super::feature_collection()).unwrap();
+        let (candidates, report) = prepare(&json, &Mapping::default(), &Options::default(), &[], &mut |_, _, _| {}).unwrap();
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let inputs: Vec<AreaInput> = candidates
+            .iter()
+            .map(|c| AreaInput {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                level: c.level,
+                parent_code: c.parent_code.clone(),
+                geometry: c.geometry.clone(),
+            })
+            .collect();
+        let index = AreaIndex::build(&inputs).unwrap();
+        let truth = |x: f64, y: f64| {
+            inputs
+                .iter()
+                .filter(|a| a.geometry.contains(&Point::new(x, y)))
+                .max_by_key(|a| a.level)
+                .map(|a| a.code.clone())
+        };
+        let mut s: u64 = 0x1234_5678_9abc_def1;
+        let mut rnd = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut pts: Vec<(f64, f64)> = (0..20_000).map(|_| (114.265 + rnd() * 0.07, 30.575 + rnd() * 0.05)).collect();
+        for a in inputs.iter().filter(|a| a.level == gridwork_mobile_core::AreaLevel::Building) {
+            for l in a.geometry.0[0].exterior().lines() {
+                let (mx, my) = ((l.start.x + l.end.x) / 2.0, (l.start.y + l.end.y) / 2.0);
+                let (dx, dy) = (l.end.x - l.start.x, l.end.y - l.start.y);
+                let n = (dx * dx + dy * dy).sqrt();
+                let (ox, oy) = (-dy / n * 1e-7, dx / n * 1e-7);
+                pts.push((mx + ox, my + oy));
+                pts.push((mx - ox, my - oy));
+            }
+        }
+        for (x, y) in pts {
+            let got = index.lookup(x, y).last().map(|a| a.code.clone());
+            assert_eq!(got, truth(x, y), "at {x},{y}");
+            if let Some(code) = got {
+                assert_eq!(index.lookup(x, y).len(), usize::from(index.get(&code).unwrap().level.depth()));
+            }
+        }
+    }
+}
