@@ -245,7 +245,8 @@ fn demo_prints_logins_and_serves_them_and_restarts_cleanly() {
         let token = body["token"].as_str().unwrap();
         let (s, look) = http("GET", &server.url("/api/v1/areas/lookup?lat=30.585&lng=114.27175"), Some(token), None);
         assert_eq!(s, 200, "{look}");
-        let levels: Vec<&str> = look["chain"].as_array().unwrap().iter().map(|a| a["level"].as_str().unwrap()).collect();
+        let levels: Vec<&str> =
+            look["chain"].as_array().unwrap().iter().map(|a| a["level"].as_str().unwrap()).collect();
         assert_eq!(levels, ["city", "district", "street", "community", "grid", "compound", "building"], "{look}");
         assert_eq!(look["chain"][4]["code"], "420102003001001");
         let (status, out, _) = server.terminate();

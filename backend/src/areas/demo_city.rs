@@ -108,7 +108,8 @@ mod lookup_tests {
     #[test]
     fn seven_level_lookups_equal_containment() {
         let json = serde_json::to_vec(&super::feature_collection()).unwrap();
-        let (candidates, report) = prepare(&json, &Mapping::default(), &Options::default(), &[], &mut |_, _, _| {}).unwrap();
+        let (candidates, report) =
+            prepare(&json, &Mapping::default(), &Options::default(), &[], &mut |_, _, _| {}).unwrap();
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         let inputs: Vec<AreaInput> = candidates
             .iter()
