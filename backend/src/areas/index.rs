@@ -111,6 +111,7 @@ struct LevelIndex {
 }
 
 const CELL_INSIDE: u64 = 1 << 63;
+const NO_AREA: u32 = u32::MAX;
 
 #[derive(Debug, Default)]
 pub struct AreaIndex {
@@ -121,6 +122,9 @@ pub struct AreaIndex {
     levels: Vec<(AreaLevel, LevelIndex)>,
     /// The resolution points are converted at; coarser levels use that cell's parents.
     finest: Option<Resolution>,
+    /// Each area's chain from the top down, precomputed: a lookup reads it in one access instead
+    /// of chasing parents one dependent load at a time. `NO_AREA` pads.
+    chains: Vec<[u32; 7]>,
     edges: Vec<Edge>,
 }
 
@@ -362,6 +366,23 @@ impl AreaIndex {
                 index.areas[parent as usize].children.push(u32::try_from(i).unwrap_or(u32::MAX));
             }
         }
+        index.chains = (0..index.areas.len())
+            .map(|i| {
+                // Parents are one level up, so a chain has at most 7 links; the bound also stops
+                // a malformed cycle.
+                let mut up = Vec::with_capacity(7);
+                let mut cur = Some(u32::try_from(i).unwrap_or(NO_AREA));
+                while let Some(a) = cur.filter(|_| up.len() < 7) {
+                    up.push(a);
+                    cur = index.areas[a as usize].parent;
+                }
+                let mut chain = [NO_AREA; 7];
+                for (slot, a) in chain.iter_mut().zip(up.into_iter().rev()) {
+                    *slot = a;
+                }
+                chain
+            })
+            .collect();
         let finest = inputs.iter().map(|i| levels::resolution(i.level)).max();
         // Levels that share a resolution share one table: one probe answers all of them.
         let mut per_level: Vec<(AreaLevel, LevelIndex)> = Vec::new();
@@ -504,15 +525,10 @@ impl AreaIndex {
     }
 
     pub fn ancestry(&self, idx: u32) -> Vec<&AreaInfo> {
-        let mut chain = Vec::with_capacity(7);
-        let mut cur = Some(idx);
-        while let Some(i) = cur {
-            let info = &self.areas[i as usize];
-            chain.push(info);
-            cur = info.parent;
-        }
-        chain.reverse();
-        chain
+        self.chains
+            .get(idx as usize)
+            .map(|c| c.iter().take_while(|&&a| a != NO_AREA).map(|&a| &self.areas[a as usize]).collect())
+            .unwrap_or_default()
     }
 
     pub fn get(&self, code: &str) -> Option<&AreaInfo> {
@@ -547,6 +563,7 @@ impl AreaIndex {
             total += a.code.capacity() + a.name.capacity() + a.children.capacity() * 4;
         }
         total += self.by_code.capacity() * (std::mem::size_of::<(String, u32)>() + 1);
+        total += self.chains.capacity() * std::mem::size_of::<[u32; 7]>();
         for (_, level) in &self.levels {
             total += level.cells.capacity() * (std::mem::size_of::<(u64, u64)>() + 1);
             total += level.parts.capacity() * std::mem::size_of::<Part>();
