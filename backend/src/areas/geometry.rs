@@ -62,6 +62,14 @@ pub fn coordinate_defects(g: &MultiPolygon<f64>) -> Vec<Defect> {
     out
 }
 
+/// Where two segments meet, if they do (the start of a shared stretch for collinear ones).
+fn meeting_point(a: Line<f64>, b: Line<f64>) -> Option<(f64, f64)> {
+    match line_intersection(a, b)? {
+        LineIntersection::SinglePoint { intersection, .. } => Some((intersection.x, intersection.y)),
+        LineIntersection::Collinear { intersection } => Some((intersection.start.x, intersection.start.y)),
+    }
+}
+
 /// The first self-intersection of a ring, as a point. O(n²) but only run on rings already known
 /// to be invalid, to say where the problem is.
 fn ring_self_intersection(ring: &LineString<f64>) -> Option<(f64, f64)> {
@@ -72,14 +80,8 @@ fn ring_self_intersection(ring: &LineString<f64>) -> Option<(f64, f64)> {
             if i == 0 && j == n - 1 {
                 continue; // first and last segments share the closing point
             }
-            match line_intersection(lines[i], lines[j]) {
-                Some(LineIntersection::SinglePoint { intersection, .. }) => {
-                    return Some((intersection.x, intersection.y));
-                }
-                Some(LineIntersection::Collinear { intersection }) => {
-                    return Some((intersection.start.x, intersection.start.y));
-                }
-                None => {}
+            if let Some(at) = meeting_point(lines[i], lines[j]) {
+                return Some(at);
             }
         }
     }
@@ -132,14 +134,8 @@ fn rings_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> Option<(f64, f64)> {
     for la in a.exterior().lines().filter(|l| l.bounding_rect().intersects(&bb)) {
         let ra = la.bounding_rect();
         for lb in lines_b.iter().filter(|l| l.bounding_rect().intersects(&ra)) {
-            match line_intersection(la, *lb) {
-                Some(LineIntersection::SinglePoint { intersection, .. }) => {
-                    return Some((intersection.x, intersection.y));
-                }
-                Some(LineIntersection::Collinear { intersection }) => {
-                    return Some((intersection.start.x, intersection.start.y));
-                }
-                None => {}
+            if let Some(at) = meeting_point(la, *lb) {
+                return Some(at);
             }
         }
     }

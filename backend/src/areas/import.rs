@@ -323,27 +323,29 @@ pub fn prepare(
                 });
                 part.polygons = fixed.0;
             } else {
-                for d in defects {
-                    report.errors.push(issue(
+                let errors = defects.into_iter().map(|d| {
+                    issue(
                         Some(part.index),
                         Some(&part.code),
                         d.kind,
                         format!("{} (repair failed)", d.message),
                         d.location,
-                    ));
-                }
+                    )
+                });
+                report.errors.extend(errors);
                 continue;
             }
         } else {
-            for d in defects {
-                report.errors.push(issue(
+            let errors = defects.into_iter().map(|d| {
+                issue(
                     Some(part.index),
                     Some(&part.code),
                     d.kind,
                     format!("{}; --repair can fix this", d.message),
                     d.location,
-                ));
-            }
+                )
+            });
+            report.errors.extend(errors);
             continue;
         }
         if !by_code.contains_key(&part.code) {
