@@ -4,5 +4,6 @@
 pub mod area;
 pub mod crs;
 pub mod error;
+pub mod event;
 pub mod role;
 pub mod user;
