@@ -59,6 +59,24 @@ pub enum Command {
     /// The area map: import GeoJSON, look up a point
     #[command(subcommand)]
     Areas(AreasCommand),
+    /// The category catalog: import or export CSV
+    #[command(subcommand)]
+    Categories(CategoriesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CategoriesCommand {
+    /// Create or update categories from a CSV file (all rows valid, or nothing is written)
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
+    /// Print the catalog as CSV
+    Export {
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +297,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Role(cmd) => tokio::task::spawn_blocking(move || role_command(cmd, &file)).await?,
         Command::Department(cmd) => tokio::task::spawn_blocking(move || department_command(cmd, &file)).await?,
         Command::Areas(cmd) => tokio::task::spawn_blocking(move || crate::areas_cli::run(cmd, &file)).await?,
+        Command::Categories(cmd) => tokio::task::spawn_blocking(move || categories_command(cmd, &file)).await?,
     }
 }
 
@@ -370,6 +389,42 @@ fn role_command(cmd: RoleCommand, file: &FileSettings) -> anyhow::Result<()> {
         out(&format!("revoked {} from {}", g.role, user.username));
     }
     Ok(())
+}
+
+fn categories_command(cmd: CategoriesCommand, file: &FileSettings) -> anyhow::Result<()> {
+    match cmd {
+        CategoriesCommand::Import { file: path, storage } => {
+            let data = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let db = open_db(&storage, file)?;
+            let mut conn = db.get().map_err(api_err)?;
+            match crate::catalog::import_csv(&mut conn, &data, None) {
+                Ok(s) => {
+                    out(&format!(
+                        "categories: created {}, updated {}, unchanged {}",
+                        s.created, s.updated, s.unchanged
+                    ));
+                    Ok(())
+                }
+                Err(e) => {
+                    if let Some(rows) = e.details.as_ref().and_then(|d| d.as_array()) {
+                        for r in rows {
+                            out(&format!("row {}: {} {} — {}", r["row"], r["field"], r["code"], r["message"]));
+                        }
+                    }
+                    Err(api_err(e))
+                }
+            }
+        }
+        CategoriesCommand::Export { storage } => {
+            let db = open_db(&storage, file)?;
+            let mut conn = db.get().map_err(api_err)?;
+            crate::catalog::seed_default(&mut conn).map_err(api_err)?;
+            let cats = crate::catalog::all(&mut conn).map_err(api_err)?;
+            use std::io::Write;
+            std::io::stdout().write_all(crate::catalog::to_csv(&cats).map_err(api_err)?.as_bytes())?;
+            Ok(())
+        }
+    }
 }
 
 fn department_command(cmd: DepartmentCommand, file: &FileSettings) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod areas;
 mod areas_cli;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -37,6 +37,10 @@ impl Application {
             tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<String>, AreaIndex)> {
                 let mut conn = db.get().map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 let applied = migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+                let seeded = crate::catalog::seed_default(&mut conn).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                if seeded > 0 {
+                    tracing::info!(categories = seeded, "default category catalog installed");
+                }
                 let index = crate::areas::store::build_index(&mut conn)?;
                 Ok((applied, index))
             })

@@ -43,6 +43,12 @@ fn schema_matches(conn: &mut DbConn) {
     schema::role_assignments::table.select(RoleAssignment::as_select()).load(conn).unwrap();
     schema::login_throttle::table.select(LoginThrottle::as_select()).load(conn).unwrap();
     schema::audit_log::table.select(AuditEntry::as_select()).load(conn).unwrap();
+    schema::areas::table.select(gridwork::models::area::AreaRow::as_select()).load(conn).unwrap();
+    schema::area_cells::table
+        .select((schema::area_cells::area_id, schema::area_cells::cell))
+        .load::<(String, i64)>(conn)
+        .unwrap();
+    schema::categories::table.select(gridwork::models::category::CategoryRow::as_select()).load(conn).unwrap();
 }
 
 fn up_down_up(backend: Backend) {

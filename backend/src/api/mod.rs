@@ -6,6 +6,7 @@ use crate::http::metrics;
 
 pub mod areas;
 pub mod auth;
+pub mod categories;
 pub mod departments;
 pub mod health;
 pub mod me;
@@ -33,6 +34,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 .service(
                     web::resource("/areas/import").app_data(web::PayloadConfig::new(import_limit)).post(areas::import),
                 )
+                .service(web::resource("/categories").get(categories::list))
+                .service(web::resource("/categories.csv").get(categories::export_csv))
+                .service(web::resource("/categories/import").post(categories::import_csv))
                 .service(web::resource("/areas").get(areas::list))
                 .service(web::resource("/areas/{code}").get(areas::get))
                 .service(web::resource("/areas/{code}/cells").get(areas::cells)),

@@ -94,6 +94,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    categories (code) {
+        code -> Text,
+        family -> Text,
+        major_code -> Text,
+        major_name -> Text,
+        minor_code -> Text,
+        minor_name -> Text,
+        default_grade -> Text,
+        deadlines -> Text,
+        handler_kind -> Text,
+        department_code -> Nullable<Text>,
+        after_photo_required -> Bool,
+        duplicate_radius_m -> Integer,
+        active -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));

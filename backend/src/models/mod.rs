@@ -2,6 +2,7 @@
 
 pub mod area;
 pub mod audit;
+pub mod category;
 pub mod department;
 pub mod role_assignment;
 pub mod session;

@@ -3,6 +3,7 @@
 
 pub mod areas;
 pub mod audit;
+pub mod categories;
 pub mod departments;
 pub mod roles;
 pub mod sessions;

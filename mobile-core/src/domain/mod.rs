@@ -2,6 +2,7 @@
 //! one of these types proves it is well-formed.
 
 pub mod area;
+pub mod category;
 pub mod crs;
 pub mod error;
 pub mod event;
