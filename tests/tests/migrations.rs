@@ -49,6 +49,11 @@ fn schema_matches(conn: &mut DbConn) {
         .load::<(String, i64)>(conn)
         .unwrap();
     schema::categories::table.select(gridwork::models::category::CategoryRow::as_select()).load(conn).unwrap();
+    use gridwork::models::event::{EventLogRow, EventRow, FollowerRow, IdempotencyRow};
+    schema::events::table.select(EventRow::as_select()).load(conn).unwrap();
+    schema::event_idempotency::table.select(IdempotencyRow::as_select()).load(conn).unwrap();
+    schema::event_followers::table.select(FollowerRow::as_select()).load(conn).unwrap();
+    schema::event_log::table.select(EventLogRow::as_select()).load(conn).unwrap();
 }
 
 fn up_down_up(backend: Backend) {

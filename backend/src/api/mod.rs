@@ -8,6 +8,7 @@ pub mod areas;
 pub mod auth;
 pub mod categories;
 pub mod departments;
+pub mod events;
 pub mod health;
 pub mod me;
 pub mod users;
@@ -34,6 +35,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 .service(
                     web::resource("/areas/import").app_data(web::PayloadConfig::new(import_limit)).post(areas::import),
                 )
+                .service(web::resource("/events").post(events::report))
+                .service(web::resource("/events/{id}").get(events::get))
+                .service(web::resource("/events/{id}/actions").post(events::act))
                 .service(web::resource("/categories").get(categories::list))
                 .service(web::resource("/categories.csv").get(categories::export_csv))
                 .service(web::resource("/categories/import").post(categories::import_csv))

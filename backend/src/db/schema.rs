@@ -113,6 +113,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (id) {
+        id -> Text,
+        category_code -> Text,
+        grade -> Text,
+        state -> Text,
+        source -> Text,
+        description -> Text,
+        address -> Nullable<Text>,
+        lat -> Double,
+        lng -> Double,
+        city_code -> Nullable<Text>,
+        district_code -> Nullable<Text>,
+        street_code -> Nullable<Text>,
+        community_code -> Nullable<Text>,
+        grid_code -> Nullable<Text>,
+        compound_code -> Nullable<Text>,
+        building_code -> Nullable<Text>,
+        reporter_id -> Text,
+        assignees -> Text,
+        resolved_by -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_idempotency (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        event_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_followers (event_id, user_id) {
+        event_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_log (id) {
+        id -> Text,
+        event_id -> Text,
+        actor_id -> Text,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));

@@ -4,6 +4,7 @@ pub mod area;
 pub mod audit;
 pub mod category;
 pub mod department;
+pub mod event;
 pub mod role_assignment;
 pub mod session;
 pub mod throttle;

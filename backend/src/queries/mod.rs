@@ -5,6 +5,7 @@ pub mod areas;
 pub mod audit;
 pub mod categories;
 pub mod departments;
+pub mod events;
 pub mod roles;
 pub mod sessions;
 pub mod throttle;

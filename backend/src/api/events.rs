@@ -1,0 +1,139 @@
+//! The event loop over HTTP.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gridwork_mobile_core::domain::category::Grade;
+use gridwork_mobile_core::domain::crs::Crs;
+use gridwork_mobile_core::domain::event::{Action, Source};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::events::{self, Filed, NewReport};
+use crate::http::extract::ValidJson;
+use crate::models::event::EventRow;
+use crate::queries;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    #[validate(length(min = 1, max = 16, message = "category is required"))]
+    pub category: String,
+    pub source: Option<Source>,
+    pub lat: f64,
+    pub lng: f64,
+    pub crs: Option<String>,
+    #[validate(length(min = 1, max = 2000, message = "description must be 1 to 2000 characters"))]
+    pub description: String,
+    #[validate(length(max = 200, message = "address is at most 200 characters"))]
+    pub address: Option<String>,
+    pub grade: Option<Grade>,
+}
+
+pub fn view(row: &EventRow) -> Value {
+    json!({
+        "id": row.id,
+        "category": row.category_code,
+        "grade": row.grade,
+        "state": row.state,
+        "source": row.source,
+        "description": row.description,
+        "address": row.address,
+        "location": {"lat": row.lat, "lng": row.lng},
+        "areas": {
+            "city": row.city_code, "district": row.district_code, "street": row.street_code,
+            "community": row.community_code, "grid": row.grid_code, "compound": row.compound_code,
+            "building": row.building_code,
+        },
+        "assignees": serde_json::from_str::<Value>(&row.assignees).unwrap_or(Value::Array(vec![])),
+        "version": row.version,
+        "created_at": row.created_at.and_utc(),
+        "updated_at": row.updated_at.and_utc(),
+    })
+}
+
+fn idempotency_key(req: &HttpRequest) -> ApiResult<String> {
+    let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default();
+    if key.is_empty() || key.len() > 128 {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "required",
+            "send an Idempotency-Key header (1–128 characters) made on the device",
+        ));
+    }
+    Ok(key.to_owned())
+}
+
+pub async fn report(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ValidJson<ReportBody>,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency_key(&req)?;
+    let b = body.0;
+    if !(-90.0..=90.0).contains(&b.lat) || !(-180.0..=180.0).contains(&b.lng) {
+        return Err(ApiError::field("location", "out_of_range", "lat must be within -90..90 and lng within -180..180"));
+    }
+    let crs: Crs = b.crs.as_deref().map_or(Ok(Crs::Wgs84), str::parse)?;
+    let (lng, lat) = crs.to_wgs84(b.lng, b.lat);
+    let new = NewReport {
+        category: b.category.trim().to_owned(),
+        source: b.source.unwrap_or(Source::Resident),
+        lat,
+        lng,
+        description: b.description,
+        address: b.address,
+        grade: b.grade,
+    };
+    let index = state.areas();
+    let (row, filed) = state.db.run(move |conn| events::report(conn, &index, &caller, &new, &key)).await?;
+    let mut body = view(&row);
+    body["filed"] = json!(filed);
+    Ok(match filed {
+        Filed::Created => HttpResponse::Created().json(body),
+        _ => HttpResponse::Ok().json(body),
+    })
+}
+
+pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let index = state.areas();
+    let body = state
+        .db
+        .run(move |conn| {
+            let row =
+                queries::events::by_id(conn, &id)?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
+            if !events::may_see(conn, &caller, &row, &index)? {
+                return Err(ApiError::not_found(format!("no event {id}")));
+            }
+            let mut body = view(&row);
+            body["history"] = json!(queries::events::history(conn, &id)?);
+            Ok(body)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct ActionBody {
+    #[serde(flatten)]
+    pub action: Action,
+    /// The version the client acted on; a stale one is refused with 409.
+    pub version: Option<i32>,
+}
+
+pub async fn act(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: ValidJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let index = state.areas();
+    let b = body.0;
+    let row = state.db.run(move |conn| events::act(conn, &index, &caller, &id, &b.action, b.version)).await?;
+    Ok(HttpResponse::Ok().json(view(&row)))
+}

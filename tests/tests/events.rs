@@ -1,0 +1,127 @@
+//! The event loop over HTTP: idempotent intake resolved to the seven levels, duplicates, triage,
+//! and actions decided by the shared state machine.
+
+use gridwork_mobile_core::Role;
+use gridwork_tests::{TestApp, assert_error, both_backends};
+use serde_json::{Value, json};
+
+/// A point inside demo grid 420102003001001 (and, 25 m east, still inside it).
+const P: (f64, f64) = (30.5825, 114.2740);
+
+async fn setup(app: &TestApp) -> (String, String, String, String, String) {
+    app.user("root", Role::Admin, None).await;
+    let admin = app.login("root").await;
+    let city = gridwork::areas::demo_city::feature_collection();
+    let req = app.client.post(app.url("/api/v1/areas/import")).bearer_auth(&admin).json(&city);
+    let (s, r) = app.send(req).await;
+    assert_eq!(s, 200, "{r}");
+    app.user("coord", Role::Coordinator, Some("420102003")).await;
+    app.user("wang", Role::GridWorker, Some("420102003001001")).await;
+    app.user("li.na", Role::GridWorker, Some("420102003001")).await;
+    app.user("chen", Role::Resident, Some("420100")).await;
+    (admin, app.login("coord").await, app.login("wang").await, app.login("li.na").await, app.login("chen").await)
+}
+
+async fn report(app: &TestApp, token: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+    let mut req = app.client.post(app.url("/api/v1/events")).bearer_auth(token).json(&body);
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    app.send(req).await
+}
+
+async fn act(app: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
+    app.post(&format!("/api/v1/events/{id}/actions"), token, body).await
+}
+
+both_backends! {
+    async fn a_report_runs_the_whole_loop(app: TestApp) {
+        let (_admin, coord, wang, li, chen) = setup(&app).await;
+        let body = json!({"category": "E-01-02", "lat": P.0, "lng": P.1, "description": "渣土堆在路边", "address": "大智路 1 号"});
+        let (s, e) = report(&app, &chen, Some("phone-1"), body.clone()).await;
+        assert_eq!(s, 201, "{e}");
+        assert_eq!(e["state"], "reported");
+        assert_eq!(e["filed"], "created");
+        assert_eq!(e["areas"]["grid"], "420102003001001");
+        assert_eq!(e["areas"]["district"], "420102");
+        let id = e["id"].as_str().unwrap().to_owned();
+        // The same key again: the same event, never a second one.
+        let (s, again) = report(&app, &chen, Some("phone-1"), body.clone()).await;
+        assert_eq!((s, again["id"].as_str(), again["filed"].as_str()), (200, Some(id.as_str()), Some("replayed")));
+        // Someone else reports the same pile 20 m away: they join the open event.
+        app.user("chen2", Role::Resident, Some("420100")).await;
+        let chen2 = app.login("chen2").await;
+        let near = json!({"category": "E-01-02", "lat": P.0, "lng": P.1 + 0.0002, "description": "又看到一堆渣土"});
+        let (s, dup) = report(&app, &chen2, Some("other-phone"), near).await;
+        assert_eq!((s, dup["id"].as_str(), dup["filed"].as_str()), (200, Some(id.as_str()), Some("duplicate")));
+
+        // Triage, dispatch, handling, verification.
+        let (s, b) = act(&app, &wang, &id, json!({"action": "accept"})).await;
+        assert_error(s, &b, 403, "forbidden");
+        assert_eq!(b["fields"]["action"]["code"], "not_permitted");
+        assert_eq!(act(&app, &coord, &id, json!({"action": "accept"})).await.0, 200);
+        let (s, b) = act(&app, &coord, &id, json!({"action": "dispatch", "assignees": [app_user_id(&app, "wang").await]})).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["state"], "dispatched");
+        let v = b["version"].as_i64().unwrap();
+        assert_eq!(act(&app, &wang, &id, json!({"action": "claim", "version": v})).await.0, 200);
+        // A stale copy is refused.
+        let (s, b) = act(&app, &wang, &id, json!({"action": "start", "version": v})).await;
+        assert_error(s, &b, 409, "conflict");
+        assert_eq!(act(&app, &wang, &id, json!({"action": "start"})).await.0, 200);
+        let (s, b) = act(&app, &wang, &id, json!({"action": "resolve", "after_photos": 0})).await;
+        assert_error(s, &b, 422, "validation_failed");
+        assert_eq!(b["fields"]["after_photos"]["code"], "evidence_required");
+        assert_eq!(act(&app, &wang, &id, json!({"action": "resolve", "after_photos": 2})).await.0, 200);
+        let (s, b) = act(&app, &wang, &id, json!({"action": "verify"})).await;
+        assert_error(s, &b, 403, "forbidden");
+        assert_eq!(b["fields"]["action"]["code"], "verifier_is_resolver");
+        let (s, b) = act(&app, &li, &id, json!({"action": "rework", "reason": ""})).await;
+        assert_error(s, &b, 422, "validation_failed");
+        assert_eq!(b["fields"]["reason"]["code"], "reason_required");
+        let (s, b) = act(&app, &li, &id, json!({"action": "verify"})).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["state"], "closed");
+        let (s, b) = act(&app, &coord, &id, json!({"action": "suspend", "reason": "too late"})).await;
+        assert_error(s, &b, 409, "conflict");
+
+        // The whole story, in order.
+        let (s, full) = app.get(&format!("/api/v1/events/{id}"), &chen).await;
+        assert_eq!(s, 200, "{full}");
+        let steps: Vec<&str> = full["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["report", "report_duplicate", "accept", "dispatch", "claim", "start", "resolve", "verify"]);
+        // A stranger does not see it.
+        app.user("stranger", Role::Resident, Some("420100")).await;
+        let stranger = app.login("stranger").await;
+        let (s, b) = app.get(&format!("/api/v1/events/{id}"), &stranger).await;
+        assert_error(s, &b, 404, "not_found");
+    }
+
+    async fn intake_refuses_bad_reports(app: TestApp) {
+        let (_admin, _coord, wang, _li, chen) = setup(&app).await;
+        let ok = json!({"category": "E-01-01", "lat": P.0, "lng": P.1, "description": "垃圾"});
+        let (s, b) = report(&app, &chen, None, ok.clone()).await;
+        assert_error(s, &b, 422, "validation_failed");
+        assert_eq!(b["fields"]["Idempotency-Key"]["code"], "required");
+        let (s, b) = report(&app, &chen, Some("k1"), json!({"category": "X-99-99", "lat": P.0, "lng": P.1, "description": "?"})).await;
+        assert_eq!((s, b["fields"]["category"]["code"].as_str()), (422, Some("unknown_category")));
+        let (s, b) = report(&app, &chen, Some("k2"), json!({"category": "E-01-01", "lat": 39.9, "lng": 116.4, "description": "北京"})).await;
+        assert_eq!((s, b["fields"]["location"]["code"].as_str()), (422, Some("outside_service_area")));
+        let (s, b) = report(&app, &chen, Some("k3"), json!({"category": "E-01-01", "lat": P.0, "lng": P.1, "description": "x", "source": "sensor"})).await;
+        assert_eq!((s, b["fields"]["source"]["code"].as_str()), (422, Some("source_not_permitted")));
+        let (s, b) = report(&app, &chen, Some("k4"), json!({"category": "E-01-01", "lat": P.0, "lng": P.1, "description": ""})).await;
+        assert_eq!((s, b["fields"]["description"]["code"].as_str()), (422, Some("length")));
+        // A grid worker's patrol report skips triage; GCJ-02 input lands in the same grid.
+        let (x, y) = gridwork_mobile_core::domain::crs::Crs::Gcj02.from_wgs84(P.1, P.0);
+        let patrol = json!({"category": "C-01-03", "lat": y, "lng": x, "crs": "gcj02", "description": "路灯不亮", "source": "grid_worker"});
+        let (s, e) = report(&app, &wang, Some("patrol-1"), patrol).await;
+        assert_eq!(s, 201, "{e}");
+        assert_eq!(e["state"], "accepted");
+        assert_eq!(e["areas"]["grid"], "420102003001001");
+    }
+}
+
+async fn app_user_id(app: &TestApp, name: &str) -> String {
+    let name = name.to_owned();
+    app.db.run(move |conn| Ok(gridwork::queries::users::by_username(conn, &name)?.unwrap().id)).await.unwrap()
+}
