@@ -119,6 +119,49 @@ both_backends! {
         assert_eq!(e["state"], "accepted");
         assert_eq!(e["areas"]["grid"], "420102003001001");
     }
+
+    async fn listings_follow_scope_and_role(app: TestApp) {
+        let (_admin, coord, wang, _li, chen) = setup(&app).await;
+        // One event in the coordinator's street, one in the other district.
+        let (s, a) = report(
+            &app,
+            &chen,
+            Some("a"),
+            json!({"category": "E-01-01", "lat": P.0, "lng": P.1, "description": "here"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        let (s, b) = report(
+            &app,
+            &chen,
+            Some("b"),
+            json!({"category": "E-01-01", "lat": 30.585, "lng": 114.31, "description": "there"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["areas"]["district"], "420103");
+        let ids = |v: &Value| {
+            v["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        let (s, list) = app.get("/api/v1/events", &coord).await;
+        assert_eq!(s, 200, "{list}");
+        assert_eq!(ids(&list), [a["id"].as_str().unwrap()]);
+        // The reporter sees both of theirs; a handler's task list is empty until dispatch.
+        let (_, mine) = app.get("/api/v1/events", &chen).await;
+        assert_eq!(ids(&mine).len(), 2);
+        let (_, tasks) = app.get("/api/v1/events?mine=true", &wang).await;
+        assert!(ids(&tasks).is_empty());
+        let id = a["id"].as_str().unwrap();
+        assert_eq!(act(&app, &coord, id, json!({"action": "accept"})).await.0, 200);
+        let wang_id = app_user_id(&app, "wang").await;
+        assert_eq!(act(&app, &coord, id, json!({"action": "dispatch", "assignees": [wang_id]})).await.0, 200);
+        let (_, tasks) = app.get("/api/v1/events?mine=true", &wang).await;
+        assert_eq!(ids(&tasks), [id]);
+        let (_, filtered) = app.get("/api/v1/events?state=reported", &coord).await;
+        assert!(ids(&filtered).is_empty());
+        let (s, b) = app.get("/api/v1/events?state=lost", &coord).await;
+        assert_error(s, &b, 422, "validation_failed");
+    }
 }
 
 async fn app_user_id(app: &TestApp, name: &str) -> String {

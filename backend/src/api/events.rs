@@ -137,3 +137,51 @@ pub async fn act(
     let row = state.db.run(move |conn| events::act(conn, &index, &caller, &id, &b.action, b.version)).await?;
     Ok(HttpResponse::Ok().json(view(&row)))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub state: Option<String>,
+    /// Only events given to me (a handler's task list).
+    pub mine: Option<bool>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Staff see the events filed in their areas; handlers their tasks (`mine=true`); everyone else
+/// the events they reported.
+pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    use gridwork_mobile_core::Role;
+    use gridwork_mobile_core::domain::event::{EventState, VERIFIER_ROLES};
+    let q = q.into_inner();
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 500"));
+    }
+    let offset = q.offset.unwrap_or(0).max(0);
+    let event_state = q.state.as_deref().map(str::parse::<EventState>).transpose()?.map(|s| s.as_str().to_owned());
+    let index = state.areas();
+    let mut filter = queries::events::EventFilter { state: event_state, limit, offset, ..Default::default() };
+    let staff: Vec<Role> = VERIFIER_ROLES.iter().copied().chain([Role::DeptHandler]).collect();
+    if q.mine.unwrap_or(false) {
+        filter.assignee = Some(caller.user.id.clone());
+        filter.everywhere = true;
+    } else if caller.require_any(&staff).is_ok() {
+        for scope in caller.scopes_for(&staff) {
+            match scope.area_code() {
+                None => filter.everywhere = true,
+                Some(code) => {
+                    if let Some(area) = index.get(code.as_str()) {
+                        filter.areas.push((area.level, code.to_string()));
+                    }
+                }
+            }
+        }
+    } else {
+        filter.reporter = Some(caller.user.id.clone());
+        filter.everywhere = true;
+    }
+    let rows = state.db.run(move |conn| Ok(queries::events::list(conn, &filter)?)).await?;
+    let items: Vec<Value> = rows.iter().map(view).collect();
+    Ok(HttpResponse::Ok().json(json!({"events": items, "limit": limit, "offset": offset})))
+}

@@ -35,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 .service(
                     web::resource("/areas/import").app_data(web::PayloadConfig::new(import_limit)).post(areas::import),
                 )
-                .service(web::resource("/events").post(events::report))
+                .service(web::resource("/events").get(events::list).post(events::report))
                 .service(web::resource("/events/{id}").get(events::get))
                 .service(web::resource("/events/{id}/actions").post(events::act))
                 .service(web::resource("/categories").get(categories::list))

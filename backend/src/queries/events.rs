@@ -68,3 +68,50 @@ pub fn history(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<EventLogRow
         .select(EventLogRow::as_select())
         .load(conn)
 }
+
+/// Filters for listing events; `areas` are (level column, code) pairs, any of which may match.
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    pub state: Option<String>,
+    pub areas: Vec<(gridwork_mobile_core::AreaLevel, String)>,
+    pub everywhere: bool,
+    pub assignee: Option<String>,
+    pub reporter: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub fn list(conn: &mut DbConn, f: &EventFilter) -> QueryResult<Vec<EventRow>> {
+    use gridwork_mobile_core::AreaLevel as L;
+    let mut q = events::table.into_boxed();
+    if let Some(s) = &f.state {
+        q = q.filter(events::state.eq(s.clone()));
+    }
+    if let Some(a) = &f.assignee {
+        // Assignees are a JSON array of ids; ids are UUIDs, so the quoted id cannot match by accident.
+        q = q.filter(events::assignees.like(format!("%\"{a}\"%")));
+    }
+    if let Some(r) = &f.reporter {
+        q = q.filter(events::reporter_id.eq(r.clone()));
+    }
+    if !f.everywhere {
+        // No scope, no rows: start from a false condition and widen per scope.
+        let mut cond: Box<dyn BoxableExpression<events::table, _, SqlType = diesel::sql_types::Bool>> =
+            Box::new(events::id.eq("").and(events::id.ne("")));
+        for (level, code) in &f.areas {
+            let c = code.clone();
+            let one: Box<dyn BoxableExpression<events::table, _, SqlType = diesel::sql_types::Bool>> = match level {
+                L::City => Box::new(events::city_code.eq(c).assume_not_null()),
+                L::District => Box::new(events::district_code.eq(c).assume_not_null()),
+                L::Street => Box::new(events::street_code.eq(c).assume_not_null()),
+                L::Community => Box::new(events::community_code.eq(c).assume_not_null()),
+                L::Grid => Box::new(events::grid_code.eq(c).assume_not_null()),
+                L::Compound => Box::new(events::compound_code.eq(c).assume_not_null()),
+                L::Building => Box::new(events::building_code.eq(c).assume_not_null()),
+            };
+            cond = Box::new(cond.or(one));
+        }
+        q = q.filter(cond);
+    }
+    q.order(events::created_at.desc()).limit(f.limit).offset(f.offset).select(EventRow::as_select()).load(conn)
+}
