@@ -2,7 +2,7 @@
 //! and actions, each decided by the shared state machine in `mobile-core`.
 
 use diesel::Connection;
-use gridwork_mobile_core::domain::category::{Grade, HandlerKind};
+use gridwork_mobile_core::domain::category::{Grade, HandlerKind, Stage};
 use gridwork_mobile_core::domain::crs::distance_m;
 use gridwork_mobile_core::domain::event::{
     self, Action, Actor, EventFacts, EventState, OPS_ROLES, Source, VERIFIER_ROLES,
@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::areas::AreaIndex;
 use crate::auth::Caller;
-use crate::catalog;
+use crate::catalog::{self, Category};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::models::event::{EventLogRow, EventRow, FollowerRow, IdempotencyRow};
@@ -66,6 +66,21 @@ pub fn roles_over(caller: &Caller, area: Option<&str>, tree: &AreaIndex) -> Vec<
         })
         .map(|g| g.role)
         .collect()
+}
+
+/// When a stage started at `from` is due, by the category's deadline for the grade.
+fn due(
+    category: &Category,
+    grade: Grade,
+    stage: Option<Stage>,
+    from: chrono::NaiveDateTime,
+) -> Option<chrono::NaiveDateTime> {
+    let minutes = category.deadlines.get(&stage?)?.get(&grade)?;
+    Some(from + chrono::Duration::minutes(i64::from(*minutes)))
+}
+
+fn grade_of(row: &EventRow) -> ApiResult<Grade> {
+    row.grade.parse().map_err(|e: gridwork_mobile_core::DomainError| ApiError::internal(e.message))
 }
 
 fn assignees(row: &EventRow) -> Vec<String> {
@@ -164,10 +179,11 @@ pub fn report(
             }
             None => {
                 let state = new.source.initial_state();
+                let grade = new.grade.unwrap_or(category.default_grade);
                 let row = EventRow {
                     id: new_id(),
                     category_code: category.code.clone(),
-                    grade: new.grade.unwrap_or(category.default_grade).as_str().to_owned(),
+                    grade: grade.as_str().to_owned(),
                     state: state.as_str().to_owned(),
                     source: serde_json::to_value(new.source)
                         .ok()
@@ -187,6 +203,7 @@ pub fn report(
                     reporter_id: user.clone(),
                     assignees: "[]".into(),
                     resolved_by: None,
+                    due_at: due(&category, grade, state.timed_stage(), at),
                     version: 1,
                     created_at: at,
                     updated_at: at,
@@ -264,7 +281,18 @@ pub fn act(
         updated.assignees = serde_json::to_string(&next.assignees).map_err(|e| ApiError::internal(e.to_string()))?;
         updated.resolved_by = next.resolved_by.clone();
         updated.version = row.version + 1;
-        updated.updated_at = now();
+        let at = now();
+        updated.updated_at = at;
+        let grade = grade_of(&row)?;
+        let stage = next.state.timed_stage();
+        updated.due_at = match action {
+            // An approved extension adds the stage's time to the deadline (or to now, if past).
+            Action::Extend { .. } => due(&category, grade, stage, row.due_at.map_or(at, |d| d.max(at))),
+            // A new stage, a new handler or a rework starts the clock afresh.
+            Action::Dispatch { .. } | Action::Rework { .. } => due(&category, grade, stage, at),
+            _ if stage != facts.state.timed_stage() => due(&category, grade, stage, at),
+            _ => row.due_at,
+        };
         if !queries::events::update_if_version(conn, &updated, row.version)? {
             return Err(ApiError::conflict("the event changed meanwhile; reload it"));
         }

@@ -162,6 +162,43 @@ both_backends! {
         let (s, b) = app.get("/api/v1/events?state=lost", &coord).await;
         assert_error(s, &b, 422, "validation_failed");
     }
+
+    async fn deadlines_follow_the_stage_and_extensions(app: TestApp) {
+        let (_admin, coord, _wang, _li, chen) = setup(&app).await;
+        let due_in = |e: &Value| {
+            let due: chrono::DateTime<chrono::Utc> = e["due_at"].as_str().unwrap().parse().unwrap();
+            (due - chrono::Utc::now()).num_minutes()
+        };
+        // E-01-01 暴露垃圾, grade general: accept 120 min, dispatch 120, handle 720.
+        let (s, e) = report(&app, &chen, Some("d1"), json!({"category": "E-01-01", "lat": P.0, "lng": P.1, "description": "垃圾"})).await;
+        assert_eq!(s, 201, "{e}");
+        assert!((118..=120).contains(&due_in(&e)), "{e}");
+        assert_eq!(e["overdue"], false);
+        let id = e["id"].as_str().unwrap().to_owned();
+        let (_, e) = act(&app, &coord, &id, json!({"action": "accept"})).await;
+        assert!((118..=120).contains(&due_in(&e)), "{e}");
+        let wang_id = app_user_id(&app, "wang").await;
+        let (_, e) = act(&app, &coord, &id, json!({"action": "dispatch", "assignees": [wang_id]})).await;
+        assert!((718..=720).contains(&due_in(&e)), "{e}");
+        let (_, e) = act(&app, &coord, &id, json!({"action": "extend", "reason": "等待材料"})).await;
+        assert!((1438..=1440).contains(&due_in(&e)), "{e}");
+        // Past its deadline: flagged and listed as overdue.
+        let past = gridwork::models::now() - chrono::Duration::minutes(5);
+        let eid = id.clone();
+        app.db
+            .run(move |conn| {
+                use diesel::prelude::*;
+                use gridwork::db::schema::events;
+                diesel::update(events::table.find(&eid)).set(events::due_at.eq(past)).execute(conn)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let (_, list) = app.get("/api/v1/events?overdue=true", &coord).await;
+        let listed: Vec<&str> = list["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        assert_eq!(listed, [id.as_str()]);
+        assert_eq!(list["events"][0]["overdue"], true);
+    }
 }
 
 async fn app_user_id(app: &TestApp, name: &str) -> String {

@@ -48,6 +48,8 @@ pub fn view(row: &EventRow) -> Value {
             "building": row.building_code,
         },
         "assignees": serde_json::from_str::<Value>(&row.assignees).unwrap_or(Value::Array(vec![])),
+        "due_at": row.due_at.map(|d| d.and_utc()),
+        "overdue": row.due_at.is_some_and(|d| d < crate::models::now()),
         "version": row.version,
         "created_at": row.created_at.and_utc(),
         "updated_at": row.updated_at.and_utc(),
@@ -144,6 +146,8 @@ pub struct ListQuery {
     pub state: Option<String>,
     /// Only events given to me (a handler's task list).
     pub mine: Option<bool>,
+    /// Only events whose current stage is past its deadline.
+    pub overdue: Option<bool>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -161,7 +165,13 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
     let offset = q.offset.unwrap_or(0).max(0);
     let event_state = q.state.as_deref().map(str::parse::<EventState>).transpose()?.map(|s| s.as_str().to_owned());
     let index = state.areas();
-    let mut filter = queries::events::EventFilter { state: event_state, limit, offset, ..Default::default() };
+    let mut filter = queries::events::EventFilter {
+        state: event_state,
+        overdue_at: q.overdue.unwrap_or(false).then(crate::models::now),
+        limit,
+        offset,
+        ..Default::default()
+    };
     let staff: Vec<Role> = VERIFIER_ROLES.iter().copied().chain([Role::DeptHandler]).collect();
     if q.mine.unwrap_or(false) {
         filter.assignee = Some(caller.user.id.clone());

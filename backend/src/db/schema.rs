@@ -134,6 +134,7 @@ diesel::table! {
         reporter_id -> Text,
         assignees -> Text,
         resolved_by -> Nullable<Text>,
+        due_at -> Nullable<Timestamp>,
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,

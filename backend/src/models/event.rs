@@ -27,6 +27,7 @@ pub struct EventRow {
     /// JSON array of user ids.
     pub assignees: String,
     pub resolved_by: Option<String>,
+    pub due_at: Option<NaiveDateTime>,
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

@@ -77,6 +77,8 @@ pub struct EventFilter {
     pub everywhere: bool,
     pub assignee: Option<String>,
     pub reporter: Option<String>,
+    /// Only events due before this instant.
+    pub overdue_at: Option<chrono::NaiveDateTime>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -90,6 +92,9 @@ pub fn list(conn: &mut DbConn, f: &EventFilter) -> QueryResult<Vec<EventRow>> {
     if let Some(a) = &f.assignee {
         // Assignees are a JSON array of ids; ids are UUIDs, so the quoted id cannot match by accident.
         q = q.filter(events::assignees.like(format!("%\"{a}\"%")));
+    }
+    if let Some(t) = f.overdue_at {
+        q = q.filter(events::due_at.lt(t));
     }
     if let Some(r) = &f.reporter {
         q = q.filter(events::reporter_id.eq(r.clone()));

@@ -20,6 +20,8 @@ CREATE TABLE events (
     -- JSON array of user ids the event is given to.
     assignees TEXT NOT NULL,
     resolved_by TEXT REFERENCES users(id),
+    -- When the current stage (accept, dispatch, handle, verify) is due; NULL when nothing is timed.
+    due_at TIMESTAMP,
     version INTEGER NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL

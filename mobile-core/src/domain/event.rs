@@ -59,6 +59,20 @@ impl EventState {
         }
     }
 
+    /// The stage whose deadline runs in this state; none while suspended or filed.
+    pub fn timed_stage(self) -> Option<super::category::Stage> {
+        use super::category::Stage;
+        match self {
+            EventState::Reported => Some(Stage::Accept),
+            EventState::Accepted | EventState::Returned => Some(Stage::Dispatch),
+            EventState::Dispatched | EventState::Claimed | EventState::InProgress | EventState::Rework => {
+                Some(Stage::Handle)
+            }
+            EventState::Resolved => Some(Stage::Verify),
+            EventState::Suspended | EventState::Closed | EventState::Rejected => None,
+        }
+    }
+
     /// Closed and rejected events are filed: nothing changes them any more.
     pub fn is_terminal(self) -> bool {
         matches!(self, EventState::Closed | EventState::Rejected)
@@ -549,7 +563,7 @@ mod properties {
                             prop_assert!(actor.roles.iter().any(|r| VERIFIER_ROLES.contains(r)));
                         }
                         // Only an assignee resolves, with evidence when the category demands it.
-                        if after.state == EventState::Resolved {
+                        if after.state == EventState::Resolved && before.state != EventState::Resolved {
                             prop_assert!(before.assignees.contains(&actor.user_id));
                             prop_assert_eq!(after.resolved_by.as_deref(), Some(actor.user_id.as_str()));
                             if let Action::Resolve { after_photos } = action {
