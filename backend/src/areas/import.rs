@@ -304,49 +304,32 @@ pub fn prepare(
         let defects: Vec<Defect> = geometry::validity_defects(&g);
         if defects.is_empty() {
             part.polygons = g.0;
-        } else if options.repair {
-            let fixed = geometry::repair(&g);
-            let before = geometry::area_m2(&g);
-            let after = geometry::area_m2(&fixed);
-            if geometry::validity_defects(&fixed).is_empty() && !fixed.0.is_empty() {
-                let what: Vec<String> = defects.iter().map(|d| d.message.clone()).collect();
-                report.repairs.push(RepairNote {
-                    index: part.index,
-                    code: part.code.clone(),
-                    message: format!(
-                        "{}; rebuilt as {} polygon(s), area {:.0} m² → {:.0} m²",
-                        what.join("; "),
-                        fixed.0.len(),
-                        before,
-                        after
-                    ),
-                });
-                part.polygons = fixed.0;
-            } else {
+        } else {
+            let fixed = options
+                .repair
+                .then(|| geometry::repair(&g))
+                .filter(|f| !f.0.is_empty() && geometry::validity_defects(f).is_empty());
+            let Some(fixed) = fixed else {
+                let hint = if options.repair { " (repair failed)" } else { "; --repair can fix this" };
                 let errors = defects.into_iter().map(|d| {
-                    issue(
-                        Some(part.index),
-                        Some(&part.code),
-                        d.kind,
-                        format!("{} (repair failed)", d.message),
-                        d.location,
-                    )
+                    issue(Some(part.index), Some(&part.code), d.kind, format!("{}{hint}", d.message), d.location)
                 });
                 report.errors.extend(errors);
                 continue;
-            }
-        } else {
-            let errors = defects.into_iter().map(|d| {
-                issue(
-                    Some(part.index),
-                    Some(&part.code),
-                    d.kind,
-                    format!("{}; --repair can fix this", d.message),
-                    d.location,
-                )
+            };
+            let what: Vec<String> = defects.iter().map(|d| d.message.clone()).collect();
+            report.repairs.push(RepairNote {
+                index: part.index,
+                code: part.code.clone(),
+                message: format!(
+                    "{}; rebuilt as {} polygon(s), area {:.0} m² → {:.0} m²",
+                    what.join("; "),
+                    fixed.0.len(),
+                    geometry::area_m2(&g),
+                    geometry::area_m2(&fixed)
+                ),
             });
-            report.errors.extend(errors);
-            continue;
+            part.polygons = fixed.0;
         }
         if !by_code.contains_key(&part.code) {
             order.push(part.code.clone());
