@@ -104,8 +104,8 @@ fn parse_row(rec: &csv::StringRecord) -> Result<Category, (String, String, Strin
     };
     let mut deadlines = Deadlines::new();
     for stage in Stage::ALL {
-        let m = parse_minutes(*stage, get(stage.as_str())).map_err(|(c, m)| (stage.as_str().to_owned(), c, m))?;
-        deadlines.insert(*stage, m);
+        let m = parse_minutes(stage, get(stage.as_str())).map_err(|(c, m)| (stage.as_str().to_owned(), c, m))?;
+        deadlines.insert(stage, m);
     }
     category::check_deadlines(&deadlines).map_err(dom)?;
     let handler_kind: HandlerKind = get("handler_kind").parse().map_err(dom)?;

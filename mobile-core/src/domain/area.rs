@@ -5,42 +5,19 @@ use serde::{Deserialize, Serialize};
 
 use super::error::DomainError;
 
-/// The seven nested levels of the city (七级), from the top down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AreaLevel {
-    City,
-    District,
-    Street,
-    Community,
-    Grid,
-    Compound,
-    Building,
-}
+named_enum!(
+    /// The seven nested levels of the city (七级), from the top down.
+    AreaLevel, "level",
+    City => "city",
+    District => "district",
+    Street => "street",
+    Community => "community",
+    Grid => "grid",
+    Compound => "compound",
+    Building => "building",
+);
 
 impl AreaLevel {
-    pub const ALL: [AreaLevel; 7] = [
-        AreaLevel::City,
-        AreaLevel::District,
-        AreaLevel::Street,
-        AreaLevel::Community,
-        AreaLevel::Grid,
-        AreaLevel::Compound,
-        AreaLevel::Building,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AreaLevel::City => "city",
-            AreaLevel::District => "district",
-            AreaLevel::Street => "street",
-            AreaLevel::Community => "community",
-            AreaLevel::Grid => "grid",
-            AreaLevel::Compound => "compound",
-            AreaLevel::Building => "building",
-        }
-    }
-
     /// 1 for the city … 7 for a building.
     pub fn depth(self) -> u8 {
         match self {
@@ -58,22 +35,6 @@ impl AreaLevel {
     pub fn parent(self) -> Option<AreaLevel> {
         let d = self.depth();
         (d > 1).then(|| AreaLevel::ALL[usize::from(d) - 2])
-    }
-}
-
-impl fmt::Display for AreaLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AreaLevel {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AreaLevel::ALL
-            .into_iter()
-            .find(|l| l.as_str() == s)
-            .ok_or_else(|| DomainError::new("level", "invalid_level", format!("unknown area level {s:?}")))
     }
 }
 

@@ -2,44 +2,8 @@
 //! with grades and per-stage deadlines.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 use super::error::DomainError;
-
-macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident, $field:literal, $($variant:ident => $text:literal),+ $(,)?) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = DomainError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s.trim()).ok_or_else(|| {
-                    let names: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    DomainError::new($field, concat!("invalid_", $field), format!("{s:?} is not one of {}", names.join(", ")))
-                })
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
 
 named_enum!(
     /// 部件 (a public asset) or 事件 (an occurrence).
@@ -63,12 +27,12 @@ pub type Deadlines = BTreeMap<Stage, BTreeMap<Grade, u32>>;
 
 /// Every stage and grade present and positive, and a graver grade never given more time.
 pub fn check_deadlines(d: &Deadlines) -> Result<(), DomainError> {
-    for stage in Stage::ALL {
+    for stage in &Stage::ALL {
         let per_grade = d.get(stage).ok_or_else(|| {
             DomainError::new("deadlines", "missing_deadline", format!("no deadlines for stage {stage}"))
         })?;
         let mut previous: Option<(Grade, u32)> = None;
-        for grade in Grade::ALL {
+        for grade in &Grade::ALL {
             let minutes = *per_grade.get(grade).ok_or_else(|| {
                 DomainError::new("deadlines", "missing_deadline", format!("no {stage} deadline for grade {grade}"))
             })?;

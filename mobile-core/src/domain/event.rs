@@ -4,61 +4,28 @@
 //! (scope is resolved by the caller against its area tree), and get the next state or a refusal
 //! with a stable code.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use super::error::DomainError;
 use super::role::Role;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventState {
-    Reported,
-    Accepted,
-    Rejected,
-    Dispatched,
-    Claimed,
-    Returned,
-    InProgress,
-    Resolved,
-    Rework,
-    Closed,
-    Suspended,
-}
+named_enum!(
+    /// Where an event stands in the loop.
+    EventState, "state",
+    Reported => "reported",
+    Accepted => "accepted",
+    Rejected => "rejected",
+    Dispatched => "dispatched",
+    Claimed => "claimed",
+    Returned => "returned",
+    InProgress => "in_progress",
+    Resolved => "resolved",
+    Rework => "rework",
+    Closed => "closed",
+    Suspended => "suspended",
+);
 
 impl EventState {
-    pub const ALL: [EventState; 11] = [
-        EventState::Reported,
-        EventState::Accepted,
-        EventState::Rejected,
-        EventState::Dispatched,
-        EventState::Claimed,
-        EventState::Returned,
-        EventState::InProgress,
-        EventState::Resolved,
-        EventState::Rework,
-        EventState::Closed,
-        EventState::Suspended,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventState::Reported => "reported",
-            EventState::Accepted => "accepted",
-            EventState::Rejected => "rejected",
-            EventState::Dispatched => "dispatched",
-            EventState::Claimed => "claimed",
-            EventState::Returned => "returned",
-            EventState::InProgress => "in_progress",
-            EventState::Resolved => "resolved",
-            EventState::Rework => "rework",
-            EventState::Closed => "closed",
-            EventState::Suspended => "suspended",
-        }
-    }
-
     /// The stage whose deadline runs in this state; none while suspended or filed.
     pub fn timed_stage(self) -> Option<super::category::Stage> {
         use super::category::Stage;
@@ -76,22 +43,6 @@ impl EventState {
     /// Closed and rejected events are filed: nothing changes them any more.
     pub fn is_terminal(self) -> bool {
         matches!(self, EventState::Closed | EventState::Rejected)
-    }
-}
-
-impl fmt::Display for EventState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventState {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        EventState::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| DomainError::new("state", "invalid_state", format!("unknown event state {s:?}")))
     }
 }
 

@@ -1,50 +1,22 @@
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use super::area::{AreaCode, AreaTree};
 use super::error::DomainError;
 
-/// What a person does in Gridwork. Always held over a [`Scope`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Resident,
-    Volunteer,
-    GridWorker,
-    DeptHandler,
-    Coordinator,
-    DistrictOperator,
-    CityOperator,
-    Admin,
-}
+named_enum!(
+    /// What a person does in Gridwork. Always held over a [`Scope`].
+    Role, "role",
+    Resident => "resident",
+    Volunteer => "volunteer",
+    GridWorker => "grid_worker",
+    DeptHandler => "dept_handler",
+    Coordinator => "coordinator",
+    DistrictOperator => "district_operator",
+    CityOperator => "city_operator",
+    Admin => "admin",
+);
 
 impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Resident,
-        Role::Volunteer,
-        Role::GridWorker,
-        Role::DeptHandler,
-        Role::Coordinator,
-        Role::DistrictOperator,
-        Role::CityOperator,
-        Role::Admin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Resident => "resident",
-            Role::Volunteer => "volunteer",
-            Role::GridWorker => "grid_worker",
-            Role::DeptHandler => "dept_handler",
-            Role::Coordinator => "coordinator",
-            Role::DistrictOperator => "district_operator",
-            Role::CityOperator => "city_operator",
-            Role::Admin => "admin",
-        }
-    }
-
     /// Whether the role may be held without an area (system-wide). Only administrators are;
     /// everyone else works somewhere.
     pub fn may_be_global(self) -> bool {
@@ -54,22 +26,6 @@ impl Role {
     /// Department handlers act for a department; the grant must name it.
     pub fn needs_department(self) -> bool {
         matches!(self, Role::DeptHandler)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| DomainError::new("role", "invalid_role", format!("unknown role {s:?}")))
     }
 }
 
