@@ -62,6 +62,21 @@ pub enum Command {
     /// The category catalog: import or export CSV
     #[command(subcommand)]
     Categories(CategoriesCommand),
+    /// Check the event timelines
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every event's hash-chained timeline; exits 1 if an entry was edited or deleted
+    Verify {
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        storage: StorageArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -298,6 +313,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Department(cmd) => tokio::task::spawn_blocking(move || department_command(cmd, &file)).await?,
         Command::Areas(cmd) => tokio::task::spawn_blocking(move || crate::areas_cli::run(cmd, &file)).await?,
         Command::Categories(cmd) => tokio::task::spawn_blocking(move || categories_command(cmd, &file)).await?,
+        Command::Audit(cmd) => tokio::task::spawn_blocking(move || audit_command(cmd, &file)).await?,
     }
 }
 
@@ -424,6 +440,35 @@ fn categories_command(cmd: CategoriesCommand, file: &FileSettings) -> anyhow::Re
             std::io::stdout().write_all(crate::catalog::to_csv(&cats).map_err(api_err)?.as_bytes())?;
             Ok(())
         }
+    }
+}
+
+fn audit_command(cmd: AuditCommand, file: &FileSettings) -> anyhow::Result<()> {
+    let AuditCommand::Verify { json, storage } = cmd;
+    let db = open_db(&storage, file)?;
+    let mut conn = db.get().map_err(api_err)?;
+    let report = crate::events::timeline::verify(&mut conn).map_err(api_err)?;
+    if json {
+        out(&serde_json::to_string_pretty(&report)?);
+    } else {
+        for p in &report.problems {
+            match p.seq {
+                Some(seq) => out(&format!("event {}: entry {seq} {}", p.event_id, p.problem)),
+                None => out(&format!("event {}: newest entries {}", p.event_id, p.problem)),
+            }
+        }
+        out(&format!(
+            "{} events, {} timeline entries, {} problems; digest {}",
+            report.events,
+            report.entries,
+            report.problems.len(),
+            report.digest
+        ));
+    }
+    if report.problems.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{} timelines fail verification", report.problems.len())
     }
 }
 

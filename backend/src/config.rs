@@ -66,6 +66,15 @@ pub struct ServeArgs {
     /// Take the client address from X-Forwarded-For (only behind a trusted reverse proxy)
     #[arg(long, env = "GRIDWORK_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: Option<bool>,
+    /// Open tasks a field worker may hold before dispatch looks further afield [default: 8]
+    #[arg(long, env = "GRIDWORK_MAX_TASKS_PER_WORKER", value_name = "N")]
+    pub max_tasks_per_worker: Option<i64>,
+    /// Seconds between deadline scans (warnings, escalation); 0 turns the scheduler off [default: 30]
+    #[arg(long, env = "GRIDWORK_SCHEDULER_INTERVAL", value_name = "SECS")]
+    pub scheduler_interval: Option<u64>,
+    /// Share of a stage's time after which a deadline warning goes out, in percent [default: 80]
+    #[arg(long, env = "GRIDWORK_WARNING_PERCENT", value_name = "PCT")]
+    pub warning_percent: Option<i64>,
 }
 
 /// The config file: the same settings as the flags, snake_case.
@@ -86,6 +95,9 @@ pub struct FileSettings {
     pub login_max_failures_per_ip: Option<i32>,
     pub login_lockout_minutes: Option<i64>,
     pub trust_forwarded_for: Option<bool>,
+    pub max_tasks_per_worker: Option<i64>,
+    pub scheduler_interval: Option<u64>,
+    pub warning_percent: Option<i64>,
 }
 
 impl FileSettings {
@@ -115,6 +127,16 @@ pub struct Settings {
     pub session_ttl: chrono::Duration,
     pub throttle: ThrottlePolicy,
     pub trust_forwarded_for: bool,
+    pub event_loop: LoopSettings,
+}
+
+/// Dispatch and deadline policy.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopSettings {
+    pub max_tasks_per_worker: i64,
+    /// `None`: the scheduler does not run in this process.
+    pub scheduler_interval: Option<Duration>,
+    pub warning_percent: i64,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> anyhow::Result<T> {
@@ -181,6 +203,20 @@ impl Settings {
                 lockout: chrono::Duration::minutes(lockout),
             },
             trust_forwarded_for: args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false),
+            event_loop: LoopSettings {
+                max_tasks_per_worker: positive(
+                    "max_tasks_per_worker",
+                    args.max_tasks_per_worker.or(file.max_tasks_per_worker).unwrap_or(8),
+                )?,
+                scheduler_interval: match args.scheduler_interval.or(file.scheduler_interval).unwrap_or(30) {
+                    0 => None,
+                    s => Some(Duration::from_secs(s)),
+                },
+                warning_percent: match args.warning_percent.or(file.warning_percent).unwrap_or(80) {
+                    p @ 1..=99 => p,
+                    p => anyhow::bail!("warning_percent must be within 1..=99, got {p}"),
+                },
+            },
         })
     }
 

@@ -37,6 +37,7 @@ impl Application {
             tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<String>, AreaIndex)> {
                 let mut conn = db.get().map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 let applied = migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+
                 let seeded = crate::catalog::seed_default(&mut conn).map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 if seeded > 0 {
                     tracing::info!(categories = seeded, "default category catalog installed");
@@ -57,6 +58,10 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState::new(db, settings, index);
         let server = run(listener, &state)?;
+        match state.settings.event_loop.scheduler_interval {
+            Some(every) => crate::events::scheduler::spawn(state.clone(), every),
+            None => tracing::info!("deadline scheduler off in this process"),
+        }
         tracing::info!(address = %format!("{}:{port}", state.settings.listen.ip()), database = %url, "gridwork listening");
         Ok(Self { port, server, state })
     }

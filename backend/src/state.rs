@@ -14,6 +14,8 @@ pub struct AppState {
     pub index: SharedIndex,
     /// Imports run one at a time, so two never race to swap the index.
     pub import_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Wakes live streams when this process changed an event (others' changes are polled).
+    pub changes: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -23,7 +25,13 @@ impl AppState {
             settings: Arc::new(settings),
             index: Arc::new(ArcSwap::from_pointee(index)),
             import_lock: Arc::new(tokio::sync::Mutex::new(())),
+            changes: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Tells live streams to look for changes now.
+    pub fn changed(&self) {
+        self.changes.notify_waiters();
     }
 
     /// The current area map: the tree scope checks resolve against and the lookup index. A

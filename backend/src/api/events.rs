@@ -1,20 +1,46 @@
-//! The event loop over HTTP.
+//! The event loop over HTTP: intake, the event with its timeline, actions (one or in bulk),
+//! splitting, and scoped listing with cursor pagination.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::Crs;
-use gridwork_mobile_core::domain::event::{Action, Source};
+use gridwork_mobile_core::domain::event::{Action, EventState, Source, VERIFIER_ROLES};
+use gridwork_mobile_core::{AreaLevel, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use validator::Validate;
 
+use crate::areas::AreaIndex;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{self, Filed, NewReport};
+use crate::events::actions::Ctx;
+use crate::events::intake::Part;
+use crate::events::{self, Filed, NewReport, Request, roles_over, timeline};
 use crate::http::extract::ValidJson;
-use crate::models::event::EventRow;
+use crate::models::event::{EventLogRow, EventRow};
 use crate::queries;
+use crate::queries::events::EventFilter;
 use crate::state::AppState;
+
+/// A point as clients send it: WGS-84 unless `crs` says GCJ-02 or BD-09.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    pub lat: f64,
+    pub lng: f64,
+    pub crs: Option<Crs>,
+}
+
+impl Point {
+    /// Checked and converted to WGS-84 (lat, lng).
+    pub fn wgs84(&self, field: &str) -> ApiResult<(f64, f64)> {
+        if !self.lat.is_finite() || !self.lng.is_finite() || self.lat.abs() > 90.0 || self.lng.abs() > 180.0 {
+            return Err(ApiError::field(field, "out_of_range", "lat must be within -90..90 and lng within -180..180"));
+        }
+        let (lng, lat) = self.crs.unwrap_or(Crs::Wgs84).to_wgs84(self.lng, self.lat);
+        Ok((lat, lng))
+    }
+}
 
 #[derive(Debug, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +56,8 @@ pub struct ReportBody {
     #[validate(length(max = 200, message = "address is at most 200 characters"))]
     pub address: Option<String>,
     pub grade: Option<Grade>,
+    /// Where the reporter stood, if not at the problem.
+    pub reporter_location: Option<Point>,
 }
 
 pub fn view(row: &EventRow) -> Value {
@@ -47,13 +75,21 @@ pub fn view(row: &EventRow) -> Value {
             "community": row.community_code, "grid": row.grid_code, "compound": row.compound_code,
             "building": row.building_code,
         },
-        "assignees": serde_json::from_str::<Value>(&row.assignees).unwrap_or(Value::Array(vec![])),
+        "assignees": events::assignees(row),
         "due_at": row.due_at.map(|d| d.and_utc()),
         "overdue": row.due_at.is_some_and(|d| d < crate::models::now()),
+        "warned": row.warned_at.is_some(),
+        "escalation_level": row.escalation_level,
+        "late_stages": row.late_stages,
+        "rework_count": row.rework_count,
         "version": row.version,
         "created_at": row.created_at.and_utc(),
         "updated_at": row.updated_at.and_utc(),
     })
+}
+
+fn ctx_parts(state: &AppState) -> (std::sync::Arc<AreaIndex>, crate::config::LoopSettings) {
+    (state.areas(), state.settings.event_loop)
 }
 
 fn idempotency_key(req: &HttpRequest) -> ApiResult<String> {
@@ -76,11 +112,9 @@ pub async fn report(
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&req)?;
     let b = body.0;
-    if !(-90.0..=90.0).contains(&b.lat) || !(-180.0..=180.0).contains(&b.lng) {
-        return Err(ApiError::field("location", "out_of_range", "lat must be within -90..90 and lng within -180..180"));
-    }
     let crs: Crs = b.crs.as_deref().map_or(Ok(Crs::Wgs84), str::parse)?;
-    let (lng, lat) = crs.to_wgs84(b.lng, b.lat);
+    let (lat, lng) = Point { lat: b.lat, lng: b.lng, crs: Some(crs) }.wgs84("location")?;
+    let at = b.reporter_location.map(|p| p.wgs84("reporter_location")).transpose()?;
     let new = NewReport {
         category: b.category.trim().to_owned(),
         source: b.source.unwrap_or(Source::Resident),
@@ -89,9 +123,14 @@ pub async fn report(
         description: b.description,
         address: b.address,
         grade: b.grade,
+        at,
     };
-    let index = state.areas();
-    let (row, filed) = state.db.run(move |conn| events::report(conn, &index, &caller, &new, &key)).await?;
+    let (index, policy) = ctx_parts(&state);
+    let (row, filed) = state
+        .db
+        .run(move |conn| events::report(conn, Ctx { index: &index, policy: &policy }, &caller, &new, &key))
+        .await?;
+    state.changed();
     let mut body = view(&row);
     body["filed"] = json!(filed);
     Ok(match filed {
@@ -100,19 +139,62 @@ pub async fn report(
     })
 }
 
+/// Staff over the event's area see who acted and where; others see what happened and when.
+fn timeline_view(entries: Vec<EventLogRow>, staff: bool) -> Vec<Value> {
+    entries
+        .into_iter()
+        .map(|e| {
+            let mut v = json!({
+                "seq": e.seq,
+                "action": e.action,
+                "from": e.from_state,
+                "to": e.to_state,
+                "reason": e.reason,
+                "role": e.actor_role,
+                "at": e.created_at.and_utc(),
+            });
+            if staff {
+                v["actor"] = json!(e.actor_id);
+                v["location"] = match (e.lat, e.lng) {
+                    (Some(lat), Some(lng)) => json!({"lat": lat, "lng": lng}),
+                    _ => Value::Null,
+                };
+                v["detail"] = e.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or(Value::Null);
+            }
+            v
+        })
+        .collect()
+}
+
+fn is_staff(roles: &[Role]) -> bool {
+    roles.iter().any(|r| VERIFIER_ROLES.contains(r) || *r == Role::DeptHandler)
+}
+
 pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let index = state.areas();
     let body = state
         .db
         .run(move |conn| {
-            let row =
-                queries::events::by_id(conn, &id)?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
-            if !events::may_see(conn, &caller, &row, &index)? {
-                return Err(ApiError::not_found(format!("no event {id}")));
-            }
+            let row = events::visible(conn, &caller, &id, &index)?;
+            let staff = is_staff(&roles_over(&caller, row.area_code(), &index));
             let mut body = view(&row);
-            body["history"] = json!(queries::events::history(conn, &id)?);
+            body["timeline"] = json!(timeline_view(timeline::of(conn, &id)?, staff));
+            body["tasks"] = json!(
+                queries::tasks::for_event(conn, &id)?
+                    .into_iter()
+                    .map(|t| {
+                        let mut v = json!({"user": t.user_id, "lead": t.lead, "state": t.state, "department": t.department_id,
+                            "assigned_at": t.created_at.and_utc(), "updated_at": t.updated_at.and_utc()});
+                        if staff {
+                            v["why"] = serde_json::from_str(&t.why).unwrap_or(Value::Null);
+                        }
+                        v
+                    })
+                    .collect::<Vec<_>>()
+            );
+            body["supervision_orders"] = json!(queries::events::orders(conn, &id)?);
+            body["links"] = json!(queries::events::links(conn, &id)?);
             Ok(body)
         })
         .await?;
@@ -125,6 +207,22 @@ pub struct ActionBody {
     pub action: Action,
     /// The version the client acted on; a stale one is refused with 409.
     pub version: Option<i32>,
+    /// Where the actor was.
+    pub location: Option<Point>,
+    /// Dispatch to these departments' pools (the first leads) instead of named assignees.
+    #[serde(default)]
+    pub departments: Vec<String>,
+}
+
+impl ActionBody {
+    fn request(self) -> ApiResult<Request> {
+        Ok(Request {
+            at: self.location.map(|p| p.wgs84("location")).transpose()?,
+            action: self.action,
+            version: self.version,
+            departments: self.departments,
+        })
+    }
 }
 
 pub async fn act(
@@ -134,55 +232,131 @@ pub async fn act(
     body: ValidJson<ActionBody>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let index = state.areas();
-    let b = body.0;
-    let row = state.db.run(move |conn| events::act(conn, &index, &caller, &id, &b.action, b.version)).await?;
+    let request = body.0.request()?;
+    let (index, policy) = ctx_parts(&state);
+    let row = state
+        .db
+        .run(move |conn| events::act(conn, Ctx { index: &index, policy: &policy }, &caller, &id, &request))
+        .await?;
+    state.changed();
     Ok(HttpResponse::Ok().json(view(&row)))
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    #[validate(length(min = 1, max = 200, message = "name 1 to 200 events"))]
+    pub events: Vec<String>,
+    pub action: Value,
+}
+
+/// The same action on many events (bulk reassignment, bulk return to the pool …). Each event is
+/// its own transaction: the answer lists what happened to each.
+pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<BulkBody>) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let parsed: ActionBody = serde_json::from_value(b.action)
+        .map_err(|e| ApiError::field("action", "invalid", format!("not an action: {e}")))?;
+    if parsed.version.is_some() {
+        return Err(ApiError::field("action.version", "not_allowed", "bulk actions carry no version"));
+    }
+    let request = parsed.request()?;
+    let (index, policy) = ctx_parts(&state);
+    let results = state
+        .db
+        .run(move |conn| {
+            let ctx = Ctx { index: &index, policy: &policy };
+            Ok(b.events
+                .iter()
+                .map(|id| match events::act(conn, ctx, &caller, id, &request) {
+                    Ok(row) => json!({"id": id, "ok": true, "state": row.state, "version": row.version}),
+                    Err(e) => json!({"id": id, "ok": false, "error": e.body()}),
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    state.changed();
+    let done = results.iter().filter(|r| r["ok"] == true).count();
+    Ok(HttpResponse::Ok().json(json!({"done": done, "failed": results.len() - done, "results": results})))
+}
+
+#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct SplitPart {
+    #[validate(length(min = 1, max = 16, message = "category is required"))]
+    pub category: String,
+    #[validate(length(min = 1, max = 2000, message = "description must be 1 to 2000 characters"))]
+    pub description: String,
+    pub location: Option<Point>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct SplitBody {
+    #[validate(length(min = 2, max = 20, message = "split into 2 to 20 parts"), nested)]
+    pub parts: Vec<SplitPart>,
+    #[validate(length(min = 1, max = 500, message = "a reason is required"))]
+    pub reason: String,
+}
+
+pub async fn split(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: ValidJson<SplitBody>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let b = body.0;
+    let mut parts = vec![];
+    for (i, p) in b.parts.into_iter().enumerate() {
+        let point = p.location.map(|l| l.wgs84(&format!("parts[{i}].location"))).transpose()?;
+        parts.push(Part { category: p.category, description: p.description, point });
+    }
+    let (index, policy) = ctx_parts(&state);
+    let rows = state
+        .db
+        .run(move |conn| {
+            let original = events::visible(conn, &caller, &id, &index)?;
+            events::intake::split(conn, Ctx { index: &index, policy: &policy }, &caller, &original, &parts, &b.reason)
+        })
+        .await?;
+    state.changed();
+    Ok(HttpResponse::Created().json(json!({"events": rows.iter().map(view).collect::<Vec<_>>()})))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub state: Option<String>,
+    /// Only events in this area (any level).
+    pub area: Option<String>,
+    pub category: Option<String>,
+    /// Only events given to this user (`me` for the caller).
+    pub assignee: Option<String>,
     /// Only events given to me (a handler's task list).
     pub mine: Option<bool>,
     /// Only events whose current stage is past its deadline.
     pub overdue: Option<bool>,
+    /// Reported at or after (RFC 3339).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Reported before (RFC 3339).
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
     pub limit: Option<i64>,
-    pub offset: Option<i64>,
 }
 
-/// Staff see the events filed in their areas; handlers their tasks (`mine=true`); everyone else
-/// the events they reported.
-pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
-    use gridwork_mobile_core::Role;
-    use gridwork_mobile_core::domain::event::{EventState, VERIFIER_ROLES};
-    let q = q.into_inner();
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 500"));
-    }
-    let offset = q.offset.unwrap_or(0).max(0);
-    let event_state = q.state.as_deref().map(str::parse::<EventState>).transpose()?.map(|s| s.as_str().to_owned());
-    let index = state.areas();
-    let mut filter = queries::events::EventFilter {
-        state: event_state,
-        overdue_at: q.overdue.unwrap_or(false).then(crate::models::now),
-        limit,
-        offset,
-        ..Default::default()
-    };
+/// What the caller may list: staff the events filed in their areas; everyone else the events
+/// they reported.
+pub fn scoped(caller: &Caller, index: &AreaIndex) -> EventFilter {
     let staff: Vec<Role> = VERIFIER_ROLES.iter().copied().chain([Role::DeptHandler]).collect();
-    if q.mine.unwrap_or(false) {
-        filter.assignee = Some(caller.user.id.clone());
-        filter.everywhere = true;
-    } else if caller.require_any(&staff).is_ok() {
+    let mut filter = EventFilter::default();
+    if caller.require_any(&staff).is_ok() {
         for scope in caller.scopes_for(&staff) {
             match scope.area_code() {
                 None => filter.everywhere = true,
                 Some(code) => {
                     if let Some(area) = index.get(code.as_str()) {
-                        filter.areas.push((area.level, code.to_string()));
+                        filter.scope.push((area.level, code.to_string()));
                     }
                 }
             }
@@ -191,7 +365,46 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
         filter.reporter = Some(caller.user.id.clone());
         filter.everywhere = true;
     }
+    filter
+}
+
+pub fn area_filter(index: &AreaIndex, code: &str) -> ApiResult<(AreaLevel, String)> {
+    index
+        .get(code.trim())
+        .map(|a| (a.level, a.code.clone()))
+        .ok_or_else(|| ApiError::field("area", "unknown_area", format!("no current area {code:?}")))
+}
+
+pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 500"));
+    }
+    let index = state.areas();
+    let mut filter = if q.mine.unwrap_or(false) {
+        EventFilter { assignee: Some(caller.user.id.clone()), everywhere: true, ..Default::default() }
+    } else {
+        scoped(&caller, &index)
+    };
+    filter.limit = limit;
+    filter.state = q.state.as_deref().map(str::parse::<EventState>).transpose()?.map(|s| s.as_str().to_owned());
+    filter.overdue_at = q.overdue.unwrap_or(false).then(crate::models::now);
+    filter.within = q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?;
+    filter.category = q.category.map(|c| c.trim().to_owned());
+    if let Some(a) = q.assignee {
+        filter.assignee = Some(if a == "me" { caller.user.id.clone() } else { a });
+    }
+    filter.created_from = q.from.map(|t| t.naive_utc());
+    filter.created_to = q.to.map(|t| t.naive_utc());
+    if let Some(c) = q.cursor {
+        if uuid::Uuid::parse_str(&c).is_err() {
+            return Err(ApiError::field("cursor", "invalid", "pass the `next` value of the previous page"));
+        }
+        filter.before_id = Some(c);
+    }
     let rows = state.db.run(move |conn| Ok(queries::events::list(conn, &filter)?)).await?;
+    let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id.clone())).flatten();
     let items: Vec<Value> = rows.iter().map(view).collect();
-    Ok(HttpResponse::Ok().json(json!({"events": items, "limit": limit, "offset": offset})))
+    Ok(HttpResponse::Ok().json(json!({"events": items, "limit": limit, "next": next})))
 }

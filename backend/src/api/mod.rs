@@ -8,8 +8,11 @@ pub mod areas;
 pub mod auth;
 pub mod categories;
 pub mod departments;
+pub mod duty;
+pub mod evaluation;
 pub mod events;
 pub mod health;
+pub mod live;
 pub mod me;
 pub mod users;
 
@@ -35,9 +38,17 @@ pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 .service(
                     web::resource("/areas/import").app_data(web::PayloadConfig::new(import_limit)).post(areas::import),
                 )
+                .service(web::resource("/me/duty").get(duty::get).put(duty::set))
+                .service(web::resource("/me/location").post(duty::location))
                 .service(web::resource("/events").get(events::list).post(events::report))
+                // Registered before `/events/{id}` so that `stream` and `bulk` are not ids.
+                .service(web::resource("/events/stream").get(live::stream))
+                .service(web::resource("/events/bulk").post(events::bulk))
                 .service(web::resource("/events/{id}").get(events::get))
                 .service(web::resource("/events/{id}/actions").post(events::act))
+                .service(web::resource("/events/{id}/split").post(events::split))
+                .service(web::resource("/tasks/mine").get(live::my_tasks))
+                .service(web::resource("/evaluation").get(evaluation::evaluate))
                 .service(web::resource("/categories").get(categories::list))
                 .service(web::resource("/categories.csv").get(categories::export_csv))
                 .service(web::resource("/categories/import").post(categories::import_csv))

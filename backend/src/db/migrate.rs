@@ -14,7 +14,16 @@ pub fn run_pending(conn: &mut DbConn) -> MigrationResult<Vec<String>> {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
         DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES)?,
     };
-    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+    let applied: Vec<String> = applied.into_iter().map(|v| v.to_string()).collect();
+    if applied.iter().any(|m| m.contains("000005_dispatch")) {
+        // Timeline entries written before the chain existed are hashed once, right after the
+        // migration that added the chain.
+        let sealed = crate::events::timeline::seal_legacy(conn).map_err(|e| e.message)?;
+        if sealed > 0 {
+            tracing::info!(events = sealed, "sealed the timelines of earlier events");
+        }
+    }
+    Ok(applied)
 }
 
 pub fn has_pending(conn: &mut DbConn) -> MigrationResult<bool> {

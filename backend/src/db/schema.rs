@@ -138,6 +138,14 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        stage_started_at -> Nullable<Timestamp>,
+        warned_at -> Nullable<Timestamp>,
+        escalation_level -> Nullable<Text>,
+        escalated_at -> Nullable<Timestamp>,
+        late_stages -> Integer,
+        rework_count -> Integer,
+        resolved_parts -> Text,
+        log_head -> Nullable<Text>,
     }
 }
 
@@ -168,15 +176,100 @@ diesel::table! {
         to_state -> Text,
         reason -> Nullable<Text>,
         created_at -> Timestamp,
+        actor_role -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lng -> Nullable<Double>,
+        detail -> Nullable<Text>,
+        seq -> Integer,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    worker_status (user_id) {
+        user_id -> Text,
+        on_duty -> Bool,
+        lat -> Nullable<Double>,
+        lng -> Nullable<Double>,
+        cell -> Nullable<BigInt>,
+        located_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    location_pings (user_id, recorded_at) {
+        user_id -> Text,
+        recorded_at -> Timestamp,
+        lat -> Double,
+        lng -> Double,
+        accuracy_m -> Nullable<Double>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> Text,
+        event_id -> Text,
+        user_id -> Text,
+        department_id -> Nullable<Text>,
+        lead -> Bool,
+        state -> Text,
+        why -> Text,
+        assigned_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    supervision_orders (id) {
+        id -> Text,
+        event_id -> Text,
+        level -> Text,
+        area_code -> Nullable<Text>,
+        automatic -> Bool,
+        reason -> Text,
+        issued_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_links (event_id, other_id, kind) {
+        event_id -> Text,
+        other_id -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        event_id -> Nullable<Text>,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
+diesel::joinable!(role_assignments -> users (user_id));
+
+diesel::joinable!(tasks -> events (event_id));
+diesel::joinable!(worker_status -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    events,
+    tasks,
+    worker_status,
     sessions,
     departments,
     role_assignments,

@@ -1,7 +1,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{event_followers, event_idempotency, event_log, events};
+use crate::db::schema::{
+    event_followers, event_idempotency, event_links, event_log, events, notifications, supervision_orders, tasks,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
 #[diesel(table_name = events)]
@@ -31,6 +33,20 @@ pub struct EventRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the current timed stage began (the warning fires at a share of its time).
+    pub stage_started_at: Option<NaiveDateTime>,
+    /// The deadline warning for the current stage went out.
+    pub warned_at: Option<NaiveDateTime>,
+    /// The management level supervising an overdue event: `district` or `city`.
+    pub escalation_level: Option<String>,
+    pub escalated_at: Option<NaiveDateTime>,
+    /// Stages that finished after their deadline (evaluation: on time means none).
+    pub late_stages: i32,
+    pub rework_count: i32,
+    /// JSON array of the assignees who have resolved their part.
+    pub resolved_parts: String,
+    /// Hash of the newest timeline entry.
+    pub log_head: Option<String>,
 }
 
 impl EventRow {
@@ -79,4 +95,69 @@ pub struct EventLogRow {
     pub reason: Option<String>,
     #[serde(serialize_with = "crate::models::utc")]
     pub created_at: NaiveDateTime,
+    /// The role the actor acted in.
+    pub actor_role: Option<String>,
+    /// Where the actor was, if the phone sent it.
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// JSON: what else the step decided (why a handler was chosen, the merge target …).
+    pub detail: Option<String>,
+    /// 1, 2, 3 … per event.
+    pub seq: i32,
+    /// SHA-256 over the previous entry's hash and this entry's fields.
+    pub hash: Option<String>,
+}
+
+/// One handler's part of an event.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tasks)]
+#[diesel(treat_none_as_null = true)]
+pub struct TaskRow {
+    pub id: String,
+    pub event_id: String,
+    pub user_id: String,
+    pub department_id: Option<String>,
+    pub lead: bool,
+    pub state: String,
+    /// JSON: the dispatch rule and the numbers behind it.
+    pub why: String,
+    pub assigned_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = supervision_orders)]
+pub struct SupervisionOrderRow {
+    pub id: String,
+    pub event_id: String,
+    pub level: String,
+    pub area_code: Option<String>,
+    pub automatic: bool,
+    pub reason: String,
+    pub issued_by: String,
+    #[serde(serialize_with = "crate::models::utc")]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = event_links)]
+pub struct EventLinkRow {
+    pub event_id: String,
+    pub other_id: String,
+    pub kind: String,
+    #[serde(serialize_with = "crate::models::utc")]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: String,
+    pub user_id: String,
+    pub event_id: Option<String>,
+    pub kind: String,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
 }

@@ -8,6 +8,7 @@ pub mod event;
 pub mod role_assignment;
 pub mod session;
 pub mod throttle;
+pub mod worker;
 pub mod user;
 
 /// Timestamps are stored as naive UTC (portable across both backends) and shown as RFC 3339 UTC.
@@ -15,8 +16,10 @@ pub fn utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::O
     serde::Serialize::serialize(&t.and_utc(), s)
 }
 
+/// The current time, to the microsecond: what PostgreSQL keeps, so a value read back equals the
+/// value written on both backends (the timeline's hashes depend on it).
 pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
+    chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 6)
 }
 
 pub fn new_id() -> String {

@@ -1,8 +1,8 @@
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{event_followers, event_idempotency, event_log, events};
-use crate::models::event::{EventLogRow, EventRow, FollowerRow, IdempotencyRow};
+use crate::db::schema::{event_followers, event_idempotency, event_links, event_log, events, supervision_orders};
+use crate::models::event::{EventLinkRow, EventLogRow, EventRow, FollowerRow, IdempotencyRow, SupervisionOrderRow};
 
 pub fn insert(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
     diesel::insert_into(events::table).values(row).execute(conn).map(drop)
@@ -61,33 +61,74 @@ pub fn log(conn: &mut DbConn, row: &EventLogRow) -> QueryResult<()> {
     diesel::insert_into(event_log::table).values(row).execute(conn).map(drop)
 }
 
-pub fn history(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<EventLogRow>> {
-    event_log::table
-        .filter(event_log::event_id.eq(event_id))
-        .order(event_log::id.asc())
-        .select(EventLogRow::as_select())
+pub fn link(conn: &mut DbConn, row: &EventLinkRow) -> QueryResult<()> {
+    diesel::insert_into(event_links::table).values(row).execute(conn).map(drop)
+}
+
+/// Links from or to the event.
+pub fn links(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<EventLinkRow>> {
+    event_links::table
+        .filter(event_links::event_id.eq(event_id).or(event_links::other_id.eq(event_id)))
+        .select(EventLinkRow::as_select())
         .load(conn)
 }
 
-/// Filters for listing events; `areas` are (level column, code) pairs, any of which may match.
+pub fn insert_order(conn: &mut DbConn, row: &SupervisionOrderRow) -> QueryResult<()> {
+    diesel::insert_into(supervision_orders::table).values(row).execute(conn).map(drop)
+}
+
+pub fn orders(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<SupervisionOrderRow>> {
+    supervision_orders::table
+        .filter(supervision_orders::event_id.eq(event_id))
+        .order(supervision_orders::created_at.asc())
+        .select(SupervisionOrderRow::as_select())
+        .load(conn)
+}
+
+type EventCond = Box<dyn BoxableExpression<events::table, crate::db::conn::MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// `events.<level>_code = code`.
+fn in_area(level: gridwork_mobile_core::AreaLevel, code: &str) -> EventCond {
+    use gridwork_mobile_core::AreaLevel as L;
+    let c = code.to_owned();
+    match level {
+        L::City => Box::new(events::city_code.eq(c).assume_not_null()),
+        L::District => Box::new(events::district_code.eq(c).assume_not_null()),
+        L::Street => Box::new(events::street_code.eq(c).assume_not_null()),
+        L::Community => Box::new(events::community_code.eq(c).assume_not_null()),
+        L::Grid => Box::new(events::grid_code.eq(c).assume_not_null()),
+        L::Compound => Box::new(events::compound_code.eq(c).assume_not_null()),
+        L::Building => Box::new(events::building_code.eq(c).assume_not_null()),
+    }
+}
+
+/// Filters for listing events. `scope` areas are what the caller may see (any may match);
+/// `within` narrows to one area.
 #[derive(Debug, Default, Clone)]
 pub struct EventFilter {
     pub state: Option<String>,
-    pub areas: Vec<(gridwork_mobile_core::AreaLevel, String)>,
+    pub scope: Vec<(gridwork_mobile_core::AreaLevel, String)>,
     pub everywhere: bool,
+    pub within: Option<(gridwork_mobile_core::AreaLevel, String)>,
+    pub category: Option<String>,
     pub assignee: Option<String>,
     pub reporter: Option<String>,
     /// Only events due before this instant.
     pub overdue_at: Option<chrono::NaiveDateTime>,
+    pub created_from: Option<chrono::NaiveDateTime>,
+    pub created_to: Option<chrono::NaiveDateTime>,
+    /// Cursor: events older than this id (ids are time-ordered UUIDv7).
+    pub before_id: Option<String>,
     pub limit: i64,
-    pub offset: i64,
 }
 
-pub fn list(conn: &mut DbConn, f: &EventFilter) -> QueryResult<Vec<EventRow>> {
-    use gridwork_mobile_core::AreaLevel as L;
+fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::MultiBackend> {
     let mut q = events::table.into_boxed();
     if let Some(s) = &f.state {
         q = q.filter(events::state.eq(s.clone()));
+    }
+    if let Some(c) = &f.category {
+        q = q.filter(events::category_code.eq(c.clone()));
     }
     if let Some(a) = &f.assignee {
         // Assignees are a JSON array of ids; ids are UUIDs, so the quoted id cannot match by accident.
@@ -99,24 +140,91 @@ pub fn list(conn: &mut DbConn, f: &EventFilter) -> QueryResult<Vec<EventRow>> {
     if let Some(r) = &f.reporter {
         q = q.filter(events::reporter_id.eq(r.clone()));
     }
+    if let Some(t) = f.created_from {
+        q = q.filter(events::created_at.ge(t));
+    }
+    if let Some(t) = f.created_to {
+        q = q.filter(events::created_at.lt(t));
+    }
+    if let Some((level, code)) = &f.within {
+        q = q.filter(in_area(*level, code));
+    }
     if !f.everywhere {
         // No scope, no rows: start from a false condition and widen per scope.
-        let mut cond: Box<dyn BoxableExpression<events::table, _, SqlType = diesel::sql_types::Bool>> =
-            Box::new(events::id.eq("").and(events::id.ne("")));
-        for (level, code) in &f.areas {
-            let c = code.clone();
-            let one: Box<dyn BoxableExpression<events::table, _, SqlType = diesel::sql_types::Bool>> = match level {
-                L::City => Box::new(events::city_code.eq(c).assume_not_null()),
-                L::District => Box::new(events::district_code.eq(c).assume_not_null()),
-                L::Street => Box::new(events::street_code.eq(c).assume_not_null()),
-                L::Community => Box::new(events::community_code.eq(c).assume_not_null()),
-                L::Grid => Box::new(events::grid_code.eq(c).assume_not_null()),
-                L::Compound => Box::new(events::compound_code.eq(c).assume_not_null()),
-                L::Building => Box::new(events::building_code.eq(c).assume_not_null()),
-            };
-            cond = Box::new(cond.or(one));
+        let mut cond: EventCond = Box::new(events::id.eq("").and(events::id.ne("")));
+        for (level, code) in &f.scope {
+            cond = Box::new(cond.or(in_area(*level, code)));
         }
         q = q.filter(cond);
     }
-    q.order(events::created_at.desc()).limit(f.limit).offset(f.offset).select(EventRow::as_select()).load(conn)
+    q
+}
+
+pub fn list(conn: &mut DbConn, f: &EventFilter) -> QueryResult<Vec<EventRow>> {
+    let mut q = filtered(f);
+    if let Some(id) = &f.before_id {
+        q = q.filter(events::id.lt(id.clone()));
+    }
+    q.order(events::id.desc()).limit(f.limit).select(EventRow::as_select()).load(conn)
+}
+
+/// Events changed after the cursor (updated_at, id), oldest change first: the live stream.
+pub fn changed_since(
+    conn: &mut DbConn,
+    f: &EventFilter,
+    after: (chrono::NaiveDateTime, String),
+) -> QueryResult<Vec<EventRow>> {
+    let (t, id) = after;
+    filtered(f)
+        .filter(events::updated_at.gt(t).or(events::updated_at.eq(t).and(events::id.gt(id))))
+        .order((events::updated_at.asc(), events::id.asc()))
+        .limit(f.limit)
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+/// Ids of events merged into others (evaluation leaves them out).
+pub fn merged_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    event_links::table
+        .filter(event_links::kind.eq("merged_into"))
+        .filter(event_links::event_id.eq_any(ids))
+        .select(event_links::event_id)
+        .load(conn)
+}
+
+/// Supervision orders per event, for the events given.
+pub fn order_counts(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
+    supervision_orders::table
+        .filter(supervision_orders::event_id.eq_any(ids))
+        .group_by(supervision_orders::event_id)
+        .select((supervision_orders::event_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// Open events with a running deadline that the scheduler may have to warn of or escalate at
+/// `at`: not yet warned, or already past due.
+pub fn timed_open(conn: &mut DbConn, excluded: &[&str], at: chrono::NaiveDateTime) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(events::due_at.is_not_null())
+        .filter(events::state.ne_all(excluded))
+        .filter(events::warned_at.is_null().or(events::due_at.lt(at)))
+        .order(events::due_at.asc())
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+/// Marks the warning for the current deadline sent; false if someone else already did.
+pub fn mark_warned(
+    conn: &mut DbConn,
+    id: &str,
+    due_at: Option<chrono::NaiveDateTime>,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some(due_at) = due_at else { return Ok(false) };
+    let n = diesel::update(
+        events::table.find(id).filter(events::warned_at.is_null()).filter(events::due_at.eq(due_at)),
+    )
+    .set(events::warned_at.eq(at))
+    .execute(conn)?;
+    Ok(n == 1)
 }

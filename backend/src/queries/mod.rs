@@ -8,5 +8,7 @@ pub mod departments;
 pub mod events;
 pub mod roles;
 pub mod sessions;
+pub mod tasks;
 pub mod throttle;
 pub mod users;
+pub mod workers;

@@ -103,6 +103,15 @@ pub enum Action {
     Escalate {
         reason: String,
     },
+    /// A supervision order (督办) issued by hand: the state does not change.
+    Supervise {
+        reason: String,
+    },
+    /// The same problem as another open event: this one is filed as closed into it.
+    Merge {
+        into: String,
+        reason: String,
+    },
 }
 
 impl Action {
@@ -121,17 +130,22 @@ impl Action {
             Action::Resume => "resume",
             Action::Extend { .. } => "extend",
             Action::Escalate { .. } => "escalate",
+            Action::Supervise { .. } => "supervise",
+            Action::Merge { .. } => "merge",
         }
     }
 
-    fn reason(&self) -> Option<&str> {
+    /// The reason given, for the actions that require one.
+    pub fn reason(&self) -> Option<&str> {
         match self {
             Action::Reject { reason }
             | Action::Return { reason }
             | Action::Rework { reason }
             | Action::Suspend { reason }
             | Action::Extend { reason }
-            | Action::Escalate { reason } => Some(reason),
+            | Action::Escalate { reason }
+            | Action::Supervise { reason }
+            | Action::Merge { reason, .. } => Some(reason),
             _ => None,
         }
     }
@@ -145,6 +159,10 @@ pub struct EventFacts {
     pub assignees: Vec<String>,
     /// Who reported it resolved; that person may not verify it.
     pub resolved_by: Option<String>,
+    /// Assignees who have resolved their part; the event is resolved when all have. None of
+    /// them may verify it.
+    #[serde(default)]
+    pub resolved_parts: Vec<String>,
     /// The category demands an after-photo before the event can be resolved.
     pub after_photo_required: bool,
     /// Volunteers of the community may claim it from the pool.
@@ -184,7 +202,8 @@ fn refuse(field: &'static str, code: &'static str, message: impl Into<String>) -
 
 /// Decides an action. `Ok` carries the facts after it; `Err` says why not, with a stable code:
 /// `invalid_transition`, `not_permitted`, `not_assignee`, `reason_required`,
-/// `evidence_required`, `verifier_is_resolver`, `assignees_required`.
+/// `evidence_required`, `verifier_is_resolver`, `assignees_required`, `part_resolved`,
+/// `merge_target_required`.
 pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outcome, DomainError> {
     use EventState as S;
     if action.reason().is_some_and(|r| r.trim().is_empty()) {
@@ -240,6 +259,7 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
                 return Err(refuse("assignees", "assignees_required", "dispatch needs at least one assignee"));
             }
             next.assignees = list;
+            next.resolved_parts.clear();
             next.state = S::Dispatched;
         }
         Action::Claim => match facts.state {
@@ -247,12 +267,14 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
                 need_assignee()?;
                 next.state = S::Claimed;
             }
+            // Co-handlers of a cross-department event claim their own part after the first.
+            S::Claimed | S::InProgress if is_assignee => need_assignee()?,
             // The community pool: volunteers take volunteer-eligible cases themselves.
-            S::Accepted if facts.volunteer_eligible && actor.has(&[Role::Volunteer]) => {
+            S::Accepted | S::Returned if facts.volunteer_eligible && actor.has(&[Role::Volunteer]) => {
                 next.assignees = vec![actor.user_id.clone()];
                 next.state = S::Claimed;
             }
-            S::Accepted => {
+            S::Accepted | S::Returned => {
                 return Err(refuse(
                     "action",
                     "not_permitted",
@@ -265,12 +287,16 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             if !matches!(facts.state, S::Dispatched | S::Claimed | S::InProgress | S::Rework) {
                 return Err(wrong_state());
             }
-            need_assignee()?;
+            // The handler hands it back, or the ops centre takes it back to the pool.
+            if !actor.has(&OPS_ROLES) {
+                need_assignee()?;
+            }
             next.assignees.clear();
+            next.resolved_parts.clear();
             next.state = S::Returned;
         }
         Action::Start => {
-            if !matches!(facts.state, S::Claimed | S::Rework) {
+            if !matches!(facts.state, S::Claimed | S::Rework) && !(facts.state == S::InProgress && is_assignee) {
                 return Err(wrong_state());
             }
             need_assignee()?;
@@ -288,15 +314,24 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
                     "this category needs an after-photo to resolve",
                 ));
             }
-            next.resolved_by = Some(actor.user_id.clone());
-            next.state = S::Resolved;
+            if facts.resolved_parts.contains(&actor.user_id) {
+                return Err(refuse("action", "part_resolved", "you have resolved your part already"));
+            }
+            next.resolved_parts.push(actor.user_id.clone());
+            // A cross-department event is resolved when every handler has resolved their part.
+            if facts.assignees.iter().all(|a| next.resolved_parts.contains(a)) {
+                next.resolved_by = Some(actor.user_id.clone());
+                next.state = S::Resolved;
+            }
         }
         Action::Verify | Action::Rework { .. } => {
             if facts.state != S::Resolved {
                 return Err(wrong_state());
             }
             need(&VERIFIER_ROLES)?;
-            if facts.resolved_by.as_deref() == Some(actor.user_id.as_str()) {
+            if facts.resolved_by.as_deref() == Some(actor.user_id.as_str())
+                || facts.resolved_parts.contains(&actor.user_id)
+            {
                 return Err(refuse(
                     "action",
                     "verifier_is_resolver",
@@ -304,6 +339,9 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
                 ));
             }
             next.state = if matches!(action, Action::Verify) { S::Closed } else { S::Rework };
+            if next.state == S::Rework {
+                next.resolved_parts.clear();
+            }
         }
         Action::Suspend { .. } => {
             if !matches!(
@@ -330,11 +368,21 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             }
             need(&OPS_ROLES)?;
         }
-        Action::Escalate { .. } => {
+        Action::Escalate { .. } | Action::Supervise { .. } => {
             if facts.state.is_terminal() {
                 return Err(wrong_state());
             }
             need(&OPS_ROLES)?;
+        }
+        Action::Merge { into, .. } => {
+            if facts.state.is_terminal() {
+                return Err(wrong_state());
+            }
+            need(&OPS_ROLES)?;
+            if into.trim().is_empty() {
+                return Err(refuse("into", "merge_target_required", "merge needs the event to merge into"));
+            }
+            next.state = S::Closed;
         }
     }
     Ok(Outcome { facts: next })
@@ -353,6 +401,7 @@ mod tests {
             state,
             assignees: vec![],
             resolved_by: None,
+            resolved_parts: vec![],
             after_photo_required: true,
             volunteer_eligible: false,
         }
@@ -430,6 +479,48 @@ mod tests {
     }
 
     #[test]
+    fn a_cross_department_event_resolves_when_every_part_is_resolved() {
+        let coord = actor("coord", &[Role::Coordinator]);
+        let water = actor("water", &[Role::DeptHandler, Role::GridWorker]);
+        let roads = actor("roads", &[Role::DeptHandler]);
+        let f = run(
+            facts(EventState::Accepted),
+            &[
+                (&coord, Action::Dispatch { assignees: vec!["water".into(), "roads".into()] }),
+                (&water, Action::Claim),
+                (&roads, Action::Claim),
+                (&water, Action::Start),
+                (&roads, Action::Start),
+                (&water, Action::Resolve { after_photos: 1 }),
+            ],
+        )
+        .unwrap();
+        assert_eq!(f.state, EventState::InProgress);
+        assert_eq!(f.resolved_parts, ["water"]);
+        let again = decide(&f, &water, &Action::Resolve { after_photos: 1 }).unwrap_err();
+        assert_eq!(again.code, "part_resolved");
+        let f = decide(&f, &roads, &Action::Resolve { after_photos: 1 }).unwrap().facts;
+        assert_eq!(f.state, EventState::Resolved);
+        // Neither handler may verify the other's work.
+        assert_eq!(decide(&f, &water, &Action::Verify).unwrap_err().code, "verifier_is_resolver");
+        assert_eq!(decide(&f, &coord, &Action::Verify).unwrap().facts.state, EventState::Closed);
+    }
+
+    #[test]
+    fn the_ops_centre_takes_an_event_back_to_the_pool_and_merges() {
+        let coord = actor("coord", &[Role::Coordinator]);
+        let mut f = facts(EventState::Claimed);
+        f.assignees = vec!["wang".into()];
+        let back = decide(&f, &coord, &Action::Return { reason: "wang is ill".into() }).unwrap().facts;
+        assert_eq!((back.state, back.assignees.len()), (EventState::Returned, 0));
+        let merged = decide(&f, &coord, &Action::Merge { into: "e2".into(), reason: "same pipe".into() });
+        assert_eq!(merged.unwrap().facts.state, EventState::Closed);
+        let wang = actor("wang", &[Role::GridWorker]);
+        let refused = decide(&f, &wang, &Action::Merge { into: "e2".into(), reason: "same".into() });
+        assert_eq!(refused.unwrap_err().code, "not_permitted");
+    }
+
+    #[test]
     fn trusted_sources_skip_triage() {
         assert_eq!(Source::Sensor.initial_state(), EventState::Accepted);
         assert_eq!(Source::GridWorker.initial_state(), EventState::Accepted);
@@ -475,6 +566,8 @@ mod properties {
             Just(Action::Resume),
             any_reason().prop_map(|reason| Action::Extend { reason }),
             any_reason().prop_map(|reason| Action::Escalate { reason }),
+            any_reason().prop_map(|reason| Action::Supervise { reason }),
+            any_reason().prop_map(|reason| Action::Merge { into: "other".into(), reason }),
         ]
     }
 
@@ -493,6 +586,7 @@ mod properties {
                 state: start.initial_state(),
                 assignees: vec![],
                 resolved_by: None,
+                resolved_parts: vec![],
                 after_photo_required: photo,
                 volunteer_eligible: eligible,
             };
@@ -507,16 +601,19 @@ mod properties {
                         // Reasons were given wherever they are required.
                         if let Some(r) = action.reason() { prop_assert!(!r.trim().is_empty()); }
                         // Closing is a verification by someone other than the resolver, never a volunteer's alone.
-                        if after.state == EventState::Closed {
+                        if after.state == EventState::Closed && !matches!(action, Action::Merge { .. }) {
                             prop_assert_eq!(&action, &Action::Verify);
                             prop_assert_eq!(before.state, EventState::Resolved);
                             prop_assert_ne!(before.resolved_by.as_deref(), Some(actor.user_id.as_str()));
+                            prop_assert!(!before.resolved_parts.contains(&actor.user_id));
                             prop_assert!(actor.roles.iter().any(|r| VERIFIER_ROLES.contains(r)));
                         }
                         // Only an assignee resolves, with evidence when the category demands it.
                         if after.state == EventState::Resolved && before.state != EventState::Resolved {
                             prop_assert!(before.assignees.contains(&actor.user_id));
                             prop_assert_eq!(after.resolved_by.as_deref(), Some(actor.user_id.as_str()));
+                            // Every handler resolved their part.
+                            prop_assert!(after.assignees.iter().all(|a| after.resolved_parts.contains(a)));
                             if let Action::Resolve { after_photos } = action {
                                 prop_assert!(!before.after_photo_required || after_photos > 0);
                             }
@@ -525,6 +622,13 @@ mod properties {
                         if matches!(after.state, EventState::Claimed | EventState::InProgress | EventState::Dispatched) {
                             prop_assert!(!after.assignees.is_empty());
                         }
+                        // Merges are the ops centre's and name a target.
+                        if let Action::Merge { into, .. } = &action {
+                            prop_assert!(actor.roles.iter().any(|r| OPS_ROLES.contains(r)));
+                            prop_assert!(!into.trim().is_empty());
+                        }
+                        // Parts are resolved only by their handlers.
+                        prop_assert!(after.resolved_parts.iter().all(|p| after.assignees.contains(p)));
                         // Triage is the ops centre's.
                         if before.state == EventState::Reported {
                             prop_assert!(actor.roles.iter().any(|r| OPS_ROLES.contains(r)));
@@ -542,7 +646,7 @@ mod properties {
             let ops = Actor { user_id: "ops".into(), roles: vec![Role::Coordinator] };
             let worker = Actor { user_id: "u1".into(), roles: vec![Role::GridWorker] };
             let checker = Actor { user_id: "u2".into(), roles: vec![Role::GridWorker] };
-            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), after_photo_required: true, volunteer_eligible: false };
+            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false };
             let plan = [
                 (&ops, Action::Accept),
                 (&ops, Action::Resume),

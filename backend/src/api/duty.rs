@@ -1,0 +1,84 @@
+//! Duty and location for field staff: `GET|PUT /me/duty`, `POST /me/location` (batched).
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use super::events::Point;
+use crate::auth::Caller;
+use crate::duty::{self, Ping};
+use crate::error::ApiResult;
+use crate::http::extract::ValidJson;
+use crate::models::worker::WorkerStatusRow;
+use crate::state::AppState;
+
+fn view(row: &WorkerStatusRow) -> Value {
+    json!({
+        "on_duty": row.on_duty,
+        "location": match (row.lat, row.lng) {
+            (Some(lat), Some(lng)) => json!({"lat": lat, "lng": lng}),
+            _ => Value::Null,
+        },
+        "located_at": row.located_at.map(|t| t.and_utc()),
+        "updated_at": row.updated_at.and_utc(),
+    })
+}
+
+pub async fn get(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let row = state.db.run(move |conn| duty::status(conn, &caller)).await?;
+    Ok(HttpResponse::Ok().json(view(&row)))
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct DutyBody {
+    pub on_duty: bool,
+}
+
+pub async fn set(caller: Caller, state: web::Data<AppState>, body: ValidJson<DutyBody>) -> ApiResult<HttpResponse> {
+    let on = body.0.on_duty;
+    let row = state.db.run(move |conn| duty::set_duty(conn, &caller, on)).await?;
+    Ok(HttpResponse::Ok().json(view(&row)))
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingBody {
+    pub lat: f64,
+    pub lng: f64,
+    pub crs: Option<gridwork_mobile_core::domain::crs::Crs>,
+    pub accuracy_m: Option<f64>,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct LocationBody {
+    #[validate(length(min = 1, max = 500, message = "send 1 to 500 pings per batch"))]
+    pub pings: Vec<PingBody>,
+}
+
+pub async fn location(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ValidJson<LocationBody>,
+) -> ApiResult<HttpResponse> {
+    let mut pings = vec![];
+    for (i, p) in body.0.pings.iter().enumerate() {
+        let (lat, lng) = Point { lat: p.lat, lng: p.lng, crs: p.crs }.wgs84(&format!("pings[{i}]"))?;
+        if let Some(a) = p.accuracy_m
+            && !(a.is_finite() && a >= 0.0)
+        {
+            return Err(crate::error::ApiError::field(
+                &format!("pings[{i}].accuracy_m"),
+                "out_of_range",
+                "accuracy_m must be a non-negative number of metres",
+            ));
+        }
+        let recorded_at = chrono::SubsecRound::trunc_subsecs(p.recorded_at.naive_utc(), 6);
+        pings.push(Ping { lat, lng, accuracy_m: p.accuracy_m, recorded_at });
+    }
+    let stored = state.db.run(move |conn| duty::record(conn, &caller, &pings)).await?;
+    Ok(HttpResponse::Ok().json(stored))
+}

@@ -1,0 +1,118 @@
+//! `GET /api/v1/evaluation`: on-time and rework rates per unit, for operators and coordinators
+//! over their own areas.
+
+use actix_web::{HttpResponse, web};
+use gridwork_mobile_core::AreaLevel;
+use gridwork_mobile_core::domain::event::OPS_ROLES;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::events::{area_filter, scoped};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::events::evaluation::{Fact, score};
+use crate::models::event::EventRow;
+use crate::models::now;
+use crate::queries;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationQuery {
+    /// `district`, `street`, `community`, `grid`, `department` or `handler` [default: street]
+    pub by: Option<String>,
+    pub area: Option<String>,
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+}
+
+enum By {
+    Level(AreaLevel),
+    Department,
+    Handler,
+}
+
+fn unit_at(row: &EventRow, level: AreaLevel) -> Option<String> {
+    match level {
+        AreaLevel::City => row.city_code.clone(),
+        AreaLevel::District => row.district_code.clone(),
+        AreaLevel::Street => row.street_code.clone(),
+        AreaLevel::Community => row.community_code.clone(),
+        AreaLevel::Grid => row.grid_code.clone(),
+        AreaLevel::Compound => row.compound_code.clone(),
+        AreaLevel::Building => row.building_code.clone(),
+    }
+}
+
+pub async fn evaluate(
+    caller: Caller,
+    state: web::Data<AppState>,
+    q: web::Query<EvaluationQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(&OPS_ROLES)?;
+    let q = q.into_inner();
+    let by = match q.by.as_deref().unwrap_or("street") {
+        "department" => By::Department,
+        "handler" => By::Handler,
+        other => By::Level(other.parse::<AreaLevel>().map_err(|_| {
+            ApiError::field("by", "invalid", "by is one of district, street, community, grid, department, handler")
+        })?),
+    };
+    let (from, to) = (q.from.naive_utc(), q.to.naive_utc());
+    if from >= to || to - from > chrono::Duration::days(366) {
+        return Err(ApiError::field("to", "out_of_range", "to must follow from, at most a year later"));
+    }
+    let index = state.areas();
+    let mut filter = scoped(&caller, &index);
+    filter.created_to = Some(to);
+    filter.within = q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?;
+    filter.limit = i64::MAX;
+    let scores = state
+        .db
+        .run(move |conn| {
+            let rows: Vec<EventRow> = queries::events::list(conn, &filter)?
+                .into_iter()
+                .filter(|r| r.updated_at >= from || !matches!(r.state.as_str(), "closed" | "rejected"))
+                .collect();
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let mut merged = std::collections::HashSet::new();
+            let mut orders = std::collections::HashMap::new();
+            for chunk in ids.chunks(500) {
+                merged.extend(queries::events::merged_ids(conn, chunk)?);
+                orders.extend(queries::events::order_counts(conn, chunk)?);
+            }
+            let fact = |r: &EventRow, unit: Option<String>| Fact {
+                unit,
+                state: r.state.clone(),
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                due_at: r.due_at,
+                late_stages: r.late_stages,
+                rework_count: r.rework_count,
+                merged: merged.contains(&r.id),
+                supervision_orders: orders.get(&r.id).copied().unwrap_or(0),
+            };
+            let facts: Vec<Fact> = match by {
+                By::Level(level) => rows.iter().map(|r| fact(r, unit_at(r, level))).collect(),
+                By::Department | By::Handler => {
+                    let mut out = vec![];
+                    for chunk in rows.chunks(500) {
+                        for r in chunk {
+                            // Each task counts for its handler (or department) once.
+                            for t in queries::tasks::for_event(conn, &r.id)? {
+                                if matches!(t.state.as_str(), "withdrawn" | "returned") {
+                                    continue;
+                                }
+                                let unit = if matches!(by, By::Handler) { Some(t.user_id) } else { t.department_id };
+                                out.push(fact(r, unit));
+                            }
+                        }
+                    }
+                    out
+                }
+            };
+            Ok(score(&facts, from, to, now()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"from": q.from, "to": q.to, "units": scores})))
+}

@@ -1,0 +1,155 @@
+//! What phones and dashboards keep in sync: a field worker's task queue with a sync cursor
+//! (`GET /tasks/mine`) and a server-sent stream of event changes in the caller's scope
+//! (`GET /events/stream`).
+//!
+//! Cursors are (updated_at, id) pairs. A transaction may commit a little after a later one began,
+//! so cursors handed out never pass "now minus a safety margin": a client sees some changes twice
+//! (it keeps the higher version) rather than missing one.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::events::{scoped, view};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::models::now;
+use crate::queries;
+use crate::state::AppState;
+
+const SAFETY: chrono::Duration = chrono::Duration::seconds(5);
+
+fn encode(t: NaiveDateTime, id: &str) -> String {
+    format!("{}_{id}", t.and_utc().timestamp_micros())
+}
+
+fn decode(field: &str, raw: &str) -> ApiResult<(NaiveDateTime, String)> {
+    let bad = || ApiError::field(field, "invalid", "pass back a cursor this server gave you");
+    let (micros, id) = raw.split_once('_').ok_or_else(bad)?;
+    let t = chrono::DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((t.naive_utc(), id.to_owned()))
+}
+
+/// The cursor after `last`, held back to now − SAFETY.
+fn cursor_after(last: Option<(NaiveDateTime, String)>, previous: Option<(NaiveDateTime, String)>) -> String {
+    let floor = now() - SAFETY;
+    let c = match last.or(previous) {
+        Some((t, id)) if t <= floor => (t, id),
+        _ => (floor, String::new()),
+    };
+    encode(c.0, &c.1)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MineQuery {
+    /// The `cursor` of the previous answer: only tasks changed since.
+    pub since: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Without `since`: every open task. With it: every task of mine that changed since (closed,
+/// withdrawn and returned ones tell the phone to drop them).
+pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<MineQuery>) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 1000"));
+    }
+    let since = q.since.as_deref().map(|s| decode("since", s)).transpose()?;
+    let body = state
+        .db
+        .run(move |conn| {
+            let tasks = queries::tasks::changed_for(conn, &caller.user.id, since.clone(), since.is_none(), limit)?;
+            let mut items = vec![];
+            for t in &tasks {
+                let event = queries::events::by_id(conn, &t.event_id)?;
+                items.push(json!({
+                    "id": t.id,
+                    "event_id": t.event_id,
+                    "state": t.state,
+                    "lead": t.lead,
+                    "open": queries::tasks::OPEN.contains(&t.state.as_str()),
+                    "assigned_at": t.created_at.and_utc(),
+                    "updated_at": t.updated_at.and_utc(),
+                    "event": event.as_ref().map(view),
+                }));
+            }
+            let last = tasks.last().map(|t| (t.updated_at, t.id.clone()));
+            // A full first answer starts the feed at "now": nothing older is missing from it.
+            let cursor = if since.is_none() { cursor_after(None, None) } else { cursor_after(last, since) };
+            Ok(json!({"tasks": items, "cursor": cursor, "more": tasks.len() as i64 == limit}))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn frame(id: &str, kind: &str, data: &Value) -> Bytes {
+    Bytes::from(format!("id: {id}\nevent: {kind}\ndata: {data}\n\n"))
+}
+
+/// Server-sent events: each change in the caller's scope as `event: event` with the event as
+/// data; reconnecting with `Last-Event-ID` resumes after the last one received.
+pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let resume = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(|s| decode("Last-Event-ID", s));
+    let start = match resume {
+        Some(r) => r?,
+        None => (now(), String::new()),
+    };
+    let mut filter = scoped(&caller, &state.areas());
+    filter.limit = 200;
+    let state = state.into_inner();
+    let poll = Duration::from_secs(2);
+    // Each poll looks back SAFETY before the cursor (a change may commit late) and skips what was
+    // already sent at that version.
+    let body = futures_util::stream::unfold((start, true, HashMap::new()), move |(cursor, first, mut sent)| {
+        let state = state.clone();
+        let filter = filter.clone();
+        async move {
+            if first {
+                let hello = Bytes::from_static(b": gridwork event stream\nretry: 2000\n\n");
+                return Some((Ok::<_, actix_web::Error>(hello), (cursor, false, sent)));
+            }
+            // Wake on a local change, or poll for changes other servers made.
+            let notified = state.changes.notified();
+            let _ = tokio::time::timeout(poll, notified).await;
+            let after = (cursor.0 - SAFETY, String::new());
+            let rows = state.db.run(move |conn| Ok(queries::events::changed_since(conn, &filter, after)?)).await;
+            let mut out = Vec::new();
+            let mut next = cursor;
+            match rows {
+                Ok(rows) => {
+                    for row in rows {
+                        if sent.get(&row.id).is_some_and(|(v, _)| *v >= row.version) {
+                            continue;
+                        }
+                        let id = encode(row.updated_at, &row.id);
+                        out.extend_from_slice(&frame(&id, "event", &view(&row)));
+                        sent.insert(row.id.clone(), (row.version, row.updated_at));
+                        if row.updated_at > next.0 {
+                            next = (row.updated_at, row.id.clone());
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e.message, "event stream poll failed"),
+            }
+            let horizon = next.0 - SAFETY - SAFETY;
+            sent.retain(|_, (_, t)| *t >= horizon);
+            if out.is_empty() {
+                // A comment keeps proxies from closing an idle stream.
+                out.extend_from_slice(b": keep-alive\n\n");
+            }
+            Some((Ok(Bytes::from(out)), (next, false, sent)))
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/event-stream"))
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}

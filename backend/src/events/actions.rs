@@ -1,0 +1,467 @@
+//! Actions on an event: decided by the shared state machine, then applied here with their side
+//! effects — deadlines, tasks, supervision orders, links, the timeline, notifications and the
+//! automatic dispatch that follows acceptance or a handler's return.
+
+use diesel::Connection;
+use gridwork_mobile_core::domain::event::{
+    self, Action, Actor, EventState, HANDLER_ROLES, OPS_ROLES, VERIFIER_ROLES,
+};
+use gridwork_mobile_core::{AreaLevel, Role};
+use serde_json::{Value, json};
+
+use super::dispatch::{self, Choice, Plan};
+use super::notify;
+use super::timeline::{self, Step, Who};
+use super::{assignees, category_of, due, facts_of, grade_of, roles_over, visible};
+use crate::areas::AreaIndex;
+use crate::auth::Caller;
+use crate::catalog::Category;
+use crate::config::LoopSettings;
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::models::event::{EventLinkRow, EventRow, FollowerRow, SupervisionOrderRow, TaskRow};
+use crate::models::{new_id, now};
+use crate::queries;
+
+/// What the event loop needs besides the connection: the area tree and the dispatch policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub index: &'a AreaIndex,
+    pub policy: &'a LoopSettings,
+}
+
+/// An action as a client sends it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub action: Action,
+    /// The version the client acted on; a stale one is refused.
+    pub version: Option<i32>,
+    /// Where the actor was (lat, lng).
+    pub at: Option<(f64, f64)>,
+    /// For dispatch: departments to take one handler each from (the first leads), instead of
+    /// named assignees.
+    pub departments: Vec<String>,
+}
+
+fn system_actor() -> Actor {
+    Actor { user_id: super::SYSTEM_USER.to_owned(), roles: vec![Role::Admin] }
+}
+
+/// The role an action was taken in, for the timeline.
+fn acting_role(roles: &[Role], action: &Action, is_assignee: bool) -> String {
+    let prefer: &[Role] = match action {
+        Action::Claim | Action::Start | Action::Resolve { .. } => &HANDLER_ROLES,
+        Action::Return { .. } if is_assignee => &HANDLER_ROLES,
+        Action::Verify | Action::Rework { .. } => &VERIFIER_ROLES,
+        _ => &OPS_ROLES,
+    };
+    prefer.iter().find(|r| roles.contains(r)).or(roles.first()).map_or("none", |r| r.as_str()).to_owned()
+}
+
+fn refusal(e: gridwork_mobile_core::DomainError) -> ApiError {
+    let code = match e.code {
+        "not_permitted" | "not_assignee" | "verifier_is_resolver" => ErrorCode::Forbidden,
+        "invalid_transition" | "part_resolved" => ErrorCode::Conflict,
+        _ => ErrorCode::ValidationFailed,
+    };
+    ApiError::new(code, e.message.clone()).with_field(e.field, e.code, e.message)
+}
+
+/// The management level above `current` (`None` = the street ops centre handles it).
+fn next_level(current: Option<&str>) -> AreaLevel {
+    match current {
+        None | Some("street") => AreaLevel::District,
+        _ => AreaLevel::City,
+    }
+}
+
+fn code_at(row: &EventRow, level: AreaLevel) -> Option<String> {
+    match level {
+        AreaLevel::City => row.city_code.clone(),
+        AreaLevel::District => row.district_code.clone(),
+        _ => row.street_code.clone(),
+    }
+}
+
+/// Applies an action by a person, in one transaction.
+pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Request) -> ApiResult<EventRow> {
+    conn.transaction(|conn| {
+        let row = visible(conn, caller, id, ctx.index)?;
+        if let Some(v) = req.version
+            && v != row.version
+        {
+            return Err(ApiError::conflict(format!(
+                "the event changed (version {} now, {v} expected); reload it",
+                row.version
+            )));
+        }
+        let category = category_of(conn, &row.category_code)?;
+        let roles = roles_over(caller, row.area_code(), ctx.index);
+        let mut action = req.action.clone();
+        let mut choices = None;
+        if let Action::Dispatch { assignees: named } = &req.action
+            && !req.departments.is_empty()
+        {
+            if !named.is_empty() {
+                return Err(ApiError::field("departments", "ambiguous", "name assignees or departments, not both"));
+            }
+            // Check permission before revealing anything about the pools.
+            event::decide(&facts_of(&row, &category)?, &Actor { user_id: caller.user.id.clone(), roles: roles.clone() }, &Action::Dispatch { assignees: vec!["-".into()] }).map_err(refusal)?;
+            let picked = dispatch::departments(conn, ctx.index, &row, &req.departments)?;
+            action = Action::Dispatch { assignees: picked.iter().map(|c| c.user_id.clone()).collect() };
+            choices = Some(picked);
+        }
+        if let Action::Dispatch { assignees: named } = &action
+            && choices.is_none()
+        {
+            check_assignees(conn, named)?;
+        }
+        let merge_target = match &action {
+            Action::Merge { into, .. } => Some(merge_target(conn, caller, ctx.index, &row, into)?),
+            _ => None,
+        };
+        let is_assignee = assignees(&row).contains(&caller.user.id);
+        let who = Who { user_id: caller.user.id.clone(), role: acting_role(&roles, &action, is_assignee) };
+        let actor = Actor { user_id: caller.user.id.clone(), roles };
+        let updated = apply(conn, ctx, &row, &category, &actor, &who, &action, choices.as_deref(), req.at)?;
+        if let Some(target) = merge_target {
+            merge_into(conn, &row, &target, &who)?;
+        }
+        Ok(updated)
+    })
+}
+
+fn check_assignees(conn: &mut DbConn, named: &[String]) -> ApiResult<()> {
+    for (i, id) in named.iter().enumerate() {
+        let known = queries::users::by_ids(conn, std::slice::from_ref(id))?;
+        if !known.iter().any(|u| u.is_active) {
+            return Err(ApiError::field(&format!("assignees[{i}]"), "unknown_user", format!("no active user {id}")));
+        }
+    }
+    Ok(())
+}
+
+fn merge_target(conn: &mut DbConn, caller: &Caller, index: &AreaIndex, row: &EventRow, into: &str) -> ApiResult<EventRow> {
+    let into = into.trim();
+    if into == row.id {
+        return Err(ApiError::field("into", "same_event", "an event cannot be merged into itself"));
+    }
+    let target = visible(conn, caller, into, index)
+        .map_err(|_| ApiError::field("into", "unknown_event", format!("no event {into} you can see")))?;
+    let state: EventState = target.state.parse().map_err(super::internal)?;
+    if state.is_terminal() {
+        return Err(ApiError::field("into", "event_closed", "merge into an open event"));
+    }
+    Ok(target)
+}
+
+/// Links the merged event to its target, and its followers follow the target.
+fn merge_into(conn: &mut DbConn, row: &EventRow, target: &EventRow, who: &Who) -> ApiResult<()> {
+    let at = now();
+    queries::events::link(
+        conn,
+        &EventLinkRow { event_id: row.id.clone(), other_id: target.id.clone(), kind: "merged_into".into(), created_at: at },
+    )?;
+    for user in queries::events::followers(conn, &row.id)? {
+        queries::events::follow(conn, &FollowerRow { event_id: target.id.clone(), user_id: user, created_at: at })?;
+    }
+    let state: EventState = target.state.parse().map_err(super::internal)?;
+    timeline::append(
+        conn,
+        &target.id,
+        &Step {
+            who,
+            action: "merge_in",
+            from: Some(state),
+            to: state,
+            reason: None,
+            at: None,
+            detail: Some(json!({"merged": row.id})),
+        },
+    )?;
+    Ok(())
+}
+
+/// Decides `action` for `actor` and applies it with every side effect. Used for people's actions
+/// and the system's alike.
+#[allow(clippy::too_many_arguments)]
+pub fn apply(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    row: &EventRow,
+    category: &Category,
+    actor: &Actor,
+    who: &Who,
+    action: &Action,
+    choices: Option<&[Choice]>,
+    at_point: Option<(f64, f64)>,
+) -> ApiResult<EventRow> {
+    let facts = facts_of(row, category)?;
+    let next = event::decide(&facts, actor, action).map_err(refusal)?.facts;
+    let at = now();
+    let grade = grade_of(row)?;
+    let mut up = row.clone();
+    up.state = next.state.as_str().to_owned();
+    up.assignees = serde_json::to_string(&next.assignees).map_err(|e| ApiError::internal(e.to_string()))?;
+    up.resolved_parts = serde_json::to_string(&next.resolved_parts).map_err(|e| ApiError::internal(e.to_string()))?;
+    up.resolved_by = next.resolved_by.clone();
+    up.version = row.version + 1;
+    up.updated_at = at;
+
+    // Deadlines: a new stage, a new handler or a rework starts the clock afresh; an approved
+    // extension adds the stage's time to the deadline (or to now, if already past).
+    let stage = next.state.timed_stage();
+    let restarts = stage != facts.state.timed_stage() || matches!(action, Action::Dispatch { .. } | Action::Rework { .. });
+    if restarts && row.due_at.is_some_and(|d| at > d) {
+        up.late_stages += 1;
+    }
+    if matches!(action, Action::Rework { .. }) {
+        up.rework_count += 1;
+    }
+    if let Action::Extend { .. } = action {
+        up.due_at = due(category, grade, stage, row.due_at.map_or(at, |d| d.max(at)));
+        up.warned_at = None;
+    } else if restarts {
+        up.due_at = due(category, grade, stage, at);
+        up.stage_started_at = Some(at);
+        up.warned_at = None;
+        up.escalated_at = None;
+    }
+    let mut detail = None;
+    let mut order = None;
+    match action {
+        Action::Escalate { reason } => {
+            let level = next_level(row.escalation_level.as_deref());
+            up.escalation_level = Some(level.as_str().to_owned());
+            up.escalated_at = Some(at);
+            order = Some((level, reason.clone()));
+        }
+        Action::Supervise { reason } => {
+            let level = if actor.roles.iter().any(|r| matches!(r, Role::CityOperator | Role::Admin)) {
+                AreaLevel::City
+            } else if actor.roles.contains(&Role::DistrictOperator) {
+                AreaLevel::District
+            } else {
+                AreaLevel::Street
+            };
+            order = Some((level, reason.clone()));
+        }
+        Action::Merge { into, .. } => detail = Some(json!({"into": into.trim()})),
+        _ => {}
+    }
+    if !queries::events::update_if_version(conn, &up, row.version)? {
+        return Err(ApiError::conflict("the event changed meanwhile; reload it"));
+    }
+    sync_tasks(conn, row, &up, actor, action, choices)?;
+    if let Some(choices) = choices {
+        detail = Some(json!({"assigned": choices.iter().map(|c| json!({"user": c.user_id, "why": c.why})).collect::<Vec<_>>()}));
+    }
+    if let Some((level, reason)) = &order {
+        let order = SupervisionOrderRow {
+            id: new_id(),
+            event_id: row.id.clone(),
+            level: level.as_str().to_owned(),
+            area_code: code_at(row, *level),
+            automatic: who.user_id == super::SYSTEM_USER,
+            reason: reason.clone(),
+            issued_by: who.user_id.clone(),
+            created_at: at,
+        };
+        queries::events::insert_order(conn, &order)?;
+        detail = Some(json!({"supervision_order": order.id, "level": order.level}));
+    }
+    let entry = timeline::append(
+        conn,
+        &row.id,
+        &Step { who, action: action.name(), from: Some(facts.state), to: next.state, reason: action.reason(), at: at_point, detail },
+    )?;
+    up.log_head = entry.hash;
+    notify_after(conn, ctx, row, &up, action, &facts.assignees, order.as_ref().map(|o| o.0))?;
+
+    // Acceptance, resumption or a handler's return hands the event to dispatch.
+    let handler_returned = matches!(action, Action::Return { .. }) && facts.assignees.contains(&actor.user_id);
+    if next.state == EventState::Accepted || handler_returned {
+        let exclude = if handler_returned { vec![actor.user_id.clone()] } else { vec![] };
+        return auto_dispatch(conn, ctx, &up, category, &exclude);
+    }
+    Ok(up)
+}
+
+/// Keeps one task row per handler in step with the event.
+fn sync_tasks(
+    conn: &mut DbConn,
+    before: &EventRow,
+    after: &EventRow,
+    actor: &Actor,
+    action: &Action,
+    choices: Option<&[Choice]>,
+) -> ApiResult<()> {
+    let at = after.updated_at;
+    let tasks = queries::tasks::for_event(conn, &before.id)?;
+    let open = |t: &TaskRow| queries::tasks::OPEN.contains(&t.state.as_str());
+    let set = |conn: &mut DbConn, t: &TaskRow, state: &str| -> ApiResult<()> {
+        let mut t = t.clone();
+        t.state = state.to_owned();
+        t.updated_at = at;
+        Ok(queries::tasks::update(conn, &t)?)
+    };
+    let mine = tasks.iter().find(|t| t.user_id == actor.user_id && (open(t) || t.state == "resolved"));
+    match action {
+        Action::Dispatch { .. } => {
+            let now_on = assignees(after);
+            for t in tasks.iter().filter(|t| open(t) || t.state == "resolved") {
+                if !now_on.contains(&t.user_id) {
+                    set(conn, t, "withdrawn")?;
+                }
+            }
+            for (i, user) in now_on.iter().enumerate() {
+                if tasks.iter().any(|t| t.user_id == *user && open(t)) {
+                    continue;
+                }
+                let choice = choices.and_then(|c| c.iter().find(|c| c.user_id == *user));
+                let why = choice.map_or_else(|| json!({"rule": "manual", "by": actor.user_id}), |c| c.why.clone());
+                queries::tasks::insert(
+                    conn,
+                    &TaskRow {
+                        id: new_id(),
+                        event_id: before.id.clone(),
+                        user_id: user.clone(),
+                        department_id: choice.and_then(|c| c.department_id.clone()),
+                        lead: i == 0,
+                        state: "assigned".into(),
+                        why: why.to_string(),
+                        assigned_by: actor.user_id.clone(),
+                        created_at: at,
+                        updated_at: at,
+                    },
+                )?;
+            }
+        }
+        Action::Claim if mine.is_none() => {
+            // A volunteer takes it from the pool.
+            queries::tasks::insert(
+                conn,
+                &TaskRow {
+                    id: new_id(),
+                    event_id: before.id.clone(),
+                    user_id: actor.user_id.clone(),
+                    department_id: None,
+                    lead: true,
+                    state: "claimed".into(),
+                    why: json!({"rule": "volunteer_claim", "community": before.community_code}).to_string(),
+                    assigned_by: actor.user_id.clone(),
+                    created_at: at,
+                    updated_at: at,
+                },
+            )?;
+        }
+        Action::Claim | Action::Start | Action::Resolve { .. } => {
+            if let Some(t) = mine {
+                let state = match action {
+                    Action::Claim => "claimed",
+                    Action::Start => "in_progress",
+                    _ => "resolved",
+                };
+                set(conn, t, state)?;
+            }
+        }
+        Action::Rework { .. } => {
+            for t in tasks.iter().filter(|t| t.state == "resolved") {
+                set(conn, t, "claimed")?;
+            }
+        }
+        Action::Return { .. } | Action::Resume => {
+            for t in tasks.iter().filter(|t| open(t) || t.state == "resolved") {
+                set(conn, t, if t.user_id == actor.user_id { "returned" } else { "withdrawn" })?;
+            }
+        }
+        _ if after.state == EventState::Closed.as_str() || after.state == EventState::Rejected.as_str() => {
+            for t in tasks.iter().filter(|t| open(t) || t.state == "resolved") {
+                set(conn, t, "closed")?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Who hears of a change.
+fn notify_after(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    before: &EventRow,
+    after: &EventRow,
+    action: &Action,
+    handlers_before: &[String],
+    order: Option<AreaLevel>,
+) -> ApiResult<()> {
+    let handlers = assignees(after);
+    match action {
+        Action::Dispatch { .. } => {
+            let new: Vec<String> = handlers.iter().filter(|u| !handlers_before.contains(u)).cloned().collect();
+            notify::send(conn, &new, after, "task_assigned", json!({}))?;
+            let gone: Vec<String> = handlers_before.iter().filter(|u| !handlers.contains(u)).cloned().collect();
+            notify::send(conn, &gone, after, "task_withdrawn", json!({}))?;
+        }
+        Action::Accept | Action::Reject { .. } | Action::Verify | Action::Merge { .. } => {
+            let followers = queries::events::followers(conn, &before.id)?;
+            let kind = match action {
+                Action::Accept => "report_accepted",
+                Action::Reject { .. } => "report_rejected",
+                _ => "report_closed",
+            };
+            notify::send(conn, &followers, after, kind, json!({"reason": action.reason()}))?;
+            if matches!(action, Action::Verify) {
+                notify::send(conn, handlers_before, after, "verified", json!({}))?;
+            }
+        }
+        Action::Rework { reason } => notify::send(conn, &handlers, after, "rework", json!({"reason": reason}))?,
+        Action::Escalate { reason } | Action::Supervise { reason } => {
+            let level = order.unwrap_or(AreaLevel::Street);
+            let mut to = notify::holders_over(conn, ctx.index, after, notify::ops_role(level))?;
+            to.extend(notify::holders_over(conn, ctx.index, after, Role::Coordinator)?);
+            to.extend(handlers.iter().cloned());
+            notify::send(conn, &to, after, "supervision", json!({"level": level.as_str(), "reason": reason}))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Dispatches an accepted (or returned) event by the rules in `dispatch`, as the system.
+pub fn auto_dispatch(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    row: &EventRow,
+    category: &Category,
+    exclude: &[String],
+) -> ApiResult<EventRow> {
+    let who = Who::system();
+    let state: EventState = row.state.parse().map_err(super::internal)?;
+    let note = |conn: &mut DbConn, action: &str, detail: Value| -> ApiResult<EventRow> {
+        let entry = timeline::append(
+            conn,
+            &row.id,
+            &Step { who: &who, action, from: Some(state), to: state, reason: None, at: None, detail: Some(detail) },
+        )?;
+        let mut out = row.clone();
+        out.log_head = entry.hash;
+        Ok(out)
+    };
+    match dispatch::plan(conn, ctx.index, row, category, ctx.policy.max_tasks_per_worker, exclude)? {
+        Plan::Assign(choices) => {
+            let action = Action::Dispatch { assignees: choices.iter().map(|c| c.user_id.clone()).collect() };
+            apply(conn, ctx, row, category, &system_actor(), &who, &action, Some(&choices), None)
+        }
+        Plan::VolunteerPool { community } => {
+            let volunteers = notify::holders_over(conn, ctx.index, row, Role::Volunteer)?;
+            notify::send(conn, &volunteers, row, "pool_open", json!({}))?;
+            note(conn, "dispatch_pool", json!({"rule": "volunteer_pool", "community": community, "volunteers": volunteers.len()}))
+        }
+        Plan::Nobody { why } => {
+            let coordinators = notify::holders_over(conn, ctx.index, row, Role::Coordinator)?;
+            notify::send(conn, &coordinators, row, "dispatch_needed", why.clone())?;
+            note(conn, "dispatch_pending", why)
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Intake: a report becomes an event (or joins one nearby), resolved to its seven areas, triaged
+//! by source, and dispatched at once when its source is trusted.
+
+use diesel::Connection;
+use gridwork_mobile_core::domain::category::Grade;
+use gridwork_mobile_core::domain::crs::distance_m;
+use gridwork_mobile_core::domain::event::{EventState, OPS_ROLES, Source};
+use gridwork_mobile_core::{AreaLevel, Role};
+use serde::Serialize;
+use serde_json::json;
+
+use super::actions::{Ctx, auto_dispatch};
+use super::timeline::{self, Step, Who};
+use super::due;
+use crate::auth::Caller;
+use crate::catalog::{self, Category};
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+use crate::models::event::{EventLinkRow, EventRow, FollowerRow, IdempotencyRow};
+use crate::models::{new_id, now};
+use crate::queries;
+
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub category: String,
+    pub source: Source,
+    pub lat: f64,
+    pub lng: f64,
+    pub description: String,
+    pub address: Option<String>,
+    pub grade: Option<Grade>,
+    /// Where the reporter stood, if it differs from the problem's point.
+    pub at: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Filed {
+    /// A new event was opened.
+    Created,
+    /// An open event of the same category was nearby: the reporter now follows it.
+    Duplicate,
+    /// The same Idempotency-Key was sent before: the event it made.
+    Replayed,
+}
+
+/// Who may file with a given source: patrols are grid workers', hotline entries the ops
+/// centre's, sensor feeds administrators' integrations, department reports handlers'.
+fn may_use_source(caller: &Caller, source: Source) -> bool {
+    match source {
+        Source::Resident | Source::Volunteer => true,
+        Source::GridWorker => caller.has_role(Role::GridWorker),
+        Source::Hotline => caller.require_any(&OPS_ROLES).is_ok(),
+        Source::Sensor => caller.has_role(Role::Admin) || caller.has_role(Role::CityOperator),
+        Source::Department => caller.has_role(Role::DeptHandler),
+    }
+}
+
+fn active_category(conn: &mut DbConn, code: &str, field: &str) -> ApiResult<Category> {
+    queries::categories::by_code(conn, code)?
+        .map(|r| catalog::from_row(&r))
+        .transpose()?
+        .filter(|c| c.active)
+        .ok_or_else(|| ApiError::field(field, "unknown_category", format!("no active category {code:?}")))
+}
+
+fn source_name(source: Source) -> String {
+    serde_json::to_value(source).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// A new event row for a point, resolved to its areas with the live index.
+fn new_row(
+    ctx: Ctx<'_>,
+    category: &Category,
+    new: &NewReport,
+    reporter: &str,
+    state: EventState,
+    field: &str,
+) -> ApiResult<EventRow> {
+    let chain = ctx.index.lookup(new.lng, new.lat);
+    if chain.is_empty() {
+        return Err(ApiError::field(field, "outside_service_area", "the point lies outside every mapped area"));
+    }
+    let code_at = |level: AreaLevel| chain.iter().find(|a| a.level == level).map(|a| a.code.clone());
+    let at = now();
+    let grade = new.grade.unwrap_or(category.default_grade);
+    Ok(EventRow {
+        id: new_id(),
+        category_code: category.code.clone(),
+        grade: grade.as_str().to_owned(),
+        state: state.as_str().to_owned(),
+        source: source_name(new.source),
+        description: new.description.trim().to_owned(),
+        address: new.address.clone(),
+        lat: new.lat,
+        lng: new.lng,
+        city_code: code_at(AreaLevel::City),
+        district_code: code_at(AreaLevel::District),
+        street_code: code_at(AreaLevel::Street),
+        community_code: code_at(AreaLevel::Community),
+        grid_code: code_at(AreaLevel::Grid),
+        compound_code: code_at(AreaLevel::Compound),
+        building_code: code_at(AreaLevel::Building),
+        reporter_id: reporter.to_owned(),
+        assignees: "[]".into(),
+        resolved_by: None,
+        due_at: due(category, grade, state.timed_stage(), at),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+        stage_started_at: Some(at),
+        warned_at: None,
+        escalation_level: None,
+        escalated_at: None,
+        late_stages: 0,
+        rework_count: 0,
+        resolved_parts: "[]".into(),
+        log_head: None,
+    })
+}
+
+/// Writes a new event with its first timeline entry; trusted ones are dispatched at once.
+fn open(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    category: &Category,
+    mut row: EventRow,
+    who: &Who,
+    at: Option<(f64, f64)>,
+    detail: Option<serde_json::Value>,
+) -> ApiResult<EventRow> {
+    let state: EventState = row.state.parse().map_err(super::internal)?;
+    let first = timeline::entry(
+        &row.id,
+        None,
+        &Step { who, action: "report", from: None, to: state, reason: None, at, detail },
+    );
+    row.log_head = first.hash.clone();
+    queries::events::insert(conn, &row)?;
+    queries::events::log(conn, &first)?;
+    if state == EventState::Accepted {
+        return auto_dispatch(conn, ctx, &row, category, &[]);
+    }
+    Ok(row)
+}
+
+/// Files a report. The same key from the same user returns the same event; a report near an
+/// open event of the same category joins it.
+pub fn report(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, new: &NewReport, key: &str) -> ApiResult<(EventRow, Filed)> {
+    if !may_use_source(caller, new.source) {
+        return Err(ApiError::field(
+            "source",
+            "source_not_permitted",
+            format!("your roles cannot file {:?} reports", new.source),
+        ));
+    }
+    let category = active_category(conn, &new.category, "category")?;
+    let user = caller.user.id.clone();
+    let who = Who { user_id: user.clone(), role: reporter_role(caller, new.source) };
+    conn.transaction(|conn| {
+        if let Some(id) = queries::events::idempotent(conn, &user, key)? {
+            let row = queries::events::by_id(conn, &id)?
+                .ok_or_else(|| ApiError::internal("idempotency key points nowhere"))?;
+            return Ok((row, Filed::Replayed));
+        }
+        let at = now();
+        let (row, filed) = match duplicate_of(conn, &category, new)? {
+            Some(existing) => {
+                let state: EventState = existing.state.parse().map_err(super::internal)?;
+                timeline::append(
+                    conn,
+                    &existing.id,
+                    &Step { who: &who, action: "report_duplicate", from: Some(state), to: state, reason: None, at: new.at, detail: Some(json!({"description": new.description.trim()})) },
+                )?;
+                (existing, Filed::Duplicate)
+            }
+            None => {
+                let row = new_row(ctx, &category, new, &user, new.source.initial_state(), "location")?;
+                (open(conn, ctx, &category, row, &who, new.at, None)?, Filed::Created)
+            }
+        };
+        queries::events::follow(conn, &FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at })?;
+        queries::events::remember_key(
+            conn,
+            &IdempotencyRow { user_id: user.clone(), key: key.to_owned(), event_id: row.id.clone(), created_at: at },
+        )?;
+        Ok((row, filed))
+    })
+}
+
+fn reporter_role(caller: &Caller, source: Source) -> String {
+    let role = match source {
+        Source::GridWorker => Some(Role::GridWorker),
+        Source::Department => Some(Role::DeptHandler),
+        Source::Volunteer if caller.has_role(Role::Volunteer) => Some(Role::Volunteer),
+        _ => caller.grants.first().map(|g| g.role),
+    };
+    role.map_or("resident", |r| r.as_str()).to_owned()
+}
+
+/// An open event of the same category within the category's radius, oldest first.
+fn duplicate_of(conn: &mut DbConn, category: &Category, new: &NewReport) -> ApiResult<Option<EventRow>> {
+    let r = f64::from(category.duplicate_radius_m);
+    let dlat = r / 110_574.0;
+    let dlng = r / (111_320.0 * new.lat.to_radians().cos().max(0.01));
+    let terminal = [EventState::Closed.as_str(), EventState::Rejected.as_str()];
+    let nearby = queries::events::open_nearby(
+        conn,
+        &category.code,
+        &terminal,
+        (new.lat - dlat, new.lng - dlng, new.lat + dlat, new.lng + dlng),
+    )?;
+    Ok(nearby.into_iter().find(|e| distance_m((e.lng, e.lat), (new.lng, new.lat)) <= r))
+}
+
+/// One part of a report that turned out to hold several problems.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub category: String,
+    pub description: String,
+    /// Defaults to the original's point.
+    pub point: Option<(f64, f64)>,
+}
+
+/// Splits a report that holds several problems into new events, each accepted and dispatched on
+/// its own and linked to the original, whose followers follow every part. The original is left
+/// as it is: the ops centre closes, rejects or keeps it as one of the problems.
+pub fn split(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    caller: &Caller,
+    original: &EventRow,
+    parts: &[Part],
+    reason: &str,
+) -> ApiResult<Vec<EventRow>> {
+    conn.transaction(|conn| {
+        let mut categories = vec![];
+        for (i, p) in parts.iter().enumerate() {
+            categories.push(active_category(conn, p.category.trim(), &format!("parts[{i}].category"))?);
+        }
+        let role = super::roles_over(caller, original.area_code(), ctx.index)
+            .into_iter()
+            .find(|r| OPS_ROLES.contains(r))
+            .ok_or_else(|| {
+                ApiError::forbidden("splitting needs an operations role over the event's area")
+                    .with_field("action", "not_permitted", "split needs one of [coordinator, district_operator, city_operator, admin]")
+            })?;
+        let who = Who { user_id: caller.user.id.clone(), role: role.as_str().to_owned() };
+        let followers = queries::events::followers(conn, &original.id)?;
+        let mut out = vec![];
+        for (i, (p, category)) in parts.iter().zip(&categories).enumerate() {
+            let (lat, lng) = p.point.unwrap_or((original.lat, original.lng));
+            let new = NewReport {
+                category: category.code.clone(),
+                source: Source::Resident,
+                lat,
+                lng,
+                description: p.description.clone(),
+                address: original.address.clone(),
+                grade: None,
+                at: None,
+            };
+            let mut row = new_row(ctx, category, &new, &original.reporter_id, EventState::Accepted, &format!("parts[{i}].point"))?;
+            row.source = original.source.clone();
+            let row = open(conn, ctx, category, row, &who, None, Some(json!({"split_from": original.id, "reason": reason})))?;
+            queries::events::link(
+                conn,
+                &EventLinkRow { event_id: row.id.clone(), other_id: original.id.clone(), kind: "split_from".into(), created_at: now() },
+            )?;
+            for user in &followers {
+                queries::events::follow(conn, &FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: now() })?;
+            }
+            out.push(row);
+        }
+        Ok(out)
+    })
+}

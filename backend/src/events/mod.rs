@@ -1,0 +1,119 @@
+//! The event loop on the server: intake (idempotent, area-resolved, duplicate-linked, triaged),
+//! actions decided by the shared state machine in `mobile-core`, automatic dispatch, the deadline
+//! scheduler, the hash-chained timeline and evaluation.
+
+pub mod actions;
+pub mod dispatch;
+pub mod evaluation;
+pub mod intake;
+pub mod notify;
+pub mod scheduler;
+pub mod timeline;
+
+use gridwork_mobile_core::domain::category::{Grade, HandlerKind, Stage};
+use gridwork_mobile_core::domain::event::{EventFacts, VERIFIER_ROLES};
+use gridwork_mobile_core::{AreaCode, Role};
+
+pub use actions::{Request, act};
+pub use intake::{Filed, NewReport, report};
+
+use crate::areas::AreaIndex;
+use crate::auth::Caller;
+use crate::catalog::{self, Category};
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+use crate::models::event::EventRow;
+use crate::queries;
+
+/// The account automatic dispatch and the scheduler act as (created by a migration; it cannot
+/// sign in).
+pub const SYSTEM_USER: &str = "system";
+
+/// The roles the caller holds over an area (what the state machine weighs).
+pub fn roles_over(caller: &Caller, area: Option<&str>, tree: &AreaIndex) -> Vec<Role> {
+    let code = area.and_then(|a| AreaCode::parse(a).ok());
+    caller
+        .grants
+        .iter()
+        .filter(|g| match (&code, g.scope.area_code()) {
+            (_, None) => true,
+            (Some(c), Some(_)) => g.scope.covers(c, tree),
+            (None, Some(_)) => false,
+        })
+        .map(|g| g.role)
+        .collect()
+}
+
+/// When a stage started at `from` is due, by the category's deadline for the grade.
+fn due(
+    category: &Category,
+    grade: Grade,
+    stage: Option<Stage>,
+    from: chrono::NaiveDateTime,
+) -> Option<chrono::NaiveDateTime> {
+    let minutes = category.deadlines.get(&stage?)?.get(&grade)?;
+    Some(from + chrono::Duration::minutes(i64::from(*minutes)))
+}
+
+fn internal(e: gridwork_mobile_core::DomainError) -> ApiError {
+    ApiError::internal(e.message)
+}
+
+fn grade_of(row: &EventRow) -> ApiResult<Grade> {
+    row.grade.parse().map_err(internal)
+}
+
+fn json_list(raw: &str) -> Vec<String> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+pub fn assignees(row: &EventRow) -> Vec<String> {
+    json_list(&row.assignees)
+}
+
+pub fn facts_of(row: &EventRow, category: &Category) -> ApiResult<EventFacts> {
+    Ok(EventFacts {
+        state: row.state.parse().map_err(internal)?,
+        assignees: assignees(row),
+        resolved_by: row.resolved_by.clone(),
+        resolved_parts: json_list(&row.resolved_parts),
+        after_photo_required: category.after_photo_required,
+        volunteer_eligible: category.handler_kind == HandlerKind::Volunteer,
+    })
+}
+
+fn category_of(conn: &mut DbConn, code: &str) -> ApiResult<Category> {
+    queries::categories::by_code(conn, code)?
+        .map(|r| catalog::from_row(&r))
+        .transpose()?
+        .ok_or_else(|| ApiError::internal("event category missing"))
+}
+
+/// Whether the caller may see the event: people on it, staff over its area, or followers.
+pub fn may_see(conn: &mut DbConn, caller: &Caller, row: &EventRow, index: &AreaIndex) -> ApiResult<bool> {
+    let me = &caller.user.id;
+    if row.reporter_id == *me || assignees(row).contains(me) {
+        return Ok(true);
+    }
+    let roles = roles_over(caller, row.area_code(), index);
+    if roles.iter().any(|r| VERIFIER_ROLES.contains(r) || *r == Role::DeptHandler) {
+        return Ok(true);
+    }
+    // Volunteers of the community see the events in its pool.
+    if roles.contains(&Role::Volunteer)
+        && (row.state == "accepted" || row.state == "returned")
+        && category_of(conn, &row.category_code)?.handler_kind == HandlerKind::Volunteer
+    {
+        return Ok(true);
+    }
+    Ok(queries::events::followers(conn, &row.id)?.contains(me))
+}
+
+/// Loads an event the caller may see; strangers get the same 404 as for a missing id.
+pub fn visible(conn: &mut DbConn, caller: &Caller, id: &str, index: &AreaIndex) -> ApiResult<EventRow> {
+    let row = queries::events::by_id(conn, id)?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
+    if !may_see(conn, caller, &row, index)? {
+        return Err(ApiError::not_found(format!("no event {id}")));
+    }
+    Ok(row)
+}

@@ -1,0 +1,144 @@
+//! The deadline scheduler: warns when a share of a stage's time is used, and escalates overdue
+//! events one management level up (street → district → city) with a supervision order, again
+//! after every further stage-length of delay until the city ops centre has it.
+//!
+//! All its state is in the events table, so it survives restarts; every change it makes is a
+//! conditional update, so two servers scanning one PostgreSQL database never warn or escalate the
+//! same event twice.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::Connection;
+use gridwork_mobile_core::Role;
+use gridwork_mobile_core::domain::event::{Action, Actor, EventState};
+use serde::Serialize;
+use serde_json::json;
+
+use super::actions::{Ctx, apply};
+use super::timeline::{self, Step, Who};
+use super::{assignees, category_of, notify};
+use crate::db::DbConn;
+use crate::error::{ApiResult, ErrorCode};
+use crate::models::event::EventRow;
+use crate::queries;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Tick {
+    pub warned: usize,
+    pub escalated: usize,
+}
+
+fn stage_length(row: &EventRow) -> Option<chrono::Duration> {
+    Some(row.due_at? - row.stage_started_at?)
+}
+
+fn warning_due(row: &EventRow, at: NaiveDateTime, percent: i64) -> bool {
+    match (row.warned_at, row.stage_started_at, stage_length(row)) {
+        (None, Some(start), Some(len)) => at >= start + len * i32::try_from(percent).unwrap_or(80) / 100,
+        _ => false,
+    }
+}
+
+fn escalation_due(row: &EventRow, at: NaiveDateTime) -> bool {
+    let Some(due) = row.due_at else { return false };
+    if at <= due {
+        return false;
+    }
+    match (row.escalated_at, row.escalation_level.as_deref()) {
+        (None, _) => true,
+        (Some(_), Some("city")) => false,
+        // Another full stage of delay since the last escalation: one level further up.
+        (Some(last), _) => stage_length(row).is_some_and(|len| at - last >= len),
+    }
+}
+
+/// One scan at `at` (the clock is a parameter so tests can move it).
+pub fn tick(conn: &mut DbConn, ctx: Ctx<'_>, at: NaiveDateTime) -> ApiResult<Tick> {
+    let mut out = Tick::default();
+    let excluded = [EventState::Closed.as_str(), EventState::Rejected.as_str(), EventState::Suspended.as_str()];
+    for row in queries::events::timed_open(conn, &excluded, at)? {
+        if escalation_due(&row, at) {
+            match escalate(conn, ctx, &row, at) {
+                Ok(true) => out.escalated += 1,
+                Ok(false) => {}
+                Err(e) if e.code == ErrorCode::Conflict => {}
+                Err(e) => return Err(e),
+            }
+        } else if warning_due(&row, at, ctx.policy.warning_percent) && warn(conn, ctx, &row, at)? {
+            out.warned += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn warn(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> ApiResult<bool> {
+    conn.transaction(|conn| {
+        // Only the server whose update lands sends the warning.
+        if !queries::events::mark_warned(conn, &row.id, row.due_at, at)? {
+            return Ok(false);
+        }
+        let state: EventState = row.state.parse().map_err(super::internal)?;
+        let who = Who::system();
+        timeline::append(
+            conn,
+            &row.id,
+            &Step {
+                who: &who,
+                action: "deadline_warning",
+                from: Some(state),
+                to: state,
+                reason: None,
+                at: None,
+                detail: Some(json!({"due_at": row.due_at.map(|d| d.and_utc())})),
+            },
+        )?;
+        let mut to = assignees(row);
+        if to.is_empty() {
+            to = notify::holders_over(conn, ctx.index, row, Role::Coordinator)?;
+        }
+        notify::send(conn, &to, row, "deadline_warning", json!({}))?;
+        Ok(true)
+    })
+}
+
+fn escalate(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> ApiResult<bool> {
+    conn.transaction(|conn| {
+        // Re-read inside the transaction: another server may have escalated it a moment ago.
+        let Some(fresh) = queries::events::by_id(conn, &row.id)? else { return Ok(false) };
+        if fresh.version != row.version || !escalation_due(&fresh, at) {
+            return Ok(false);
+        }
+        let category = category_of(conn, &fresh.category_code)?;
+        let late = fresh.due_at.map_or(0, |d| (at - d).num_minutes());
+        let action = Action::Escalate { reason: format!("overdue by {late} min") };
+        let system = Actor { user_id: super::SYSTEM_USER.to_owned(), roles: vec![Role::Admin] };
+        apply(conn, ctx, &fresh, &category, &system, &Who::system(), &action, None, None)?;
+        Ok(true)
+    })
+}
+
+/// Runs `tick` every `every` until the process ends.
+pub fn spawn(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let index = state.areas();
+            let policy = state.settings.event_loop;
+            let result = state
+                .db
+                .run(move |conn| tick(conn, Ctx { index: &index, policy: &policy }, crate::models::now()))
+                .await;
+            match result {
+                Ok(t) if t.warned + t.escalated > 0 => {
+                    tracing::info!(warned = t.warned, escalated = t.escalated, "deadline scan");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "deadline scan failed"),
+            }
+        }
+    });
+}

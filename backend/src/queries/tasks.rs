@@ -1,0 +1,55 @@
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::tasks;
+use crate::models::event::TaskRow;
+
+/// Task states that still ask something of the handler (their load).
+pub const OPEN: [&str; 3] = ["assigned", "claimed", "in_progress"];
+
+pub fn insert(conn: &mut DbConn, row: &TaskRow) -> QueryResult<()> {
+    diesel::insert_into(tasks::table).values(row).execute(conn).map(drop)
+}
+
+pub fn for_event(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<TaskRow>> {
+    tasks::table
+        .filter(tasks::event_id.eq(event_id))
+        .order(tasks::created_at.asc())
+        .select(TaskRow::as_select())
+        .load(conn)
+}
+
+pub fn update(conn: &mut DbConn, row: &TaskRow) -> QueryResult<()> {
+    diesel::update(tasks::table.find(&row.id)).set(row).execute(conn).map(drop)
+}
+
+/// Open tasks per user, for the users given (absent = none).
+pub fn open_load(conn: &mut DbConn, user_ids: &[String]) -> QueryResult<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = tasks::table
+        .filter(tasks::user_id.eq_any(user_ids))
+        .filter(tasks::state.eq_any(OPEN))
+        .group_by(tasks::user_id)
+        .select((tasks::user_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A user's tasks changed after the cursor (updated_at, id), oldest first: the phone's sync feed.
+pub fn changed_for(
+    conn: &mut DbConn,
+    user_id: &str,
+    after: Option<(chrono::NaiveDateTime, String)>,
+    open_only: bool,
+    limit: i64,
+) -> QueryResult<Vec<TaskRow>> {
+    let mut q = tasks::table.filter(tasks::user_id.eq(user_id)).into_boxed();
+    if let Some((t, id)) = after {
+        q = q.filter(tasks::updated_at.gt(t).or(tasks::updated_at.eq(t).and(tasks::id.gt(id))));
+    }
+    if open_only {
+        q = q.filter(tasks::state.eq_any(OPEN));
+    }
+    q.order((tasks::updated_at.asc(), tasks::id.asc())).limit(limit).select(TaskRow::as_select()).load(conn)
+}

@@ -1,0 +1,78 @@
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{location_pings, role_assignments, users, worker_status};
+use crate::models::worker::{PingRow, WorkerStatusRow};
+
+pub fn status(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<WorkerStatusRow>> {
+    worker_status::table.find(user_id).select(WorkerStatusRow::as_select()).first(conn).optional()
+}
+
+pub fn save_status(conn: &mut DbConn, row: &WorkerStatusRow) -> QueryResult<()> {
+    let n = diesel::update(worker_status::table.find(&row.user_id)).set(row).execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(worker_status::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Of the pings given, the recorded times already stored (a resent batch).
+pub fn known_pings(
+    conn: &mut DbConn,
+    user_id: &str,
+    times: &[chrono::NaiveDateTime],
+) -> QueryResult<Vec<chrono::NaiveDateTime>> {
+    location_pings::table
+        .filter(location_pings::user_id.eq(user_id))
+        .filter(location_pings::recorded_at.eq_any(times))
+        .select(location_pings::recorded_at)
+        .load(conn)
+}
+
+pub fn insert_pings(conn: &mut DbConn, rows: &[PingRow]) -> QueryResult<()> {
+    // One statement per ping: a multi-row insert is not portable through MultiConnection.
+    for row in rows {
+        diesel::insert_into(location_pings::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn trail(
+    conn: &mut DbConn,
+    user_id: &str,
+    since: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<PingRow>> {
+    location_pings::table
+        .filter(location_pings::user_id.eq(user_id))
+        .filter(location_pings::recorded_at.ge(since))
+        .order(location_pings::recorded_at.asc())
+        .limit(limit)
+        .select(PingRow::as_select())
+        .load(conn)
+}
+
+/// On-duty holders of `role` with the area each holds it over.
+pub fn on_duty(conn: &mut DbConn, role: &str) -> QueryResult<Vec<(Option<String>, WorkerStatusRow)>> {
+    role_assignments::table
+        .inner_join(worker_status::table.on(worker_status::user_id.eq(role_assignments::user_id)))
+        .inner_join(users::table)
+        .filter(users::is_active.eq(true))
+        .filter(role_assignments::role.eq(role))
+        .filter(worker_status::on_duty.eq(true))
+        .select((role_assignments::area_code, WorkerStatusRow::as_select()))
+        .load(conn)
+}
+
+/// Holders of `role` (for department handlers, of that department) with their scope areas.
+pub fn holders(conn: &mut DbConn, role: &str, department_id: Option<&str>) -> QueryResult<Vec<(String, Option<String>)>> {
+    let mut q = role_assignments::table
+        .inner_join(users::table)
+        .filter(users::is_active.eq(true))
+        .filter(role_assignments::role.eq(role))
+        .into_boxed();
+    if let Some(d) = department_id {
+        q = q.filter(role_assignments::department_id.eq(d));
+    }
+    q.select((role_assignments::user_id, role_assignments::area_code)).load(conn)
+}
