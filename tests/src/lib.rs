@@ -103,6 +103,8 @@ pub struct TestApp {
     pub db: Db,
     pub test_db: TestDb,
     pub handle: actix_web::dev::ServerHandle,
+    /// The server's state, for what tests drive directly (the scheduler with a fake clock).
+    pub state: gridwork::state::AppState,
 }
 
 impl TestApp {
@@ -116,6 +118,8 @@ impl TestApp {
         settings.listen = "127.0.0.1:0".parse().unwrap();
         settings.workers = 2;
         settings.shutdown_timeout = Duration::from_secs(1);
+        // Tests run the deadline scheduler themselves, with a fake clock.
+        settings.event_loop.scheduler_interval = None;
         tweak(&mut settings);
         Some(Self::start(settings, test_db).await)
     }
@@ -125,9 +129,10 @@ impl TestApp {
         let app = Application::build(settings).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         let db = app.state().db.clone();
+        let state = app.state().clone();
         let handle = app.server_handle();
         tokio::spawn(app.into_server());
-        Self { base, client: reqwest::Client::new(), db, test_db, handle }
+        Self { base, client: reqwest::Client::new(), db, test_db, handle, state }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -156,6 +161,17 @@ impl TestApp {
             })
             .await
             .unwrap()
+    }
+
+    /// The id of a user by name.
+    pub async fn id_of(&self, name: &str) -> String {
+        let name = name.to_owned();
+        self.db.run(move |conn| Ok(gridwork::queries::users::by_username(conn, &name)?.unwrap().id)).await.unwrap()
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let res = self.client.put(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        status_json(res).await
     }
 
     pub async fn login_raw(&self, name: &str, password: &str) -> reqwest::Response {

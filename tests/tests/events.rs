@@ -60,7 +60,7 @@ both_backends! {
         assert_error(s, &b, 403, "forbidden");
         assert_eq!(b["fields"]["action"]["code"], "not_permitted");
         assert_eq!(act(&app, &coord, &id, json!({"action": "accept"})).await.0, 200);
-        let (s, b) = act(&app, &coord, &id, json!({"action": "dispatch", "assignees": [app_user_id(&app, "wang").await]})).await;
+        let (s, b) = act(&app, &coord, &id, json!({"action": "dispatch", "assignees": [app.id_of("wang").await]})).await;
         assert_eq!(s, 200, "{b}");
         assert_eq!(b["state"], "dispatched");
         let v = b["version"].as_i64().unwrap();
@@ -88,8 +88,11 @@ both_backends! {
         // The whole story, in order.
         let (s, full) = app.get(&format!("/api/v1/events/{id}"), &chen).await;
         assert_eq!(s, 200, "{full}");
-        let steps: Vec<&str> = full["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
-        assert_eq!(steps, ["report", "report_duplicate", "accept", "dispatch", "claim", "start", "resolve", "verify"]);
+        let steps: Vec<&str> = full["timeline"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        // Nobody was on duty when it was accepted: automatic dispatch left it to the coordinator.
+        assert_eq!(steps, ["report", "report_duplicate", "accept", "dispatch_pending", "dispatch", "claim", "start", "resolve", "verify"]);
+        // The reporter sees what happened, not who acted where.
+        assert!(full["timeline"][4].get("actor").is_none() && full["timeline"][4].get("location").is_none());
         // A stranger does not see it.
         app.user("stranger", Role::Resident, Some("420100")).await;
         let stranger = app.login("stranger").await;
@@ -153,7 +156,7 @@ both_backends! {
         assert!(ids(&tasks).is_empty());
         let id = a["id"].as_str().unwrap();
         assert_eq!(act(&app, &coord, id, json!({"action": "accept"})).await.0, 200);
-        let wang_id = app_user_id(&app, "wang").await;
+        let wang_id = app.id_of("wang").await;
         assert_eq!(act(&app, &coord, id, json!({"action": "dispatch", "assignees": [wang_id]})).await.0, 200);
         let (_, tasks) = app.get("/api/v1/events?mine=true", &wang).await;
         assert_eq!(ids(&tasks), [id]);
@@ -177,7 +180,7 @@ both_backends! {
         let id = e["id"].as_str().unwrap().to_owned();
         let (_, e) = act(&app, &coord, &id, json!({"action": "accept"})).await;
         assert!((118..=120).contains(&due_in(&e)), "{e}");
-        let wang_id = app_user_id(&app, "wang").await;
+        let wang_id = app.id_of("wang").await;
         let (_, e) = act(&app, &coord, &id, json!({"action": "dispatch", "assignees": [wang_id]})).await;
         assert!((718..=720).contains(&due_in(&e)), "{e}");
         let (_, e) = act(&app, &coord, &id, json!({"action": "extend", "reason": "等待材料"})).await;
@@ -199,9 +202,4 @@ both_backends! {
         assert_eq!(listed, [id.as_str()]);
         assert_eq!(list["events"][0]["overdue"], true);
     }
-}
-
-async fn app_user_id(app: &TestApp, name: &str) -> String {
-    let name = name.to_owned();
-    app.db.run(move |conn| Ok(gridwork::queries::users::by_username(conn, &name)?.unwrap().id)).await.unwrap()
 }
