@@ -44,7 +44,8 @@ pub fn logins() -> Vec<DemoLogin> {
     ]
 }
 
-const WATER_DEPT: &str = "water-420102";
+/// The code the default catalog routes water categories to.
+const WATER_DEPT: &str = "water";
 
 fn display_name(username: &str) -> String {
     match username {
@@ -95,6 +96,27 @@ pub fn seed(db: &Db) -> anyhow::Result<Vec<DemoLogin>> {
         };
         let dept = (login.role == Role::DeptHandler).then(|| WATER_DEPT.to_owned());
         accounts::grant_role(conn, &user.id, &RoleGrant::new(login.role, scope, dept)?, None).map_err(err)?;
+        // The demo's grid workers start their shift in the middle of their grids, so automatic
+        // dispatch has someone to pick.
+        let post = match login.username {
+            "worker.wang" => Some((30.585, 114.2775)),
+            "worker.li" => Some((30.595, 114.2775)),
+            _ => None,
+        };
+        if let Some((lat, lng)) = post
+            && queries::workers::status(conn, &user.id).map_err(|e| anyhow::anyhow!("{e}"))?.is_none()
+        {
+            let row = crate::models::worker::WorkerStatusRow {
+                user_id: user.id.clone(),
+                on_duty: true,
+                lat: Some(lat),
+                lng: Some(lng),
+                cell: crate::events::dispatch::cell_of(lat, lng),
+                located_at: Some(crate::models::now()),
+                updated_at: crate::models::now(),
+            };
+            queries::workers::save_status(conn, &row).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
     }
     Ok(logins)
 }

@@ -1,8 +1,8 @@
 //! Field staff on and off duty, and their positions: batched pings, deduplicated by the time
 //! they were recorded on the phone, the newest becoming the position dispatch uses.
 
+use crate::db::write_tx;
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use gridwork_mobile_core::Role;
 
 use crate::auth::Caller;
@@ -54,7 +54,7 @@ pub fn status(conn: &mut DbConn, caller: &Caller) -> ApiResult<WorkerStatusRow> 
 
 pub fn set_duty(conn: &mut DbConn, caller: &Caller, on_duty: bool) -> ApiResult<WorkerStatusRow> {
     require_field_role(caller)?;
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let mut row = queries::workers::status(conn, &caller.user.id)?.unwrap_or_else(|| blank(&caller.user.id));
         row.on_duty = on_duty;
         row.updated_at = now();
@@ -70,10 +70,14 @@ pub fn record(conn: &mut DbConn, caller: &Caller, pings: &[Ping]) -> ApiResult<S
     let at = now();
     let skew = chrono::Duration::minutes(5);
     if let Some(i) = pings.iter().position(|p| p.recorded_at > at + skew) {
-        return Err(ApiError::field(&format!("pings[{i}].recorded_at"), "in_the_future", "recorded_at is ahead of the server clock"));
+        return Err(ApiError::field(
+            &format!("pings[{i}].recorded_at"),
+            "in_the_future",
+            "recorded_at is ahead of the server clock",
+        ));
     }
     let me = caller.user.id.clone();
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let mut times: Vec<NaiveDateTime> = pings.iter().map(|p| p.recorded_at).collect();
         times.sort();
         times.dedup();

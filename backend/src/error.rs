@@ -85,8 +85,7 @@ struct Body<'a> {
 impl ApiError {
     /// The JSON error body without the request envelope (for per-item results of bulk calls).
     pub fn body(&self) -> serde_json::Value {
-        let message =
-            if self.code.status().is_server_error() { "internal error" } else { self.message.as_str() };
+        let message = if self.code.status().is_server_error() { "internal error" } else { self.message.as_str() };
         serde_json::json!({"error": self.code, "message": message, "fields": self.fields})
     }
 

@@ -403,8 +403,12 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
         }
         filter.before_id = Some(c);
     }
-    let rows = state.db.run(move |conn| Ok(queries::events::list(conn, &filter)?)).await?;
-    let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id.clone())).flatten();
+    // One more than asked tells whether another page follows.
+    filter.limit = limit + 1;
+    let mut rows = state.db.run(move |conn| Ok(queries::events::list(conn, &filter)?)).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = if more { rows.last().map(|r| r.id.clone()) } else { None };
     let items: Vec<Value> = rows.iter().map(view).collect();
     Ok(HttpResponse::Ok().json(json!({"events": items, "limit": limit, "next": next})))
 }

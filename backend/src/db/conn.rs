@@ -186,3 +186,40 @@ impl Db {
         self.run(move |conn| conn.transaction(f)).await
     }
 }
+
+/// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
+/// transaction that reads and then writes would otherwise fail with "database is locked" when
+/// another connection wrote in between, instead of waiting its turn under `busy_timeout`.
+/// Nested calls become savepoints, as with `Connection::transaction`.
+pub fn write_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::Connection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let outermost_sqlite = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?.is_none(),
+        DbConn::Postgres(_) => false,
+    };
+    if !outermost_sqlite {
+        return conn.transaction(f);
+    }
+    if let DbConn::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    match f(conn) {
+        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            // The caller's error is what matters; a failed rollback leaves a broken connection
+            // that the pool discards.
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}

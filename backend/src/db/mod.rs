@@ -4,4 +4,4 @@ pub mod conn;
 pub mod migrate;
 pub mod schema;
 
-pub use conn::{Backend, Db, DbConn, DbPool, DbUrl};
+pub use conn::{Backend, Db, DbConn, DbPool, DbUrl, write_tx};

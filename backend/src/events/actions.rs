@@ -2,10 +2,8 @@
 //! effects — deadlines, tasks, supervision orders, links, the timeline, notifications and the
 //! automatic dispatch that follows acceptance or a handler's return.
 
-use diesel::Connection;
-use gridwork_mobile_core::domain::event::{
-    self, Action, Actor, EventState, HANDLER_ROLES, OPS_ROLES, VERIFIER_ROLES,
-};
+use crate::db::write_tx;
+use gridwork_mobile_core::domain::event::{self, Action, Actor, EventState, HANDLER_ROLES, OPS_ROLES, VERIFIER_ROLES};
 use gridwork_mobile_core::{AreaLevel, Role};
 use serde_json::{Value, json};
 
@@ -85,7 +83,7 @@ fn code_at(row: &EventRow, level: AreaLevel) -> Option<String> {
 
 /// Applies an action by a person, in one transaction.
 pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Request) -> ApiResult<EventRow> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let row = visible(conn, caller, id, ctx.index)?;
         if let Some(v) = req.version
             && v != row.version
@@ -96,7 +94,11 @@ pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Req
             )));
         }
         let category = category_of(conn, &row.category_code)?;
-        let roles = roles_over(caller, row.area_code(), ctx.index);
+        let mut roles = roles_over(caller, row.area_code(), ctx.index);
+        if assignees(&row).contains(&caller.user.id) {
+            // A task given to someone from a neighbouring grid lets them handle it there.
+            roles.extend(caller.grants.iter().map(|g| g.role).filter(|r| HANDLER_ROLES.contains(r)));
+        }
         let mut action = req.action.clone();
         let mut choices = None;
         if let Action::Dispatch { assignees: named } = &req.action
@@ -106,7 +108,12 @@ pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Req
                 return Err(ApiError::field("departments", "ambiguous", "name assignees or departments, not both"));
             }
             // Check permission before revealing anything about the pools.
-            event::decide(&facts_of(&row, &category)?, &Actor { user_id: caller.user.id.clone(), roles: roles.clone() }, &Action::Dispatch { assignees: vec!["-".into()] }).map_err(refusal)?;
+            event::decide(
+                &facts_of(&row, &category)?,
+                &Actor { user_id: caller.user.id.clone(), roles: roles.clone() },
+                &Action::Dispatch { assignees: vec!["-".into()] },
+            )
+            .map_err(refusal)?;
             let picked = dispatch::departments(conn, ctx.index, &row, &req.departments)?;
             action = Action::Dispatch { assignees: picked.iter().map(|c| c.user_id.clone()).collect() };
             choices = Some(picked);
@@ -141,7 +148,13 @@ fn check_assignees(conn: &mut DbConn, named: &[String]) -> ApiResult<()> {
     Ok(())
 }
 
-fn merge_target(conn: &mut DbConn, caller: &Caller, index: &AreaIndex, row: &EventRow, into: &str) -> ApiResult<EventRow> {
+fn merge_target(
+    conn: &mut DbConn,
+    caller: &Caller,
+    index: &AreaIndex,
+    row: &EventRow,
+    into: &str,
+) -> ApiResult<EventRow> {
     let into = into.trim();
     if into == row.id {
         return Err(ApiError::field("into", "same_event", "an event cannot be merged into itself"));
@@ -160,7 +173,12 @@ fn merge_into(conn: &mut DbConn, row: &EventRow, target: &EventRow, who: &Who) -
     let at = now();
     queries::events::link(
         conn,
-        &EventLinkRow { event_id: row.id.clone(), other_id: target.id.clone(), kind: "merged_into".into(), created_at: at },
+        &EventLinkRow {
+            event_id: row.id.clone(),
+            other_id: target.id.clone(),
+            kind: "merged_into".into(),
+            created_at: at,
+        },
     )?;
     for user in queries::events::followers(conn, &row.id)? {
         queries::events::follow(conn, &FollowerRow { event_id: target.id.clone(), user_id: user, created_at: at })?;
@@ -211,7 +229,8 @@ pub fn apply(
     // Deadlines: a new stage, a new handler or a rework starts the clock afresh; an approved
     // extension adds the stage's time to the deadline (or to now, if already past).
     let stage = next.state.timed_stage();
-    let restarts = stage != facts.state.timed_stage() || matches!(action, Action::Dispatch { .. } | Action::Rework { .. });
+    let restarts =
+        stage != facts.state.timed_stage() || matches!(action, Action::Dispatch { .. } | Action::Rework { .. });
     if restarts && row.due_at.is_some_and(|d| at > d) {
         up.late_stages += 1;
     }
@@ -254,7 +273,9 @@ pub fn apply(
     }
     sync_tasks(conn, row, &up, actor, action, choices)?;
     if let Some(choices) = choices {
-        detail = Some(json!({"assigned": choices.iter().map(|c| json!({"user": c.user_id, "why": c.why})).collect::<Vec<_>>()}));
+        detail = Some(
+            json!({"assigned": choices.iter().map(|c| json!({"user": c.user_id, "why": c.why})).collect::<Vec<_>>()}),
+        );
     }
     if let Some((level, reason)) = &order {
         let order = SupervisionOrderRow {
@@ -273,14 +294,22 @@ pub fn apply(
     let entry = timeline::append(
         conn,
         &row.id,
-        &Step { who, action: action.name(), from: Some(facts.state), to: next.state, reason: action.reason(), at: at_point, detail },
+        &Step {
+            who,
+            action: action.name(),
+            from: Some(facts.state),
+            to: next.state,
+            reason: action.reason(),
+            at: at_point,
+            detail,
+        },
     )?;
     up.log_head = entry.hash;
     notify_after(conn, ctx, row, &up, action, &facts.assignees, order.as_ref().map(|o| o.0))?;
 
     // Acceptance, resumption or a handler's return hands the event to dispatch.
     let handler_returned = matches!(action, Action::Return { .. }) && facts.assignees.contains(&actor.user_id);
-    if next.state == EventState::Accepted || handler_returned {
+    if (next.state == EventState::Accepted && facts.state != EventState::Accepted) || handler_returned {
         let exclude = if handler_returned { vec![actor.user_id.clone()] } else { vec![] };
         return auto_dispatch(conn, ctx, &up, category, &exclude);
     }
@@ -456,7 +485,11 @@ pub fn auto_dispatch(
         Plan::VolunteerPool { community } => {
             let volunteers = notify::holders_over(conn, ctx.index, row, Role::Volunteer)?;
             notify::send(conn, &volunteers, row, "pool_open", json!({}))?;
-            note(conn, "dispatch_pool", json!({"rule": "volunteer_pool", "community": community, "volunteers": volunteers.len()}))
+            note(
+                conn,
+                "dispatch_pool",
+                json!({"rule": "volunteer_pool", "community": community, "volunteers": volunteers.len()}),
+            )
         }
         Plan::Nobody { why } => {
             let coordinators = notify::holders_over(conn, ctx.index, row, Role::Coordinator)?;

@@ -40,9 +40,13 @@ pub struct Choice {
 pub enum Plan {
     Assign(Vec<Choice>),
     /// Volunteer-eligible: left for the community's volunteers to claim.
-    VolunteerPool { community: Option<String> },
+    VolunteerPool {
+        community: Option<String>,
+    },
     /// Nobody fits: the ops centre dispatches by hand (the deadline keeps running).
-    Nobody { why: Value },
+    Nobody {
+        why: Value,
+    },
 }
 
 /// A field worker dispatch may pick.
@@ -59,18 +63,14 @@ pub struct Candidate {
 /// The choice among grid workers (pure, so the rule is tested on its own).
 pub fn pick_grid_worker(cands: &[Candidate], max_load: i64) -> Option<(&Candidate, &'static str)> {
     let free = cands.iter().filter(|c| c.load < max_load);
-    let in_grid = free
-        .clone()
-        .filter(|c| c.in_grid)
-        .min_by_key(|c| (c.load, c.cells.unwrap_or(i64::MAX), c.user_id.clone()));
+    let in_grid =
+        free.clone().filter(|c| c.in_grid).min_by_key(|c| (c.load, c.cells.unwrap_or(i64::MAX), c.user_id.clone()));
     if let Some(c) = in_grid {
         return Some((c, "grid_on_duty"));
     }
     // Workers who never sent a position rank after every located one.
     free.filter(|c| !c.in_grid)
-        .min_by_key(|c| {
-            (c.cells.map_or(i64::MAX, |d| d + c.load * LOAD_WEIGHT_CELLS), c.load, c.user_id.clone())
-        })
+        .min_by_key(|c| (c.cells.map_or(i64::MAX, |d| d + c.load * LOAD_WEIGHT_CELLS), c.load, c.user_id.clone()))
         .map(|c| (c, "nearest_in_street"))
 }
 
@@ -103,7 +103,9 @@ pub fn plan(
         HandlerKind::Volunteer => Ok(Plan::VolunteerPool { community: event.community_code.clone() }),
         HandlerKind::Department => {
             let Some(dept) = category.department_code.as_deref() else {
-                return Ok(Plan::Nobody { why: json!({"rule": "department_pool", "problem": "category has no department"}) });
+                return Ok(Plan::Nobody {
+                    why: json!({"rule": "department_pool", "problem": "category has no department"}),
+                });
             };
             department(conn, tree, event, dept, exclude).map(|c| match c {
                 Ok(choice) => Plan::Assign(vec![choice]),
@@ -231,12 +233,7 @@ pub fn department(
 }
 
 /// Resolves departments named by a coordinator to one handler each (the first leads).
-pub fn departments(
-    conn: &mut DbConn,
-    tree: &AreaIndex,
-    event: &EventRow,
-    codes: &[String],
-) -> ApiResult<Vec<Choice>> {
+pub fn departments(conn: &mut DbConn, tree: &AreaIndex, event: &EventRow, codes: &[String]) -> ApiResult<Vec<Choice>> {
     let mut out = vec![];
     for (i, code) in codes.iter().enumerate() {
         match department(conn, tree, event, code.trim(), &[])? {

@@ -1,7 +1,7 @@
 //! Intake: a report becomes an event (or joins one nearby), resolved to its seven areas, triaged
 //! by source, and dispatched at once when its source is trusted.
 
-use diesel::Connection;
+use crate::db::write_tx;
 use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::distance_m;
 use gridwork_mobile_core::domain::event::{EventState, OPS_ROLES, Source};
@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::actions::{Ctx, auto_dispatch};
-use super::timeline::{self, Step, Who};
 use super::due;
+use super::timeline::{self, Step, Who};
 use crate::auth::Caller;
 use crate::catalog::{self, Category};
 use crate::db::DbConn;
@@ -146,7 +146,13 @@ fn open(
 
 /// Files a report. The same key from the same user returns the same event; a report near an
 /// open event of the same category joins it.
-pub fn report(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, new: &NewReport, key: &str) -> ApiResult<(EventRow, Filed)> {
+pub fn report(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    caller: &Caller,
+    new: &NewReport,
+    key: &str,
+) -> ApiResult<(EventRow, Filed)> {
     if !may_use_source(caller, new.source) {
         return Err(ApiError::field(
             "source",
@@ -157,7 +163,7 @@ pub fn report(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, new: &NewReport,
     let category = active_category(conn, &new.category, "category")?;
     let user = caller.user.id.clone();
     let who = Who { user_id: user.clone(), role: reporter_role(caller, new.source) };
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         if let Some(id) = queries::events::idempotent(conn, &user, key)? {
             let row = queries::events::by_id(conn, &id)?
                 .ok_or_else(|| ApiError::internal("idempotency key points nowhere"))?;
@@ -170,7 +176,15 @@ pub fn report(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, new: &NewReport,
                 timeline::append(
                     conn,
                     &existing.id,
-                    &Step { who: &who, action: "report_duplicate", from: Some(state), to: state, reason: None, at: new.at, detail: Some(json!({"description": new.description.trim()})) },
+                    &Step {
+                        who: &who,
+                        action: "report_duplicate",
+                        from: Some(state),
+                        to: state,
+                        reason: None,
+                        at: new.at,
+                        detail: Some(json!({"description": new.description.trim()})),
+                    },
                 )?;
                 (existing, Filed::Duplicate)
             }
@@ -179,7 +193,10 @@ pub fn report(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, new: &NewReport,
                 (open(conn, ctx, &category, row, &who, new.at, None)?, Filed::Created)
             }
         };
-        queries::events::follow(conn, &FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at })?;
+        queries::events::follow(
+            conn,
+            &FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at },
+        )?;
         queries::events::remember_key(
             conn,
             &IdempotencyRow { user_id: user.clone(), key: key.to_owned(), event_id: row.id.clone(), created_at: at },
@@ -233,7 +250,7 @@ pub fn split(
     parts: &[Part],
     reason: &str,
 ) -> ApiResult<Vec<EventRow>> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let mut categories = vec![];
         for (i, p) in parts.iter().enumerate() {
             categories.push(active_category(conn, p.category.trim(), &format!("parts[{i}].category"))?);
@@ -242,8 +259,11 @@ pub fn split(
             .into_iter()
             .find(|r| OPS_ROLES.contains(r))
             .ok_or_else(|| {
-                ApiError::forbidden("splitting needs an operations role over the event's area")
-                    .with_field("action", "not_permitted", "split needs one of [coordinator, district_operator, city_operator, admin]")
+                ApiError::forbidden("splitting needs an operations role over the event's area").with_field(
+                    "action",
+                    "not_permitted",
+                    "split needs one of [coordinator, district_operator, city_operator, admin]",
+                )
             })?;
         let who = Who { user_id: caller.user.id.clone(), role: role.as_str().to_owned() };
         let followers = queries::events::followers(conn, &original.id)?;
@@ -260,15 +280,31 @@ pub fn split(
                 grade: None,
                 at: None,
             };
-            let mut row = new_row(ctx, category, &new, &original.reporter_id, EventState::Accepted, &format!("parts[{i}].point"))?;
+            let mut row = new_row(
+                ctx,
+                category,
+                &new,
+                &original.reporter_id,
+                EventState::Accepted,
+                &format!("parts[{i}].point"),
+            )?;
             row.source = original.source.clone();
-            let row = open(conn, ctx, category, row, &who, None, Some(json!({"split_from": original.id, "reason": reason})))?;
+            let row =
+                open(conn, ctx, category, row, &who, None, Some(json!({"split_from": original.id, "reason": reason})))?;
             queries::events::link(
                 conn,
-                &EventLinkRow { event_id: row.id.clone(), other_id: original.id.clone(), kind: "split_from".into(), created_at: now() },
+                &EventLinkRow {
+                    event_id: row.id.clone(),
+                    other_id: original.id.clone(),
+                    kind: "split_from".into(),
+                    created_at: now(),
+                },
             )?;
             for user in &followers {
-                queries::events::follow(conn, &FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: now() })?;
+                queries::events::follow(
+                    conn,
+                    &FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: now() },
+                )?;
             }
             out.push(row);
         }

@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
+use crate::db::write_tx;
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use gridwork_mobile_core::Role;
 use gridwork_mobile_core::domain::event::{Action, Actor, EventState};
 use serde::Serialize;
@@ -43,14 +43,12 @@ fn warning_due(row: &EventRow, at: NaiveDateTime, percent: i64) -> bool {
 
 fn escalation_due(row: &EventRow, at: NaiveDateTime) -> bool {
     let Some(due) = row.due_at else { return false };
-    if at <= due {
-        return false;
-    }
     match (row.escalated_at, row.escalation_level.as_deref()) {
-        (None, _) => true,
+        // Overdue in this stage and not yet escalated for it.
+        (None, _) => at > due,
         (Some(_), Some("city")) => false,
-        // Another full stage of delay since the last escalation: one level further up.
-        (Some(last), _) => stage_length(row).is_some_and(|len| at - last >= len),
+        // Still open a full stage-length past the deadline: one level further up.
+        (Some(_), _) => stage_length(row).is_some_and(|len| at > due + len),
     }
 }
 
@@ -74,7 +72,7 @@ pub fn tick(conn: &mut DbConn, ctx: Ctx<'_>, at: NaiveDateTime) -> ApiResult<Tic
 }
 
 fn warn(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> ApiResult<bool> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         // Only the server whose update lands sends the warning.
         if !queries::events::mark_warned(conn, &row.id, row.due_at, at)? {
             return Ok(false);
@@ -104,7 +102,7 @@ fn warn(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> A
 }
 
 fn escalate(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> ApiResult<bool> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         // Re-read inside the transaction: another server may have escalated it a moment ago.
         let Some(fresh) = queries::events::by_id(conn, &row.id)? else { return Ok(false) };
         if fresh.version != row.version || !escalation_due(&fresh, at) {

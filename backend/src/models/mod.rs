@@ -8,8 +8,8 @@ pub mod event;
 pub mod role_assignment;
 pub mod session;
 pub mod throttle;
-pub mod worker;
 pub mod user;
+pub mod worker;
 
 /// Timestamps are stored as naive UTC (portable across both backends) and shown as RFC 3339 UTC.
 pub fn utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {

@@ -85,7 +85,8 @@ pub fn orders(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<SupervisionO
         .load(conn)
 }
 
-type EventCond = Box<dyn BoxableExpression<events::table, crate::db::conn::MultiBackend, SqlType = diesel::sql_types::Bool>>;
+type EventCond =
+    Box<dyn BoxableExpression<events::table, crate::db::conn::MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
 /// `events.<level>_code = code`.
 fn in_area(level: gridwork_mobile_core::AreaLevel, code: &str) -> EventCond {
@@ -221,10 +222,9 @@ pub fn mark_warned(
     at: chrono::NaiveDateTime,
 ) -> QueryResult<bool> {
     let Some(due_at) = due_at else { return Ok(false) };
-    let n = diesel::update(
-        events::table.find(id).filter(events::warned_at.is_null()).filter(events::due_at.eq(due_at)),
-    )
-    .set(events::warned_at.eq(at))
-    .execute(conn)?;
+    let n =
+        diesel::update(events::table.find(id).filter(events::warned_at.is_null()).filter(events::due_at.eq(due_at)))
+            .set(events::warned_at.eq(at))
+            .execute(conn)?;
     Ok(n == 1)
 }

@@ -37,12 +37,7 @@ pub fn insert_pings(conn: &mut DbConn, rows: &[PingRow]) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn trail(
-    conn: &mut DbConn,
-    user_id: &str,
-    since: chrono::NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<PingRow>> {
+pub fn trail(conn: &mut DbConn, user_id: &str, since: chrono::NaiveDateTime, limit: i64) -> QueryResult<Vec<PingRow>> {
     location_pings::table
         .filter(location_pings::user_id.eq(user_id))
         .filter(location_pings::recorded_at.ge(since))
@@ -65,7 +60,11 @@ pub fn on_duty(conn: &mut DbConn, role: &str) -> QueryResult<Vec<(Option<String>
 }
 
 /// Holders of `role` (for department handlers, of that department) with their scope areas.
-pub fn holders(conn: &mut DbConn, role: &str, department_id: Option<&str>) -> QueryResult<Vec<(String, Option<String>)>> {
+pub fn holders(
+    conn: &mut DbConn,
+    role: &str,
+    department_id: Option<&str>,
+) -> QueryResult<Vec<(String, Option<String>)>> {
     let mut q = role_assignments::table
         .inner_join(users::table)
         .filter(users::is_active.eq(true))

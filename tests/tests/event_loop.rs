@@ -1,0 +1,518 @@
+//! The closed loop end to end on both backends: automatic, explained dispatch from duty and
+//! location; return and redispatch; cross-department tasks; merge, split and bulk reassignment;
+//! deadline warnings and escalation with a fake clock (two servers, one database); the task feed,
+//! the live stream, evaluation, the timeline's hash chain; and scope violations refused.
+
+use gridwork::events::actions::Ctx;
+use gridwork::events::scheduler;
+use gridwork_mobile_core::Role;
+use gridwork_tests::{TestApp, assert_error, both_backends};
+use serde_json::{Value, json};
+
+/// Inside grid 420102003001001 (street 420102003).
+const P: (f64, f64) = (30.5825, 114.2740);
+
+struct City {
+    admin: String,
+    coord: String,
+    wang: String,
+    zhou: String,
+    sun: String,
+    he: String,
+    zhao: String,
+    chen: String,
+    district: String,
+}
+
+async fn city(app: &TestApp) -> City {
+    app.user("root", Role::Admin, None).await;
+    let admin = app.login("root").await;
+    let req = app
+        .client
+        .post(app.url("/api/v1/areas/import"))
+        .bearer_auth(&admin)
+        .json(&gridwork::areas::demo_city::feature_collection());
+    assert_eq!(app.send(req).await.0, 200);
+    for (code, name) in [("water", "水务局"), ("roads", "市政道路")] {
+        let (s, b) =
+            app.post("/api/v1/departments", &admin, json!({"code": code, "name": name, "area_code": "420102"})).await;
+        assert_eq!(s, 201, "{b}");
+    }
+    app.user("coord", Role::Coordinator, Some("420102003")).await;
+    app.user("wang", Role::GridWorker, Some("420102003001001")).await;
+    app.user("zhou", Role::GridWorker, Some("420102003002001")).await;
+    app.user("sun", Role::GridWorker, Some("420102003001002")).await;
+    app.user("qian", Role::GridWorker, Some("420102003001001")).await;
+    app.user("he.wei", Role::GridWorker, Some("420102004001001")).await;
+    app.user("zhao", Role::Volunteer, Some("420102003001")).await;
+    app.user("chen", Role::Resident, Some("420100")).await;
+    app.user("district", Role::DistrictOperator, Some("420102")).await;
+    app.user("city", Role::CityOperator, Some("420100")).await;
+    app.user_in_dept("water1", Role::DeptHandler, Some("420102"), Some("water")).await;
+    app.user_in_dept("roads1", Role::DeptHandler, Some("420102"), Some("roads")).await;
+    City {
+        admin,
+        coord: app.login("coord").await,
+        wang: app.login("wang").await,
+        zhou: app.login("zhou").await,
+        sun: app.login("sun").await,
+        he: app.login("he.wei").await,
+        zhao: app.login("zhao").await,
+        chen: app.login("chen").await,
+        district: app.login("district").await,
+    }
+}
+
+async fn on_duty(app: &TestApp, token: &str, at: (f64, f64)) {
+    let (s, b) = app.put("/api/v1/me/duty", token, json!({"on_duty": true})).await;
+    assert_eq!(s, 200, "{b}");
+    let ping = json!({"pings": [{"lat": at.0, "lng": at.1, "recorded_at": chrono::Utc::now().to_rfc3339()}]});
+    let (s, b) = app.post("/api/v1/me/location", token, ping).await;
+    assert_eq!((s, b["accepted"].as_i64()), (200, Some(1)), "{b}");
+}
+
+async fn report(app: &TestApp, token: &str, key: &str, category: &str, at: (f64, f64)) -> Value {
+    file(
+        app,
+        token,
+        key,
+        json!({"category": category, "lat": at.0, "lng": at.1, "description": format!("{category} at {at:?}")}),
+    )
+    .await
+}
+
+/// A grid worker's patrol report: accepted (and dispatched) at once.
+async fn patrol(app: &TestApp, token: &str, key: &str, category: &str, at: (f64, f64)) -> Value {
+    let body =
+        json!({"category": category, "lat": at.0, "lng": at.1, "description": "巡查发现", "source": "grid_worker"});
+    file(app, token, key, body).await
+}
+
+async fn file(app: &TestApp, token: &str, key: &str, body: Value) -> Value {
+    let req = app.client.post(app.url("/api/v1/events")).bearer_auth(token).header("Idempotency-Key", key).json(&body);
+    let (s, e) = app.send(req).await;
+    assert!(s == 201 || s == 200, "{s} {e}");
+    e
+}
+
+async fn act(app: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
+    app.post(&format!("/api/v1/events/{id}/actions"), token, body).await
+}
+
+async fn ok(app: &TestApp, token: &str, id: &str, body: Value) -> Value {
+    let (s, b) = act(app, token, id, body.clone()).await;
+    assert_eq!(s, 200, "{body} → {b}");
+    b
+}
+
+async fn detail(app: &TestApp, token: &str, id: &str) -> Value {
+    let (s, b) = app.get(&format!("/api/v1/events/{id}"), token).await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+fn id(e: &Value) -> String {
+    e["id"].as_str().unwrap().to_owned()
+}
+
+async fn tick(app: &TestApp, minutes_ahead: i64) -> scheduler::Tick {
+    let state = app.state.clone();
+    let at = gridwork::models::now() + chrono::Duration::minutes(minutes_ahead);
+    app.db
+        .run(move |conn| {
+            let index = state.areas();
+            scheduler::tick(conn, Ctx { index: &index, policy: &state.settings.event_loop }, at)
+        })
+        .await
+        .unwrap()
+}
+
+both_backends! {
+    async fn a_volunteer_report_is_dispatched_to_the_grid_worker_and_the_loop_closes(app: TestApp) {
+        let c = city(&app).await;
+        on_duty(&app, &c.wang, (30.584, 114.276)).await;
+        on_duty(&app, &c.sun, (30.595, 114.280)).await;
+        // 积存垃圾渣土: a grid-worker category.
+        let e = report(&app, &c.zhao, "v-1", "E-01-02", P).await;
+        assert_eq!(e["state"], "reported");
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
+        assert_eq!(e["state"], "dispatched");
+        assert_eq!(e["assignees"], json!([app.id_of("wang").await]));
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        let why = &full["tasks"][0]["why"];
+        assert_eq!(why["rule"], "grid_on_duty", "{full}");
+        assert_eq!(why["grid"], "420102003001001");
+        assert!(why["distance_m"].as_f64().unwrap() < 300.0, "{why}");
+
+        // The worker's queue has it; the phone syncs from the cursor afterwards.
+        let (s, q) = app.get("/api/v1/tasks/mine", &c.wang).await;
+        assert_eq!(s, 200, "{q}");
+        assert_eq!(q["tasks"][0]["event_id"], e["id"]);
+        let cursor = q["cursor"].as_str().unwrap().to_owned();
+        let at = json!({"lat": 30.5826, "lng": 114.2741});
+        ok(&app, &c.wang, &id(&e), json!({"action": "claim", "location": at})).await;
+        ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
+        ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        let (_, q) = app.get(&format!("/api/v1/tasks/mine?since={cursor}"), &c.wang).await;
+        assert_eq!(q["tasks"][0]["state"], "resolved", "{q}");
+        // Rework by a different grid worker, then a second resolution verified by the coordinator.
+        let (s, b) = act(&app, &c.wang, &id(&e), json!({"action": "verify"})).await;
+        assert_error(s, &b, 403, "forbidden");
+        // Sun works another grid: he cannot even see it. Qian, of the same grid, checks it.
+        let (s, b) = act(&app, &c.sun, &id(&e), json!({"action": "rework", "reason": "渣土还在"})).await;
+        assert_error(s, &b, 404, "not_found");
+        let qian = app.login("qian").await;
+        ok(&app, &qian, &id(&e), json!({"action": "rework", "reason": "渣土还在"})).await;
+        ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
+        ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "after_photos": 2})).await;
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "verify"})).await;
+        assert_eq!((e["state"].as_str(), e["rework_count"].as_i64()), (Some("closed"), Some(1)));
+
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        let tl = full["timeline"].as_array().unwrap();
+        let steps: Vec<&str> = tl.iter().map(|t| t["action"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["report", "accept", "dispatch", "claim", "start", "resolve", "rework", "start", "resolve", "verify"]);
+        assert_eq!(tl[2]["role"], "system");
+        assert_eq!(tl[3]["location"]["lat"], 30.5826);
+        assert_eq!(tl[6]["reason"], "渣土还在");
+        // The reporter heard it was accepted and closed; the worker of the task and the rework.
+        let kinds = notifications(&app, "zhao").await;
+        assert_eq!(kinds, ["report_accepted", "report_closed"]);
+        assert_eq!(notifications(&app, "wang").await, ["task_assigned", "rework", "verified"]);
+    }
+
+    async fn with_the_grid_off_duty_the_nearest_free_worker_of_the_street_gets_it(app: TestApp) {
+        let c = city(&app).await;
+        // Another street's worker stands right beside the problem: not eligible.
+        on_duty(&app, &c.he, (P.0 + 0.0001, P.1 + 0.0001)).await;
+        on_duty(&app, &c.zhou, (30.583, 114.287)).await; // ~1.3 km
+        on_duty(&app, &c.sun, (30.595, 114.280)).await; // ~1.5 km
+        let e = patrol(&app, &c.wang, "patrol-1", "C-03-01", P).await;
+        // A patrol report is accepted and dispatched at once.
+        assert_eq!(e["state"], "dispatched", "{e}");
+        assert_eq!(e["assignees"], json!([app.id_of("zhou").await]));
+        let why = detail(&app, &c.coord, &id(&e)).await["tasks"][0]["why"].clone();
+        assert_eq!((why["rule"].as_str(), why["on_duty_in_street"].as_i64()), (Some("nearest_in_street"), Some(2)), "{why}");
+
+        // Zhou hands it back: redispatched to the next one, never back to zhou.
+        let (s, b) = act(&app, &c.zhou, &id(&e), json!({"action": "return", "reason": " "})).await;
+        assert_error(s, &b, 422, "validation_failed");
+        assert_eq!(b["fields"]["reason"]["code"], "reason_required");
+        let e = ok(&app, &c.zhou, &id(&e), json!({"action": "return", "reason": "不在我的片区"})).await;
+        assert_eq!((e["state"].as_str(), e["assignees"].clone()), (Some("dispatched"), json!([app.id_of("sun").await])));
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        let states: Vec<&str> = full["tasks"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
+        assert_eq!(states, ["returned", "assigned"]);
+
+        // With nobody of the street on duty, it waits for the coordinator.
+        app.put("/api/v1/me/duty", &c.sun, json!({"on_duty": false})).await;
+        let e2 = patrol(&app, &c.zhou, "patrol-2", "C-06-01", (30.5835, 114.2745)).await;
+        assert_eq!(e2["assignees"], json!([app.id_of("zhou").await]));
+        let full = detail(&app, &c.coord, &id(&e2)).await;
+        assert_eq!(full["tasks"][0]["why"]["rule"], "nearest_in_street");
+        app.put("/api/v1/me/duty", &c.zhou, json!({"on_duty": false})).await;
+        let e3 = patrol(&app, &c.wang, "patrol-3", "C-06-01", (30.5815, 114.2790)).await;
+        assert_eq!(e3["state"], "accepted");
+        let last = detail(&app, &c.coord, &id(&e3)).await["timeline"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"], "dispatch_pending");
+        assert_eq!(last["detail"]["problem"], "no grid worker on duty in the street");
+        assert!(notifications(&app, "coord").await.contains(&"dispatch_needed".to_owned()));
+    }
+
+    async fn a_cross_department_event_resolves_when_every_department_has(app: TestApp) {
+        let c = city(&app).await;
+        let water1 = app.login("water1").await;
+        let roads1 = app.login("roads1").await;
+        // 自来水管爆裂 goes to the water department's pool automatically.
+        let e = report(&app, &c.chen, "burst", "E-05-02", P).await;
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
+        assert_eq!(e["assignees"], json!([app.id_of("water1").await]));
+        // The road is broken too: the coordinator makes it a joint case, water leading.
+        let (s, b) = act(&app, &c.coord, &id(&e), json!({"action": "dispatch", "assignees": [], "departments": ["water", "nowhere"]})).await;
+        assert_error(s, &b, 422, "validation_failed");
+        assert_eq!(b["fields"]["departments[1]"]["code"], "no_handler");
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "dispatch", "assignees": [], "departments": ["water", "roads"]})).await;
+        assert_eq!(e["assignees"].as_array().unwrap().len(), 2);
+        for t in [&water1, &roads1] {
+            ok(&app, t, &id(&e), json!({"action": "claim"})).await;
+            ok(&app, t, &id(&e), json!({"action": "start"})).await;
+        }
+        let e = ok(&app, &water1, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        assert_eq!(e["state"], "in_progress");
+        let (s, b) = act(&app, &water1, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        assert_error(s, &b, 409, "conflict");
+        let e = ok(&app, &roads1, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        assert_eq!(e["state"], "resolved");
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        let tasks: Vec<(bool, &str, &str)> = full["tasks"].as_array().unwrap().iter()
+            .map(|t| (t["lead"].as_bool().unwrap(), t["state"].as_str().unwrap(), t["why"]["department"].as_str().unwrap_or("")))
+            .collect();
+        assert_eq!(tasks, [(true, "resolved", "water"), (false, "resolved", "roads")]);
+        assert_eq!(ok(&app, &c.coord, &id(&e), json!({"action": "verify"})).await["state"], "closed");
+    }
+
+    async fn volunteers_claim_from_the_community_pool(app: TestApp) {
+        let c = city(&app).await;
+        // 非法小广告: volunteer-eligible, stays in the pool once accepted.
+        let e = report(&app, &c.chen, "ads", "E-02-01", P).await;
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
+        assert_eq!((e["state"].as_str(), e["assignees"].clone()), (Some("accepted"), json!([])));
+        assert_eq!(notifications(&app, "zhao").await, ["pool_open"]);
+        let (s, _) = app.get(&format!("/api/v1/events/{}", id(&e)), &c.zhao).await;
+        assert_eq!(s, 200);
+        let e = ok(&app, &c.zhao, &id(&e), json!({"action": "claim"})).await;
+        assert_eq!(e["assignees"], json!([app.id_of("zhao").await]));
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        assert_eq!(full["tasks"][0]["why"]["rule"], "volunteer_claim");
+        ok(&app, &c.zhao, &id(&e), json!({"action": "start"})).await;
+        ok(&app, &c.zhao, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        // A volunteer cannot close, not even someone else's work.
+        let (s, b) = act(&app, &c.zhao, &id(&e), json!({"action": "verify"})).await;
+        assert_error(s, &b, 403, "forbidden");
+    }
+
+    async fn coordinators_merge_split_and_bulk_reassign_within_their_street(app: TestApp) {
+        let c = city(&app).await;
+        let a = report(&app, &c.chen, "m-a", "E-01-02", P).await;
+        // Same category 300 m away (outside the 50 m radius): a separate event.
+        let b = report(&app, &c.chen, "m-b", "E-01-02", (P.0 + 0.0027, P.1)).await;
+        assert_ne!(a["id"], b["id"]);
+        let (s, r) = act(&app, &c.coord, &id(&b), json!({"action": "merge", "into": id(&b), "reason": "x"})).await;
+        assert_eq!((s, r["fields"]["into"]["code"].as_str()), (422, Some("same_event")));
+        let merged = ok(&app, &c.coord, &id(&b), json!({"action": "merge", "into": id(&a), "reason": "同一堆渣土"})).await;
+        assert_eq!(merged["state"], "closed");
+        let full = detail(&app, &c.coord, &id(&a)).await;
+        assert_eq!(full["links"][0]["kind"], "merged_into");
+        assert_eq!(full["timeline"].as_array().unwrap().last().unwrap()["action"], "merge_in");
+
+        // Split a report holding two problems.
+        let (s, r) = app.post(&format!("/api/v1/events/{}/split", id(&a)), &c.wang, json!({"parts": [{"category": "E-01-02", "description": "渣土"}, {"category": "C-03-01", "description": "垃圾桶坏了"}], "reason": "两个问题"})).await;
+        assert_error(s, &r, 403, "forbidden");
+        let (s, r) = app.post(&format!("/api/v1/events/{}/split", id(&a)), &c.coord, json!({"parts": [{"category": "E-01-02", "description": "渣土"}, {"category": "C-99-01", "description": "?"}], "reason": "两个问题"})).await;
+        assert_eq!((s, r["fields"]["parts[1].category"]["code"].as_str()), (422, Some("unknown_category")), "{r}");
+        let (s, r) = app.post(&format!("/api/v1/events/{}/split", id(&a)), &c.coord, json!({"parts": [{"category": "E-01-02", "description": "渣土"}, {"category": "C-03-01", "description": "垃圾桶坏了", "location": {"lat": 30.5829, "lng": 114.2745}}], "reason": "两个问题"})).await;
+        assert_eq!(s, 201, "{r}");
+        let parts: Vec<String> = r["events"].as_array().unwrap().iter().map(id).collect();
+        assert_eq!(r["events"][1]["state"], "accepted");
+
+        // Bulk reassignment: both parts to wang; an event of another street fails on its own.
+        let other = report(&app, &c.chen, "m-c", "E-01-02", (30.61, 114.275)).await;
+        let wang = app.id_of("wang").await;
+        let body = json!({"events": [parts[0], parts[1], id(&other)], "action": {"action": "dispatch", "assignees": [wang]}});
+        let (s, r) = app.post("/api/v1/events/bulk", &c.coord, body).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!((r["done"].as_i64(), r["failed"].as_i64()), (Some(2), Some(1)));
+        assert_eq!(r["results"][2]["error"]["error"], "not_found");
+        let (_, q) = app.get("/api/v1/tasks/mine", &c.wang).await;
+        assert_eq!(q["tasks"].as_array().unwrap().len(), 2);
+        let (s, r) = app.post("/api/v1/events/bulk", &c.coord, json!({"events": [], "action": {"action": "accept"}})).await;
+        assert_error(s, &r, 422, "validation_failed");
+        let (s, r) = app.post("/api/v1/events/bulk", &c.coord, json!({"events": ["x"], "action": {"action": "fly"}})).await;
+        assert_eq!((s, r["fields"]["action"]["code"].as_str()), (422, Some("invalid")));
+    }
+
+    async fn overdue_events_are_warned_then_escalated_once_even_with_two_servers(app: TestApp) {
+        let c = city(&app).await;
+        // Nobody on duty: a patrol report waits in `accepted`; the dispatch stage of C-03-01
+        // (general) has 120 minutes.
+        let e = patrol(&app, &c.wang, "late", "C-03-01", P).await;
+        assert_eq!(e["state"], "accepted");
+        assert_eq!(tick(&app, 60).await, scheduler::Tick { warned: 0, escalated: 0 });
+        assert_eq!(tick(&app, 100).await, scheduler::Tick { warned: 1, escalated: 0 });
+        assert_eq!(tick(&app, 101).await.warned, 0);
+        // A second server on the same database scans at the same moment as the first.
+        let second = gridwork::startup::Application::build(app.state.settings.as_ref().clone()).await.unwrap();
+        let other = second.state().clone();
+        let at = gridwork::models::now() + chrono::Duration::minutes(125);
+        let scan = |state: gridwork::state::AppState| async move {
+            let s2 = state.clone();
+            state.db.run(move |conn| {
+                let index = s2.areas();
+                scheduler::tick(conn, Ctx { index: &index, policy: &s2.settings.event_loop }, at)
+            }).await.unwrap()
+        };
+        let (a, b) = tokio::join!(scan(app.state.clone()), scan(other.clone()));
+        assert_eq!(a.escalated + b.escalated, 1, "{a:?} {b:?}");
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        assert_eq!(full["escalation_level"], "district");
+        let orders = full["supervision_orders"].as_array().unwrap();
+        assert_eq!(orders.len(), 1);
+        assert_eq!((orders[0]["level"].as_str(), orders[0]["automatic"].as_bool(), orders[0]["area_code"].as_str()), (Some("district"), Some(true), Some("420102")));
+        assert!(notifications(&app, "district").await.contains(&"supervision".to_owned()));
+        // Still overdue a full stage later: up to the city, and no further.
+        assert_eq!(tick(&app, 130).await.escalated, 0);
+        assert_eq!(tick(&app, 250).await.escalated, 1);
+        assert_eq!(tick(&app, 600).await.escalated, 0);
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        assert_eq!(full["escalation_level"], "city");
+        let actions: Vec<&str> = full["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["report", "dispatch_pending", "deadline_warning", "escalate", "escalate"]);
+
+        // Operators supervise by hand; a grid worker may not.
+        let (s, b) = act(&app, &c.wang, &id(&e), json!({"action": "supervise", "reason": "催办"})).await;
+        assert_error(s, &b, 403, "forbidden");
+        ok(&app, &c.district, &id(&e), json!({"action": "supervise", "reason": "请今日内处理"})).await;
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        assert_eq!(full["supervision_orders"][2]["automatic"], false);
+        // The fake clock moved only the scheduler: the real dispatch is within its deadline.
+        let wang = app.id_of("wang").await;
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "dispatch", "assignees": [wang]})).await;
+        assert_eq!(e["late_stages"], 0, "dispatched before the real deadline passed");
+    }
+
+    async fn every_read_and_action_is_scoped(app: TestApp) {
+        let c = city(&app).await;
+        let e = report(&app, &c.chen, "s-1", "E-01-02", P).await;
+        // A worker of another street neither sees nor touches it; nor lists it.
+        let (s, b) = app.get(&format!("/api/v1/events/{}", id(&e)), &c.he).await;
+        assert_error(s, &b, 404, "not_found");
+        let (s, b) = act(&app, &c.he, &id(&e), json!({"action": "accept"})).await;
+        assert_error(s, &b, 404, "not_found");
+        let (_, l) = app.get("/api/v1/events", &c.he).await;
+        assert_eq!(l["events"], json!([]));
+        // Another street's coordinator cannot dispatch or merge it.
+        app.user("coord2", Role::Coordinator, Some("420102004")).await;
+        let coord2 = app.login("coord2").await;
+        let (s, _) = act(&app, &coord2, &id(&e), json!({"action": "accept"})).await;
+        assert_eq!(s, 404);
+        // Filters and pagination stay inside the scope.
+        let (s, b) = app.get("/api/v1/events?area=999999", &c.coord).await;
+        assert_eq!((s, b["fields"]["area"]["code"].as_str()), (422, Some("unknown_area")));
+        for i in 0..3 {
+            report(&app, &c.chen, &format!("p-{i}"), "C-06-01", (30.581 + 0.001 * f64::from(i), 114.2720)).await;
+        }
+        let (_, page1) = app.get("/api/v1/events?limit=2&area=420102003001001", &c.coord).await;
+        assert_eq!(page1["events"].as_array().unwrap().len(), 2);
+        let next = page1["next"].as_str().unwrap();
+        let (_, page2) = app.get(&format!("/api/v1/events?limit=2&area=420102003001001&cursor={next}"), &c.coord).await;
+        assert_eq!(page2["events"].as_array().unwrap().len(), 2);
+        assert!(page2["next"].is_null());
+        let (_, cat) = app.get("/api/v1/events?category=C-06-01", &c.coord).await;
+        assert_eq!(cat["events"].as_array().unwrap().len(), 3);
+        let (_, none) = app.get("/api/v1/events?category=C-06-01&area=420102004", &c.coord).await;
+        assert_eq!(none["events"], json!([]));
+        // Evaluation needs an operations role.
+        let (s, b) = app.get("/api/v1/evaluation?from=2026-01-01T00:00:00Z&to=2026-12-31T00:00:00Z", &c.wang).await;
+        assert_error(s, &b, 403, "forbidden");
+        // Residents cannot go on duty.
+        let (s, b) = app.put("/api/v1/me/duty", &c.chen, json!({"on_duty": true})).await;
+        assert_error(s, &b, 403, "forbidden");
+        let _ = (&c.admin, &c.zhou, &c.sun, &c.zhao);
+    }
+
+    async fn location_pings_arrive_in_batches_once(app: TestApp) {
+        let c = city(&app).await;
+        let t0 = chrono::Utc::now() - chrono::Duration::minutes(3);
+        let ping = |m: i64, lat: f64| json!({"lat": lat, "lng": 114.276, "accuracy_m": 8.5, "recorded_at": (t0 + chrono::Duration::minutes(m)).to_rfc3339()});
+        let batch = json!({"pings": [ping(0, 30.581), ping(1, 30.582), ping(2, 30.583)]});
+        let (s, b) = app.post("/api/v1/me/location", &c.wang, batch.clone()).await;
+        assert_eq!((s, b["accepted"].as_i64(), b["duplicates"].as_i64()), (200, Some(3), Some(0)), "{b}");
+        // The phone resends (it never saw the answer) with one more: only the new one is stored.
+        let mut again = batch.clone();
+        again["pings"].as_array_mut().unwrap().push(ping(3, 30.584));
+        let (_, b) = app.post("/api/v1/me/location", &c.wang, again).await;
+        assert_eq!((b["accepted"].as_i64(), b["duplicates"].as_i64()), (Some(1), Some(3)));
+        // An older batch arriving late does not move the position back.
+        let (_, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": [ping(-10, 30.570)]})).await;
+        assert_eq!(b["accepted"], 1);
+        let (_, d) = app.get("/api/v1/me/duty", &c.wang).await;
+        assert_eq!(d["location"]["lat"], 30.584);
+        // Bad pings name the one at fault.
+        let (s, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": [ping(0, 30.5), ping(1, 95.0)]})).await;
+        assert_eq!((s, b["fields"]["pings[1]"]["code"].as_str()), (422, Some("out_of_range")));
+        let future = json!({"pings": [{"lat": 30.5, "lng": 114.2, "recorded_at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339()}]});
+        let (s, b) = app.post("/api/v1/me/location", &c.wang, future).await;
+        assert_eq!((s, b["fields"]["pings[0].recorded_at"]["code"].as_str()), (422, Some("in_the_future")));
+        let (s, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": []})).await;
+        assert_error(s, &b, 422, "validation_failed");
+        let (s, _) = app.post("/api/v1/me/location", &c.chen, json!({"pings": [ping(0, 30.58)]})).await;
+        assert_eq!(s, 403);
+    }
+
+    async fn the_stream_pushes_changes_in_scope_and_resumes(app: TestApp) {
+        let c = city(&app).await;
+        let mut res = app.client.get(app.url("/api/v1/events/stream")).bearer_auth(&c.coord).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "text/event-stream");
+        let e = report(&app, &c.chen, "live", "E-01-02", P).await;
+        let _elsewhere = report(&app, &c.chen, "live-2", "E-01-02", (30.61, 114.275)).await;
+        let mut text = String::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !text.contains(e["id"].as_str().unwrap()) && std::time::Instant::now() < deadline {
+            if let Ok(Ok(Some(chunk))) = tokio::time::timeout(std::time::Duration::from_secs(3), res.chunk()).await {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        assert!(text.contains("event: event"), "{text}");
+        assert!(text.contains(e["id"].as_str().unwrap()), "{text}");
+        assert!(!text.contains(_elsewhere["id"].as_str().unwrap()), "another street's event leaked: {text}");
+        let last_id = text.lines().filter_map(|l| l.strip_prefix("id: ")).last().unwrap().to_owned();
+        drop(res);
+        // Reconnecting with Last-Event-ID gets what happened meanwhile.
+        ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
+        let mut res = app.client.get(app.url("/api/v1/events/stream")).bearer_auth(&c.coord).header("Last-Event-ID", &last_id).send().await.unwrap();
+        let mut text = String::new();
+        while !text.contains("\"accepted\"") && std::time::Instant::now() < deadline + std::time::Duration::from_secs(10) {
+            if let Ok(Ok(Some(chunk))) = tokio::time::timeout(std::time::Duration::from_secs(3), res.chunk()).await {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        assert!(text.contains("\"accepted\""), "{text}");
+        let (s, b) = app.send(app.client.get(app.url("/api/v1/events/stream")).bearer_auth(&c.coord).header("Last-Event-ID", "garbage")).await;
+        assert_eq!((s, b["fields"]["Last-Event-ID"]["code"].as_str()), (422, Some("invalid")));
+    }
+
+    async fn evaluation_counts_on_time_and_rework_per_unit(app: TestApp) {
+        let c = city(&app).await;
+        on_duty(&app, &c.wang, (30.584, 114.276)).await;
+        let li_na = "sun";
+        let _ = li_na;
+        // Two events closed in the street: one cleanly, one after a rework.
+        for (key, rework) in [("ev-1", false), ("ev-2", true)] {
+            let e = patrol(&app, &c.wang, key, "C-03-01", (30.581 + if rework { 0.003 } else { 0.0 }, 114.2745)).await;
+            ok(&app, &c.wang, &id(&e), json!({"action": "claim"})).await;
+            ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
+            ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+            if rework {
+                ok(&app, &c.coord, &id(&e), json!({"action": "rework", "reason": "没清干净"})).await;
+                ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
+                ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+            }
+            ok(&app, &c.coord, &id(&e), json!({"action": "verify"})).await;
+        }
+        let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+        let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+        let q = |by: &str| format!("/api/v1/evaluation?by={by}&from={}&to={}", urlencode(&from), urlencode(&to));
+        let (s, b) = app.get(&q("street"), &c.district).await;
+        assert_eq!(s, 200, "{b}");
+        let u = &b["units"][0];
+        assert_eq!((u["unit"].as_str(), u["closed"].as_i64(), u["closed_on_time"].as_i64(), u["reworked"].as_i64()), (Some("420102003"), Some(2), Some(2), Some(1)), "{b}");
+        assert_eq!((u["on_time_rate"].as_f64(), u["rework_rate"].as_f64()), (Some(1.0), Some(0.5)));
+        let (_, b) = app.get(&q("handler"), &c.district).await;
+        assert_eq!(b["units"][0]["unit"], app.id_of("wang").await);
+        assert_eq!(b["units"][0]["closed"], 2);
+        let (s, b) = app.get(&q("galaxy"), &c.district).await;
+        assert_eq!((s, b["fields"]["by"]["code"].as_str()), (422, Some("invalid")));
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
+}
+
+/// The kinds of notifications queued for a user, oldest first.
+async fn notifications(app: &TestApp, name: &str) -> Vec<String> {
+    let user = app.id_of(name).await;
+    app.db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use gridwork::db::schema::notifications::dsl as n;
+            Ok(n::notifications
+                .filter(n::user_id.eq(&user))
+                .order((n::created_at.asc(), n::id.asc()))
+                .select(n::kind)
+                .load::<String>(conn)?)
+        })
+        .await
+        .unwrap()
+}
