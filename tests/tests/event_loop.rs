@@ -446,7 +446,7 @@ both_backends! {
         assert!(text.contains("event: event"), "{text}");
         assert!(text.contains(e["id"].as_str().unwrap()), "{text}");
         assert!(!text.contains(_elsewhere["id"].as_str().unwrap()), "another street's event leaked: {text}");
-        let last_id = text.lines().filter_map(|l| l.strip_prefix("id: ")).last().unwrap().to_owned();
+        let last_id = text.lines().rev().find_map(|l| l.strip_prefix("id: ")).unwrap().to_owned();
         drop(res);
         // Reconnecting with Last-Event-ID gets what happened meanwhile.
         ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
@@ -465,8 +465,6 @@ both_backends! {
     async fn evaluation_counts_on_time_and_rework_per_unit(app: TestApp) {
         let c = city(&app).await;
         on_duty(&app, &c.wang, (30.584, 114.276)).await;
-        let li_na = "sun";
-        let _ = li_na;
         // Two events closed in the street: one cleanly, one after a rework.
         for (key, rework) in [("ev-1", false), ("ev-2", true)] {
             let e = patrol(&app, &c.wang, key, "C-03-01", (30.581 + if rework { 0.003 } else { 0.0 }, 114.2745)).await;

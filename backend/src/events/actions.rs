@@ -428,9 +428,9 @@ fn notify_after(
     match action {
         Action::Dispatch { .. } => {
             let new: Vec<String> = handlers.iter().filter(|u| !handlers_before.contains(u)).cloned().collect();
-            notify::send(conn, &new, after, "task_assigned", json!({}))?;
+            notify::send(conn, &new, after, "task_assigned", &json!({}))?;
             let gone: Vec<String> = handlers_before.iter().filter(|u| !handlers.contains(u)).cloned().collect();
-            notify::send(conn, &gone, after, "task_withdrawn", json!({}))?;
+            notify::send(conn, &gone, after, "task_withdrawn", &json!({}))?;
         }
         Action::Accept | Action::Reject { .. } | Action::Verify | Action::Merge { .. } => {
             let followers = queries::events::followers(conn, &before.id)?;
@@ -439,18 +439,18 @@ fn notify_after(
                 Action::Reject { .. } => "report_rejected",
                 _ => "report_closed",
             };
-            notify::send(conn, &followers, after, kind, json!({"reason": action.reason()}))?;
+            notify::send(conn, &followers, after, kind, &json!({"reason": action.reason()}))?;
             if matches!(action, Action::Verify) {
-                notify::send(conn, handlers_before, after, "verified", json!({}))?;
+                notify::send(conn, handlers_before, after, "verified", &json!({}))?;
             }
         }
-        Action::Rework { reason } => notify::send(conn, &handlers, after, "rework", json!({"reason": reason}))?,
+        Action::Rework { reason } => notify::send(conn, &handlers, after, "rework", &json!({"reason": reason}))?,
         Action::Escalate { reason } | Action::Supervise { reason } => {
             let level = order.unwrap_or(AreaLevel::Street);
             let mut to = notify::holders_over(conn, ctx.index, after, notify::ops_role(level))?;
             to.extend(notify::holders_over(conn, ctx.index, after, Role::Coordinator)?);
             to.extend(handlers.iter().cloned());
-            notify::send(conn, &to, after, "supervision", json!({"level": level.as_str(), "reason": reason}))?;
+            notify::send(conn, &to, after, "supervision", &json!({"level": level.as_str(), "reason": reason}))?;
         }
         _ => {}
     }
@@ -484,7 +484,7 @@ pub fn auto_dispatch(
         }
         Plan::VolunteerPool { community } => {
             let volunteers = notify::holders_over(conn, ctx.index, row, Role::Volunteer)?;
-            notify::send(conn, &volunteers, row, "pool_open", json!({}))?;
+            notify::send(conn, &volunteers, row, "pool_open", &json!({}))?;
             note(
                 conn,
                 "dispatch_pool",
@@ -493,7 +493,7 @@ pub fn auto_dispatch(
         }
         Plan::Nobody { why } => {
             let coordinators = notify::holders_over(conn, ctx.index, row, Role::Coordinator)?;
-            notify::send(conn, &coordinators, row, "dispatch_needed", why.clone())?;
+            notify::send(conn, &coordinators, row, "dispatch_needed", &why)?;
             note(conn, "dispatch_pending", why)
         }
     }

@@ -15,7 +15,7 @@ use crate::queries;
 use diesel::RunQueryDsl;
 
 /// Queues one notification per distinct user (the system account never hears anything).
-pub fn send(conn: &mut DbConn, users: &[String], event: &EventRow, kind: &str, extra: Value) -> ApiResult<()> {
+pub fn send(conn: &mut DbConn, users: &[String], event: &EventRow, kind: &str, extra: &Value) -> ApiResult<()> {
     let mut seen: Vec<&String> = vec![];
     for user in users {
         if seen.contains(&user) || user == super::SYSTEM_USER {

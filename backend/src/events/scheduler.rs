@@ -96,7 +96,7 @@ fn warn(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> A
         if to.is_empty() {
             to = notify::holders_over(conn, ctx.index, row, Role::Coordinator)?;
         }
-        notify::send(conn, &to, row, "deadline_warning", json!({}))?;
+        notify::send(conn, &to, row, "deadline_warning", &json!({}))?;
         Ok(true)
     })
 }

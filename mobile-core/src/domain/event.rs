@@ -296,7 +296,10 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             next.state = S::Returned;
         }
         Action::Start => {
-            if !matches!(facts.state, S::Claimed | S::Rework) && !(facts.state == S::InProgress && is_assignee) {
+            // Co-handlers start their own part while the event is already in progress.
+            let startable =
+                matches!(facts.state, S::Claimed | S::Rework) || (facts.state == S::InProgress && is_assignee);
+            if !startable {
                 return Err(wrong_state());
             }
             need_assignee()?;
