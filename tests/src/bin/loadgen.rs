@@ -1,0 +1,448 @@
+//! Load generator: starts a real `gridwork demo` server process on a fresh SQLite file or a fresh
+//! PostgreSQL database, drives simulated phones over HTTP and prints throughput and latency per
+//! operation. With PostgreSQL it also measures the server's raw single-row insert rate with
+//! pgbench in the same run, as the yardstick for report intake.
+//!
+//! ```text
+//! cargo build --release -p gridwork-backend --bin gridwork
+//! cargo run --release -p gridwork-tests --bin loadgen -- --backend postgres --scenario intake
+//! ```
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use diesel::{Connection, RunQueryDsl};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+const PASSWORD: &str = "load-test-password-1";
+/// The demo city's bounding box (lat, lng).
+const CITY: (f64, f64, f64, f64) = (30.581, 114.271, 30.619, 114.329);
+
+#[derive(Debug, Clone)]
+struct Args {
+    backend: String,
+    scenario: String,
+    seconds: u64,
+    phones: usize,
+    workers: usize,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut a = Args { backend: "sqlite".into(), scenario: "intake".into(), seconds: 20, phones: 32, workers: 16 };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--backend" => a.backend = value()?,
+            "--scenario" => a.scenario = value()?,
+            "--seconds" => a.seconds = value()?.parse()?,
+            "--phones" => a.phones = value()?.parse()?,
+            "--workers" => a.workers = value()?.parse()?,
+            "-h" | "--help" => {
+                println!(
+                    "loadgen [--backend sqlite|postgres] [--scenario intake|mixed] [--seconds N] [--phones N] [--workers N]\n\
+                     intake: every phone files reports; mixed: residents report, grid workers ping, poll tasks and work them"
+                );
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    if !matches!(a.backend.as_str(), "sqlite" | "postgres") || !matches!(a.scenario.as_str(), "intake" | "mixed") {
+        bail!("--backend is sqlite or postgres, --scenario intake or mixed");
+    }
+    Ok(a)
+}
+
+/// A small deterministic generator: the same run twice files the same points.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn point(&mut self) -> (f64, f64) {
+        (CITY.0 + (CITY.2 - CITY.0) * self.next(), CITY.1 + (CITY.3 - CITY.1) * self.next())
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    samples: Mutex<Vec<(&'static str, u32, bool)>>,
+    outcomes: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    async fn record(&self, op: &'static str, took: Duration, ok: bool) {
+        let micros = u32::try_from(took.as_micros()).unwrap_or(u32::MAX);
+        self.samples.lock().await.push((op, micros, ok));
+    }
+
+    async fn outcome(&self, what: String) {
+        *self.outcomes.lock().await.entry(what).or_default() += 1;
+    }
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(url: &str) -> anyhow::Result<Server> {
+    let bin = std::env::current_exe()?.with_file_name("gridwork");
+    if !bin.exists() {
+        bail!("{} is missing: cargo build --release -p gridwork-backend --bin gridwork", bin.display());
+    }
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = Command::new(bin)
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .env("GRIDWORK_DATA_DIR", dir.path())
+        .env("GRIDWORK_DB_POOL_SIZE", "16")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    Ok(Server { child, base: format!("http://127.0.0.1:{port}"), _dir: dir })
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the server did not become ready")
+}
+
+async fn login(client: &reqwest::Client, base: &str, user: &str, password: &str) -> anyhow::Result<String> {
+    let r: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    r["token"].as_str().map(str::to_owned).with_context(|| format!("login of {user} failed: {r}"))
+}
+
+/// Creates a user with one role through the admin API and signs them in.
+async fn phone_user(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    name: &str,
+    role: &str,
+    scope: &str,
+) -> anyhow::Result<String> {
+    let r: Value = client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(admin)
+        .json(&json!({"username": name, "display_name": name, "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = r["id"].as_str().with_context(|| format!("creating {name}: {r}"))?;
+    let g = client
+        .post(format!("{base}/api/v1/users/{id}/roles"))
+        .bearer_auth(admin)
+        .json(&json!({"role": role, "scope": scope}))
+        .send()
+        .await?;
+    if !g.status().is_success() {
+        bail!("granting {role} to {name}: {}", g.text().await?);
+    }
+    login(client, base, name, PASSWORD).await
+}
+
+fn grids() -> Vec<String> {
+    let mut out = vec![];
+    for d in ["420102", "420103"] {
+        for s in ["003", "004"] {
+            for c in ["001", "002"] {
+                for g in ["001", "002"] {
+                    out.push(format!("{d}{s}{c}{g}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+const CATEGORIES: [&str; 8] = ["E-01-02", "C-03-01", "C-06-01", "E-06-01", "E-02-01", "E-01-01", "C-01-03", "E-04-02"];
+
+async fn report(client: &reqwest::Client, base: &str, token: &str, rng: &mut Rng, n: u64, phone: usize, stats: &Stats) {
+    let (lat, lng) = rng.point();
+    let category = CATEGORIES[(rng.next() * CATEGORIES.len() as f64) as usize % CATEGORIES.len()];
+    let t = Instant::now();
+    let r = client
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", format!("load-{phone}-{n}"))
+        .json(&json!({"category": category, "lat": lat, "lng": lng, "description": "负载测试上报"}))
+        .send()
+        .await;
+    let ok = match r {
+        Ok(r) if r.status().is_success() => {
+            let body: Value = r.json().await.unwrap_or_default();
+            stats.outcome(format!("report {}", body["filed"].as_str().unwrap_or("?"))).await;
+            true
+        }
+        Ok(r) => {
+            stats.outcome(format!("report HTTP {}", r.status().as_u16())).await;
+            false
+        }
+        Err(_) => false,
+    };
+    stats.record("report", t.elapsed(), ok).await;
+}
+
+async fn timed(stats: &Stats, op: &'static str, req: reqwest::RequestBuilder) -> Option<Value> {
+    let t = Instant::now();
+    let r = req.send().await;
+    let (ok, body) = match r {
+        Ok(r) if r.status().is_success() => (true, r.json::<Value>().await.ok()),
+        Ok(r) => {
+            stats.outcome(format!("{op} HTTP {}", r.status().as_u16())).await;
+            (false, None)
+        }
+        Err(_) => (false, None),
+    };
+    stats.record(op, t.elapsed(), ok).await;
+    body
+}
+
+/// A grid worker's phone: on duty, pings in batches of 5, polls its queue and works its tasks.
+async fn worker_loop(
+    client: reqwest::Client,
+    base: String,
+    token: String,
+    seed: u64,
+    stop: Arc<AtomicBool>,
+    stats: Arc<Stats>,
+) {
+    let mut rng = Rng(seed);
+    let _ =
+        client.put(format!("{base}/api/v1/me/duty")).bearer_auth(&token).json(&json!({"on_duty": true})).send().await;
+    let mut tick = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        tick += 1;
+        let now = chrono::Utc::now();
+        let pings: Vec<Value> = (0..5)
+            .map(|i| {
+                let (lat, lng) = rng.point();
+                json!({"lat": lat, "lng": lng, "recorded_at": (now - chrono::Duration::seconds(5 - i)).to_rfc3339()})
+            })
+            .collect();
+        timed(
+            &stats,
+            "location (5 pings)",
+            client.post(format!("{base}/api/v1/me/location")).bearer_auth(&token).json(&json!({"pings": pings})),
+        )
+        .await;
+        let Some(q) =
+            timed(&stats, "tasks/mine", client.get(format!("{base}/api/v1/tasks/mine")).bearer_auth(&token)).await
+        else {
+            continue;
+        };
+        if tick % 2 == 0 {
+            // Work the oldest task one step further.
+            if let Some(task) = q["tasks"].as_array().and_then(|t| t.first()) {
+                let id = task["event_id"].as_str().unwrap_or_default();
+                let action = match task["state"].as_str() {
+                    Some("assigned") => json!({"action": "claim"}),
+                    Some("claimed") => json!({"action": "start"}),
+                    _ => json!({"action": "resolve", "after_photos": 1}),
+                };
+                timed(
+                    &stats,
+                    "action",
+                    client.post(format!("{base}/api/v1/events/{id}/actions")).bearer_auth(&token).json(&action),
+                )
+                .await;
+            }
+        }
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+/// pgbench's raw single-row insert rate on a scratch database, with as many clients as phones.
+fn pgbench(admin_url: &str, clients: usize, seconds: u64) -> anyhow::Result<f64> {
+    let name = format!("gw_pgbench_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = diesel::PgConnection::establish(admin_url)?;
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').map_or(admin_url, |(r, _)| r));
+    let result = (|| -> anyhow::Result<f64> {
+        let mut conn = diesel::PgConnection::establish(&url)?;
+        diesel::sql_query("CREATE TABLE raw_insert (id BIGSERIAL PRIMARY KEY, payload TEXT NOT NULL, at TIMESTAMP NOT NULL DEFAULT now())").execute(&mut conn)?;
+        let script = tempfile::NamedTempFile::new()?;
+        std::fs::write(script.path(), "INSERT INTO raw_insert (payload) VALUES ('raw single-row insert');\n")?;
+        let out = Command::new("pgbench")
+            .args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), "-f"])
+            .arg(script.path())
+            .arg(&url)
+            .output()
+            .context("running pgbench")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let tps = text
+            .lines()
+            .find_map(|l| l.strip_prefix("tps = "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .with_context(|| format!("no tps in pgbench output: {text}{}", String::from_utf8_lossy(&out.stderr)))?;
+        Ok(tps)
+    })();
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin)?;
+    result
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let pg_admin = gridwork_tests::pg_admin_url();
+    let (url, pg_db) = match args.backend.as_str() {
+        "postgres" => {
+            let name = format!("gw_load_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = diesel::PgConnection::establish(&pg_admin)?;
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
+            (format!("{}/{name}", pg_admin.rsplit_once('/').map_or(pg_admin.as_str(), |(r, _)| r)), Some(name))
+        }
+        _ => (String::new(), None),
+    };
+    let sqlite_dir = tempfile::tempdir()?;
+    let url = if url.is_empty() { sqlite_dir.path().join("load.sqlite").display().to_string() } else { url };
+    let server = start_server(&url)?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.phones * 2).build()?;
+    wait_ready(&client, &server.base).await?;
+    let base = server.base.clone();
+    let admin = login(&client, &base, "admin", "gridwork-demo").await?;
+
+    // Phones: residents report; in the mixed scenario grid workers (one or more per grid) too.
+    let grids = grids();
+    let workers = if args.scenario == "mixed" { args.workers } else { 0 };
+    let mut reporters = vec![];
+    for i in 0..args.phones {
+        reporters.push(phone_user(&client, &base, &admin, &format!("load.resident{i}"), "resident", "420100").await?);
+    }
+    let mut field = vec![];
+    for i in 0..workers {
+        field.push(
+            phone_user(&client, &base, &admin, &format!("load.worker{i}"), "grid_worker", &grids[i % grids.len()])
+                .await?,
+        );
+    }
+    eprintln!(
+        "{} reporting phones, {} field phones, {} s on {} ({})",
+        reporters.len(),
+        field.len(),
+        args.seconds,
+        args.backend,
+        args.scenario
+    );
+
+    let stats = Arc::new(Stats::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let filed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = vec![];
+    for (i, token) in reporters.into_iter().enumerate() {
+        let (client, base, stats, stop, filed) =
+            (client.clone(), base.clone(), stats.clone(), stop.clone(), filed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1));
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                report(&client, &base, &token, &mut rng, n, i, &stats).await;
+                filed.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for (i, token) in field.into_iter().enumerate() {
+        tasks.push(tokio::spawn(worker_loop(
+            client.clone(),
+            base.clone(),
+            token,
+            0xDEAD_BEEF ^ (i as u64 + 7),
+            stop.clone(),
+            stats.clone(),
+        )));
+    }
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let samples = stats.samples.lock().await.clone();
+    println!(
+        "\n{:<20} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}",
+        "operation", "count", "per s", "p50 ms", "p99 ms", "max ms", "errors"
+    );
+    let mut ops: Vec<&str> = samples.iter().map(|s| s.0).collect();
+    ops.sort_unstable();
+    ops.dedup();
+    let mut report_rate = 0.0;
+    let mut report_p99 = 0.0;
+    for op in ops {
+        let mut lat: Vec<u32> = samples.iter().filter(|s| s.0 == op && s.2).map(|s| s.1).collect();
+        let errors = samples.iter().filter(|s| s.0 == op && !s.2).count();
+        lat.sort_unstable();
+        let rate = lat.len() as f64 / elapsed;
+        if op == "report" {
+            report_rate = rate;
+            report_p99 = percentile(&lat, 0.99);
+        }
+        println!(
+            "{op:<20} {:>9} {:>9.0} {:>9.1} {:>9.1} {:>9.1} {errors:>7}",
+            lat.len(),
+            rate,
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99),
+            lat.last().map_or(0.0, |m| f64::from(*m) / 1000.0)
+        );
+    }
+    println!("\noutcomes: {:?}", stats.outcomes.lock().await);
+    drop(server);
+    if let Some(name) = pg_db {
+        let mut admin = diesel::PgConnection::establish(&pg_admin)?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin)?;
+        match pgbench(&pg_admin, args.phones, args.seconds.min(15)) {
+            Ok(tps) => println!(
+                "\nPostgreSQL raw single-row inserts (pgbench, {} clients): {tps:.0}/s; report intake {report_rate:.0}/s = {:.0} % of it, report p99 {report_p99:.1} ms",
+                args.phones,
+                100.0 * report_rate / tps
+            ),
+            Err(e) => println!("\npgbench unavailable: {e:#}"),
+        }
+    }
+    Ok(())
+}
