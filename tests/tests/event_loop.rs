@@ -203,6 +203,19 @@ both_backends! {
         let full = detail(&app, &c.coord, &id(&e)).await;
         let states: Vec<&str> = full["tasks"].as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap()).collect();
         assert_eq!(states, ["returned", "assigned"]);
+        // Sun asks for more time: nothing moves until the coordinator extends.
+        let due = e["due_at"].clone();
+        let e = ok(&app, &c.sun, &id(&e), json!({"action": "request_extension", "reason": "等待物业开门"})).await;
+        assert_eq!(e["due_at"], due);
+        assert!(notifications(&app, "coord").await.contains(&"extension_requested".to_owned()));
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "extend", "reason": "同意延期"})).await;
+        assert_ne!(e["due_at"], due);
+        // Taking it from sun needs a reason.
+        let wang = app.id_of("wang").await;
+        let (s, b) = act(&app, &c.coord, &id(&e), json!({"action": "dispatch", "assignees": [wang]})).await;
+        assert_eq!((s, b["fields"]["reason"]["code"].as_str()), (422, Some("reason_required")));
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "dispatch", "assignees": [wang], "reason": "王已回岗"})).await;
+        assert_eq!(e["assignees"], json!([wang]));
 
         // With nobody of the street on duty, it waits for the coordinator.
         app.put("/api/v1/me/duty", &c.sun, json!({"on_duty": false})).await;

@@ -187,6 +187,9 @@ impl Db {
     }
 }
 
+/// One SQLite write transaction at a time per process (SQLite allows one writer anyway).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
 /// transaction that reads and then writes would otherwise fail with "database is locked" when
 /// another connection wrote in between, instead of waiting its turn under `busy_timeout`.
@@ -204,6 +207,9 @@ where
     if !outermost_sqlite {
         return conn.transaction(f);
     }
+    // Writers of this process queue here rather than in SQLite's busy handler, which polls with
+    // growing sleeps and turns contention into long tails.
+    let _turn = SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let DbConn::Sqlite(c) = conn {
         AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
     }

@@ -101,7 +101,7 @@ pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Req
         }
         let mut action = req.action.clone();
         let mut choices = None;
-        if let Action::Dispatch { assignees: named } = &req.action
+        if let Action::Dispatch { assignees: named, reason } = &req.action
             && !req.departments.is_empty()
         {
             if !named.is_empty() {
@@ -111,14 +111,17 @@ pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Req
             event::decide(
                 &facts_of(&row, &category)?,
                 &Actor { user_id: caller.user.id.clone(), roles: roles.clone() },
-                &Action::Dispatch { assignees: vec!["-".into()] },
+                &Action::Dispatch { assignees: vec!["-".into()], reason: Some("-".into()) },
             )
             .map_err(refusal)?;
             let picked = dispatch::departments(conn, ctx.index, &row, &req.departments)?;
-            action = Action::Dispatch { assignees: picked.iter().map(|c| c.user_id.clone()).collect() };
+            action = Action::Dispatch {
+                assignees: picked.iter().map(|c| c.user_id.clone()).collect(),
+                reason: reason.clone(),
+            };
             choices = Some(picked);
         }
-        if let Action::Dispatch { assignees: named } = &action
+        if let Action::Dispatch { assignees: named, .. } = &action
             && choices.is_none()
         {
             check_assignees(conn, named)?;
@@ -445,6 +448,10 @@ fn notify_after(
             }
         }
         Action::Rework { reason } => notify::send(conn, &handlers, after, "rework", &json!({"reason": reason}))?,
+        Action::RequestExtension { reason } => {
+            let coordinators = notify::holders_over(conn, ctx.index, after, Role::Coordinator)?;
+            notify::send(conn, &coordinators, after, "extension_requested", &json!({"reason": reason}))?;
+        }
         Action::Escalate { reason } | Action::Supervise { reason } => {
             let level = order.unwrap_or(AreaLevel::Street);
             let mut to = notify::holders_over(conn, ctx.index, after, notify::ops_role(level))?;
@@ -479,7 +486,10 @@ pub fn auto_dispatch(
     };
     match dispatch::plan(conn, ctx.index, row, category, ctx.policy.max_tasks_per_worker, exclude)? {
         Plan::Assign(choices) => {
-            let action = Action::Dispatch { assignees: choices.iter().map(|c| c.user_id.clone()).collect() };
+            let action = Action::Dispatch {
+                assignees: choices.iter().map(|c| c.user_id.clone()).collect(),
+                reason: Some("automatic dispatch".into()),
+            };
             apply(conn, ctx, row, category, &system_actor(), &who, &action, Some(&choices), None)
         }
         Plan::VolunteerPool { community } => {

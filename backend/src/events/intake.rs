@@ -163,6 +163,28 @@ pub fn report(
     let category = active_category(conn, &new.category, "category")?;
     let user = caller.user.id.clone();
     let who = Who { user_id: user.clone(), role: reporter_role(caller, new.source) };
+    // Two people reporting the same problem at the same instant both append to its timeline; the
+    // loser of that race (or of the idempotency key) runs again and finds the winner's rows.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match file_once(conn, ctx, &category, new, key, &user, &who) {
+            Err(e) if e.code == crate::error::ErrorCode::Conflict && attempt < 3 => continue,
+            other => return other,
+        }
+    }
+}
+
+fn file_once(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    category: &Category,
+    new: &NewReport,
+    key: &str,
+    user: &str,
+    who: &Who,
+) -> ApiResult<(EventRow, Filed)> {
+    let user = user.to_owned();
     write_tx(conn, |conn| {
         if let Some(id) = queries::events::idempotent(conn, &user, key)? {
             let row = queries::events::by_id(conn, &id)?
@@ -170,14 +192,14 @@ pub fn report(
             return Ok((row, Filed::Replayed));
         }
         let at = now();
-        let (row, filed) = match duplicate_of(conn, &category, new)? {
+        let (row, filed) = match duplicate_of(conn, category, new)? {
             Some(existing) => {
                 let state: EventState = existing.state.parse().map_err(super::internal)?;
                 timeline::append(
                     conn,
                     &existing.id,
                     &Step {
-                        who: &who,
+                        who,
                         action: "report_duplicate",
                         from: Some(state),
                         to: state,
@@ -189,14 +211,16 @@ pub fn report(
                 (existing, Filed::Duplicate)
             }
             None => {
-                let row = new_row(ctx, &category, new, &user, new.source.initial_state(), "location")?;
-                (open(conn, ctx, &category, row, &who, new.at, None)?, Filed::Created)
+                let row = new_row(ctx, category, new, &user, new.source.initial_state(), "location")?;
+                (open(conn, ctx, category, row, who, new.at, None)?, Filed::Created)
             }
         };
-        queries::events::follow(
-            conn,
-            &FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at },
-        )?;
+        let follower = FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at };
+        if filed == Filed::Created {
+            queries::events::add_follower(conn, &follower)?;
+        } else {
+            queries::events::follow(conn, &follower)?;
+        }
         queries::events::remember_key(
             conn,
             &IdempotencyRow { user_id: user.clone(), key: key.to_owned(), event_id: row.id.clone(), created_at: at },

@@ -53,6 +53,11 @@ pub fn follow(conn: &mut DbConn, row: &FollowerRow) -> QueryResult<()> {
     Ok(())
 }
 
+/// Adds a follower known not to follow yet (the reporter of a new event).
+pub fn add_follower(conn: &mut DbConn, row: &FollowerRow) -> QueryResult<()> {
+    diesel::insert_into(event_followers::table).values(row).execute(conn).map(drop)
+}
+
 pub fn followers(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<String>> {
     event_followers::table.filter(event_followers::event_id.eq(event_id)).select(event_followers::user_id).load(conn)
 }

@@ -93,6 +93,8 @@ ALTER TABLE events ADD COLUMN resolved_parts TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE events ADD COLUMN log_head TEXT;
 UPDATE events SET stage_started_at = updated_at;
 CREATE INDEX events_due ON events(due_at);
+-- The duplicate check: open events of a category in a latitude band around the report.
+CREATE INDEX events_nearby ON events(category_code, lat, lng);
 CREATE INDEX events_updated ON events(updated_at, id);
 
 -- The timeline: who acted in which role, from where, with what detail; numbered and hash-chained

@@ -6,6 +6,7 @@ ALTER TABLE event_log DROP COLUMN lng;
 ALTER TABLE event_log DROP COLUMN lat;
 ALTER TABLE event_log DROP COLUMN actor_role;
 DROP INDEX events_updated;
+DROP INDEX events_nearby;
 DROP INDEX events_due;
 ALTER TABLE events DROP COLUMN log_head;
 ALTER TABLE events DROP COLUMN resolved_parts;

@@ -80,6 +80,9 @@ pub enum Action {
     /// Give the event to handlers (also reassignment and bulk reassignment).
     Dispatch {
         assignees: Vec<String>,
+        /// Required when the event is taken from someone it was given to (reassignment).
+        #[serde(default)]
+        reason: Option<String>,
     },
     Claim,
     Return {
@@ -97,7 +100,12 @@ pub enum Action {
         reason: String,
     },
     Resume,
+    /// An approved extension: the ops centre moves the deadline.
     Extend {
+        reason: String,
+    },
+    /// A handler asks for more time; the deadline moves only when the ops centre extends it.
+    RequestExtension {
         reason: String,
     },
     Escalate {
@@ -129,6 +137,7 @@ impl Action {
             Action::Suspend { .. } => "suspend",
             Action::Resume => "resume",
             Action::Extend { .. } => "extend",
+            Action::RequestExtension { .. } => "request_extension",
             Action::Escalate { .. } => "escalate",
             Action::Supervise { .. } => "supervise",
             Action::Merge { .. } => "merge",
@@ -143,9 +152,11 @@ impl Action {
             | Action::Rework { reason }
             | Action::Suspend { reason }
             | Action::Extend { reason }
+            | Action::RequestExtension { reason }
             | Action::Escalate { reason }
             | Action::Supervise { reason }
             | Action::Merge { reason, .. } => Some(reason),
+            Action::Dispatch { reason, .. } => reason.as_deref(),
             _ => None,
         }
     }
@@ -244,7 +255,7 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             need(&OPS_ROLES)?;
             next.state = if matches!(action, Action::Accept) { S::Accepted } else { S::Rejected };
         }
-        Action::Dispatch { assignees } => {
+        Action::Dispatch { assignees, reason } => {
             if !matches!(
                 facts.state,
                 S::Accepted | S::Dispatched | S::Claimed | S::Returned | S::InProgress | S::Rework
@@ -257,6 +268,10 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             list.dedup();
             if list.is_empty() {
                 return Err(refuse("assignees", "assignees_required", "dispatch needs at least one assignee"));
+            }
+            let taken_from_someone = facts.assignees.iter().any(|a| !list.contains(a));
+            if taken_from_someone && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                return Err(refuse("reason", "reason_required", "reassigning needs a reason"));
             }
             next.assignees = list;
             next.resolved_parts.clear();
@@ -371,6 +386,12 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             }
             need(&OPS_ROLES)?;
         }
+        Action::RequestExtension { .. } => {
+            if !matches!(facts.state, S::Dispatched | S::Claimed | S::InProgress | S::Rework) {
+                return Err(wrong_state());
+            }
+            need_assignee()?;
+        }
         Action::Escalate { .. } | Action::Supervise { .. } => {
             if facts.state.is_terminal() {
                 return Err(wrong_state());
@@ -426,7 +447,7 @@ mod tests {
             facts(EventState::Reported),
             &[
                 (&coord, Action::Accept),
-                (&coord, Action::Dispatch { assignees: vec!["wang".into()] }),
+                (&coord, Action::Dispatch { assignees: vec!["wang".into()], reason: None }),
                 (&wang, Action::Claim),
                 (&wang, Action::Start),
                 (&wang, Action::Resolve { after_photos: 1 }),
@@ -465,7 +486,7 @@ mod tests {
         assert_eq!(code(&resolved, &wang, Action::Verify), Some("verifier_is_resolver"));
         assert_eq!(code(&resolved, &vol, Action::Verify), Some("not_permitted"));
         assert_eq!(
-            code(&facts(EventState::Accepted), &coord, Action::Dispatch { assignees: vec![] }),
+            code(&facts(EventState::Accepted), &coord, Action::Dispatch { assignees: vec![], reason: None }),
             Some("assignees_required")
         );
         assert_eq!(code(&facts(EventState::Accepted), &vol, Action::Claim), Some("not_permitted"));
@@ -489,7 +510,7 @@ mod tests {
         let f = run(
             facts(EventState::Accepted),
             &[
-                (&coord, Action::Dispatch { assignees: vec!["water".into(), "roads".into()] }),
+                (&coord, Action::Dispatch { assignees: vec!["water".into(), "roads".into()], reason: None }),
                 (&water, Action::Claim),
                 (&roads, Action::Claim),
                 (&water, Action::Start),
@@ -521,6 +542,24 @@ mod tests {
         let wang = actor("wang", &[Role::GridWorker]);
         let refused = decide(&f, &wang, &Action::Merge { into: "e2".into(), reason: "same".into() });
         assert_eq!(refused.unwrap_err().code, "not_permitted");
+    }
+
+    #[test]
+    fn reassigning_needs_a_reason_and_extensions_wait_for_approval() {
+        let coord = actor("coord", &[Role::Coordinator]);
+        let wang = actor("wang", &[Role::GridWorker]);
+        let mut f = facts(EventState::Claimed);
+        f.assignees = vec!["wang".into()];
+        let to_li =
+            |reason: Option<&str>| Action::Dispatch { assignees: vec!["li".into()], reason: reason.map(str::to_owned) };
+        assert_eq!(decide(&f, &coord, &to_li(None)).unwrap_err().code, "reason_required");
+        assert_eq!(decide(&f, &coord, &to_li(Some(" "))).unwrap_err().code, "reason_required");
+        assert_eq!(decide(&f, &coord, &to_li(Some("wang is ill"))).unwrap().facts.assignees, ["li"]);
+        // Asking changes nothing; only the ops centre's extension moves the deadline.
+        let asked = decide(&f, &wang, &Action::RequestExtension { reason: "waiting for parts".into() }).unwrap();
+        assert_eq!(asked.facts, f);
+        let ask = Action::RequestExtension { reason: "x".into() };
+        assert_eq!(decide(&f, &coord, &ask).unwrap_err().code, "not_assignee");
     }
 
     #[test]
@@ -557,8 +596,11 @@ mod properties {
         prop_oneof![
             Just(Action::Accept),
             any_reason().prop_map(|reason| Action::Reject { reason }),
-            proptest::collection::vec(proptest::sample::select(USERS.to_vec()), 0..3)
-                .prop_map(|a| Action::Dispatch { assignees: a.into_iter().map(str::to_owned).collect() }),
+            proptest::collection::vec(proptest::sample::select(USERS.to_vec()), 0..3).prop_map(|a| Action::Dispatch {
+                assignees: a.into_iter().map(str::to_owned).collect(),
+                reason: Some("rebalancing".into())
+            }),
+            any_reason().prop_map(|reason| Action::RequestExtension { reason }),
             Just(Action::Claim),
             any_reason().prop_map(|reason| Action::Return { reason }),
             Just(Action::Start),
@@ -653,7 +695,7 @@ mod properties {
             let plan = [
                 (&ops, Action::Accept),
                 (&ops, Action::Resume),
-                (&ops, Action::Dispatch { assignees: vec!["u1".into()] }),
+                (&ops, Action::Dispatch { assignees: vec!["u1".into()], reason: Some("back to u1".into()) }),
                 (&worker, Action::Claim),
                 (&worker, Action::Start),
                 (&worker, Action::Resolve { after_photos: 1 }),

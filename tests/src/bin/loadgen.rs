@@ -115,7 +115,7 @@ fn start_server(url: &str) -> anyhow::Result<Server> {
         .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
         .env("GRIDWORK_DATA_DIR", dir.path())
         .env("GRIDWORK_DB_POOL_SIZE", "16")
-        .env("RUST_LOG", "warn")
+        .env("GRIDWORK_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;
@@ -265,7 +265,7 @@ async fn worker_loop(
         else {
             continue;
         };
-        if tick % 2 == 0 {
+        if tick.is_multiple_of(2) {
             // Work the oldest task one step further.
             if let Some(task) = q["tasks"].as_array().and_then(|t| t.first()) {
                 let id = task["event_id"].as_str().unwrap_or_default();
