@@ -385,6 +385,28 @@ async fn main() -> anyhow::Result<()> {
             }
         }));
     }
+    if args.scenario == "mixed" {
+        // The city ops centre accepts what comes in; acceptance dispatches to the workers.
+        let token = login(&client, &base, "city.op", "gridwork-demo").await?;
+        let (client, base, stats, stop) = (client.clone(), base.clone(), stats.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let list = timed(&stats, "list reported", client.get(format!("{base}/api/v1/events?state=reported&limit=20")).bearer_auth(&token)).await;
+                let ids: Vec<String> = list
+                    .and_then(|l| l["events"].as_array().cloned())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|e| e["id"].as_str().map(str::to_owned))
+                    .collect();
+                if ids.is_empty() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                for id in ids {
+                    timed(&stats, "accept (+dispatch)", client.post(format!("{base}/api/v1/events/{id}/actions")).bearer_auth(&token).json(&json!({"action": "accept"}))).await;
+                }
+            }
+        }));
+    }
     for (i, token) in field.into_iter().enumerate() {
         tasks.push(tokio::spawn(worker_loop(
             client.clone(),
