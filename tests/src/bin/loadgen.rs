@@ -391,7 +391,12 @@ async fn main() -> anyhow::Result<()> {
         let (client, base, stats, stop) = (client.clone(), base.clone(), stats.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let list = timed(&stats, "list reported", client.get(format!("{base}/api/v1/events?state=reported&limit=20")).bearer_auth(&token)).await;
+                let list = timed(
+                    &stats,
+                    "list reported",
+                    client.get(format!("{base}/api/v1/events?state=reported&limit=20")).bearer_auth(&token),
+                )
+                .await;
                 let ids: Vec<String> = list
                     .and_then(|l| l["events"].as_array().cloned())
                     .unwrap_or_default()
@@ -402,7 +407,15 @@ async fn main() -> anyhow::Result<()> {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 for id in ids {
-                    timed(&stats, "accept (+dispatch)", client.post(format!("{base}/api/v1/events/{id}/actions")).bearer_auth(&token).json(&json!({"action": "accept"}))).await;
+                    timed(
+                        &stats,
+                        "accept (+dispatch)",
+                        client
+                            .post(format!("{base}/api/v1/events/{id}/actions"))
+                            .bearer_auth(&token)
+                            .json(&json!({"action": "accept"})),
+                    )
+                    .await;
                 }
             }
         }));
