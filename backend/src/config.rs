@@ -75,6 +75,15 @@ pub struct ServeArgs {
     /// Share of a stage's time after which a deadline warning goes out, in percent [default: 80]
     #[arg(long, env = "GRIDWORK_WARNING_PERCENT", value_name = "PCT")]
     pub warning_percent: Option<i64>,
+    /// Firebase service account key (JSON) for push; without it push is off
+    #[arg(long, env = "GRIDWORK_FCM_CREDENTIALS", value_name = "FILE")]
+    pub fcm_credentials: Option<PathBuf>,
+    /// FCM base URL [default: https://fcm.googleapis.com]
+    #[arg(long, env = "GRIDWORK_FCM_ENDPOINT", value_name = "URL")]
+    pub fcm_endpoint: Option<String>,
+    /// OAuth token endpoint, overriding the one in the credentials
+    #[arg(long, env = "GRIDWORK_FCM_TOKEN_URI", value_name = "URL")]
+    pub fcm_token_uri: Option<String>,
 }
 
 /// The config file: the same settings as the flags, snake_case.
@@ -98,6 +107,9 @@ pub struct FileSettings {
     pub max_tasks_per_worker: Option<i64>,
     pub scheduler_interval: Option<u64>,
     pub warning_percent: Option<i64>,
+    pub fcm_credentials: Option<PathBuf>,
+    pub fcm_endpoint: Option<String>,
+    pub fcm_token_uri: Option<String>,
 }
 
 impl FileSettings {
@@ -128,6 +140,7 @@ pub struct Settings {
     pub throttle: ThrottlePolicy,
     pub trust_forwarded_for: bool,
     pub event_loop: LoopSettings,
+    pub push: crate::push::PushSettings,
 }
 
 /// Dispatch and deadline policy.
@@ -216,6 +229,15 @@ impl Settings {
                     p @ 1..=99 => p,
                     p => anyhow::bail!("warning_percent must be within 1..=99, got {p}"),
                 },
+            },
+            push: crate::push::PushSettings {
+                credentials: args.fcm_credentials.clone().or_else(|| file.fcm_credentials.clone()),
+                endpoint: args
+                    .fcm_endpoint
+                    .clone()
+                    .or_else(|| file.fcm_endpoint.clone())
+                    .unwrap_or_else(|| crate::push::PushSettings::default().endpoint),
+                token_uri: args.fcm_token_uri.clone().or_else(|| file.fcm_token_uri.clone()),
             },
         })
     }

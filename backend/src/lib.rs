@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod models;
+pub mod push;
 pub mod queries;
 pub mod startup;
 pub mod state;

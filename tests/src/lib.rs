@@ -16,6 +16,7 @@ use gridwork::startup::Application;
 use gridwork_mobile_core::{AreaCode, Password, Role, RoleGrant, Scope, Username};
 use serde_json::{Value, json};
 
+pub mod fcm;
 pub mod proxy;
 
 pub const PASSWORD: &str = "test-password-1";
@@ -274,6 +275,33 @@ macro_rules! both_backends {
                     if let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await {
                         run(app).await;
                     }
+                }
+            }
+        )*
+    };
+}
+
+/// Like `both_backends!`, for tests that set up more than the app first: the body gets the
+/// `Backend` and spawns the app itself (and returns early when `TestApp::spawn_with` says the
+/// backend is unavailable).
+#[macro_export]
+macro_rules! per_backend {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($backend: $crate::Backend) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    run($crate::Backend::Postgres).await;
                 }
             }
         )*

@@ -330,8 +330,8 @@ both_backends! {
         // (general) has 120 minutes.
         let e = patrol(&app, &c.wang, "late", "C-03-01", P).await;
         assert_eq!(e["state"], "accepted");
-        assert_eq!(tick(&app, 60).await, scheduler::Tick { warned: 0, escalated: 0 });
-        assert_eq!(tick(&app, 100).await, scheduler::Tick { warned: 1, escalated: 0 });
+        assert_eq!(tick(&app, 60).await, scheduler::Tick { warned: 0, escalated: 0, unacknowledged: 0 });
+        assert_eq!(tick(&app, 100).await, scheduler::Tick { warned: 1, escalated: 0, unacknowledged: 0 });
         assert_eq!(tick(&app, 101).await.warned, 0);
         // A second server on the same database scans at the same moment as the first.
         let second = gridwork::startup::Application::build(app.state.settings.as_ref().clone()).await.unwrap();

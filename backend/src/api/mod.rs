@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod live;
 pub mod me;
+pub mod push;
 pub mod users;
 
 /// Routes are grouped by resource so that a known path with the wrong method answers 405.
@@ -40,6 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 )
                 .service(web::resource("/me/duty").get(duty::get).put(duty::set))
                 .service(web::resource("/me/location").post(duty::location))
+                .service(web::resource("/devices").get(push::list_devices).post(push::register))
+                .service(web::resource("/devices/{id}").delete(push::unregister))
+                .service(web::resource("/notifications").get(push::inbox))
+                .service(web::resource("/notifications/{id}/ack").post(push::ack))
                 .service(web::resource("/events").get(events::list).post(events::report))
                 // Registered before `/events/{id}` so that `stream` and `bulk` are not ids.
                 .service(web::resource("/events/stream").get(live::stream))

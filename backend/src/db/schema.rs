@@ -254,6 +254,40 @@ diesel::table! {
         payload -> Text,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        received_at -> Nullable<Timestamp>,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        user_id -> Text,
+        session_id -> Nullable<Text>,
+        fcm_token -> Text,
+        platform -> Text,
+        app_version -> Text,
+        locale -> Text,
+        active -> Bool,
+        deactivated_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (notification_id, device_id) {
+        notification_id -> Text,
+        device_id -> Text,
+        outcome -> Text,
+        fcm_message -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 

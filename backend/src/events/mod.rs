@@ -59,7 +59,7 @@ fn internal(e: gridwork_mobile_core::DomainError) -> ApiError {
     ApiError::internal(e.message)
 }
 
-fn grade_of(row: &EventRow) -> ApiResult<Grade> {
+pub(crate) fn grade_of(row: &EventRow) -> ApiResult<Grade> {
     row.grade.parse().map_err(internal)
 }
 

@@ -9,8 +9,8 @@ use crate::areas::AreaIndex;
 use crate::db::DbConn;
 use crate::db::schema::notifications;
 use crate::error::ApiResult;
-use crate::models::event::{EventRow, NotificationRow};
-use crate::models::{new_id, now};
+use crate::models::event::EventRow;
+use crate::models::push::NotificationRow;
 use crate::queries;
 use diesel::RunQueryDsl;
 
@@ -31,15 +31,7 @@ pub fn send(conn: &mut DbConn, users: &[String], event: &EventRow, kind: &str, e
         if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
             p.extend(e.clone());
         }
-        let row = NotificationRow {
-            id: new_id(),
-            user_id: user.clone(),
-            event_id: Some(event.id.clone()),
-            kind: kind.to_owned(),
-            payload: payload.to_string(),
-            created_at: now(),
-            sent_at: None,
-        };
+        let row = NotificationRow::new(user, Some(&event.id), kind, payload.to_string());
         diesel::insert_into(notifications::table).values(&row).execute(conn)?;
     }
     Ok(())

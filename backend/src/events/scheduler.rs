@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::db::write_tx;
 use chrono::NaiveDateTime;
 use gridwork_mobile_core::Role;
+use gridwork_mobile_core::domain::category::Stage;
 use gridwork_mobile_core::domain::event::{Action, Actor, EventState};
 use serde::Serialize;
 use serde_json::json;
@@ -28,6 +29,8 @@ use crate::state::AppState;
 pub struct Tick {
     pub warned: usize,
     pub escalated: usize,
+    /// Tasks neither acknowledged nor claimed in the category's accept time.
+    pub unacknowledged: usize,
 }
 
 fn stage_length(row: &EventRow) -> Option<chrono::Duration> {
@@ -68,7 +71,75 @@ pub fn tick(conn: &mut DbConn, ctx: Ctx<'_>, at: NaiveDateTime) -> ApiResult<Tic
             out.warned += 1;
         }
     }
+    for task in queries::tasks::awaiting_acknowledgement(conn)? {
+        if unacknowledged(conn, ctx, &task, at)? {
+            out.unacknowledged += 1;
+        }
+    }
     Ok(out)
+}
+
+/// A task whose handler neither acknowledged the push nor claimed it within the category's
+/// accept time is flagged to the coordinators and, when the event has that one handler, given to
+/// someone else by the dispatch rules (never back to the same person).
+fn unacknowledged(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    task: &crate::models::event::TaskRow,
+    at: NaiveDateTime,
+) -> ApiResult<bool> {
+    let Some(event) = queries::events::by_id(conn, &task.event_id)? else { return Ok(false) };
+    let category = category_of(conn, &event.category_code)?;
+    let grade = super::grade_of(&event)?;
+    let Some(minutes) = category.deadlines.get(&Stage::Accept).and_then(|d| d.get(&grade)) else { return Ok(false) };
+    if at <= task.created_at + chrono::Duration::minutes(i64::from(*minutes)) {
+        return Ok(false);
+    }
+    if queries::push::assignment_acknowledged(conn, &task.user_id, &task.event_id, task.created_at)? {
+        return Ok(false);
+    }
+    write_tx(conn, |conn| {
+        if !queries::tasks::transition(conn, &task.id, "assigned", "unacknowledged", at)? {
+            return Ok(false);
+        }
+        let state: EventState = event.state.parse().map_err(super::internal)?;
+        let who = Who::system();
+        timeline::append(
+            conn,
+            &event.id,
+            &Step {
+                who: &who,
+                action: "task_unacknowledged",
+                from: Some(state),
+                to: state,
+                reason: None,
+                at: None,
+                detail: Some(json!({"user": task.user_id, "assigned_at": task.created_at.and_utc()})),
+            },
+        )?;
+        let coordinators = notify::holders_over(conn, ctx.index, &event, Role::Coordinator)?;
+        notify::send(conn, &coordinators, &event, "task_unacknowledged", &json!({"user": task.user_id}))?;
+        let Some(fresh) = queries::events::by_id(conn, &event.id)? else { return Ok(true) };
+        if assignees(&fresh) == [task.user_id.clone()] {
+            let plan = super::dispatch::plan(
+                conn,
+                ctx.index,
+                &fresh,
+                &category,
+                ctx.policy.max_tasks_per_worker,
+                std::slice::from_ref(&task.user_id),
+            )?;
+            if let super::dispatch::Plan::Assign(choices) = plan {
+                let action = Action::Dispatch {
+                    assignees: choices.iter().map(|c| c.user_id.clone()).collect(),
+                    reason: Some("the task was not acknowledged in time".into()),
+                };
+                let system = Actor { user_id: super::SYSTEM_USER.to_owned(), roles: vec![Role::Admin] };
+                apply(conn, ctx, &fresh, &category, &system, &who, &action, Some(&choices), None)?;
+            }
+        }
+        Ok(true)
+    })
 }
 
 fn warn(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> ApiResult<bool> {

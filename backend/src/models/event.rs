@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    event_followers, event_idempotency, event_links, event_log, events, notifications, supervision_orders, tasks,
+    event_followers, event_idempotency, event_links, event_log, events, supervision_orders, tasks,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
@@ -148,16 +148,4 @@ pub struct EventLinkRow {
     pub kind: String,
     #[serde(serialize_with = "crate::models::utc")]
     pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = notifications)]
-pub struct NotificationRow {
-    pub id: String,
-    pub user_id: String,
-    pub event_id: Option<String>,
-    pub kind: String,
-    pub payload: String,
-    pub created_at: NaiveDateTime,
-    pub sent_at: Option<NaiveDateTime>,
 }

@@ -28,16 +28,27 @@ pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()>
 }
 
 pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
+    let n = diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
         .set(sessions::revoked_at.eq(now))
-        .execute(conn)
+        .execute(conn)?;
+    // A signed-out phone gets no more pushes.
+    super::push::deactivate_for_sessions(conn, &[id.to_owned()], "signed_out", now)?;
+    Ok(n)
 }
 
 /// Revokes every live session of a user (a lost phone, a password change). Returns how many.
 pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(now))
-        .execute(conn)
+    let n =
+        diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
+            .set(sessions::revoked_at.eq(now))
+            .execute(conn)?;
+    let revoked: Vec<String> = sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_not_null())
+        .select(sessions::id)
+        .load(conn)?;
+    super::push::deactivate_for_sessions(conn, &revoked, "session_revoked", now)?;
+    Ok(n)
 }
 
 /// Deletes sessions that ended long ago, so the table does not grow without bound.

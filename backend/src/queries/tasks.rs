@@ -7,7 +7,7 @@ use crate::db::schema::tasks;
 use crate::models::event::TaskRow;
 
 /// Task states that still ask something of the handler (their load).
-pub const OPEN: [&str; 3] = ["assigned", "claimed", "in_progress"];
+pub const OPEN: [&str; 4] = ["assigned", "unacknowledged", "claimed", "in_progress"];
 
 pub fn insert(conn: &mut DbConn, row: &TaskRow) -> QueryResult<()> {
     diesel::insert_into(tasks::table).values(row).execute(conn).map(drop)
@@ -52,4 +52,21 @@ pub fn changed_for(
         q = q.filter(tasks::state.eq_any(OPEN));
     }
     q.order((tasks::updated_at.asc(), tasks::id.asc())).limit(limit).select(TaskRow::as_select()).load(conn)
+}
+
+/// Tasks still waiting for their handler to acknowledge or claim them.
+pub fn awaiting_acknowledgement(conn: &mut DbConn) -> QueryResult<Vec<TaskRow>> {
+    tasks::table
+        .filter(tasks::state.eq("assigned"))
+        .order(tasks::created_at.asc())
+        .select(TaskRow::as_select())
+        .load(conn)
+}
+
+/// Moves a task from `from` to `to`; false if it was no longer in `from`.
+pub fn transition(conn: &mut DbConn, id: &str, from: &str, to: &str, at: chrono::NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(tasks::table.find(id).filter(tasks::state.eq(from)))
+        .set((tasks::state.eq(to), tasks::updated_at.eq(at)))
+        .execute(conn)?;
+    Ok(n == 1)
 }

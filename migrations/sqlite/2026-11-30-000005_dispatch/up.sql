@@ -34,8 +34,9 @@ CREATE TABLE tasks (
     user_id TEXT NOT NULL REFERENCES users(id),
     department_id TEXT REFERENCES departments(id),
     lead BOOLEAN NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('assigned', 'claimed', 'in_progress', 'resolved', 'returned',
-        'withdrawn', 'closed')),
+    -- unacknowledged: assigned, but neither acknowledged nor claimed within the accept time.
+    state TEXT NOT NULL CHECK (state IN ('assigned', 'unacknowledged', 'claimed', 'in_progress', 'resolved',
+        'returned', 'withdrawn', 'closed')),
     why TEXT NOT NULL,
     assigned_by TEXT NOT NULL REFERENCES users(id),
     created_at TIMESTAMP NOT NULL,

@@ -1,0 +1,37 @@
+//! Titles and bodies of push notifications, per kind, in Simplified Chinese (the default) and
+//! English. The data payload carries the same facts for the app to render itself.
+
+/// (title, body) for a notification kind in the device's locale.
+pub fn text(kind: &str, locale: &str, category: &str) -> (String, String) {
+    let en = locale.to_ascii_lowercase().starts_with("en");
+    let (zh_t, zh_b, en_t, en_b) = match kind {
+        "task_assigned" => ("新任务", "有一件事件派给您处置", "New task", "An event was assigned to you"),
+        "task_withdrawn" => {
+            ("任务已改派", "该事件已交由他人处置", "Task reassigned", "The event now goes to someone else")
+        }
+        "deadline_warning" => {
+            ("即将超时", "事件当前环节即将到期", "Deadline soon", "The event's current stage is nearly due")
+        }
+        "supervision" => ("督办", "事件已被督办，请尽快处置", "Supervision order", "The event is under supervision"),
+        "rework" => ("需要返工", "处置结果未通过核查", "Rework needed", "The resolution did not pass verification"),
+        "verified" => ("核查通过", "您处置的事件已结案", "Verified", "The event you handled is closed"),
+        "report_accepted" => ("上报已受理", "您上报的问题已立案", "Report accepted", "Your report was accepted"),
+        "report_rejected" => {
+            ("上报未受理", "您上报的问题未予立案", "Report not accepted", "Your report was not accepted")
+        }
+        "report_closed" => ("问题已解决", "您上报的问题已结案", "Resolved", "The problem you reported is closed"),
+        "pool_open" => {
+            ("志愿者任务", "社区有可认领的事件", "Volunteer task", "An event in your community can be claimed")
+        }
+        "dispatch_needed" => {
+            ("待派遣", "有事件无人可派，请人工派遣", "Dispatch needed", "Nobody could be picked for an event")
+        }
+        "extension_requested" => ("延期申请", "处置人申请延期", "Extension requested", "A handler asks for more time"),
+        "task_unacknowledged" => {
+            ("任务未确认", "派出的任务未被确认", "Task not acknowledged", "An assigned task was not acknowledged")
+        }
+        _ => ("网格通知", "您有一条新通知", "Gridwork", "You have a new notification"),
+    };
+    let (t, b) = if en { (en_t, en_b) } else { (zh_t, zh_b) };
+    if category.is_empty() { (t.to_owned(), b.to_owned()) } else { (t.to_owned(), format!("{b} ({category})")) }
+}

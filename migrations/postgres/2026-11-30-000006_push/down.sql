@@ -1,0 +1,10 @@
+DROP TABLE deliveries;
+DROP INDEX notifications_due;
+ALTER TABLE notifications DROP COLUMN read_at;
+ALTER TABLE notifications DROP COLUMN received_at;
+ALTER TABLE notifications DROP COLUMN last_error;
+ALTER TABLE notifications DROP COLUMN lease_until;
+ALTER TABLE notifications DROP COLUMN next_attempt_at;
+ALTER TABLE notifications DROP COLUMN attempts;
+ALTER TABLE notifications DROP COLUMN state;
+DROP TABLE devices;
