@@ -28,6 +28,8 @@ pub struct Received {
     pub token: String,
     pub message: Value,
     pub at: Instant,
+    /// Wall-clock time of receipt, to compare with the database's timestamps.
+    pub wall: chrono::DateTime<chrono::Utc>,
 }
 
 impl Received {
@@ -239,7 +241,7 @@ async fn send(state: Shared, req: HttpRequest, path: web::Path<String>, body: we
             i.faults.stall_next -= 1;
             i.refused += 1;
         } else {
-            i.received.push(Received { token, message: msg.clone(), at: Instant::now() });
+            i.received.push(Received { token, message: msg.clone(), at: Instant::now(), wall: chrono::Utc::now() });
         }
         stall
     };

@@ -29,10 +29,13 @@ struct Args {
     seconds: u64,
     phones: usize,
     workers: usize,
+    /// Push to a local FCM double: field phones register devices; delivery is measured.
+    push: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let mut a = Args { backend: "sqlite".into(), scenario: "intake".into(), seconds: 20, phones: 32, workers: 16 };
+    let mut a =
+        Args { backend: "sqlite".into(), scenario: "intake".into(), seconds: 20, phones: 32, workers: 16, push: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
@@ -42,9 +45,10 @@ fn parse_args() -> anyhow::Result<Args> {
             "--seconds" => a.seconds = value()?.parse()?,
             "--phones" => a.phones = value()?.parse()?,
             "--workers" => a.workers = value()?.parse()?,
+            "--push" => a.push = true,
             "-h" | "--help" => {
                 println!(
-                    "loadgen [--backend sqlite|postgres] [--scenario intake|mixed] [--seconds N] [--phones N] [--workers N]\n\
+                    "loadgen [--backend sqlite|postgres] [--scenario intake|mixed] [--seconds N] [--phones N] [--workers N] [--push]\n\
                      intake: every phone files reports; mixed: residents report, grid workers ping, poll tasks and work them"
                 );
                 std::process::exit(0);
@@ -104,14 +108,18 @@ impl Drop for Server {
     }
 }
 
-fn start_server(url: &str) -> anyhow::Result<Server> {
+fn start_server(url: &str, fcm: Option<&gridwork_tests::fcm::FcmDouble>) -> anyhow::Result<Server> {
     let bin = std::env::current_exe()?.with_file_name("gridwork");
     if !bin.exists() {
         bail!("{} is missing: cargo build --release -p gridwork-backend --bin gridwork", bin.display());
     }
     let dir = tempfile::tempdir()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new(bin)
+    let mut cmd = Command::new(bin);
+    if let Some(fcm) = fcm {
+        cmd.env("GRIDWORK_FCM_CREDENTIALS", &fcm.credentials).env("GRIDWORK_FCM_ENDPOINT", &fcm.url);
+    }
+    let child = cmd
         .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
         .env("GRIDWORK_DATA_DIR", dir.path())
         .env("GRIDWORK_DB_POOL_SIZE", "16")
@@ -338,7 +346,8 @@ async fn main() -> anyhow::Result<()> {
     };
     let sqlite_dir = tempfile::tempdir()?;
     let url = if url.is_empty() { sqlite_dir.path().join("load.sqlite").display().to_string() } else { url };
-    let server = start_server(&url)?;
+    let fcm = if args.push { Some(gridwork_tests::fcm::FcmDouble::start().await) } else { None };
+    let server = start_server(&url, fcm.as_ref())?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.phones * 2).build()?;
     wait_ready(&client, &server.base).await?;
     let base = server.base.clone();
@@ -466,6 +475,9 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!("\noutcomes: {:?}", stats.outcomes.lock().await);
+    if let Some(fcm) = &fcm {
+        push_report(fcm, &url, workers).await?;
+    }
     drop(server);
     if let Some(name) = pg_db {
         let mut admin = diesel::PgConnection::establish(&pg_admin)?;
@@ -479,5 +491,83 @@ async fn main() -> anyhow::Result<()> {
             Err(e) => println!("\npgbench unavailable: {e:#}"),
         }
     }
+    Ok(())
+}
+
+/// Assignment-to-push latency of what the run produced, then a burst of 5,000 notifications.
+async fn push_report(fcm: &gridwork_tests::fcm::FcmDouble, url: &str, workers: usize) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    use gridwork::db::schema::notifications as n;
+    let db =
+        gridwork::db::Db::connect(&gridwork::db::DbUrl::parse(url).map_err(anyhow::Error::msg)?, &Default::default())?;
+    // Let the sender drain what the run queued.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = fcm.received();
+    let ids: Vec<String> = got.iter().map(|r| r.notification_id().to_owned()).collect();
+    let created: Vec<(String, chrono::NaiveDateTime)> = db
+        .run(move |conn| {
+            let mut out = vec![];
+            for chunk in ids.chunks(500) {
+                out.extend(n::table.filter(n::id.eq_any(chunk)).select((n::id, n::created_at)).load::<(
+                    String,
+                    chrono::NaiveDateTime,
+                )>(
+                    conn
+                )?);
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let created: std::collections::HashMap<String, chrono::NaiveDateTime> = created.into_iter().collect();
+    let mut lat: Vec<u32> = got
+        .iter()
+        .filter_map(|r| {
+            created
+                .get(r.notification_id())
+                .map(|c| (r.wall.naive_utc() - *c).num_microseconds().unwrap_or(0).max(0) as u32)
+        })
+        .collect();
+    lat.sort_unstable();
+    println!(
+        "\npush during the run: {} messages to the FCM double; change → push p50 {:.1} ms, p99 {:.1} ms",
+        lat.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    // A burst straight into the outbox, round robin over the field phones' users.
+    let users: Vec<String> = db
+        .run(|conn| {
+            use gridwork::db::schema::users::dsl as u;
+            Ok(u::users.filter(u::username.like("load.worker%")).select(u::id).load::<String>(conn)?)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    anyhow::ensure!(users.len() == workers, "expected {workers} field users");
+    let before = fcm.received().len();
+    let t0 = Instant::now();
+    db.run(move |conn| {
+        for i in 0..5000 {
+            let row = gridwork::models::push::NotificationRow::new(
+                &users[i % users.len()],
+                None,
+                "deadline_warning",
+                json!({"seq": i}).to_string(),
+            );
+            diesel::insert_into(n::table).values(&row).execute(conn)?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let queued = t0.elapsed();
+    let done = fcm.wait_for(300, "the burst", |r| r.len() >= before + 5000).await;
+    let took = done.last().map_or(Duration::ZERO, |r| r.at.duration_since(t0));
+    println!(
+        "push burst: 5,000 notifications queued in {:.2} s, all delivered after {:.2} s: {:.0} notifications/s",
+        queued.as_secs_f64(),
+        took.as_secs_f64(),
+        5000.0 / took.as_secs_f64()
+    );
     Ok(())
 }
