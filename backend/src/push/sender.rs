@@ -101,7 +101,7 @@ impl Sender {
         let mut results: Vec<(String, String, Outcome)> = vec![];
         while let Some(result) = in_flight.next().await {
             let r = result.clone();
-            self.db.run(move |conn| record(conn, &r.0, &r.1, &r.2)).await?;
+            self.db.run(move |conn| write_tx(conn, |conn| record(conn, &r.0, &r.1, &r.2))).await?;
             results.push(result);
         }
         for r in &results {

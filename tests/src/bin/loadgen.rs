@@ -362,10 +362,17 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut field = vec![];
     for i in 0..workers {
-        field.push(
+        let token =
             phone_user(&client, &base, &admin, &format!("load.worker{i}"), "grid_worker", &grids[i % grids.len()])
-                .await?,
-        );
+                .await?;
+        if args.push {
+            let device = json!({"fcm_token": format!("load-fcm-token-{i:024}"), "platform": "android", "app_version": "loadgen"});
+            let r = client.post(format!("{base}/api/v1/devices")).bearer_auth(&token).json(&device).send().await?;
+            if !r.status().is_success() {
+                bail!("device registration: {}", r.text().await?);
+            }
+        }
+        field.push(token);
     }
     eprintln!(
         "{} reporting phones, {} field phones, {} s on {} ({})",
@@ -502,6 +509,27 @@ async fn push_report(fcm: &gridwork_tests::fcm::FcmDouble, url: &str, workers: u
         gridwork::db::Db::connect(&gridwork::db::DbUrl::parse(url).map_err(anyhow::Error::msg)?, &Default::default())?;
     // Let the sender drain what the run queued.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    let outbox: Vec<(String, Option<String>, i64)> = db
+        .run(|conn| {
+            Ok(n::table
+                .group_by((n::state, n::last_error))
+                .select((n::state, n::last_error, diesel::dsl::count_star()))
+                .load(conn)?)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    println!("\noutbox after the run (state, last error, count): {outbox:?}");
+    let devices: Vec<(bool, Option<String>, i64)> = db
+        .run(|conn| {
+            use gridwork::db::schema::devices::dsl as d;
+            Ok(d::devices
+                .group_by((d::active, d::deactivated_reason))
+                .select((d::active, d::deactivated_reason, diesel::dsl::count_star()))
+                .load(conn)?)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    println!("devices (active, reason, count): {devices:?}");
     let got = fcm.received();
     let ids: Vec<String> = got.iter().map(|r| r.notification_id().to_owned()).collect();
     let created: Vec<(String, chrono::NaiveDateTime)> = db
