@@ -54,6 +54,70 @@ fn schema_matches(conn: &mut DbConn) {
     schema::event_idempotency::table.select(IdempotencyRow::as_select()).load(conn).unwrap();
     schema::event_followers::table.select(FollowerRow::as_select()).load(conn).unwrap();
     schema::event_log::table.select(EventLogRow::as_select()).load(conn).unwrap();
+    use gridwork::models::event::{EventLinkRow, SupervisionOrderRow, TaskRow};
+    use gridwork::models::push::{DeliveryRow, DeviceRow, NotificationRow};
+    use gridwork::models::worker::{PingRow, WorkerStatusRow};
+    schema::tasks::table.select(TaskRow::as_select()).load(conn).unwrap();
+    schema::supervision_orders::table.select(SupervisionOrderRow::as_select()).load(conn).unwrap();
+    schema::event_links::table.select(EventLinkRow::as_select()).load(conn).unwrap();
+    schema::worker_status::table.select(WorkerStatusRow::as_select()).load(conn).unwrap();
+    schema::location_pings::table.select(PingRow::as_select()).load(conn).unwrap();
+    schema::notifications::table.select(NotificationRow::as_select()).load(conn).unwrap();
+    schema::devices::table.select(DeviceRow::as_select()).load(conn).unwrap();
+    schema::deliveries::table.select(DeliveryRow::as_select()).load(conn).unwrap();
+}
+
+/// Timelines written before the hash chain existed are sealed when the chain's migration runs,
+/// and verify afterwards.
+fn legacy_timelines_are_sealed(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else { return };
+    let pool = db.pool();
+    let mut conn = pool.get().unwrap();
+    while !migrate::run_next(&mut conn).unwrap().starts_with("20261130000004") {}
+    let ts = |m: u32| format!("'2026-11-30 08:{m:02}:00'");
+    let statements = [
+        format!(
+            "INSERT INTO users (id, username, display_name, password_hash, is_active, created_at, updated_at) VALUES ('u1', 'wang', 'wang', 'x', TRUE, {0}, {0})",
+            ts(0)
+        ),
+        format!(
+            "INSERT INTO events (id, category_code, grade, state, source, description, lat, lng, reporter_id, assignees, version, created_at, updated_at) VALUES ('e1', 'C-03-01', 'general', 'accepted', 'resident', 'old', 30.5, 114.3, 'u1', '[]', 2, {0}, {1})",
+            ts(1),
+            ts(2)
+        ),
+        format!(
+            "INSERT INTO event_log (id, event_id, actor_id, action, from_state, to_state, created_at) VALUES ('l1', 'e1', 'u1', 'report', NULL, 'reported', {})",
+            ts(1)
+        ),
+        format!(
+            "INSERT INTO event_log (id, event_id, actor_id, action, from_state, to_state, created_at) VALUES ('l2', 'e1', 'u1', 'accept', 'reported', 'accepted', {})",
+            ts(2)
+        ),
+    ];
+    gridwork::catalog::seed_default(&mut conn).unwrap();
+    for sql in statements {
+        diesel::sql_query(sql).execute(&mut *conn).unwrap();
+    }
+    migrate::run_pending(&mut conn).unwrap();
+    let report = gridwork::events::timeline::verify(&mut conn).unwrap();
+    assert_eq!((report.events, report.entries), (1, 2));
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let seqs: Vec<i32> = schema::event_log::table
+        .order(schema::event_log::seq.asc())
+        .select(schema::event_log::seq)
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(seqs, [1, 2]);
+}
+
+#[test]
+fn legacy_timelines_are_sealed_sqlite() {
+    legacy_timelines_are_sealed(Backend::Sqlite);
+}
+
+#[test]
+fn legacy_timelines_are_sealed_postgres() {
+    legacy_timelines_are_sealed(Backend::Postgres);
 }
 
 fn up_down_up(backend: Backend) {

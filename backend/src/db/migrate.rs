@@ -6,6 +6,10 @@ use super::conn::DbConn;
 pub const SQLITE: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
+/// The version (diesel keeps the digits of the folder name) of the migration that chained the
+/// event timelines.
+const TIMELINE_CHAIN: &str = "20261130000005";
+
 type MigrationResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// Applies every pending migration; returns the names of those applied.
@@ -15,7 +19,7 @@ pub fn run_pending(conn: &mut DbConn) -> MigrationResult<Vec<String>> {
         DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES)?,
     };
     let applied: Vec<String> = applied.into_iter().map(|v| v.to_string()).collect();
-    if applied.iter().any(|m| m.contains("000005_dispatch")) {
+    if applied.iter().any(|m| m == TIMELINE_CHAIN) {
         // Timeline entries written before the chain existed are hashed once, right after the
         // migration that added the chain.
         let sealed = crate::events::timeline::seal_legacy(conn).map_err(|e| e.message)?;
@@ -24,6 +28,15 @@ pub fn run_pending(conn: &mut DbConn) -> MigrationResult<Vec<String>> {
         }
     }
     Ok(applied)
+}
+
+/// Applies only the next pending migration (tests that stage data between migrations).
+pub fn run_next(conn: &mut DbConn) -> MigrationResult<String> {
+    let v = match conn {
+        DbConn::Sqlite(c) => c.run_next_migration(SQLITE)?,
+        DbConn::Postgres(c) => c.run_next_migration(POSTGRES)?,
+    };
+    Ok(v.to_string())
 }
 
 pub fn has_pending(conn: &mut DbConn) -> MigrationResult<bool> {
