@@ -164,6 +164,30 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Creates an administrator `root`, imports the generated demo city through the API and
+    /// returns root's token.
+    pub async fn demo_city(&self) -> String {
+        self.user("root", Role::Admin, None).await;
+        let admin = self.login("root").await;
+        let req = self
+            .client
+            .post(self.url("/api/v1/areas/import"))
+            .bearer_auth(&admin)
+            .json(&gridwork::areas::demo_city::feature_collection());
+        let (s, b) = self.send(req).await;
+        assert_eq!(s, 200, "{b}");
+        admin
+    }
+
+    /// Puts a field worker on duty at a point (WGS-84 lat, lng).
+    pub async fn on_duty(&self, token: &str, at: (f64, f64)) {
+        let (s, b) = self.put("/api/v1/me/duty", token, json!({"on_duty": true})).await;
+        assert_eq!(s, 200, "{b}");
+        let ping = json!({"pings": [{"lat": at.0, "lng": at.1, "recorded_at": chrono::Utc::now().to_rfc3339()}]});
+        let (s, b) = self.post("/api/v1/me/location", token, ping).await;
+        assert_eq!((s, b["accepted"].as_i64()), (200, Some(1)), "{b}");
+    }
+
     /// The id of a user by name.
     pub async fn id_of(&self, name: &str) -> String {
         let name = name.to_owned();

@@ -24,10 +24,7 @@ async fn sql(app: &TestApp, f: impl FnOnce(&mut gridwork::db::DbConn) -> QueryRe
 
 both_backends! {
     async fn verify_finds_edited_and_deleted_timeline_entries(app: TestApp) {
-        app.user("root", Role::Admin, None).await;
-        let admin = app.login("root").await;
-        let req = app.client.post(app.url("/api/v1/areas/import")).bearer_auth(&admin).json(&gridwork::areas::demo_city::feature_collection());
-        assert_eq!(app.send(req).await.0, 200);
+        let admin = app.demo_city().await;
         app.user("coord", Role::Coordinator, Some("420102003")).await;
         let coord = app.login("coord").await;
         let mut ids = vec![];

@@ -25,14 +25,7 @@ struct City {
 }
 
 async fn city(app: &TestApp) -> City {
-    app.user("root", Role::Admin, None).await;
-    let admin = app.login("root").await;
-    let req = app
-        .client
-        .post(app.url("/api/v1/areas/import"))
-        .bearer_auth(&admin)
-        .json(&gridwork::areas::demo_city::feature_collection());
-    assert_eq!(app.send(req).await.0, 200);
+    let admin = app.demo_city().await;
     for (code, name) in [("water", "水务局"), ("roads", "市政道路")] {
         let (s, b) =
             app.post("/api/v1/departments", &admin, json!({"code": code, "name": name, "area_code": "420102"})).await;
@@ -61,14 +54,6 @@ async fn city(app: &TestApp) -> City {
         chen: app.login("chen").await,
         district: app.login("district").await,
     }
-}
-
-async fn on_duty(app: &TestApp, token: &str, at: (f64, f64)) {
-    let (s, b) = app.put("/api/v1/me/duty", token, json!({"on_duty": true})).await;
-    assert_eq!(s, 200, "{b}");
-    let ping = json!({"pings": [{"lat": at.0, "lng": at.1, "recorded_at": chrono::Utc::now().to_rfc3339()}]});
-    let (s, b) = app.post("/api/v1/me/location", token, ping).await;
-    assert_eq!((s, b["accepted"].as_i64()), (200, Some(1)), "{b}");
 }
 
 async fn report(app: &TestApp, token: &str, key: &str, category: &str, at: (f64, f64)) -> Value {
@@ -130,8 +115,8 @@ async fn tick(app: &TestApp, minutes_ahead: i64) -> scheduler::Tick {
 both_backends! {
     async fn a_volunteer_report_is_dispatched_to_the_grid_worker_and_the_loop_closes(app: TestApp) {
         let c = city(&app).await;
-        on_duty(&app, &c.wang, (30.584, 114.276)).await;
-        on_duty(&app, &c.sun, (30.595, 114.280)).await;
+        app.on_duty(&c.wang, (30.584, 114.276)).await;
+        app.on_duty(&c.sun, (30.595, 114.280)).await;
         // 积存垃圾渣土: a grid-worker category.
         let e = report(&app, &c.zhao, "v-1", "E-01-02", P).await;
         assert_eq!(e["state"], "reported");
@@ -184,9 +169,9 @@ both_backends! {
     async fn with_the_grid_off_duty_the_nearest_free_worker_of_the_street_gets_it(app: TestApp) {
         let c = city(&app).await;
         // Another street's worker stands right beside the problem: not eligible.
-        on_duty(&app, &c.he, (P.0 + 0.0001, P.1 + 0.0001)).await;
-        on_duty(&app, &c.zhou, (30.583, 114.287)).await; // ~1.3 km
-        on_duty(&app, &c.sun, (30.595, 114.280)).await; // ~1.5 km
+        app.on_duty(&c.he, (P.0 + 0.0001, P.1 + 0.0001)).await;
+        app.on_duty(&c.zhou, (30.583, 114.287)).await; // ~1.3 km
+        app.on_duty(&c.sun, (30.595, 114.280)).await; // ~1.5 km
         let e = patrol(&app, &c.wang, "patrol-1", "C-03-01", P).await;
         // A patrol report is accepted and dispatched at once.
         assert_eq!(e["state"], "dispatched", "{e}");
@@ -477,7 +462,7 @@ both_backends! {
 
     async fn evaluation_counts_on_time_and_rework_per_unit(app: TestApp) {
         let c = city(&app).await;
-        on_duty(&app, &c.wang, (30.584, 114.276)).await;
+        app.on_duty(&c.wang, (30.584, 114.276)).await;
         // Two events closed in the street: one cleanly, one after a rework.
         for (key, rework) in [("ev-1", false), ("ev-2", true)] {
             let e = patrol(&app, &c.wang, key, "C-03-01", (30.581 + if rework { 0.003 } else { 0.0 }, 114.2745)).await;

@@ -34,23 +34,10 @@ async fn device(app: &TestApp, token: &str, fcm_token: &str, locale: &str) -> Va
 }
 
 async fn city(app: &TestApp) -> (String, String, String) {
-    app.user("root", Role::Admin, None).await;
-    let admin = app.login("root").await;
-    let req = app
-        .client
-        .post(app.url("/api/v1/areas/import"))
-        .bearer_auth(&admin)
-        .json(&gridwork::areas::demo_city::feature_collection());
-    assert_eq!(app.send(req).await.0, 200);
+    let admin = app.demo_city().await;
     app.user("coord", Role::Coordinator, Some("420102003")).await;
     app.user("wang", Role::GridWorker, Some("420102003001001")).await;
     (admin, app.login("coord").await, app.login("wang").await)
-}
-
-async fn on_duty(app: &TestApp, token: &str, at: (f64, f64)) {
-    assert_eq!(app.put("/api/v1/me/duty", token, json!({"on_duty": true})).await.0, 200);
-    let ping = json!({"pings": [{"lat": at.0, "lng": at.1, "recorded_at": chrono::Utc::now().to_rfc3339()}]});
-    assert_eq!(app.post("/api/v1/me/location", token, ping).await.0, 200);
 }
 
 async fn patrol(app: &TestApp, token: &str, key: &str) -> Value {
@@ -97,7 +84,7 @@ per_backend! {
         let fcm = FcmDouble::start().await;
         let Some(app) = TestApp::spawn_with(backend, push_to(&fcm)).await else { return };
         let (_admin, _coord, wang) = city(&app).await;
-        on_duty(&app, &wang, (30.584, 114.276)).await;
+        app.on_duty(&wang, (30.584, 114.276)).await;
         let d = device(&app, &wang, "fcm-token-wang-phone-0000000001", "en-US").await;
         assert_eq!((d["active"].as_bool(), d["locale"].as_str()), (Some(true), Some("en-US")));
         // A patrol report by someone else in the grid is dispatched to wang at once.
@@ -222,8 +209,8 @@ per_backend! {
         let (_admin, coord, wang) = city(&app).await;
         app.user("zhou", Role::GridWorker, Some("420102003002001")).await;
         let zhou = app.login("zhou").await;
-        on_duty(&app, &wang, (30.584, 114.276)).await;
-        on_duty(&app, &zhou, (30.583, 114.287)).await;
+        app.on_duty(&wang, (30.584, 114.276)).await;
+        app.on_duty(&zhou, (30.583, 114.287)).await;
         app.user("qian", Role::GridWorker, Some("420102003001001")).await;
         let e = patrol(&app, &app.login("qian").await, "k").await;
         let wang_id = app.id_of("wang").await;
