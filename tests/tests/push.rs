@@ -14,7 +14,7 @@ use gridwork::events::scheduler;
 use gridwork::models::push::NotificationRow;
 use gridwork_mobile_core::Role;
 use gridwork_tests::fcm::FcmDouble;
-use gridwork_tests::{Backend, TestApp, TestDb, gridwork_bin, per_backend};
+use gridwork_tests::{TestApp, TestDb, gridwork_bin, per_backend};
 use serde_json::{Value, json};
 
 const P: (f64, f64) = (30.5825, 114.2740);
@@ -247,11 +247,11 @@ per_backend! {
     }
 }
 
-/// A real server process killed with SIGKILL mid-batch and started again loses nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_server_loses_nothing() {
+// A real server process killed with SIGKILL mid-batch and started again loses nothing.
+per_backend! {
+    async fn a_killed_server_loses_nothing(backend) {
     let fcm = FcmDouble::start().await;
-    let Some(db) = TestDb::new(Backend::Sqlite) else { return };
+    let Some(db) = TestDb::new(backend) else { return };
     // Seed through a server in this process, then stop it.
     let settings = gridwork::config::Settings::for_database(db.url.clone(), db.dir.path().to_path_buf());
     let mut settings = settings;
@@ -295,4 +295,5 @@ async fn a_killed_server_loses_nothing() {
     // Only a send FCM accepted in the instant before the kill, not yet recorded, can repeat.
     assert!(twice <= 32, "{twice} notifications delivered twice");
     eprintln!("killed after {at_kill} of {}; redelivered after restart: {twice}", ids.len());
+}
 }
