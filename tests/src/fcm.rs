@@ -46,6 +46,8 @@ pub struct Faults {
     pub fail_next: usize,
     /// The next N sends stall longer than the sender's timeout.
     pub stall_next: usize,
+    /// The next N sends answer 403 PERMISSION_DENIED (a permanent error).
+    pub deny_next: usize,
     /// Device tokens FCM no longer knows.
     pub unregistered: HashSet<String>,
 }
@@ -235,6 +237,11 @@ async fn send(state: Shared, req: HttpRequest, path: web::Path<String>, body: we
             i.faults.fail_next -= 1;
             i.refused += 1;
             return fcm_error(500, "INTERNAL", Some("INTERNAL"));
+        }
+        if i.faults.deny_next > 0 {
+            i.faults.deny_next -= 1;
+            i.refused += 1;
+            return fcm_error(403, "PERMISSION_DENIED", None);
         }
         let stall = i.faults.stall_next > 0;
         if stall {

@@ -159,6 +159,19 @@ per_backend! {
         for id in &more {
             assert_eq!(got.iter().filter(|m| m.notification_id() == id).count(), 1);
         }
+        // A permanent refusal is recorded, not retried.
+        fcm.faults(|f| f.deny_next = 1);
+        let denied = queue(&app, &wang_id, 1).await;
+        app.state.changed();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && !states(&app).await.contains_key("failed") {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (_, inbox) = app.get("/api/v1/notifications", &wang).await;
+        let n = inbox["notifications"].as_array().unwrap().iter().find(|n| n["id"] == json!(denied[0])).unwrap().clone();
+        assert_eq!(n["delivery"], "failed", "{n}");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(!fcm.received().iter().any(|m| m.notification_id() == denied[0]));
         // Signing out unregisters the phone: nothing more goes to it.
         let (s, _) = app.post("/api/v1/auth/logout", &wang, json!({})).await;
         assert_eq!(s, 200);

@@ -114,7 +114,10 @@ impl Sender {
         }
         let has_devices: Vec<String> =
             batch.iter().filter(|n| by_user.contains_key(n.user_id.as_str())).map(|n| n.id.clone()).collect();
-        self.db.run(move |conn| write_tx(conn, |conn| settle(conn, batch, &has_devices, &results))).await?;
+        let delivered_before: std::collections::HashSet<String> = done.into_iter().map(|(nid, _)| nid).collect();
+        self.db
+            .run(move |conn| write_tx(conn, |conn| settle(conn, batch, &has_devices, &delivered_before, &results)))
+            .await?;
         Ok(pass)
     }
 }
@@ -147,6 +150,7 @@ fn settle(
     conn: &mut crate::db::DbConn,
     batch: Vec<NotificationRow>,
     has_devices: &[String],
+    delivered_before: &std::collections::HashSet<String>,
     results: &[(String, String, Outcome)],
 ) -> ApiResult<()> {
     let at = now();
@@ -171,10 +175,22 @@ fn settle(
             }
             None if !has_devices.contains(&n.id) => n.state = "no_device".into(),
             None => {
-                n.state = "sent".into();
-                n.sent_at = Some(at);
-                if let Some(Outcome::Rejected(e)) = mine.iter().find(|o| matches!(o, Outcome::Rejected(_))) {
-                    n.last_error = Some(e.clone());
+                let rejected = mine.iter().find_map(|o| match o {
+                    Outcome::Rejected(e) => Some(e.clone()),
+                    _ => None,
+                });
+                let reached = delivered_before.contains(&n.id) || mine.iter().any(|o| matches!(o, Outcome::Sent(_)));
+                n.last_error = rejected.clone();
+                n.state = match (reached, rejected) {
+                    (true, _) => "sent",
+                    // Every device refused it for good.
+                    (false, Some(_)) => "failed",
+                    // Every token turned out dead.
+                    (false, None) => "no_device",
+                }
+                .into();
+                if reached {
+                    n.sent_at = Some(at);
                 }
             }
         }
