@@ -5,6 +5,7 @@
 //! feature and are added by later work.
 
 pub mod domain;
+pub mod photo;
 
 pub use domain::{
     area::{AreaCode, AreaLevel},
