@@ -68,6 +68,40 @@ pub fn area_level_names() -> Vec<String> {
     AreaLevel::ALL.iter().map(|l| l.as_str().to_owned()).collect()
 }
 
+/// A photo ready to upload: metadata-free JPEG, its hash, and what the original said about itself.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ProcessedPhoto {
+    pub jpeg: Vec<u8>,
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    /// `jpeg`, `png` or `webp`.
+    pub source_format: String,
+    /// Camera local time `YYYY-MM-DD HH:MM:SS`, if the original carried it.
+    pub taken_at: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// The EXIF orientation found (already applied to `jpeg`).
+    pub orientation: u16,
+}
+
+/// Runs the evidence pipeline on a photo taken or picked on the phone, with the server's limits.
+#[uniffi::export]
+pub fn process_photo(bytes: Vec<u8>) -> Result<ProcessedPhoto, GridworkError> {
+    let p = gridwork_mobile_core::photo::process(&bytes, &gridwork_mobile_core::photo::Limits::default())?;
+    Ok(ProcessedPhoto {
+        sha256: p.sha256,
+        width: p.width,
+        height: p.height,
+        source_format: p.source_format.to_owned(),
+        taken_at: p.capture.taken_at,
+        lat: p.capture.gps.map(|g| g.0),
+        lng: p.capture.gps.map(|g| g.1),
+        orientation: p.capture.orientation,
+        jpeg: p.jpeg,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

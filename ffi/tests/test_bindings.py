@@ -1,6 +1,9 @@
 """Loads the generated Python bindings and calls the core through them."""
+import hashlib
+import struct
 import sys
 import unittest
+import zlib
 
 sys.path.insert(0, sys.argv.pop(1) if len(sys.argv) > 1 else ".")
 import gridwork_ffi as core  # noqa: E402
@@ -20,6 +23,31 @@ class BindingsTest(unittest.TestCase):
         self.assertEqual(ctx.exception.code, "invalid_format")
         with self.assertRaises(core.GridworkError.Validation):
             core.check_password("short")
+
+
+def png(width, height):
+    """A real PNG made by hand: left half red, right half blue."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    row = b"".join(b"\xdc\x14\x14" if x < width // 2 else b"\x14\x14\xdc" for x in range(width))
+    raw = b"".join(b"\x00" + row for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+class PhotoTest(unittest.TestCase):
+    def test_a_photo_comes_back_as_a_hashed_jpeg(self):
+        out = core.process_photo(png(3000, 1000))
+        self.assertEqual((out.width, out.height, out.source_format), (2048, 683, "png"))
+        self.assertEqual(bytes(out.jpeg[:2]), b"\xff\xd8")
+        self.assertEqual(out.sha256, hashlib.sha256(bytes(out.jpeg)).hexdigest())
+        self.assertIsNone(out.lat)
+        self.assertEqual(out.orientation, 1)
+
+    def test_not_a_photo_is_refused_with_a_code(self):
+        with self.assertRaises(core.GridworkError.Validation) as ctx:
+            core.process_photo(b"plain text named photo.jpg")
+        self.assertEqual((ctx.exception.field, ctx.exception.code), ("photo", "not_an_image"))
 
 
 if __name__ == "__main__":
