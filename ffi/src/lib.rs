@@ -87,6 +87,7 @@ pub struct ProcessedPhoto {
 
 /// Runs the evidence pipeline on a photo taken or picked on the phone, with the server's limits.
 #[uniffi::export]
+#[allow(clippy::needless_pass_by_value)] // UniFFI hands byte arrays over by value.
 pub fn process_photo(bytes: Vec<u8>) -> Result<ProcessedPhoto, GridworkError> {
     let p = gridwork_mobile_core::photo::process(&bytes, &gridwork_mobile_core::photo::Limits::default())?;
     Ok(ProcessedPhoto {
