@@ -5,7 +5,7 @@ use geo::{Contains, InteriorPoint, MultiPolygon, Point};
 use gridwork::areas::AreaIndex;
 use gridwork_mobile_core::Role;
 use gridwork_mobile_core::domain::crs::Crs;
-use gridwork_tests::{TestApp, assert_error, both_backends, shared_data};
+use gridwork_tests::{Rng, TestApp, assert_error, both_backends, shared_data};
 use serde_json::{Value, json};
 
 const HZ: &str = "hangzhou_xiacheng";
@@ -69,17 +69,6 @@ async fn index_of(app: &TestApp) -> AreaIndex {
         .unwrap()
 }
 
-/// Deterministic pseudo-random numbers (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// Points `offset_m` either side of sampled boundary edges of `areas`.
 fn near_boundaries(areas: &[(String, MultiPolygon<f64>)], offset_m: f64, every: usize) -> Vec<(f64, f64)> {
     let mut pts = Vec::new();
@@ -122,7 +111,7 @@ both_backends! {
         };
         let index = index_of(&app).await;
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let mut points: Vec<(f64, f64)> = (0..20_000).map(|_| (120.13 + rng.next() * 0.10, 30.26 + rng.next() * 0.09)).collect();
+        let mut points: Vec<(f64, f64)> = (0..20_000).map(|_| (120.13 + rng.unit() * 0.10, 30.26 + rng.unit() * 0.09)).collect();
         let uniform = points.len();
         points.extend(near_boundaries(&grids, 3.0, 3));
         points.extend(near_boundaries(&grids, 0.05, 7));

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use diesel::{Connection, RunQueryDsl};
+use gridwork_tests::Rng;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -62,20 +63,9 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(a)
 }
 
-/// A small deterministic generator: the same run twice files the same points.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn point(&mut self) -> (f64, f64) {
-        (CITY.0 + (CITY.2 - CITY.0) * self.next(), CITY.1 + (CITY.3 - CITY.1) * self.next())
-    }
+/// A point in the demo city; the generator is deterministic, so two runs file the same points.
+fn point(rng: &mut Rng) -> (f64, f64) {
+    (CITY.0 + (CITY.2 - CITY.0) * rng.unit(), CITY.1 + (CITY.3 - CITY.1) * rng.unit())
 }
 
 #[derive(Default)]
@@ -200,8 +190,8 @@ fn grids() -> Vec<String> {
 const CATEGORIES: [&str; 8] = ["E-01-02", "C-03-01", "C-06-01", "E-06-01", "E-02-01", "E-01-01", "C-01-03", "E-04-02"];
 
 async fn report(client: &reqwest::Client, base: &str, token: &str, rng: &mut Rng, n: u64, phone: usize, stats: &Stats) {
-    let (lat, lng) = rng.point();
-    let category = CATEGORIES[(rng.next() * CATEGORIES.len() as f64) as usize % CATEGORIES.len()];
+    let (lat, lng) = point(rng);
+    let category = CATEGORIES[(rng.unit() * CATEGORIES.len() as f64) as usize % CATEGORIES.len()];
     let t = Instant::now();
     let r = client
         .post(format!("{base}/api/v1/events"))
@@ -258,7 +248,7 @@ async fn worker_loop(
         let now = chrono::Utc::now();
         let pings: Vec<Value> = (0..5)
             .map(|i| {
-                let (lat, lng) = rng.point();
+                let (lat, lng) = point(&mut rng);
                 json!({"lat": lat, "lng": lng, "recorded_at": (now - chrono::Duration::seconds(5 - i)).to_rfc3339()})
             })
             .collect();
