@@ -119,17 +119,6 @@ pub fn deactivate_for_sessions(
         .execute(conn)
 }
 
-pub fn deactivate_for_user(
-    conn: &mut DbConn,
-    user_id: &str,
-    reason: &str,
-    at: chrono::NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(devices::table.filter(devices::user_id.eq(user_id)).filter(devices::active.eq(true)))
-        .set((devices::active.eq(false), devices::deactivated_reason.eq(reason), devices::updated_at.eq(at)))
-        .execute(conn)
-}
-
 pub fn inbox(conn: &mut DbConn, user_id: &str, unread_only: bool, limit: i64) -> QueryResult<Vec<NotificationRow>> {
     let mut q = notifications::table.filter(notifications::user_id.eq(user_id)).into_boxed();
     if unread_only {

@@ -37,16 +37,6 @@ pub fn insert_pings(conn: &mut DbConn, rows: &[PingRow]) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn trail(conn: &mut DbConn, user_id: &str, since: chrono::NaiveDateTime, limit: i64) -> QueryResult<Vec<PingRow>> {
-    location_pings::table
-        .filter(location_pings::user_id.eq(user_id))
-        .filter(location_pings::recorded_at.ge(since))
-        .order(location_pings::recorded_at.asc())
-        .limit(limit)
-        .select(PingRow::as_select())
-        .load(conn)
-}
-
 /// On-duty holders of `role` with the area each holds it over.
 pub fn on_duty(conn: &mut DbConn, role: &str) -> QueryResult<Vec<(Option<String>, WorkerStatusRow)>> {
     role_assignments::table
