@@ -32,18 +32,6 @@ enum By {
     Handler,
 }
 
-fn unit_at(row: &EventRow, level: AreaLevel) -> Option<String> {
-    match level {
-        AreaLevel::City => row.city_code.clone(),
-        AreaLevel::District => row.district_code.clone(),
-        AreaLevel::Street => row.street_code.clone(),
-        AreaLevel::Community => row.community_code.clone(),
-        AreaLevel::Grid => row.grid_code.clone(),
-        AreaLevel::Compound => row.compound_code.clone(),
-        AreaLevel::Building => row.building_code.clone(),
-    }
-}
-
 pub async fn evaluate(
     caller: Caller,
     state: web::Data<AppState>,
@@ -93,7 +81,7 @@ pub async fn evaluate(
                 supervision_orders: orders.get(&r.id).copied().unwrap_or(0),
             };
             let facts: Vec<Fact> = match by {
-                By::Level(level) => rows.iter().map(|r| fact(r, unit_at(r, level))).collect(),
+                By::Level(level) => rows.iter().map(|r| fact(r, r.code_at(level).map(str::to_owned))).collect(),
                 By::Department | By::Handler => {
                     let mut out = vec![];
                     for chunk in rows.chunks(500) {

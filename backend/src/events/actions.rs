@@ -41,7 +41,8 @@ pub struct Request {
     pub departments: Vec<String>,
 }
 
-fn system_actor() -> Actor {
+/// Automatic dispatch and the scheduler act with the ops centre's rights.
+pub(crate) fn system_actor() -> Actor {
     Actor { user_id: super::SYSTEM_USER.to_owned(), roles: vec![Role::Admin] }
 }
 
@@ -70,14 +71,6 @@ fn next_level(current: Option<&str>) -> AreaLevel {
     match current {
         None | Some("street") => AreaLevel::District,
         _ => AreaLevel::City,
-    }
-}
-
-fn code_at(row: &EventRow, level: AreaLevel) -> Option<String> {
-    match level {
-        AreaLevel::City => row.city_code.clone(),
-        AreaLevel::District => row.district_code.clone(),
-        _ => row.street_code.clone(),
     }
 }
 
@@ -186,20 +179,7 @@ fn merge_into(conn: &mut DbConn, row: &EventRow, target: &EventRow, who: &Who) -
     for user in queries::events::followers(conn, &row.id)? {
         queries::events::follow(conn, &FollowerRow { event_id: target.id.clone(), user_id: user, created_at: at })?;
     }
-    let state: EventState = target.state.parse().map_err(super::internal)?;
-    timeline::append(
-        conn,
-        &target.id,
-        &Step {
-            who,
-            action: "merge_in",
-            from: Some(state),
-            to: state,
-            reason: None,
-            at: None,
-            detail: Some(json!({"merged": row.id})),
-        },
-    )?;
+    timeline::note(conn, target, who, "merge_in", None, json!({"merged": row.id}))?;
     Ok(())
 }
 
@@ -285,7 +265,7 @@ pub fn apply(
             id: new_id(),
             event_id: row.id.clone(),
             level: level.as_str().to_owned(),
-            area_code: code_at(row, *level),
+            area_code: row.code_at(*level).map(str::to_owned),
             automatic: who.user_id == super::SYSTEM_USER,
             reason: reason.clone(),
             issued_by: who.user_id.clone(),
@@ -449,13 +429,13 @@ fn notify_after(
         }
         Action::Rework { reason } => notify::send(conn, &handlers, after, "rework", &json!({"reason": reason}))?,
         Action::RequestExtension { reason } => {
-            let coordinators = notify::holders_over(conn, ctx.index, after, Role::Coordinator)?;
+            let coordinators = super::holders_over(conn, ctx.index, after, Role::Coordinator, None)?;
             notify::send(conn, &coordinators, after, "extension_requested", &json!({"reason": reason}))?;
         }
         Action::Escalate { reason } | Action::Supervise { reason } => {
             let level = order.unwrap_or(AreaLevel::Street);
-            let mut to = notify::holders_over(conn, ctx.index, after, notify::ops_role(level))?;
-            to.extend(notify::holders_over(conn, ctx.index, after, Role::Coordinator)?);
+            let mut to = super::holders_over(conn, ctx.index, after, notify::ops_role(level), None)?;
+            to.extend(super::holders_over(conn, ctx.index, after, Role::Coordinator, None)?);
             to.extend(handlers.iter().cloned());
             notify::send(conn, &to, after, "supervision", &json!({"level": level.as_str(), "reason": reason}))?;
         }
@@ -473,13 +453,8 @@ pub fn auto_dispatch(
     exclude: &[String],
 ) -> ApiResult<EventRow> {
     let who = Who::system();
-    let state: EventState = row.state.parse().map_err(super::internal)?;
     let note = |conn: &mut DbConn, action: &str, detail: Value| -> ApiResult<EventRow> {
-        let entry = timeline::append(
-            conn,
-            &row.id,
-            &Step { who: &who, action, from: Some(state), to: state, reason: None, at: None, detail: Some(detail) },
-        )?;
+        let entry = timeline::note(conn, row, &who, action, None, detail)?;
         let mut out = row.clone();
         out.log_head = entry.hash;
         Ok(out)
@@ -493,7 +468,7 @@ pub fn auto_dispatch(
             apply(conn, ctx, row, category, &system_actor(), &who, &action, Some(&choices), None)
         }
         Plan::VolunteerPool { community } => {
-            let volunteers = notify::holders_over(conn, ctx.index, row, Role::Volunteer)?;
+            let volunteers = super::holders_over(conn, ctx.index, row, Role::Volunteer, None)?;
             notify::send(conn, &volunteers, row, "pool_open", &json!({}))?;
             note(
                 conn,
@@ -502,7 +477,7 @@ pub fn auto_dispatch(
             )
         }
         Plan::Nobody { why } => {
-            let coordinators = notify::holders_over(conn, ctx.index, row, Role::Coordinator)?;
+            let coordinators = super::holders_over(conn, ctx.index, row, Role::Coordinator, None)?;
             notify::send(conn, &coordinators, row, "dispatch_needed", &why)?;
             note(conn, "dispatch_pending", why)
         }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use gridwork_mobile_core::domain::category::HandlerKind;
 use gridwork_mobile_core::domain::crs::distance_m;
-use gridwork_mobile_core::{AreaCode, AreaLevel};
+use gridwork_mobile_core::{AreaCode, AreaLevel, Role};
 use h3o::{CellIndex, LatLng};
 use serde_json::{Value, json};
 
@@ -198,18 +198,9 @@ pub fn department(
     let Some(dept) = queries::departments::by_code(conn, dept_code)? else {
         return Ok(Err(json!({"rule": "department_pool", "department": dept_code, "problem": "no such department"})));
     };
-    let area = event.area_code().and_then(|a| AreaCode::parse(a).ok());
-    let pool: Vec<String> = queries::workers::holders(conn, "dept_handler", Some(&dept.id))?
+    let pool: Vec<String> = super::holders_over(conn, tree, event, Role::DeptHandler, Some(&dept.id))?
         .into_iter()
-        .filter(|(user, scope)| {
-            !exclude.contains(user)
-                && match (scope.as_deref().and_then(|s| AreaCode::parse(s).ok()), &area) {
-                    (None, _) => true,
-                    (Some(s), Some(a)) => tree.is_within(a, &s),
-                    (Some(_), None) => false,
-                }
-        })
-        .map(|(user, _)| user)
+        .filter(|user| !exclude.contains(user))
         .collect();
     let loads = queries::tasks::open_load(conn, &pool)?;
     let best = pool.iter().min_by_key(|u| (loads.get(*u).copied().unwrap_or(0), (*u).clone()));

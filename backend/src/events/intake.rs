@@ -194,20 +194,8 @@ fn file_once(
         let at = now();
         let (row, filed) = match duplicate_of(conn, category, new)? {
             Some(existing) => {
-                let state: EventState = existing.state.parse().map_err(super::internal)?;
-                timeline::append(
-                    conn,
-                    &existing.id,
-                    &Step {
-                        who,
-                        action: "report_duplicate",
-                        from: Some(state),
-                        to: state,
-                        reason: None,
-                        at: new.at,
-                        detail: Some(json!({"description": new.description.trim()})),
-                    },
-                )?;
+                let detail = json!({"description": new.description.trim()});
+                timeline::note(conn, &existing, who, "report_duplicate", new.at, detail)?;
                 (existing, Filed::Duplicate)
             }
             None => {

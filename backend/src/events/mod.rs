@@ -12,7 +12,7 @@ pub mod timeline;
 
 use gridwork_mobile_core::domain::category::{Grade, HandlerKind, Stage};
 use gridwork_mobile_core::domain::event::{EventFacts, VERIFIER_ROLES};
-use gridwork_mobile_core::{AreaCode, Role};
+use gridwork_mobile_core::{AreaCode, Role, Scope};
 
 pub use actions::{Request, act};
 pub use intake::{Filed, NewReport, report};
@@ -29,19 +29,45 @@ use crate::queries;
 /// sign in).
 pub const SYSTEM_USER: &str = "system";
 
+/// Whether a role held over `scope` reaches something filed under `area`; only system-wide roles
+/// reach what lies in no area.
+fn reaches(scope: &Scope, area: Option<&AreaCode>, tree: &AreaIndex) -> bool {
+    match (scope, area) {
+        (Scope::Everywhere, _) => true,
+        (Scope::Area(_), Some(a)) => scope.covers(a, tree),
+        (Scope::Area(_), None) => false,
+    }
+}
+
 /// The roles the caller holds over an area (what the state machine weighs).
 pub fn roles_over(caller: &Caller, area: Option<&str>, tree: &AreaIndex) -> Vec<Role> {
     let code = area.and_then(|a| AreaCode::parse(a).ok());
-    caller
-        .grants
-        .iter()
-        .filter(|g| match (&code, g.scope.area_code()) {
-            (_, None) => true,
-            (Some(c), Some(_)) => g.scope.covers(c, tree),
-            (None, Some(_)) => false,
+    caller.grants.iter().filter(|g| reaches(&g.scope, code.as_ref(), tree)).map(|g| g.role).collect()
+}
+
+/// The users holding `role` (for department handlers, of `department`) over the event's area,
+/// system-wide holders included. A stored scope that no longer parses reaches nothing, as in
+/// `Grant::from_row`.
+pub fn holders_over(
+    conn: &mut DbConn,
+    tree: &AreaIndex,
+    event: &EventRow,
+    role: Role,
+    department: Option<&str>,
+) -> ApiResult<Vec<String>> {
+    let area = event.area_code().and_then(|a| AreaCode::parse(a).ok());
+    Ok(queries::workers::holders(conn, role.as_str(), department)?
+        .into_iter()
+        .filter(|(_, scope)| {
+            let scope = match scope.as_deref().map(AreaCode::parse) {
+                None => Some(Scope::Everywhere),
+                Some(Ok(code)) => Some(Scope::Area(code)),
+                Some(Err(_)) => None,
+            };
+            scope.is_some_and(|s| reaches(&s, area.as_ref(), tree))
         })
-        .map(|g| g.role)
-        .collect()
+        .map(|(user, _)| user)
+        .collect())
 }
 
 /// When a stage started at `from` is due, by the category's deadline for the grade.
@@ -55,7 +81,7 @@ fn due(
     Some(from + chrono::Duration::minutes(i64::from(*minutes)))
 }
 
-fn internal(e: gridwork_mobile_core::DomainError) -> ApiError {
+pub(crate) fn internal(e: gridwork_mobile_core::DomainError) -> ApiError {
     ApiError::internal(e.message)
 }
 

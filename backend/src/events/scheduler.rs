@@ -12,12 +12,12 @@ use crate::db::write_tx;
 use chrono::NaiveDateTime;
 use gridwork_mobile_core::Role;
 use gridwork_mobile_core::domain::category::Stage;
-use gridwork_mobile_core::domain::event::{Action, Actor, EventState};
+use gridwork_mobile_core::domain::event::{Action, EventState};
 use serde::Serialize;
 use serde_json::json;
 
-use super::actions::{Ctx, apply};
-use super::timeline::{self, Step, Who};
+use super::actions::{Ctx, apply, system_actor};
+use super::timeline::{self, Who};
 use super::{assignees, category_of, notify};
 use crate::db::DbConn;
 use crate::error::{ApiResult, ErrorCode};
@@ -102,22 +102,10 @@ fn unacknowledged(
         if !queries::tasks::transition(conn, &task.id, "assigned", "unacknowledged", at)? {
             return Ok(false);
         }
-        let state: EventState = event.state.parse().map_err(super::internal)?;
         let who = Who::system();
-        timeline::append(
-            conn,
-            &event.id,
-            &Step {
-                who: &who,
-                action: "task_unacknowledged",
-                from: Some(state),
-                to: state,
-                reason: None,
-                at: None,
-                detail: Some(json!({"user": task.user_id, "assigned_at": task.created_at.and_utc()})),
-            },
-        )?;
-        let coordinators = notify::holders_over(conn, ctx.index, &event, Role::Coordinator)?;
+        let detail = json!({"user": task.user_id, "assigned_at": task.created_at.and_utc()});
+        timeline::note(conn, &event, &who, "task_unacknowledged", None, detail)?;
+        let coordinators = super::holders_over(conn, ctx.index, &event, Role::Coordinator, None)?;
         notify::send(conn, &coordinators, &event, "task_unacknowledged", &json!({"user": task.user_id}))?;
         let Some(fresh) = queries::events::by_id(conn, &event.id)? else { return Ok(true) };
         if assignees(&fresh) == [task.user_id.clone()] {
@@ -134,8 +122,7 @@ fn unacknowledged(
                     assignees: choices.iter().map(|c| c.user_id.clone()).collect(),
                     reason: Some("the task was not acknowledged in time".into()),
                 };
-                let system = Actor { user_id: super::SYSTEM_USER.to_owned(), roles: vec![Role::Admin] };
-                apply(conn, ctx, &fresh, &category, &system, &who, &action, Some(&choices), None)?;
+                apply(conn, ctx, &fresh, &category, &system_actor(), &who, &action, Some(&choices), None)?;
             }
         }
         Ok(true)
@@ -148,24 +135,11 @@ fn warn(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> A
         if !queries::events::mark_warned(conn, &row.id, row.due_at, at)? {
             return Ok(false);
         }
-        let state: EventState = row.state.parse().map_err(super::internal)?;
-        let who = Who::system();
-        timeline::append(
-            conn,
-            &row.id,
-            &Step {
-                who: &who,
-                action: "deadline_warning",
-                from: Some(state),
-                to: state,
-                reason: None,
-                at: None,
-                detail: Some(json!({"due_at": row.due_at.map(|d| d.and_utc())})),
-            },
-        )?;
+        let detail = json!({"due_at": row.due_at.map(|d| d.and_utc())});
+        timeline::note(conn, row, &Who::system(), "deadline_warning", None, detail)?;
         let mut to = assignees(row);
         if to.is_empty() {
-            to = notify::holders_over(conn, ctx.index, row, Role::Coordinator)?;
+            to = super::holders_over(conn, ctx.index, row, Role::Coordinator, None)?;
         }
         notify::send(conn, &to, row, "deadline_warning", &json!({}))?;
         Ok(true)
@@ -182,8 +156,7 @@ fn escalate(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) 
         let category = category_of(conn, &fresh.category_code)?;
         let late = fresh.due_at.map_or(0, |d| (at - d).num_minutes());
         let action = Action::Escalate { reason: format!("overdue by {late} min") };
-        let system = Actor { user_id: super::SYSTEM_USER.to_owned(), roles: vec![Role::Admin] };
-        apply(conn, ctx, &fresh, &category, &system, &Who::system(), &action, None, None)?;
+        apply(conn, ctx, &fresh, &category, &system_actor(), &Who::system(), &action, None, None)?;
         Ok(true)
     })
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::db::DbConn;
 use crate::db::schema::{event_log, events};
 use crate::error::ApiResult;
-use crate::models::event::EventLogRow;
+use crate::models::event::{EventLogRow, EventRow};
 use crate::models::{new_id, now};
 
 /// Who acted: a user id and the role they acted in (`system` for the scheduler and dispatch).
@@ -106,6 +106,20 @@ pub fn append(conn: &mut DbConn, event_id: &str, step: &Step<'_>) -> ApiResult<E
     diesel::insert_into(event_log::table).values(&row).execute(conn)?;
     diesel::update(events::table.find(event_id)).set(events::log_head.eq(&row.hash)).execute(conn)?;
     Ok(row)
+}
+
+/// Appends an entry that records something without changing the event's state (a duplicate
+/// report, a warning, a merge into it, a dispatch that found nobody …).
+pub fn note(
+    conn: &mut DbConn,
+    event: &EventRow,
+    who: &Who,
+    action: &str,
+    at: Option<(f64, f64)>,
+    detail: Value,
+) -> ApiResult<EventLogRow> {
+    let state: EventState = event.state.parse().map_err(crate::events::internal)?;
+    append(conn, &event.id, &Step { who, action, from: Some(state), to: state, reason: None, at, detail: Some(detail) })
 }
 
 /// The timeline of one event, oldest first.

@@ -1,5 +1,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use gridwork_mobile_core::AreaLevel;
 
 use crate::db::schema::{
     event_followers, event_idempotency, event_links, event_log, events, supervision_orders, tasks,
@@ -50,19 +51,23 @@ pub struct EventRow {
 }
 
 impl EventRow {
+    /// The code of the area at `level` the event was filed under.
+    pub fn code_at(&self, level: AreaLevel) -> Option<&str> {
+        match level {
+            AreaLevel::City => &self.city_code,
+            AreaLevel::District => &self.district_code,
+            AreaLevel::Street => &self.street_code,
+            AreaLevel::Community => &self.community_code,
+            AreaLevel::Grid => &self.grid_code,
+            AreaLevel::Compound => &self.compound_code,
+            AreaLevel::Building => &self.building_code,
+        }
+        .as_deref()
+    }
+
     /// The deepest area the event was filed under.
     pub fn area_code(&self) -> Option<&str> {
-        [
-            &self.building_code,
-            &self.compound_code,
-            &self.grid_code,
-            &self.community_code,
-            &self.street_code,
-            &self.district_code,
-            &self.city_code,
-        ]
-        .into_iter()
-        .find_map(|c| c.as_deref())
+        AreaLevel::ALL.iter().rev().find_map(|l| self.code_at(*l))
     }
 }
 
