@@ -84,6 +84,23 @@ pub struct ServeArgs {
     /// OAuth token endpoint, overriding the one in the credentials
     #[arg(long, env = "GRIDWORK_FCM_TOKEN_URI", value_name = "URL")]
     pub fcm_token_uri: Option<String>,
+    /// Where photos are stored: a directory, or s3://bucket/prefix (credentials and endpoint from
+    /// the AWS_* environment) [default: DATA_DIR/evidence]
+    #[arg(long, env = "GRIDWORK_EVIDENCE_STORE", value_name = "URL")]
+    pub evidence_store: Option<String>,
+    /// Largest accepted photo in bytes [default: 15728640]
+    #[arg(long, env = "GRIDWORK_EVIDENCE_MAX_BYTES", value_name = "BYTES")]
+    pub evidence_max_bytes: Option<usize>,
+    /// Largest accepted photo in pixels (width × height) [default: 50000000]
+    #[arg(long, env = "GRIDWORK_EVIDENCE_MAX_PIXELS", value_name = "N")]
+    pub evidence_max_pixels: Option<u64>,
+    /// Days photos are kept after their event is closed or rejected; 0 keeps them [default: 730]
+    #[arg(long, env = "GRIDWORK_EVIDENCE_RETENTION_DAYS", value_name = "DAYS")]
+    pub evidence_retention_days: Option<u32>,
+    /// The cameras' time zone, for EXIF capture times that carry none, in minutes east of UTC
+    /// [default: 480, China Standard Time]
+    #[arg(long, env = "GRIDWORK_CAMERA_UTC_OFFSET_MINUTES", value_name = "MIN", allow_hyphen_values = true)]
+    pub camera_utc_offset_minutes: Option<i32>,
 }
 
 /// The config file: the same settings as the flags, snake_case.
@@ -110,6 +127,11 @@ pub struct FileSettings {
     pub fcm_credentials: Option<PathBuf>,
     pub fcm_endpoint: Option<String>,
     pub fcm_token_uri: Option<String>,
+    pub evidence_store: Option<String>,
+    pub evidence_max_bytes: Option<usize>,
+    pub evidence_max_pixels: Option<u64>,
+    pub evidence_retention_days: Option<u32>,
+    pub camera_utc_offset_minutes: Option<i32>,
 }
 
 impl FileSettings {
@@ -141,6 +163,7 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     pub event_loop: LoopSettings,
     pub push: crate::push::PushSettings,
+    pub evidence: crate::evidence::EvidenceSettings,
 }
 
 /// Dispatch and deadline policy.
@@ -178,6 +201,7 @@ impl DatabaseSettings {
 impl Settings {
     pub fn resolve(args: &ServeArgs, file: &FileSettings) -> anyhow::Result<Self> {
         let (data_dir, database) = DatabaseSettings::resolve(&args.storage, file)?;
+        let evidence = crate::evidence::EvidenceSettings::resolve(args, file, &data_dir)?;
         let lockout =
             positive("login_lockout_minutes", args.login_lockout_minutes.or(file.login_lockout_minutes).unwrap_or(15))?;
         Ok(Self {
@@ -239,6 +263,7 @@ impl Settings {
                     .unwrap_or_else(|| crate::push::PushSettings::default().endpoint),
                 token_uri: args.fcm_token_uri.clone().or_else(|| file.fcm_token_uri.clone()),
             },
+            evidence,
         })
     }
 
@@ -247,6 +272,7 @@ impl Settings {
         let mut s =
             Self::resolve(&ServeArgs::default(), &FileSettings::default()).unwrap_or_else(|_| unreachable_defaults());
         s.database.url = url;
+        s.evidence.store = crate::evidence::StoreLocation::Local(data_dir.join("evidence"));
         s.data_dir = data_dir;
         s
     }

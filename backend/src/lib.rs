@@ -13,6 +13,7 @@ pub mod demo;
 pub mod duty;
 pub mod error;
 pub mod events;
+pub mod evidence;
 pub mod http;
 pub mod models;
 pub mod push;

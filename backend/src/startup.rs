@@ -56,7 +56,7 @@ impl Application {
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let state = AppState::new(db, settings, index);
+        let state = AppState::new(db, settings, index)?;
         let server = run(listener, &state)?;
         crate::push::sender::spawn(&state)?;
         match state.settings.event_loop.scheduler_interval {
@@ -105,7 +105,7 @@ fn run(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
             .wrap(ErrorHandlers::new().default_handler(extract::json_error_body))
             .wrap(from_fn(metrics::middleware))
             .wrap(from_fn(request_id::middleware))
-            .configure(|cfg| api::routes(cfg, settings.max_import_bytes))
+            .configure(|cfg| api::routes(cfg, settings.max_import_bytes, settings.evidence.chunk_bytes))
             .default_service(web::to(extract::not_found))
     })
     .workers(state.settings.workers)

@@ -5,6 +5,7 @@ use arc_swap::ArcSwap;
 use crate::areas::{AreaIndex, SharedIndex};
 use crate::config::Settings;
 use crate::db::Db;
+use crate::evidence::PhotoStore;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -16,17 +17,26 @@ pub struct AppState {
     pub import_lock: Arc<tokio::sync::Mutex<()>>,
     /// Wakes live streams when this process changed an event (others' changes are polled).
     pub changes: Arc<tokio::sync::Notify>,
+    /// Where photos are stored.
+    pub photos: PhotoStore,
+    /// Photos decoded at once: each holds tens of MB while it is processed, so memory stays
+    /// bounded however many arrive together.
+    pub photo_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings, index: AreaIndex) -> Self {
-        Self {
+    pub fn new(db: Db, settings: Settings, index: AreaIndex) -> anyhow::Result<Self> {
+        let photos = PhotoStore::open(&settings.evidence.store)?;
+        let slots = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Self {
+            photos,
+            photo_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             db,
             settings: Arc::new(settings),
             index: Arc::new(ArcSwap::from_pointee(index)),
             import_lock: Arc::new(tokio::sync::Mutex::new(())),
             changes: Arc::new(tokio::sync::Notify::new()),
-        }
+        })
     }
 
     /// Tells live streams to look for changes now.

@@ -6,11 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout, missing_docs)]
 
 use std::hint::black_box;
-use std::io::Cursor;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gridwork_mobile_core::photo::{Limits, process};
-use image::{ImageFormat, Rgb, RgbImage};
+use gridwork_mobile_core::photo_fixtures::camera_photo;
 
 /// A field of /proc/self/status in bytes (VmRSS, VmHWM).
 fn status_bytes(field: &str) -> usize {
@@ -22,21 +21,6 @@ fn status_bytes(field: &str) -> usize {
                 .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<usize>().ok())
         })
         .map_or(0, |kb| kb * 1024)
-}
-
-fn camera_photo() -> Vec<u8> {
-    // Smooth gradients plus per-pixel noise: roughly a photo's entropy.
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let img = RgbImage::from_fn(4000, 3000, |x, y| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let n = (seed & 31) as u8;
-        Rgb([(x / 16) as u8 ^ n, (y / 12) as u8 ^ n, ((x + y) / 28) as u8 ^ n])
-    });
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Jpeg).unwrap();
-    out.into_inner()
 }
 
 fn pipeline(c: &mut Criterion) {

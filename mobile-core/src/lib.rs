@@ -6,6 +6,8 @@
 
 pub mod domain;
 pub mod photo;
+#[cfg(feature = "fixtures")]
+pub mod photo_fixtures;
 
 pub use domain::{
     area::{AreaCode, AreaLevel},

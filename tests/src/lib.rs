@@ -242,6 +242,49 @@ impl TestApp {
     pub async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
         status_json(req.send().await.unwrap()).await
     }
+
+    /// `POST /evidence` as a phone sends it: the file plus text fields.
+    pub async fn upload_photo(&self, token: &str, bytes: Vec<u8>, fields: &[(&str, String)]) -> (u16, Value) {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name("photo.jpg").mime_str("image/jpeg").unwrap(),
+        );
+        for (k, v) in fields {
+            form = form.text((*k).to_owned(), v.clone());
+        }
+        self.send(self.client.post(self.url("/api/v1/evidence")).bearer_auth(token).multipart(form)).await
+    }
+
+    /// A fresh after-photo of the event, taken there and now; its evidence id, for a resolve.
+    pub async fn after_photo(&self, token: &str, event_id: &str) -> String {
+        let (s, e) = self.get(&format!("/api/v1/events/{event_id}"), token).await;
+        assert_eq!(s, 200, "{e}");
+        let fields = [
+            ("kind", "after".to_owned()),
+            ("event_id", event_id.to_owned()),
+            ("taken_at", chrono::Utc::now().to_rfc3339()),
+            ("lat", e["location"]["lat"].to_string()),
+            ("lng", e["location"]["lng"].to_string()),
+        ];
+        let (s, b) = self.upload_photo(token, unique_jpeg(), &fields).await;
+        assert_eq!(s, 201, "{b}");
+        b["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A small JPEG whose bytes no other call returns (so uploads are never deduplicated).
+pub fn unique_jpeg() -> Vec<u8> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) ^ std::process::id();
+    let mut img = gridwork_mobile_core::photo_fixtures::two_tone(64, 48);
+    // Blocks big enough to survive JPEG compression, so the stored copies differ too.
+    for (i, b) in n.to_le_bytes().into_iter().enumerate() {
+        for (x, y) in (0..8).flat_map(|x| (0..8).map(move |y| (x, y))) {
+            img.put_pixel(u32::try_from(i).unwrap() * 8 + x, y, image::Rgb([b, 255 - b, b / 2]));
+        }
+    }
+    gridwork_mobile_core::photo_fixtures::encode(&img, image::ImageFormat::Png)
 }
 
 pub async fn status_json(res: reqwest::Response) -> (u16, Value) {

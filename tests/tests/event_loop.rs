@@ -137,7 +137,7 @@ both_backends! {
         let at = json!({"lat": 30.5826, "lng": 114.2741});
         ok(&app, &c.wang, &id(&e), json!({"action": "claim", "location": at})).await;
         ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
-        ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&c.wang, &id(&e)).await]})).await;
         let (_, q) = app.get(&format!("/api/v1/tasks/mine?since={cursor}"), &c.wang).await;
         assert_eq!(q["tasks"][0]["state"], "resolved", "{q}");
         // Rework by a different grid worker, then a second resolution verified by the coordinator.
@@ -149,7 +149,7 @@ both_backends! {
         let qian = app.login("qian").await;
         ok(&app, &qian, &id(&e), json!({"action": "rework", "reason": "渣土还在"})).await;
         ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
-        ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "after_photos": 2})).await;
+        ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&c.wang, &id(&e)).await, app.after_photo(&c.wang, &id(&e)).await]})).await;
         let e = ok(&app, &c.coord, &id(&e), json!({"action": "verify"})).await;
         assert_eq!((e["state"].as_str(), e["rework_count"].as_i64()), (Some("closed"), Some(1)));
 
@@ -235,11 +235,11 @@ both_backends! {
             ok(&app, t, &id(&e), json!({"action": "claim"})).await;
             ok(&app, t, &id(&e), json!({"action": "start"})).await;
         }
-        let e = ok(&app, &water1, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        let e = ok(&app, &water1, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&water1, &id(&e)).await]})).await;
         assert_eq!(e["state"], "in_progress");
-        let (s, b) = act(&app, &water1, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        let (s, b) = act(&app, &water1, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&water1, &id(&e)).await]})).await;
         assert_error(s, &b, 409, "conflict");
-        let e = ok(&app, &roads1, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        let e = ok(&app, &roads1, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&roads1, &id(&e)).await]})).await;
         assert_eq!(e["state"], "resolved");
         let full = detail(&app, &c.coord, &id(&e)).await;
         let tasks: Vec<(bool, &str, &str)> = full["tasks"].as_array().unwrap().iter()
@@ -263,7 +263,7 @@ both_backends! {
         let full = detail(&app, &c.coord, &id(&e)).await;
         assert_eq!(full["tasks"][0]["why"]["rule"], "volunteer_claim");
         ok(&app, &c.zhao, &id(&e), json!({"action": "start"})).await;
-        ok(&app, &c.zhao, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+        ok(&app, &c.zhao, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&c.zhao, &id(&e)).await]})).await;
         // A volunteer cannot close, not even someone else's work.
         let (s, b) = act(&app, &c.zhao, &id(&e), json!({"action": "verify"})).await;
         assert_error(s, &b, 403, "forbidden");
@@ -468,11 +468,11 @@ both_backends! {
             let e = patrol(&app, &c.wang, key, "C-03-01", (30.581 + if rework { 0.003 } else { 0.0 }, 114.2745)).await;
             ok(&app, &c.wang, &id(&e), json!({"action": "claim"})).await;
             ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
-            ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+            ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&c.wang, &id(&e)).await]})).await;
             if rework {
                 ok(&app, &c.coord, &id(&e), json!({"action": "rework", "reason": "没清干净"})).await;
                 ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
-                ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "after_photos": 1})).await;
+                ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&c.wang, &id(&e)).await]})).await;
             }
             ok(&app, &c.coord, &id(&e), json!({"action": "verify"})).await;
         }

@@ -69,10 +69,11 @@ both_backends! {
         let (s, b) = act(&app, &wang, &id, json!({"action": "start", "version": v})).await;
         assert_error(s, &b, 409, "conflict");
         assert_eq!(act(&app, &wang, &id, json!({"action": "start"})).await.0, 200);
-        let (s, b) = act(&app, &wang, &id, json!({"action": "resolve", "after_photos": 0})).await;
+        let (s, b) = act(&app, &wang, &id, json!({"action": "resolve", "evidence": []})).await;
         assert_error(s, &b, 422, "validation_failed");
-        assert_eq!(b["fields"]["after_photos"]["code"], "evidence_required");
-        assert_eq!(act(&app, &wang, &id, json!({"action": "resolve", "after_photos": 2})).await.0, 200);
+        assert_eq!(b["fields"]["evidence"]["code"], "evidence_required");
+        let photos = [app.after_photo(&wang, &id).await, app.after_photo(&wang, &id).await];
+        assert_eq!(act(&app, &wang, &id, json!({"action": "resolve", "evidence": photos})).await.0, 200);
         let (s, b) = act(&app, &wang, &id, json!({"action": "verify"})).await;
         assert_error(s, &b, 403, "forbidden");
         assert_eq!(b["fields"]["action"]["code"], "verifier_is_resolver");

@@ -65,6 +65,10 @@ fn schema_matches(conn: &mut DbConn) {
     schema::notifications::table.select(NotificationRow::as_select()).load(conn).unwrap();
     schema::devices::table.select(DeviceRow::as_select()).load(conn).unwrap();
     schema::deliveries::table.select(DeliveryRow::as_select()).load(conn).unwrap();
+    use gridwork::models::evidence::{BlobRow, EvidenceRow, UploadRow};
+    schema::evidence_blobs::table.select(BlobRow::as_select()).load(conn).unwrap();
+    schema::evidence::table.select(EvidenceRow::as_select()).load(conn).unwrap();
+    schema::evidence_uploads::table.select(UploadRow::as_select()).load(conn).unwrap();
 }
 
 /// Timelines written before the hash chain existed are sealed when the chain's migration runs,

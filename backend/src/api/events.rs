@@ -58,6 +58,10 @@ pub struct ReportBody {
     pub grade: Option<Grade>,
     /// Where the reporter stood, if not at the problem.
     pub reporter_location: Option<Point>,
+    /// Before-photos uploaded ahead of the report (`POST /evidence` without an event).
+    #[serde(default)]
+    #[validate(length(max = 20, message = "at most 20 photos"))]
+    pub evidence: Vec<String>,
 }
 
 pub fn view(row: &EventRow) -> Value {
@@ -124,6 +128,7 @@ pub async fn report(
         address: b.address,
         grade: b.grade,
         at,
+        evidence: b.evidence,
     };
     let (index, policy) = ctx_parts(&state);
     let (row, filed) = state
@@ -166,10 +171,6 @@ fn timeline_view(entries: Vec<EventLogRow>, staff: bool) -> Vec<Value> {
         .collect()
 }
 
-fn is_staff(roles: &[Role]) -> bool {
-    roles.iter().any(|r| VERIFIER_ROLES.contains(r) || *r == Role::DeptHandler)
-}
-
 pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let index = state.areas();
@@ -177,7 +178,7 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
         .db
         .run(move |conn| {
             let row = events::visible(conn, &caller, &id, &index)?;
-            let staff = is_staff(&roles_over(&caller, row.area_code(), &index));
+            let staff = events::is_staff(&roles_over(&caller, row.area_code(), &index));
             let mut body = view(&row);
             body["timeline"] = json!(timeline_view(timeline::of(conn, &id)?, staff));
             body["tasks"] = json!(
@@ -195,6 +196,7 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
             );
             body["supervision_orders"] = json!(queries::events::orders(conn, &id)?);
             body["links"] = json!(queries::events::links(conn, &id)?);
+            body["evidence"] = crate::evidence::for_event(conn, &id, &caller.user.id, staff)?;
             Ok(body)
         })
         .await?;

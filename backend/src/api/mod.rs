@@ -11,6 +11,7 @@ pub mod departments;
 pub mod duty;
 pub mod evaluation;
 pub mod events;
+pub mod evidence;
 pub mod health;
 pub mod live;
 pub mod me;
@@ -18,7 +19,7 @@ pub mod push;
 pub mod users;
 
 /// Routes are grouped by resource so that a known path with the wrong method answers 405.
-pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
+pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize, chunk_limit: usize) {
     cfg.service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
         .service(web::resource("/metrics").get(metrics::endpoint))
@@ -52,6 +53,19 @@ pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize) {
                 .service(web::resource("/events/{id}").get(events::get))
                 .service(web::resource("/events/{id}/actions").post(events::act))
                 .service(web::resource("/events/{id}/split").post(events::split))
+                .service(web::resource("/events/{id}/evidence").get(evidence::of_event))
+                .service(web::resource("/evidence").post(evidence::upload))
+                // Registered before `/evidence/{id}` so that `uploads` is not an id.
+                .service(web::resource("/evidence/uploads").post(evidence::begin))
+                .service(
+                    web::resource("/evidence/uploads/{id}")
+                        .app_data(web::PayloadConfig::new(chunk_limit))
+                        .get(evidence::upload_status)
+                        .put(evidence::upload_chunk),
+                )
+                .service(web::resource("/evidence/{id}").get(evidence::get))
+                .service(web::resource("/evidence/{id}/photo").get(evidence::photo))
+                .service(web::resource("/evidence/{id}/thumbnail").get(evidence::thumbnail))
                 .service(web::resource("/tasks/mine").get(live::my_tasks))
                 .service(web::resource("/evaluation").get(evaluation::evaluate))
                 .service(web::resource("/categories").get(categories::list))

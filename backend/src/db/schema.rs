@@ -291,12 +291,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evidence_blobs (upload_sha256) {
+        upload_sha256 -> Text,
+        sha256 -> Text,
+        bytes -> BigInt,
+        width -> Integer,
+        height -> Integer,
+        source_format -> Text,
+        exif_taken_at -> Nullable<Text>,
+        exif_lat -> Nullable<Double>,
+        exif_lng -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    evidence (id) {
+        id -> Text,
+        event_id -> Nullable<Text>,
+        kind -> Text,
+        uploader_id -> Text,
+        upload_sha256 -> Text,
+        captured_at -> Nullable<Timestamp>,
+        capture_lat -> Nullable<Double>,
+        capture_lng -> Nullable<Double>,
+        capture_source -> Nullable<Text>,
+        flags -> Text,
+        cited_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        purged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    evidence_uploads (id) {
+        id -> Text,
+        uploader_id -> Text,
+        fields -> Text,
+        total_bytes -> BigInt,
+        sha256 -> Text,
+        received -> BigInt,
+        evidence_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
 diesel::joinable!(role_assignments -> users (user_id));
 
 diesel::joinable!(tasks -> events (event_id));
+diesel::joinable!(evidence -> evidence_blobs (upload_sha256));
+diesel::joinable!(evidence -> events (event_id));
 diesel::joinable!(worker_status -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -308,5 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     departments,
     role_assignments,
     login_throttle,
-    audit_log
+    audit_log,
+    evidence,
+    evidence_blobs
 );

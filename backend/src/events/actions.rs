@@ -126,6 +126,9 @@ pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Req
         let is_assignee = assignees(&row).contains(&caller.user.id);
         let who = Who { user_id: caller.user.id.clone(), role: acting_role(&roles, &action, is_assignee) };
         let actor = Actor { user_id: caller.user.id.clone(), roles };
+        if let Action::Resolve { evidence } = &action {
+            crate::evidence::cite(conn, &row, evidence)?;
+        }
         let updated = apply(conn, ctx, &row, &category, &actor, &who, &action, choices.as_deref(), req.at)?;
         if let Some(target) = merge_target {
             merge_into(conn, &row, &target, &who)?;

@@ -31,6 +31,8 @@ pub struct NewReport {
     pub grade: Option<Grade>,
     /// Where the reporter stood, if it differs from the problem's point.
     pub at: Option<(f64, f64)>,
+    /// Before-photos the reporter uploaded ahead of the report.
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -203,6 +205,13 @@ fn file_once(
                 (open(conn, ctx, category, row, who, new.at, None)?, Filed::Created)
             }
         };
+        if !new.evidence.is_empty() && !queries::evidence::attach(conn, &new.evidence, &user, &row.id)? {
+            return Err(ApiError::field(
+                "evidence",
+                "unknown_evidence",
+                "name before-photos you uploaded that belong to no report yet",
+            ));
+        }
         let follower = FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at };
         if filed == Filed::Created {
             queries::events::add_follower(conn, &follower)?;
@@ -291,6 +300,7 @@ pub fn split(
                 address: original.address.clone(),
                 grade: None,
                 at: None,
+                evidence: Vec::new(),
             };
             let mut row = new_row(
                 ctx,

@@ -108,7 +108,7 @@ pub fn facts_of(row: &EventRow, category: &Category) -> ApiResult<EventFacts> {
     })
 }
 
-fn category_of(conn: &mut DbConn, code: &str) -> ApiResult<Category> {
+pub(crate) fn category_of(conn: &mut DbConn, code: &str) -> ApiResult<Category> {
     queries::categories::by_code(conn, code)?
         .map(|r| catalog::from_row(&r))
         .transpose()?
@@ -116,13 +116,19 @@ fn category_of(conn: &mut DbConn, code: &str) -> ApiResult<Category> {
 }
 
 /// Whether the caller may see the event: people on it, staff over its area, or followers.
+/// Staff of an area see who acted, where, and the checks on evidence; the public sees what
+/// happened and when.
+pub fn is_staff(roles: &[Role]) -> bool {
+    roles.iter().any(|r| VERIFIER_ROLES.contains(r) || *r == Role::DeptHandler)
+}
+
 pub fn may_see(conn: &mut DbConn, caller: &Caller, row: &EventRow, index: &AreaIndex) -> ApiResult<bool> {
     let me = &caller.user.id;
     if row.reporter_id == *me || assignees(row).contains(me) {
         return Ok(true);
     }
     let roles = roles_over(caller, row.area_code(), index);
-    if roles.iter().any(|r| VERIFIER_ROLES.contains(r) || *r == Role::DeptHandler) {
+    if is_staff(&roles) {
         return Ok(true);
     }
     // Volunteers of the community see the events in its pool.

@@ -181,6 +181,9 @@ pub fn spawn(state: AppState, every: Duration) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "deadline scan failed"),
             }
+            if let Err(e) = crate::evidence::retention::purge(&state, crate::models::now()).await {
+                tracing::warn!(error = %e.message, "evidence retention pass failed");
+            }
         }
     });
 }

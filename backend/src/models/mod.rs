@@ -5,6 +5,7 @@ pub mod audit;
 pub mod category;
 pub mod department;
 pub mod event;
+pub mod evidence;
 pub mod push;
 pub mod role_assignment;
 pub mod session;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod categories;
 pub mod departments;
 pub mod events;
+pub mod evidence;
 pub mod push;
 pub mod roles;
 pub mod sessions;

@@ -10,6 +10,14 @@ use super::error::DomainError;
 use super::role::Role;
 
 named_enum!(
+    /// What a photo proves: the problem as found, the work done, or the verifier's check.
+    EvidenceKind, "kind",
+    Before => "before",
+    After => "after",
+    Verify => "verify",
+);
+
+named_enum!(
     /// Where an event stands in the loop.
     EventState, "state",
     Reported => "reported",
@@ -90,7 +98,10 @@ pub enum Action {
     },
     Start,
     Resolve {
-        after_photos: u32,
+        /// Ids of the after-photos (evidence) that prove the work; the server checks they are
+        /// after-photos of this event by one of its handlers, each cited once.
+        #[serde(default)]
+        evidence: Vec<String>,
     },
     Verify,
     Rework {
@@ -320,17 +331,13 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             need_assignee()?;
             next.state = S::InProgress;
         }
-        Action::Resolve { after_photos } => {
+        Action::Resolve { evidence } => {
             if facts.state != S::InProgress {
                 return Err(wrong_state());
             }
             need_assignee()?;
-            if facts.after_photo_required && *after_photos == 0 {
-                return Err(refuse(
-                    "after_photos",
-                    "evidence_required",
-                    "this category needs an after-photo to resolve",
-                ));
+            if facts.after_photo_required && evidence.is_empty() {
+                return Err(refuse("evidence", "evidence_required", "this category needs an after-photo to resolve"));
             }
             if facts.resolved_parts.contains(&actor.user_id) {
                 return Err(refuse("action", "part_resolved", "you have resolved your part already"));
@@ -412,6 +419,12 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
     Ok(Outcome { facts: next })
 }
 
+/// `n` made-up evidence ids, for tests.
+#[cfg(test)]
+fn photos(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("photo-{i}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,10 +463,10 @@ mod tests {
                 (&coord, Action::Dispatch { assignees: vec!["wang".into()], reason: None }),
                 (&wang, Action::Claim),
                 (&wang, Action::Start),
-                (&wang, Action::Resolve { after_photos: 1 }),
+                (&wang, Action::Resolve { evidence: photos(1) }),
                 (&li, Action::Rework { reason: "still leaking".into() }),
                 (&wang, Action::Start),
-                (&wang, Action::Resolve { after_photos: 2 }),
+                (&wang, Action::Resolve { evidence: photos(2) }),
                 (&li, Action::Verify),
             ],
         )
@@ -476,9 +489,9 @@ mod tests {
         assert_eq!(code(&facts(EventState::Closed), &coord, Action::Accept), Some("invalid_transition"));
         let mut inprog = facts(EventState::InProgress);
         inprog.assignees = vec!["wang".into()];
-        assert_eq!(code(&inprog, &wang, Action::Resolve { after_photos: 0 }), Some("evidence_required"));
+        assert_eq!(code(&inprog, &wang, Action::Resolve { evidence: vec![] }), Some("evidence_required"));
         assert_eq!(
-            code(&inprog, &actor("li", &[Role::GridWorker]), Action::Resolve { after_photos: 1 }),
+            code(&inprog, &actor("li", &[Role::GridWorker]), Action::Resolve { evidence: photos(1) }),
             Some("not_assignee")
         );
         let mut resolved = facts(EventState::Resolved);
@@ -515,15 +528,15 @@ mod tests {
                 (&roads, Action::Claim),
                 (&water, Action::Start),
                 (&roads, Action::Start),
-                (&water, Action::Resolve { after_photos: 1 }),
+                (&water, Action::Resolve { evidence: photos(1) }),
             ],
         )
         .unwrap();
         assert_eq!(f.state, EventState::InProgress);
         assert_eq!(f.resolved_parts, ["water"]);
-        let again = decide(&f, &water, &Action::Resolve { after_photos: 1 }).unwrap_err();
+        let again = decide(&f, &water, &Action::Resolve { evidence: photos(1) }).unwrap_err();
         assert_eq!(again.code, "part_resolved");
-        let f = decide(&f, &roads, &Action::Resolve { after_photos: 1 }).unwrap().facts;
+        let f = decide(&f, &roads, &Action::Resolve { evidence: photos(1) }).unwrap().facts;
         assert_eq!(f.state, EventState::Resolved);
         // Neither handler may verify the other's work.
         assert_eq!(decide(&f, &water, &Action::Verify).unwrap_err().code, "verifier_is_resolver");
@@ -604,7 +617,7 @@ mod properties {
             Just(Action::Claim),
             any_reason().prop_map(|reason| Action::Return { reason }),
             Just(Action::Start),
-            (0u32..2).prop_map(|after_photos| Action::Resolve { after_photos }),
+            (0usize..2).prop_map(|n| Action::Resolve { evidence: photos(n) }),
             Just(Action::Verify),
             any_reason().prop_map(|reason| Action::Rework { reason }),
             any_reason().prop_map(|reason| Action::Suspend { reason }),
@@ -659,8 +672,8 @@ mod properties {
                             prop_assert_eq!(after.resolved_by.as_deref(), Some(actor.user_id.as_str()));
                             // Every handler resolved their part.
                             prop_assert!(after.assignees.iter().all(|a| after.resolved_parts.contains(a)));
-                            if let Action::Resolve { after_photos } = action {
-                                prop_assert!(!before.after_photo_required || after_photos > 0);
+                            if let Action::Resolve { evidence } = &action {
+                                prop_assert!(!before.after_photo_required || !evidence.is_empty());
                             }
                         }
                         // Work happens only in the hands of someone it was given to.
@@ -698,7 +711,7 @@ mod properties {
                 (&ops, Action::Dispatch { assignees: vec!["u1".into()], reason: Some("back to u1".into()) }),
                 (&worker, Action::Claim),
                 (&worker, Action::Start),
-                (&worker, Action::Resolve { after_photos: 1 }),
+                (&worker, Action::Resolve { evidence: photos(1) }),
                 (&checker, Action::Verify),
             ];
             for _ in 0..3 {

@@ -270,7 +270,16 @@ async fn worker_loop(
                 let action = match task["state"].as_str() {
                     Some("assigned") => json!({"action": "claim"}),
                     Some("claimed") => json!({"action": "start"}),
-                    _ => json!({"action": "resolve", "after_photos": 1}),
+                    _ => {
+                        // A small after-photo first, as a phone uploads it.
+                        let form = reqwest::multipart::Form::new()
+                            .text("kind", "after")
+                            .text("event_id", id.to_owned())
+                            .part("file", reqwest::multipart::Part::bytes(gridwork_tests::unique_jpeg()));
+                        let req = client.post(format!("{base}/api/v1/evidence")).bearer_auth(&token).multipart(form);
+                        let Some(photo) = timed(&stats, "evidence upload", req).await else { continue };
+                        json!({"action": "resolve", "evidence": [photo["id"]]})
+                    }
                 };
                 timed(
                     &stats,

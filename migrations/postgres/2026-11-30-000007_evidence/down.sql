@@ -1,0 +1,3 @@
+DROP TABLE evidence_uploads;
+DROP TABLE evidence;
+DROP TABLE evidence_blobs;
