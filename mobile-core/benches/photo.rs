@@ -1,7 +1,7 @@
 //! The photo pipeline on a 12-megapixel camera JPEG (4000 × 3000, textured so it compresses like
 //! a photo): time per photo, and how far one run raises the process's peak resident memory.
 //!
-//! `cargo bench -p gridwork-mobile-core --bench photo`
+//! `cargo bench -p gridwork-mobile-core --features fixtures --bench photo`
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout, missing_docs)]
 

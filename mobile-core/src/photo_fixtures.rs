@@ -94,7 +94,12 @@ pub fn claim_dimensions(png: &mut [u8], w: u32, h: u32) {
 /// A 12-megapixel camera JPEG (4000 × 3000): smooth gradients plus per-pixel noise, roughly a
 /// photo's entropy, so it compresses like one.
 pub fn camera_photo() -> Vec<u8> {
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    camera_photo_seeded(0)
+}
+
+/// Like [`camera_photo`], a different photo per seed.
+pub fn camera_photo_seeded(seed: u64) -> Vec<u8> {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64 ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let img = RgbImage::from_fn(4000, 3000, |x, y| {
         seed ^= seed << 13;
         seed ^= seed >> 7;

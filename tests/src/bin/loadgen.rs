@@ -50,15 +50,18 @@ fn parse_args() -> anyhow::Result<Args> {
             "-h" | "--help" => {
                 println!(
                     "loadgen [--backend sqlite|postgres] [--scenario intake|mixed] [--seconds N] [--phones N] [--workers N] [--push]\n\
-                     intake: every phone files reports; mixed: residents report, grid workers ping, poll tasks and work them"
+                     intake: every phone files reports; mixed: residents report, grid workers ping, poll tasks and work them;\n\
+                     photos: --phones phones upload distinct 12 MP camera photos (the server's photo pipeline and its memory)"
                 );
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other}"),
         }
     }
-    if !matches!(a.backend.as_str(), "sqlite" | "postgres") || !matches!(a.scenario.as_str(), "intake" | "mixed") {
-        bail!("--backend is sqlite or postgres, --scenario intake or mixed");
+    if !matches!(a.backend.as_str(), "sqlite" | "postgres")
+        || !matches!(a.scenario.as_str(), "intake" | "mixed" | "photos")
+    {
+        bail!("--backend is sqlite or postgres, --scenario intake, mixed or photos");
     }
     Ok(a)
 }
@@ -351,6 +354,9 @@ async fn main() -> anyhow::Result<()> {
     wait_ready(&client, &server.base).await?;
     let base = server.base.clone();
     let admin = login(&client, &base, "admin", "gridwork-demo").await?;
+    if args.scenario == "photos" {
+        return photos(&client, &base, &admin, &server, args.phones).await;
+    }
 
     // Phones: residents report; in the mixed scenario grid workers (one or more per grid) too.
     let grids = grids();
@@ -596,5 +602,85 @@ async fn push_report(fcm: &gridwork_tests::fcm::FcmDouble, url: &str, workers: u
         took.as_secs_f64(),
         5000.0 / took.as_secs_f64()
     );
+    Ok(())
+}
+
+/// A field of the server process's /proc status in MB (VmRSS now, VmHWM at its peak).
+fn server_memory_mb(server: &Server, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{}/status", server.child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The server's photo path: distinct 12 MP camera JPEGs uploaded by `phones` phones at once,
+/// each decoded, re-stripped, thumbnailed and stored; latency per upload and the server's memory.
+async fn photos(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    server: &Server,
+    phones: usize,
+) -> anyhow::Result<()> {
+    const PER_PHONE: usize = 6;
+    let n = phones * PER_PHONE;
+    eprintln!("making {n} distinct 12 MP photos …");
+    let images: Vec<Vec<u8>> = (0..n as u64).map(gridwork_mobile_core::photo_fixtures::camera_photo_seeded).collect();
+    let mb = images[0].len() as f64 / 1e6;
+    let mut tokens = vec![];
+    for i in 0..phones {
+        tokens.push(phone_user(client, base, admin, &format!("load.photo{i}"), "resident", "420100").await?);
+    }
+    let rss_before = server_memory_mb(server, "VmRSS:");
+    let started = Instant::now();
+    let mut tasks = vec![];
+    for (phone, token) in tokens.into_iter().enumerate() {
+        let mine: Vec<Vec<u8>> = images[phone * PER_PHONE..(phone + 1) * PER_PHONE].to_vec();
+        let (client, base) = (client.clone(), base.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut took = vec![];
+            for bytes in mine {
+                let form = reqwest::multipart::Form::new()
+                    .text("kind", "before")
+                    .part("file", reqwest::multipart::Part::bytes(bytes).file_name("photo.jpg"));
+                let t = Instant::now();
+                let r = client.post(format!("{base}/api/v1/evidence")).bearer_auth(&token).multipart(form).send().await;
+                match r {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        took.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX))
+                    }
+                    Ok(r) => eprintln!("upload: HTTP {} {}", r.status(), r.text().await.unwrap_or_default()),
+                    Err(e) => eprintln!("upload: {e}"),
+                }
+            }
+            took
+        }));
+    }
+    let mut lat = vec![];
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    println!(
+        "\n{} of {n} uploads of {mb:.1} MB 12 MP JPEGs by {phones} phones at once: {:.1} photos/s, p50 {:.0} ms, p99 {:.0} ms",
+        lat.len(),
+        lat.len() as f64 / elapsed,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+    );
+    println!(
+        "server memory: {rss_before:.0} MB resident before, peak {:.0} MB (+{:.0} MB), {:.0} MB after",
+        server_memory_mb(server, "VmHWM:"),
+        server_memory_mb(server, "VmHWM:") - rss_before,
+        server_memory_mb(server, "VmRSS:"),
+    );
+    if lat.len() != n {
+        bail!("{} uploads failed", n - lat.len());
+    }
     Ok(())
 }
