@@ -30,6 +30,12 @@ pub fn text(kind: &str, locale: &str, category: &str) -> (String, String) {
         "task_unacknowledged" => {
             ("任务未确认", "派出的任务未被确认", "Task not acknowledged", "An assigned task was not acknowledged")
         }
+        "evidence_flagged" => (
+            "照片存疑",
+            "处置照片未通过位置或时间核对",
+            "Photo flagged",
+            "An after-photo failed the place or time check",
+        ),
         _ => ("网格通知", "您有一条新通知", "Gridwork", "You have a new notification"),
     };
     let (t, b) = if en { (en_t, en_b) } else { (zh_t, zh_b) };
