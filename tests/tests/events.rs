@@ -64,7 +64,16 @@ both_backends! {
         assert_eq!(s, 200, "{b}");
         assert_eq!(b["state"], "dispatched");
         let v = b["version"].as_i64().unwrap();
-        assert_eq!(act(&app, &wang, &id, json!({"action": "claim", "version": v})).await.0, 200);
+        // A phone's action with its key; the answer is lost and it comes again: applied once.
+        let keyed = |key: &'static str, body: Value| {
+            app.client.post(app.url(&format!("/api/v1/events/{id}/actions"))).bearer_auth(&wang).header("Idempotency-Key", key).json(&body)
+        };
+        let (s, b) = app.send(keyed("claim-1", json!({"action": "claim", "version": v}))).await;
+        assert_eq!((s, b["replayed"].as_bool()), (200, Some(false)), "{b}");
+        let (s, b) = app.send(keyed("claim-1", json!({"action": "claim", "version": v}))).await;
+        assert_eq!((s, b["replayed"].as_bool(), b["state"].as_str()), (200, Some(true), Some("claimed")), "{b}");
+        let (s, b) = app.send(keyed("claim-1", json!({"action": "start"}))).await;
+        assert_eq!((s, b["fields"]["Idempotency-Key"]["code"].as_str()), (422, Some("key_reused")));
         // A stale copy is refused.
         let (s, b) = act(&app, &wang, &id, json!({"action": "start", "version": v})).await;
         assert_error(s, &b, 409, "conflict");

@@ -69,6 +69,7 @@ fn schema_matches(conn: &mut DbConn) {
     schema::evidence_blobs::table.select(BlobRow::as_select()).load(conn).unwrap();
     schema::evidence::table.select(EvidenceRow::as_select()).load(conn).unwrap();
     schema::evidence_uploads::table.select(UploadRow::as_select()).load(conn).unwrap();
+    schema::action_idempotency::table.select(gridwork::models::event::ActionKeyRow::as_select()).load(conn).unwrap();
 }
 
 /// Timelines written before the hash chain existed are sealed when the chain's migration runs,

@@ -97,7 +97,19 @@ fn ctx_parts(state: &AppState) -> (std::sync::Arc<AreaIndex>, crate::config::Loo
 }
 
 fn idempotency_key(req: &HttpRequest) -> ApiResult<String> {
-    let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default();
+    optional_key(req)?.ok_or_else(|| {
+        ApiError::field(
+            "Idempotency-Key",
+            "required",
+            "send an Idempotency-Key header (1–128 characters) made on the device",
+        )
+    })
+}
+
+/// The Idempotency-Key header if sent (actions: phones send one, web consoles need not).
+fn optional_key(req: &HttpRequest) -> ApiResult<Option<String>> {
+    let Some(raw) = req.headers().get("idempotency-key") else { return Ok(None) };
+    let key = raw.to_str().map(str::trim).unwrap_or_default();
     if key.is_empty() || key.len() > 128 {
         return Err(ApiError::field(
             "Idempotency-Key",
@@ -105,7 +117,7 @@ fn idempotency_key(req: &HttpRequest) -> ApiResult<String> {
             "send an Idempotency-Key header (1–128 characters) made on the device",
         ));
     }
-    Ok(key.to_owned())
+    Ok(Some(key.to_owned()))
 }
 
 pub async fn report(
@@ -217,31 +229,35 @@ pub struct ActionBody {
 }
 
 impl ActionBody {
-    fn request(self) -> ApiResult<Request> {
+    fn request(self, idempotency_key: Option<String>) -> ApiResult<Request> {
         Ok(Request {
             at: self.location.map(|p| p.wgs84("location")).transpose()?,
             action: self.action,
             version: self.version,
             departments: self.departments,
+            idempotency_key,
         })
     }
 }
 
 pub async fn act(
+    req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: ValidJson<ActionBody>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let request = body.0.request()?;
+    let request = body.0.request(optional_key(&req)?)?;
     let (index, policy) = ctx_parts(&state);
-    let row = state
+    let (row, applied) = state
         .db
         .run(move |conn| events::act(conn, Ctx { index: &index, policy: &policy }, &caller, &id, &request))
         .await?;
     state.changed();
-    Ok(HttpResponse::Ok().json(view(&row)))
+    let mut body = view(&row);
+    body["replayed"] = json!(applied == events::actions::Applied::Before);
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Debug, Deserialize, Validate)]
@@ -261,7 +277,7 @@ pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<Bu
     if parsed.version.is_some() {
         return Err(ApiError::field("action.version", "not_allowed", "bulk actions carry no version"));
     }
-    let request = parsed.request()?;
+    let request = parsed.request(None)?;
     let (index, policy) = ctx_parts(&state);
     let results = state
         .db
@@ -270,7 +286,7 @@ pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<Bu
             Ok(b.events
                 .iter()
                 .map(|id| match events::act(conn, ctx, &caller, id, &request) {
-                    Ok(row) => json!({"id": id, "ok": true, "state": row.state, "version": row.version}),
+                    Ok((row, _)) => json!({"id": id, "ok": true, "state": row.state, "version": row.version}),
                     Err(e) => json!({"id": id, "ok": false, "error": e.body()}),
                 })
                 .collect::<Vec<_>>())

@@ -292,6 +292,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    action_idempotency (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        event_id -> Text,
+        action -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     evidence_blobs (upload_sha256) {
         upload_sha256 -> Text,
         sha256 -> Text,

@@ -17,7 +17,7 @@ use crate::catalog::Category;
 use crate::config::LoopSettings;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::models::event::{EventLinkRow, EventRow, FollowerRow, SupervisionOrderRow, TaskRow};
+use crate::models::event::{ActionKeyRow, EventLinkRow, EventRow, FollowerRow, SupervisionOrderRow, TaskRow};
 use crate::models::{new_id, now};
 use crate::queries;
 
@@ -39,6 +39,16 @@ pub struct Request {
     /// For dispatch: departments to take one handler each from (the first leads), instead of
     /// named assignees.
     pub departments: Vec<String>,
+    /// Made on the device: the same key again is the same action, applied once.
+    pub idempotency_key: Option<String>,
+}
+
+/// What an action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Now,
+    /// The key was seen before: the action had been applied; the event is as it is now.
+    Before,
 }
 
 /// Automatic dispatch and the scheduler act with the ops centre's rights.
@@ -75,9 +85,27 @@ fn next_level(current: Option<&str>) -> AreaLevel {
 }
 
 /// Applies an action by a person, in one transaction.
-pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Request) -> ApiResult<EventRow> {
+pub fn act(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    caller: &Caller,
+    id: &str,
+    req: &Request,
+) -> ApiResult<(EventRow, Applied)> {
     write_tx(conn, |conn| {
         let row = visible(conn, caller, id, ctx.index)?;
+        if let Some(key) = &req.idempotency_key
+            && let Some(seen) = queries::events::action_key(conn, &caller.user.id, key)?
+        {
+            if seen.event_id != row.id || seen.action != req.action.name() {
+                return Err(ApiError::field(
+                    "Idempotency-Key",
+                    "key_reused",
+                    format!("this key was used for {} on event {}", seen.action, seen.event_id),
+                ));
+            }
+            return Ok((row, Applied::Before));
+        }
         if let Some(v) = req.version
             && v != row.version
         {
@@ -133,7 +161,23 @@ pub fn act(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, id: &str, req: &Req
         if let Some(target) = merge_target {
             merge_into(conn, &row, &target, &who)?;
         }
-        Ok(updated)
+        if let Some(key) = &req.idempotency_key {
+            let remembered = ActionKeyRow {
+                user_id: caller.user.id.clone(),
+                key: key.clone(),
+                event_id: row.id.clone(),
+                action: req.action.name().to_owned(),
+                created_at: now(),
+            };
+            queries::events::remember_action_key(conn, &remembered).map_err(|e| match e {
+                // The same key in flight twice: the other one applied it; the resend replays.
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                    ApiError::conflict("the same action is being applied; send it again")
+                }
+                e => e.into(),
+            })?;
+        }
+        Ok((updated, Applied::Now))
     })
 }
 

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use gridwork_mobile_core::AreaLevel;
 
 use crate::db::schema::{
-    event_followers, event_idempotency, event_links, event_log, events, supervision_orders, tasks,
+    action_idempotency, event_followers, event_idempotency, event_links, event_log, events, supervision_orders, tasks,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
@@ -152,5 +152,16 @@ pub struct EventLinkRow {
     pub other_id: String,
     pub kind: String,
     #[serde(serialize_with = "crate::models::utc")]
+    pub created_at: NaiveDateTime,
+}
+
+/// An action's idempotency key: the same key from the same user is the same action.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = action_idempotency)]
+pub struct ActionKeyRow {
+    pub user_id: String,
+    pub key: String,
+    pub event_id: String,
+    pub action: String,
     pub created_at: NaiveDateTime,
 }

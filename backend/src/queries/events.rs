@@ -1,8 +1,12 @@
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{event_followers, event_idempotency, event_links, event_log, events, supervision_orders};
-use crate::models::event::{EventLinkRow, EventLogRow, EventRow, FollowerRow, IdempotencyRow, SupervisionOrderRow};
+use crate::db::schema::{
+    action_idempotency, event_followers, event_idempotency, event_links, event_log, events, supervision_orders,
+};
+use crate::models::event::{
+    ActionKeyRow, EventLinkRow, EventLogRow, EventRow, FollowerRow, IdempotencyRow, SupervisionOrderRow,
+};
 
 pub fn insert(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
     diesel::insert_into(events::table).values(row).execute(conn).map(drop)
@@ -39,6 +43,14 @@ pub fn open_nearby(
 
 pub fn idempotent(conn: &mut DbConn, user_id: &str, key: &str) -> QueryResult<Option<String>> {
     event_idempotency::table.find((user_id, key)).select(event_idempotency::event_id).first(conn).optional()
+}
+
+pub fn action_key(conn: &mut DbConn, user_id: &str, key: &str) -> QueryResult<Option<ActionKeyRow>> {
+    action_idempotency::table.find((user_id, key)).select(ActionKeyRow::as_select()).first(conn).optional()
+}
+
+pub fn remember_action_key(conn: &mut DbConn, row: &ActionKeyRow) -> QueryResult<()> {
+    diesel::insert_into(action_idempotency::table).values(row).execute(conn).map(drop)
 }
 
 pub fn remember_key(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<()> {
