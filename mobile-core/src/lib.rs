@@ -1,9 +1,11 @@
 //! Gridwork's shared core.
 //!
 //! [`domain`] is pure: no I/O, no database, no HTTP, so the server and the phone apps compile the
-//! same rules. I/O parts (the offline queue and sync of the field client) live behind the `client`
-//! feature and are added by later work.
+//! same rules. The field client (offline queue and sync, with SQLite and HTTP) lives behind the
+//! `client` feature.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod domain;
 pub mod photo;
 #[cfg(feature = "fixtures")]

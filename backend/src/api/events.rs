@@ -80,6 +80,8 @@ pub fn view(row: &EventRow) -> Value {
             "building": row.building_code,
         },
         "assignees": events::assignees(row),
+        "resolved_by": row.resolved_by,
+        "resolved_parts": serde_json::from_str::<Value>(&row.resolved_parts).unwrap_or_else(|_| json!([])),
         "due_at": row.due_at.map(|d| d.and_utc()),
         "overdue": row.due_at.is_some_and(|d| d < crate::models::now()),
         "warned": row.warned_at.is_some(),

@@ -1,0 +1,901 @@
+//! The field client (feature `client`): what a grid worker's phone runs. Every user action is
+//! written to the local queue first and applied to the local copy at once (after the shared state
+//! machine allowed it), then sent in order, each with an idempotency key made here, so a resend
+//! after a lost answer never duplicates anything. Photos are uploaded before the resolve or
+//! report that cites them, and the server's ids are filled into the waiting entries. A refusal
+//! stops only its entry (kept as a conflict with the server's reason); network trouble stops the
+//! pass and it resumes with backoff — also after a crash, since the queue lives in SQLite.
+
+pub mod error;
+pub mod queue;
+pub mod store;
+mod transport;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+pub use error::{ClientError, ClientResult};
+use queue::{LOCAL_PREFIX, Op, Verdict};
+use store::{CachedEvent, Entry, Store, now_ms, write};
+use transport::{Body, Transport};
+
+use crate::domain::event::{self, Action, Actor, EventFacts, EventState, EvidenceKind, Source};
+use crate::domain::role::Role;
+use crate::photo::{self, Limits};
+
+/// How the app sees the queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueSummary {
+    pub pending: u32,
+    pub sending: u32,
+    pub conflicts: u32,
+}
+
+/// One queue entry as the app shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedOp {
+    pub seq: i64,
+    pub kind: String,
+    pub event_id: Option<String>,
+    /// `pending`, `sending` or `conflict`.
+    pub state: String,
+    pub attempts: u32,
+    /// For a conflict: the server's reason; for a pending entry: why the last try failed.
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A task or a report of this phone, from the local copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskView {
+    pub event_id: String,
+    /// The handler's task state (`assigned`, `claimed`, `in_progress` …); `None` for own reports.
+    pub task_state: Option<String>,
+    pub event_state: String,
+    pub category: String,
+    pub description: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub due_at: Option<String>,
+    /// Not on the server yet.
+    pub local_only: bool,
+    /// Queue entries about it still to send.
+    pub pending_ops: u32,
+}
+
+/// The result of a pass over the queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    pub sent: u32,
+    pub conflicts: u32,
+    pub remaining: u32,
+    /// The pass stopped on network trouble or overload; it resumes later.
+    pub interrupted: bool,
+}
+
+/// The result of a sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub changed_tasks: u32,
+    pub open_tasks: u32,
+}
+
+/// Callbacks for the UI (called from the client's threads; keep them short).
+pub trait FieldListener: Send + Sync {
+    fn queue_changed(&self, summary: QueueSummary);
+    fn tasks_changed(&self);
+    fn sync_progress(&self, received: u32, more: bool);
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `https://gridwork.example.gov.cn`
+    pub server_url: String,
+    /// The client's SQLite file.
+    pub database_path: PathBuf,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+pub struct FieldClient {
+    store: Mutex<Store>,
+    transport: Transport,
+    listener: RwLock<Option<Arc<dyn FieldListener>>>,
+    /// One pass over the queue at a time, so entries go in order.
+    sending: tokio::sync::Mutex<()>,
+    /// Wakes the background sender when something is queued.
+    wake: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for FieldClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldClient").field("server", &self.transport.base).finish_non_exhaustive()
+    }
+}
+
+fn str_of(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+impl FieldClient {
+    /// Opens (or creates) the local database. Work left from before — a crash, a flat battery —
+    /// is pending again and goes with its original keys.
+    pub fn open(config: &ClientConfig) -> ClientResult<Self> {
+        let store = Store::open(&config.database_path)?;
+        let transport = Transport::new(&config.server_url, config.timeout)?;
+        let client = Self {
+            store: Mutex::new(store),
+            transport,
+            listener: RwLock::new(None),
+            sending: tokio::sync::Mutex::new(()),
+            wake: tokio::sync::Notify::new(),
+        };
+        if let Some(token) = client.with_store(|s| s.meta("token"))? {
+            client.transport.set_token(Some(token));
+        }
+        Ok(client)
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> ClientResult<T>) -> ClientResult<T> {
+        let mut guard =
+            self.store.lock().map_err(|_| ClientError::Storage("the local store lock is poisoned".into()))?;
+        f(&mut guard)
+    }
+
+    pub fn set_listener(&self, listener: Option<Arc<dyn FieldListener>>) {
+        if let Ok(mut l) = self.listener.write() {
+            *l = listener;
+        }
+    }
+
+    fn listener(&self) -> Option<Arc<dyn FieldListener>> {
+        self.listener.read().ok().and_then(|l| l.clone())
+    }
+
+    fn queue_changed(&self) {
+        if let (Some(l), Ok(s)) = (self.listener(), self.summary()) {
+            l.queue_changed(s);
+        }
+    }
+
+    fn tasks_changed(&self) {
+        if let Some(l) = self.listener() {
+            l.tasks_changed();
+        }
+    }
+
+    // ----- session -----
+
+    /// Signs in and keeps the token; loads the user's roles and the category catalog, which the
+    /// local state machine needs.
+    pub async fn sign_in(&self, username: &str, password: &str) -> ClientResult<String> {
+        let body = json!({"username": username, "password": password});
+        let (status, answer, _) = self.transport.call("POST", "/api/v1/auth/login", Body::Json(&body), None).await?;
+        if status != 200 {
+            return Err(match status {
+                401 | 429 => ClientError::Unauthorized(str_of(&answer, "message")),
+                _ => ClientError::Other(str_of(&answer, "message")),
+            });
+        }
+        let token = str_of(&answer, "token");
+        let user_id = str_of(&answer["user"], "id");
+        self.transport.set_token(Some(token.clone()));
+        let me = self.get("/api/v1/me").await?;
+        let categories = self.get("/api/v1/categories").await?;
+        self.with_store(|s| {
+            s.set_meta("token", &token)?;
+            s.set_meta("user_id", &user_id)?;
+            s.set_meta("roles", &me["roles"].to_string())?;
+            s.set_meta("categories", &categories.to_string())?;
+            s.delete_meta("cursor")
+        })?;
+        self.wake.notify_one();
+        Ok(user_id)
+    }
+
+    pub fn signed_in_user(&self) -> ClientResult<Option<String>> {
+        self.with_store(|s| s.meta("user_id"))
+    }
+
+    /// Registers this phone's FCM token for push.
+    pub async fn register_device(&self, fcm_token: &str, platform: &str, app_version: &str) -> ClientResult<()> {
+        let body = json!({"fcm_token": fcm_token, "platform": platform, "app_version": app_version});
+        let (status, answer, _) = self.transport.call("POST", "/api/v1/devices", Body::Json(&body), None).await?;
+        Self::expect_ok(status, &answer).map(drop)
+    }
+
+    fn expect_ok(status: u16, answer: &Value) -> ClientResult<&Value> {
+        match queue::judge(status, answer.clone(), None) {
+            Verdict::Done(_) => Ok(answer),
+            Verdict::Unauthorized => Err(ClientError::Unauthorized(str_of(answer, "message"))),
+            Verdict::Retry { reason, .. } => Err(ClientError::Network(reason)),
+            Verdict::Refused { code, reason } if status == 409 => {
+                Err(ClientError::Conflict(format!("{code}: {reason}")))
+            }
+            Verdict::Refused { code, reason } => {
+                let field = answer["fields"].as_object().and_then(|f| f.keys().next().cloned()).unwrap_or_default();
+                Err(ClientError::Validation { field, code, message: reason })
+            }
+        }
+    }
+
+    async fn get(&self, path: &str) -> ClientResult<Value> {
+        let (status, answer, _) = self.transport.call("GET", path, Body::None, None).await?;
+        Self::expect_ok(status, &answer).cloned()
+    }
+
+    // ----- sync -----
+
+    /// Pulls the task changes since the last sync (all open tasks the first time) and the areas
+    /// of the user's grants. Events with queued work keep their local copy until it is sent.
+    pub async fn sync(&self) -> ClientResult<SyncReport> {
+        let mut report = SyncReport::default();
+        loop {
+            let cursor = self.with_store(|s| s.meta("cursor"))?;
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/tasks/mine?limit=500&since={c}"),
+                None => "/api/v1/tasks/mine?limit=500".to_owned(),
+            };
+            let page = self.get(&path).await?;
+            let tasks = page["tasks"].as_array().cloned().unwrap_or_default();
+            let more = page["more"].as_bool().unwrap_or(false);
+            self.with_store(|s| {
+                let mut busy = std::collections::HashSet::new();
+                for e in s.open_entries()? {
+                    if let Some(ev) = e.op.event() {
+                        busy.insert(ev.to_owned());
+                    }
+                }
+                s.tx(|tx| {
+                    for t in &tasks {
+                        let id = str_of(t, "event_id");
+                        if busy.contains(&id) || t["event"].is_null() {
+                            continue;
+                        }
+                        let open = t["open"].as_bool().unwrap_or(false);
+                        write::put_event(
+                            tx,
+                            &CachedEvent {
+                                id,
+                                data: t["event"].clone(),
+                                task_state: t["state"].as_str().map(str::to_owned),
+                                is_task: open,
+                                local: false,
+                            },
+                        )?;
+                    }
+                    Ok(())
+                })?;
+                if let Some(c) = page["cursor"].as_str() {
+                    s.set_meta("cursor", c)?;
+                }
+                Ok(())
+            })?;
+            report.changed_tasks += u32::try_from(tasks.len()).unwrap_or(u32::MAX);
+            if let Some(l) = self.listener() {
+                l.sync_progress(report.changed_tasks, more);
+            }
+            if !more {
+                break;
+            }
+        }
+        self.sync_areas().await?;
+        report.open_tasks = u32::try_from(self.tasks()?.iter().filter(|t| t.task_state.is_some()).count()).unwrap_or(0);
+        self.tasks_changed();
+        Ok(report)
+    }
+
+    /// The areas of the user's grants (names, levels, outlines), for maps offline.
+    async fn sync_areas(&self) -> ClientResult<()> {
+        let roles: Value = serde_json::from_str(&self.with_store(|s| s.meta("roles"))?.unwrap_or_else(|| "[]".into()))?;
+        let mut codes: Vec<String> = roles
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["scope"].as_str().map(str::to_owned))
+            .filter(|c| !c.is_empty() && c != "*")
+            .collect();
+        codes.sort();
+        codes.dedup();
+        for code in codes {
+            let area = self.get(&format!("/api/v1/areas/{code}")).await?;
+            self.with_store(|s| s.put_area(&code, &area))?;
+        }
+        Ok(())
+    }
+
+    pub fn areas(&self) -> ClientResult<Vec<Value>> {
+        self.with_store(|s| s.areas())
+    }
+
+    // ----- the local copy -----
+
+    pub fn tasks(&self) -> ClientResult<Vec<TaskView>> {
+        self.with_store(|s| {
+            let pending = s.open_entries()?;
+            Ok(s.tasks()?
+                .into_iter()
+                .map(|e| {
+                    let pending_ops =
+                        pending.iter().filter(|p| p.state != "conflict" && p.op.event() == Some(e.id.as_str())).count();
+                    TaskView {
+                        event_id: e.id.clone(),
+                        task_state: e.task_state.clone(),
+                        event_state: str_of(&e.data, "state"),
+                        category: str_of(&e.data, "category"),
+                        description: str_of(&e.data, "description"),
+                        lat: e.data["location"]["lat"].as_f64().unwrap_or_default(),
+                        lng: e.data["location"]["lng"].as_f64().unwrap_or_default(),
+                        due_at: e.data["due_at"].as_str().map(str::to_owned),
+                        local_only: e.local,
+                        pending_ops: u32::try_from(pending_ops).unwrap_or(u32::MAX),
+                    }
+                })
+                .collect())
+        })
+    }
+
+    /// The cached event as the server shows it (with local changes applied).
+    pub fn event(&self, id: &str) -> ClientResult<Option<Value>> {
+        self.with_store(|s| Ok(s.event(id)?.map(|e| e.data)))
+    }
+
+    fn category(&self, code: &str) -> ClientResult<Value> {
+        let cats: Value =
+            serde_json::from_str(&self.with_store(|s| s.meta("categories"))?.unwrap_or_else(|| "[]".into()))?;
+        let list = cats.get("categories").unwrap_or(&cats);
+        list.as_array().into_iter().flatten().find(|c| c["code"] == code).cloned().ok_or_else(|| {
+            ClientError::Validation {
+                field: "category".into(),
+                code: "unknown_category".into(),
+                message: format!("no category {code} (sync to refresh the catalog)"),
+            }
+        })
+    }
+
+    fn actor(&self) -> ClientResult<Actor> {
+        let (user, roles) = self.with_store(|s| Ok((s.meta("user_id")?, s.meta("roles")?)))?;
+        let user_id = user.ok_or_else(|| ClientError::Unauthorized("sign in first".into()))?;
+        let grants: Value = serde_json::from_str(&roles.unwrap_or_else(|| "[]".into()))?;
+        let roles = grants
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["role"].as_str().and_then(|r| r.parse::<Role>().ok()))
+            .collect();
+        // The server checks each role's scope over the event's area; locally every granted role
+        // counts, so the phone never refuses what the server would allow.
+        Ok(Actor { user_id, roles })
+    }
+
+    fn facts(&self, event: &Value) -> ClientResult<EventFacts> {
+        let category = self.category(&str_of(event, "category"))?;
+        Ok(EventFacts {
+            state: str_of(event, "state").parse()?,
+            assignees: strings(&event["assignees"]),
+            resolved_by: event["resolved_by"].as_str().map(str::to_owned),
+            resolved_parts: strings(&event["resolved_parts"]),
+            after_photo_required: category["after_photo_required"].as_bool().unwrap_or(false),
+            volunteer_eligible: category["handler_kind"] == "volunteer",
+        })
+    }
+
+    // ----- user actions: queued, applied locally at once -----
+
+    /// Reports a problem; `photos` (as taken) go through the photo pipeline here and are
+    /// uploaded first. Returns the local id of the new event (`local-…`).
+    pub fn report(
+        &self,
+        category: &str,
+        at: (f64, f64),
+        description: &str,
+        address: Option<&str>,
+        photos: &[Vec<u8>],
+    ) -> ClientResult<String> {
+        let actor = self.actor()?;
+        self.category(category)?;
+        if description.trim().is_empty() {
+            return Err(ClientError::Validation {
+                field: "description".into(),
+                code: "required".into(),
+                message: "describe the problem".into(),
+            });
+        }
+        let source = if actor.roles.contains(&Role::GridWorker) { Source::GridWorker } else { Source::Resident };
+        let processed = self.process_photos(photos, at)?;
+        let local_id = format!("{LOCAL_PREFIX}{}", uuid::Uuid::new_v4());
+        self.with_store(|s| {
+            s.tx(|tx| {
+                let mut seqs = vec![];
+                for (op, jpeg) in &processed {
+                    seqs.push(write::enqueue(tx, op, &[], Some(jpeg))?);
+                }
+                let op = Op::Report {
+                    local_id: local_id.clone(),
+                    category: category.to_owned(),
+                    lat: at.0,
+                    lng: at.1,
+                    description: description.to_owned(),
+                    address: address.map(str::to_owned),
+                    source: serde_json::to_value(source)?.as_str().unwrap_or("resident").to_owned(),
+                    photos: seqs.clone(),
+                };
+                write::enqueue(tx, &op, &seqs, None)?;
+                let data = json!({
+                    "id": local_id, "category": category, "state": source.initial_state().as_str(),
+                    "source": op_source(&op), "description": description, "address": address,
+                    "location": {"lat": at.0, "lng": at.1}, "assignees": [], "resolved_parts": [],
+                });
+                write::put_event(
+                    tx,
+                    &CachedEvent { id: local_id.clone(), data, task_state: None, is_task: false, local: true },
+                )
+            })
+        })?;
+        self.after_enqueue();
+        Ok(local_id)
+    }
+
+    fn process_photos(&self, photos: &[Vec<u8>], fallback_at: (f64, f64)) -> ClientResult<Vec<(Op, Vec<u8>)>> {
+        photos
+            .iter()
+            .map(|bytes| {
+                let p = photo::process(bytes, &Limits::default())?;
+                let op = Op::Photo {
+                    event: None,
+                    kind: EvidenceKind::Before.as_str().to_owned(),
+                    taken_at: Some(chrono::Utc::now().to_rfc3339()),
+                    at: Some(p.capture.gps.unwrap_or(fallback_at)),
+                    sha256: p.sha256.clone(),
+                };
+                Ok((op, p.jpeg))
+            })
+            .collect()
+    }
+
+    /// Any action on an event, checked by the shared state machine against the local copy and
+    /// applied to it at once. A resolve takes its after-photos (as taken) along.
+    pub fn act(&self, event_id: &str, action: &Action, photos: &[Vec<u8>], at: Option<(f64, f64)>) -> ClientResult<()> {
+        let actor = self.actor()?;
+        let cached = self.with_store(|s| s.event(event_id))?.ok_or_else(|| ClientError::Validation {
+            field: "event_id".into(),
+            code: "unknown_event".into(),
+            message: format!("no event {event_id} on this phone (sync first)"),
+        })?;
+        let facts = self.facts(&cached.data)?;
+        let kind = match action {
+            Action::Resolve { .. } => EvidenceKind::After,
+            Action::Verify | Action::Rework { .. } => EvidenceKind::Verify,
+            _ => EvidenceKind::Before,
+        };
+        let event_at = (
+            cached.data["location"]["lat"].as_f64().unwrap_or_default(),
+            cached.data["location"]["lng"].as_f64().unwrap_or_default(),
+        );
+        let mut processed = vec![];
+        for bytes in photos {
+            let p = photo::process(bytes, &Limits::default())?;
+            let op = Op::Photo {
+                event: Some(event_id.to_owned()),
+                kind: kind.as_str().to_owned(),
+                taken_at: Some(chrono::Utc::now().to_rfc3339()),
+                at: p.capture.gps.or(at).or(Some(event_at)),
+                sha256: p.sha256.clone(),
+            };
+            processed.push((op, p.jpeg));
+        }
+        // The state machine sees the photos as evidence already; the server gets their ids.
+        let local_action = match action {
+            Action::Resolve { evidence } if evidence.is_empty() => {
+                Action::Resolve { evidence: (0..processed.len()).map(|i| format!("queued-photo-{i}")).collect() }
+            }
+            other => other.clone(),
+        };
+        let outcome = event::decide(&facts, &actor, &local_action)?;
+        let mut data = cached.data.clone();
+        data["state"] = json!(outcome.facts.state.as_str());
+        data["assignees"] = json!(outcome.facts.assignees);
+        data["resolved_by"] = json!(outcome.facts.resolved_by);
+        data["resolved_parts"] = json!(outcome.facts.resolved_parts);
+        let task_state = task_state_after(action, outcome.facts.state, cached.task_state.as_deref());
+        let mut wire = serde_json::to_value(action)?;
+        if let Some((lat, lng)) = at {
+            wire["location"] = json!({"lat": lat, "lng": lng});
+        }
+        self.with_store(|s| {
+            s.tx(|tx| {
+                let mut seqs = vec![];
+                for (op, jpeg) in &processed {
+                    seqs.push(write::enqueue(tx, op, &[], Some(jpeg))?);
+                }
+                let mut deps = seqs.clone();
+                deps.extend(report_of(tx, event_id)?);
+                write::enqueue(
+                    tx,
+                    &Op::Action { event: event_id.to_owned(), action: wire.clone(), photos: seqs },
+                    &deps,
+                    None,
+                )?;
+                write::put_event(
+                    tx,
+                    &CachedEvent {
+                        id: cached.id.clone(),
+                        data: data.clone(),
+                        task_state: task_state.clone(),
+                        is_task: cached.is_task && task_state.as_deref().is_some_and(is_open_task),
+                        local: cached.local,
+                    },
+                )
+            })
+        })?;
+        self.after_enqueue();
+        Ok(())
+    }
+
+    /// A photo on its own (a before-photo of an existing event, a verify-photo).
+    pub fn add_photo(
+        &self,
+        event_id: &str,
+        kind: EvidenceKind,
+        bytes: &[u8],
+        at: Option<(f64, f64)>,
+    ) -> ClientResult<()> {
+        self.actor()?;
+        let p = photo::process(bytes, &Limits::default())?;
+        let op = Op::Photo {
+            event: Some(event_id.to_owned()),
+            kind: kind.as_str().to_owned(),
+            taken_at: Some(chrono::Utc::now().to_rfc3339()),
+            at: p.capture.gps.or(at),
+            sha256: p.sha256.clone(),
+        };
+        self.with_store(|s| {
+            s.tx(|tx| {
+                let deps = report_of(tx, event_id)?;
+                write::enqueue(tx, &op, &deps, Some(&p.jpeg)).map(drop)
+            })
+        })?;
+        self.after_enqueue();
+        Ok(())
+    }
+
+    /// Goes on or off duty (check-in / check-out).
+    pub fn set_duty(&self, on_duty: bool) -> ClientResult<()> {
+        self.actor()?;
+        self.with_store(|s| s.tx(|tx| write::enqueue(tx, &Op::Duty { on_duty }, &[], None).map(drop)))?;
+        self.after_enqueue();
+        Ok(())
+    }
+
+    /// Records where the phone is; pings wait in batches of up to 100.
+    pub fn record_location(&self, lat: f64, lng: f64, accuracy_m: Option<f64>) -> ClientResult<()> {
+        self.actor()?;
+        let ping =
+            json!({"lat": lat, "lng": lng, "accuracy_m": accuracy_m, "recorded_at": chrono::Utc::now().to_rfc3339()});
+        self.with_store(|s| {
+            s.tx(|tx| {
+                if let Some((seq, Op::Location { mut pings })) = write::open_location_batch(tx)?
+                    && pings.len() < 100
+                {
+                    pings.push(ping.clone());
+                    if write::replace(tx, seq, &Op::Location { pings })? {
+                        return Ok(());
+                    }
+                }
+                write::enqueue(tx, &Op::Location { pings: vec![ping.clone()] }, &[], None).map(drop)
+            })
+        })?;
+        self.after_enqueue();
+        Ok(())
+    }
+
+    fn after_enqueue(&self) {
+        self.queue_changed();
+        self.tasks_changed();
+        self.wake.notify_one();
+    }
+
+    // ----- the queue -----
+
+    pub fn summary(&self) -> ClientResult<QueueSummary> {
+        let (pending, sending, conflicts, _) = self.with_store(|s| s.counts())?;
+        Ok(QueueSummary { pending, sending, conflicts })
+    }
+
+    pub fn queue(&self) -> ClientResult<Vec<QueuedOp>> {
+        self.with_store(|s| {
+            Ok(s.open_entries()?
+                .into_iter()
+                .map(|e| QueuedOp {
+                    seq: e.seq,
+                    kind: e.op.kind().to_owned(),
+                    event_id: e.op.event().map(str::to_owned),
+                    state: e.state.clone(),
+                    attempts: e.attempts,
+                    error_code: e.error.as_ref().and_then(|v| v["code"].as_str()).map(str::to_owned),
+                    error: e.error.as_ref().and_then(|v| v["reason"].as_str()).map(str::to_owned),
+                })
+                .collect())
+        })
+    }
+
+    /// Removes a conflict the user has seen.
+    pub fn dismiss_conflict(&self, seq: i64) -> ClientResult<bool> {
+        let gone = self.with_store(|s| s.dismiss(seq))?;
+        self.queue_changed();
+        Ok(gone)
+    }
+
+    /// Sends what is queued, in order, until the queue is empty or the network fails. With
+    /// `respect_backoff`, stops at an entry whose retry time has not come.
+    pub async fn flush(&self, respect_backoff: bool) -> ClientResult<FlushReport> {
+        let _one_pass = self.sending.lock().await;
+        let mut report = FlushReport::default();
+        while let Some(entry) = self.with_store(|s| s.head())? {
+            if respect_backoff && entry.next_attempt_at > now_ms() {
+                report.interrupted = true;
+                break;
+            }
+            if let Some(reason) = self.failed_dependency(&entry)? {
+                self.with_store(|s| s.conflict(entry.seq, &json!({"code": "dependency_failed", "reason": reason})))?;
+                report.conflicts += 1;
+                self.queue_changed();
+                continue;
+            }
+            self.with_store(|s| s.set_state(entry.seq, "sending"))?;
+            self.queue_changed();
+            let verdict = match self.send(&entry).await {
+                Ok(v) => v,
+                Err(ClientError::Network(reason)) => Verdict::Retry { after: None, reason },
+                Err(e) => {
+                    self.with_store(|s| s.set_state(entry.seq, "pending"))?;
+                    return Err(e);
+                }
+            };
+            match verdict {
+                Verdict::Done(answer) => {
+                    self.settle(&entry, &answer)?;
+                    report.sent += 1;
+                }
+                Verdict::Refused { code, reason } => {
+                    self.with_store(|s| s.conflict(entry.seq, &json!({"code": code, "reason": reason})))?;
+                    report.conflicts += 1;
+                    // The local copy was optimistic: take the server's again.
+                    if let Some(ev) = entry.op.event() {
+                        self.refresh_event(ev).await;
+                    }
+                }
+                Verdict::Retry { after, reason } => {
+                    let wait = after.unwrap_or_else(|| queue::backoff(entry.attempts, rand::random::<f64>()));
+                    let at = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
+                    self.with_store(|s| s.retry_later(entry.seq, at, &json!({"code": "retry", "reason": reason})))?;
+                    report.interrupted = true;
+                    self.queue_changed();
+                    break;
+                }
+                Verdict::Unauthorized => {
+                    self.with_store(|s| s.set_state(entry.seq, "pending"))?;
+                    self.queue_changed();
+                    return Err(ClientError::Unauthorized("the session ended; sign in again".into()));
+                }
+            }
+            self.queue_changed();
+        }
+        report.remaining = self.summary()?.pending;
+        self.with_store(|s| s.prune(now_ms() - 24 * 3600 * 1000))?;
+        Ok(report)
+    }
+
+    /// A dependency that ended in a conflict makes its dependants fail too.
+    fn failed_dependency(&self, entry: &Entry) -> ClientResult<Option<String>> {
+        for dep in &entry.depends_on {
+            if let Some(d) = self.with_store(|s| s.entry(*dep))?
+                && d.state == "conflict"
+            {
+                return Ok(Some(format!("queued {} #{} was refused", d.op.kind(), d.seq)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The server's id for an event reference (waits on its report being sent).
+    fn resolve_event(&self, event: &str) -> ClientResult<String> {
+        if !event.starts_with(LOCAL_PREFIX) {
+            return Ok(event.to_owned());
+        }
+        self.with_store(|s| s.server_id(event))?
+            .ok_or_else(|| ClientError::Other(format!("the report of {event} has not been sent")))
+    }
+
+    fn evidence_ids(&self, photos: &[i64]) -> ClientResult<Vec<String>> {
+        photos
+            .iter()
+            .map(|seq| {
+                let e = self.with_store(|s| s.entry(*seq))?;
+                e.and_then(|e| e.result)
+                    .and_then(|r| r["id"].as_str().map(str::to_owned))
+                    .ok_or_else(|| ClientError::Other(format!("photo #{seq} has not been uploaded")))
+            })
+            .collect()
+    }
+
+    async fn send(&self, entry: &Entry) -> ClientResult<Verdict> {
+        let key = entry.key.as_str();
+        let (status, answer, retry_after) = match &entry.op {
+            Op::Report { category, lat, lng, description, address, source, photos, .. } => {
+                let body = json!({
+                    "category": category, "lat": lat, "lng": lng, "description": description,
+                    "address": address, "source": source, "evidence": self.evidence_ids(photos)?,
+                });
+                self.transport.call("POST", "/api/v1/events", Body::Json(&body), Some(key)).await?
+            }
+            Op::Photo { event, kind, taken_at, at, sha256 } => {
+                let jpeg = self
+                    .with_store(|s| s.photo(entry.seq))?
+                    .ok_or_else(|| ClientError::Storage(format!("the bytes of photo #{} are gone", entry.seq)))?;
+                let mut fields = vec![("kind", kind.clone()), ("sha256", sha256.clone())];
+                if let Some(ev) = event {
+                    fields.push(("event_id", self.resolve_event(ev)?));
+                }
+                if let Some(t) = taken_at {
+                    fields.push(("taken_at", t.clone()));
+                }
+                if let Some((lat, lng)) = at {
+                    fields.push(("lat", lat.to_string()));
+                    fields.push(("lng", lng.to_string()));
+                }
+                self.transport.call("POST", "/api/v1/evidence", Body::Photo { fields, jpeg }, None).await?
+            }
+            Op::Action { event, action, photos } => {
+                let id = self.resolve_event(event)?;
+                let mut body = action.clone();
+                if body["action"] == "resolve" {
+                    body["evidence"] = json!(self.evidence_ids(photos)?);
+                }
+                self.transport
+                    .call("POST", &format!("/api/v1/events/{id}/actions"), Body::Json(&body), Some(key))
+                    .await?
+            }
+            Op::Location { pings } => {
+                let body = json!({"pings": pings});
+                self.transport.call("POST", "/api/v1/me/location", Body::Json(&body), None).await?
+            }
+            Op::Duty { on_duty } => {
+                let body = json!({"on_duty": on_duty});
+                self.transport.call("PUT", "/api/v1/me/duty", Body::Json(&body), None).await?
+            }
+        };
+        Ok(queue::judge(status, answer, retry_after))
+    }
+
+    /// Records a sent entry and what it taught: the server's id of a report, the event as it now
+    /// is (when nothing else about it waits).
+    fn settle(&self, entry: &Entry, answer: &Value) -> ClientResult<()> {
+        self.with_store(|s| {
+            s.done(entry.seq, answer)?;
+            match &entry.op {
+                Op::Report { local_id, .. } => {
+                    let server_id = str_of(answer, "id");
+                    s.tx(|tx| write::map_id(tx, local_id, &server_id))?;
+                    if s.pending_for(local_id)? == 0 {
+                        refresh_cached(s, &server_id, answer)?;
+                    }
+                }
+                Op::Action { event, .. } => {
+                    let id = if event.starts_with(LOCAL_PREFIX) { s.server_id(event)? } else { Some(event.clone()) };
+                    if let Some(id) = id
+                        && s.pending_for(event)? == 0
+                    {
+                        refresh_cached(s, &id, answer)?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        self.tasks_changed();
+        Ok(())
+    }
+
+    async fn refresh_event(&self, event: &str) {
+        let Ok(id) = self.resolve_event(event) else { return };
+        if let Ok(fresh) = self.get(&format!("/api/v1/events/{id}")).await {
+            let _ = self.with_store(|s| refresh_cached(s, &id, &fresh));
+            self.tasks_changed();
+        }
+    }
+
+    /// Runs the sender in the background: on every new entry, and when the next retry is due.
+    /// Call once after `open` (it picks up what an earlier run left).
+    pub fn start(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                let wait = match me.flush(true).await {
+                    Ok(r) if r.remaining == 0 => Duration::from_secs(60),
+                    Ok(_) => me.next_due().unwrap_or(Duration::from_secs(1)),
+                    Err(ClientError::Unauthorized(_)) => Duration::from_secs(300),
+                    Err(_) => Duration::from_secs(5),
+                };
+                let _ = tokio::time::timeout(wait, me.wake.notified()).await;
+            }
+        })
+    }
+
+    fn next_due(&self) -> Option<Duration> {
+        let head = self.with_store(|s| s.head()).ok().flatten()?;
+        let ms = (head.next_attempt_at - now_ms()).max(50);
+        Some(Duration::from_millis(u64::try_from(ms).unwrap_or(50)))
+    }
+}
+
+fn op_source(op: &Op) -> String {
+    match op {
+        Op::Report { source, .. } => source.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Replaces the cached copy with the server's view, keeping whether it is a task.
+fn refresh_cached(s: &mut Store, id: &str, view: &Value) -> ClientResult<()> {
+    if view.get("state").is_none() {
+        return Ok(());
+    }
+    let old = s.event(id)?;
+    let me = s.meta("user_id")?.unwrap_or_default();
+    let state: EventState = str_of(view, "state").parse().unwrap_or(EventState::Reported);
+    let mine = strings(&view["assignees"]).contains(&me);
+    let task_state = old.as_ref().and_then(|o| o.task_state.clone());
+    let is_task = mine && !state.is_terminal() && task_state.as_deref().is_none_or(is_open_task);
+    s.tx(|tx| {
+        write::put_event(
+            tx,
+            &CachedEvent {
+                id: id.to_owned(),
+                data: view.clone(),
+                task_state: task_state.clone(),
+                is_task,
+                local: false,
+            },
+        )
+    })
+}
+
+/// The report entry that creates a local event, which later entries about it wait for.
+fn report_of(tx: &rusqlite::Transaction<'_>, event_id: &str) -> ClientResult<Vec<i64>> {
+    if !event_id.starts_with(LOCAL_PREFIX) {
+        return Ok(vec![]);
+    }
+    let seq: Option<i64> = tx
+        .query_row(
+            "SELECT seq FROM ops WHERE kind = 'report' AND json_extract(body, '$.local_id') = ?1",
+            [event_id],
+            |r| r.get(0),
+        )
+        .ok();
+    Ok(seq.into_iter().collect())
+}
+
+fn is_open_task(state: &str) -> bool {
+    matches!(state, "assigned" | "unacknowledged" | "claimed" | "in_progress")
+}
+
+/// The handler's task state after their own action.
+fn task_state_after(action: &Action, event_state: EventState, before: Option<&str>) -> Option<String> {
+    let s = match action {
+        Action::Claim => "claimed",
+        Action::Start => "in_progress",
+        Action::Resolve { .. } if event_state == EventState::Resolved => "resolved",
+        Action::Resolve { .. } => "part_resolved",
+        Action::Return { .. } => "returned",
+        _ => return before.map(str::to_owned),
+    };
+    Some(s.to_owned())
+}
