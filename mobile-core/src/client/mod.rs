@@ -299,8 +299,7 @@ impl FieldClient {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|g| g["scope"].as_str().map(str::to_owned))
-            .filter(|c| !c.is_empty() && c != "*")
+            .filter_map(|g| g["scope"]["area_code"].as_str().map(str::to_owned))
             .collect();
         codes.sort();
         codes.dedup();

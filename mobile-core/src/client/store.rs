@@ -271,10 +271,10 @@ impl Store {
         .transpose()
     }
 
-    /// Tasks (open and recently finished), newest first.
+    /// Tasks (open, and finished ones still cached) and this phone's own reports, newest first.
     pub fn tasks(&self) -> ClientResult<Vec<CachedEvent>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, data, task_state, is_task, local FROM events WHERE is_task = 1 OR local = 1 ORDER BY updated_at DESC",
+            "SELECT id, data, task_state, is_task, local FROM events WHERE task_state IS NOT NULL OR local = 1 ORDER BY updated_at DESC",
         )?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
