@@ -1,8 +1,10 @@
 //! UniFFI bindings of `gridwork-mobile-core` for Kotlin, Swift and Python.
 //!
 //! Only proc-macro exports, kept thin: each export parses its input with the core's types and
-//! maps errors through [`GridworkError`], the one small error enum foreign code sees. The field
-//! client (offline queue and sync) is exported here when it lands in mobile-core.
+//! maps errors through [`GridworkError`], the one small error enum foreign code sees. `field.rs`
+//! exports the field client (offline queue and sync); its async methods run on tokio.
+
+mod field;
 
 use gridwork_mobile_core::{AreaCode, AreaLevel, DomainError, Password, Role, Username};
 
@@ -29,6 +31,21 @@ pub enum GridworkError {
 impl From<DomainError> for GridworkError {
     fn from(e: DomainError) -> Self {
         GridworkError::Validation { field: e.field.to_owned(), code: e.code.to_owned(), message: e.message }
+    }
+}
+
+/// The one place client errors become foreign errors.
+impl From<gridwork_mobile_core::client::ClientError> for GridworkError {
+    fn from(e: gridwork_mobile_core::client::ClientError) -> Self {
+        use gridwork_mobile_core::client::ClientError as E;
+        match e {
+            E::Network(message) => GridworkError::Network { message },
+            E::Unauthorized(message) => GridworkError::Unauthorized { message },
+            E::Validation { field, code, message } => GridworkError::Validation { field, code, message },
+            E::Conflict(reason) => GridworkError::Conflict { reason },
+            E::Storage(message) => GridworkError::Storage { message },
+            E::Other(message) => GridworkError::Other { message },
+        }
     }
 }
 
