@@ -99,6 +99,9 @@ both_backends! {
         let seen = Arc::new(Recorder::default());
         phone.set_listener(Some(seen.clone()));
         phone.sign_in("wang", gridwork_tests::PASSWORD).await.unwrap();
+        phone.register_device("fcm-token-of-wangs-phone-000001", "android", "1.0.0").await.unwrap();
+        let (_, devices) = app.get("/api/v1/devices", &app.login("wang").await).await;
+        assert_eq!(devices["devices"].as_array().map(Vec::len), Some(1), "{devices}");
         let synced = phone.sync().await.unwrap();
         assert_eq!(synced.open_tasks, 1);
         assert_eq!(phone.tasks().unwrap()[0].event_id, task);
@@ -261,6 +264,85 @@ both_backends! {
             let text = format!("fault round {n}");
             assert_eq!(filed.iter().filter(|d| **d == text).count(), 1, "{text}");
         }
+    }
+}
+
+// A real server process killed (SIGKILL) again and again while the phone sends, and restarted.
+gridwork_tests::per_backend! {
+    async fn a_server_killed_mid_request_loses_nothing(backend) {
+        const TASKS: usize = 12;
+        let Some(app) = TestApp::spawn(backend).await else { return };
+        let f = setup(&app).await;
+        let mut tasks = vec![];
+        for n in 0..TASKS {
+            tasks.push(task_for(&app, &f, "wang", n).await);
+        }
+        app.handle.stop(true).await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let spawn = || {
+            std::process::Command::new(gridwork_tests::gridwork_bin())
+                .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", app.test_db.url.expose()])
+                .env("GRIDWORK_DATA_DIR", app.test_db.dir.path())
+                .env("GRIDWORK_LOG", "error")
+                .env("GRIDWORK_SCHEDULER_INTERVAL", "0")
+                .env_remove("DATABASE_URL")
+                .spawn()
+                .unwrap()
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let ready = || async {
+            for _ in 0..300 {
+                if reqwest::get(format!("{url}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the server did not come back");
+        };
+        let mut server = spawn();
+        ready().await;
+        let dir = tempfile::tempdir().unwrap();
+        let phone = Arc::new(client(dir.path(), &url, 1_000));
+        phone.sign_in("wang", gridwork_tests::PASSWORD).await.unwrap();
+        phone.sync().await.unwrap();
+        for task in &tasks {
+            phone.act(task, &Action::Claim, &[], None).unwrap();
+            phone.act(task, &Action::Start, &[], None).unwrap();
+            phone.act(task, &Action::Resolve { evidence: vec![] }, &[unique_jpeg()], Some(location(&phone, task))).unwrap();
+        }
+        let mut rng = gridwork_tests::Rng(77);
+        let mut kills = 0;
+        while phone.summary().unwrap().pending > 0 {
+            let sender = { let phone = phone.clone(); tokio::spawn(async move { phone.flush(false).await }) };
+            tokio::time::sleep(Duration::from_millis(5 + (rng.unit() * 60.0) as u64)).await;
+            if !sender.is_finished() {
+                server.kill().unwrap();
+                server.wait().unwrap();
+                kills += 1;
+                let _ = sender.await.unwrap();
+                server = spawn();
+                ready().await;
+            } else {
+                let _ = sender.await.unwrap();
+            }
+            assert!(kills < 200, "{:?}", phone.queue().unwrap());
+        }
+        assert!(kills >= 3, "only {kills} kills landed mid-sync");
+        assert_eq!(phone.summary().unwrap(), QueueSummary::default(), "{:?}", phone.queue().unwrap());
+        // Check through the restarted server.
+        let http = reqwest::Client::new();
+        let login: Value = http.post(format!("{url}/api/v1/auth/login")).json(&json!({"username": "coord", "password": gridwork_tests::PASSWORD}))
+            .send().await.unwrap().json().await.unwrap();
+        let coord = login["token"].as_str().unwrap();
+        for task in &tasks {
+            let e: Value = http.get(format!("{url}/api/v1/events/{task}")).bearer_auth(coord).send().await.unwrap().json().await.unwrap();
+            let steps: Vec<&str> = e["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap()).collect();
+            assert_eq!(steps, ["report", "accept", "dispatch_pending", "dispatch", "claim", "start", "resolve"]);
+            assert_eq!(e["evidence"]["after"].as_array().unwrap().len(), 1, "{e}");
+        }
+        eprintln!("{kills} kills while the phone was sending; nothing lost, nothing twice");
+        server.kill().unwrap();
+        server.wait().unwrap();
     }
 }
 
