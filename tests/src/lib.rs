@@ -16,6 +16,7 @@ use gridwork::startup::Application;
 use gridwork_mobile_core::{AreaCode, Password, Role, RoleGrant, Scope, Username};
 use serde_json::{Value, json};
 
+pub mod demo_server;
 pub mod faults;
 pub mod fcm;
 pub mod proxy;

@@ -81,9 +81,14 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
                 }));
             }
             let last = tasks.last().map(|t| (t.updated_at, t.id.clone()));
-            // A full first answer starts the feed at "now": nothing older is missing from it.
-            let cursor = if since.is_none() { cursor_after(None, None) } else { cursor_after(last, since) };
-            Ok(json!({"tasks": items, "cursor": cursor, "more": tasks.len() as i64 == limit}))
+            let full = tasks.len() as i64 == limit;
+            // A complete first answer starts the feed at "now": nothing older is missing from it.
+            // A first answer cut at `limit` continues after its last task, as any page does.
+            let cursor =
+                if since.is_none() && !full { cursor_after(None, None) } else { cursor_after(last, since.clone()) };
+            // More only where the cursor moved: changes inside the safety window come next time.
+            let more = full && since.is_none_or(|s| encode(s.0, &s.1) != cursor);
+            Ok(json!({"tasks": items, "cursor": cursor, "more": more}))
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))

@@ -282,7 +282,8 @@ impl FieldClient {
             if let Some(l) = self.listener() {
                 l.sync_progress(report.changed_tasks, more);
             }
-            if !more {
+            // A cursor that did not move means "the rest is too fresh; come back later".
+            if !more || page["cursor"].as_str() == cursor.as_deref() {
                 break;
             }
         }

@@ -8,7 +8,7 @@
 //! cargo run --release -p gridwork-tests --bin loadgen -- --backend postgres --scenario intake
 //! ```
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use diesel::{Connection, RunQueryDsl};
 use gridwork_tests::Rng;
+use gridwork_tests::demo_server::{Server, login, phone_user, start_server, wait_ready};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-const PASSWORD: &str = "load-test-password-1";
 /// The demo city's bounding box (lat, lng).
 const CITY: (f64, f64, f64, f64) = (30.581, 114.271, 30.619, 114.329);
 
@@ -86,94 +86,6 @@ impl Stats {
     async fn outcome(&self, what: String) {
         *self.outcomes.lock().await.entry(what).or_default() += 1;
     }
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(url: &str, fcm: Option<&gridwork_tests::fcm::FcmDouble>) -> anyhow::Result<Server> {
-    let bin = std::env::current_exe()?.with_file_name("gridwork");
-    if !bin.exists() {
-        bail!("{} is missing: cargo build --release -p gridwork-backend --bin gridwork", bin.display());
-    }
-    let dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut cmd = Command::new(bin);
-    if let Some(fcm) = fcm {
-        cmd.env("GRIDWORK_FCM_CREDENTIALS", &fcm.credentials).env("GRIDWORK_FCM_ENDPOINT", &fcm.url);
-    }
-    let child = cmd
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
-        .env("GRIDWORK_DATA_DIR", dir.path())
-        .env("GRIDWORK_DB_POOL_SIZE", "16")
-        .env("GRIDWORK_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    Ok(Server { child, base: format!("http://127.0.0.1:{port}"), _dir: dir })
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    for _ in 0..600 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status().is_success()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("the server did not become ready")
-}
-
-async fn login(client: &reqwest::Client, base: &str, user: &str, password: &str) -> anyhow::Result<String> {
-    let r: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    r["token"].as_str().map(str::to_owned).with_context(|| format!("login of {user} failed: {r}"))
-}
-
-/// Creates a user with one role through the admin API and signs them in.
-async fn phone_user(
-    client: &reqwest::Client,
-    base: &str,
-    admin: &str,
-    name: &str,
-    role: &str,
-    scope: &str,
-) -> anyhow::Result<String> {
-    let r: Value = client
-        .post(format!("{base}/api/v1/users"))
-        .bearer_auth(admin)
-        .json(&json!({"username": name, "display_name": name, "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let id = r["id"].as_str().with_context(|| format!("creating {name}: {r}"))?;
-    let g = client
-        .post(format!("{base}/api/v1/users/{id}/roles"))
-        .bearer_auth(admin)
-        .json(&json!({"role": role, "scope": scope}))
-        .send()
-        .await?;
-    if !g.status().is_success() {
-        bail!("granting {role} to {name}: {}", g.text().await?);
-    }
-    login(client, base, name, PASSWORD).await
 }
 
 fn grids() -> Vec<String> {
