@@ -268,6 +268,13 @@ both_backends! {
         far.push(("lng", "114".into()));
         let (s, b) = app.upload_photo(&c.wang, unique_jpeg(), &far).await;
         assert_eq!((s, b["fields"]["location"]["code"].as_str()), (422, Some("out_of_range")));
+        let form = reqwest::multipart::Form::new()
+            .text("kind", "after")
+            .text("event_id", ev.to_owned())
+            .part("file", reqwest::multipart::Part::bytes(unique_jpeg()))
+            .part("file", reqwest::multipart::Part::bytes(unique_jpeg()));
+        let (s, b) = app.send(app.client.post(app.url("/api/v1/evidence")).bearer_auth(&c.wang).multipart(form)).await;
+        assert_eq!((s, b["fields"]["file"]["code"].as_str()), (422, Some("duplicate")));
         let mut extra = after.clone();
         extra.push(("colour", "red".into()));
         let (s, b) = app.upload_photo(&c.wang, unique_jpeg(), &extra).await;

@@ -91,6 +91,9 @@ pub async fn upload(caller: Caller, state: web::Data<AppState>, mut form: Multip
         let mut field = field.map_err(|e| multipart_error(&e))?;
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
+            if file.is_some() {
+                return Err(ApiError::field("file", "duplicate", "one photo per upload"));
+            }
             file = Some(read_field(&mut field, "file", max).await?);
             continue;
         }

@@ -36,8 +36,17 @@ impl PhotoStore {
                 Ok(Self { inner: Arc::new(LocalFileSystem::new_with_prefix(&root)?), local_root: Some(root) })
             }
             StoreLocation::S3(url) => {
-                let store = AmazonS3Builder::from_env().with_url(url).build()?;
-                Ok(Self { inner: Arc::new(store), local_root: None })
+                // The builder takes the bucket from the URL; a path after it is a key prefix.
+                let rest = url.trim_start_matches("s3://");
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                let store = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+                let prefix = prefix.trim_matches('/');
+                let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
+                    Arc::new(store)
+                } else {
+                    Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
+                };
+                Ok(Self { inner, local_root: None })
             }
         }
     }
