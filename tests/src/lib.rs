@@ -20,6 +20,7 @@ pub mod demo_server;
 pub mod faults;
 pub mod fcm;
 pub mod proxy;
+pub mod s3;
 
 pub const PASSWORD: &str = "test-password-1";
 

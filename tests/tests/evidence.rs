@@ -401,6 +401,50 @@ per_backend! {
     }
 }
 
+// The same photo path with an S3-compatible store instead of the local one.
+per_backend! {
+    async fn photos_go_to_an_s3_compatible_store(backend) {
+        let s3 = gridwork_tests::s3::S3Double::start().await;
+        let options = s3.options();
+        let Some(app) = TestApp::spawn_with(backend, |s| {
+            s.evidence.store = gridwork::evidence::StoreLocation::S3 { url: "s3://city-evidence/gridwork".into(), options };
+            s.evidence.retention_days = Some(30);
+        })
+        .await
+        else {
+            return;
+        };
+        let c = setup(&app).await;
+        let ev = c.event.as_str();
+        let (s, good) = app.upload_photo(&c.wang, camera_jpeg(1, Some(P), 1), &fields("after", Some(ev))).await;
+        assert_eq!(s, 201, "{good}");
+        let sha = good["sha256"].as_str().unwrap();
+        let key = format!("city-evidence/gridwork/photos/{}/{sha}.jpg", &sha[..2]);
+        let (s, served) = fetch(&app, &c.wang, good["photo_url"].as_str().unwrap()).await;
+        assert_eq!(s, 200);
+        assert_eq!(s3.get(&key), Some(served), "served from the bucket, under the prefix: {:?}", s3.keys());
+        assert!(s3.keys().iter().any(|k| k.starts_with("city-evidence/gridwork/thumbnails/")));
+        // A resumable upload keeps its chunks in the bucket and clears them at the end.
+        let photo = camera_jpeg(1, Some(P), 3);
+        let begin = json!({"kind": "after", "event_id": ev, "size": photo.len(), "sha256": format!("{:x}", sha2::Sha256::digest(&photo))});
+        let (_, up) = app.post("/api/v1/evidence/uploads", &c.wang, begin).await;
+        let url = format!("/api/v1/evidence/uploads/{}", up["id"].as_str().unwrap());
+        let half = photo.len() / 2;
+        for (offset, part) in [(0, &photo[..half]), (half, &photo[half..])] {
+            let req = app.client.put(app.url(&url)).bearer_auth(&c.wang).header("Upload-Offset", offset.to_string()).body(part.to_vec());
+            let (s, b) = app.send(req).await;
+            assert!(s == 200 || s == 201, "{b}");
+        }
+        assert!(!s3.keys().iter().any(|k| k.contains("/uploads/")), "{:?}", s3.keys());
+        let (s, _) = act(&app, &c.wang, ev, json!({"action": "resolve", "evidence": [good["id"]]})).await;
+        assert_eq!(s, 200);
+        let (s, _) = act(&app, &c.coord, ev, json!({"action": "verify"})).await;
+        assert_eq!(s, 200);
+        assert_eq!(gridwork::evidence::retention::purge(&app.state, gridwork::models::now() + Duration::days(31)).await.unwrap(), 2);
+        assert!(s3.get(&key).is_none(), "purged from the bucket too");
+    }
+}
+
 /// Files under a directory (0 when it does not exist).
 fn walk(dir: &std::path::Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };

@@ -12,8 +12,9 @@ pub enum StoreLocation {
     /// A directory on this machine.
     Local(PathBuf),
     /// `s3://bucket/prefix` on any S3-compatible service; the rest comes from `AWS_*` variables
-    /// (`AWS_ENDPOINT` for MinIO and friends).
-    S3(String),
+    /// (`AWS_ENDPOINT` for MinIO and friends), then from `options` (object_store's S3 config
+    /// keys, e.g. `aws_endpoint`, `aws_allow_http`).
+    S3 { url: String, options: Vec<(String, String)> },
 }
 
 impl StoreLocation {
@@ -23,7 +24,7 @@ impl StoreLocation {
             anyhow::bail!("evidence_store must not be empty");
         }
         if text.starts_with("s3://") {
-            return Ok(Self::S3(text.to_owned()));
+            return Ok(Self::S3 { url: text.to_owned(), options: Vec::new() });
         }
         if let Some((scheme, _)) = text.split_once("://")
             && scheme != "file"
@@ -85,7 +86,10 @@ mod tests {
     fn store_locations_parse() {
         assert_eq!(StoreLocation::parse("/srv/photos").unwrap(), StoreLocation::Local("/srv/photos".into()));
         assert_eq!(StoreLocation::parse("file:///srv/p").unwrap(), StoreLocation::Local("/srv/p".into()));
-        assert_eq!(StoreLocation::parse("s3://city/evidence").unwrap(), StoreLocation::S3("s3://city/evidence".into()));
+        assert_eq!(
+            StoreLocation::parse("s3://city/evidence").unwrap(),
+            StoreLocation::S3 { url: "s3://city/evidence".into(), options: vec![] }
+        );
         assert!(StoreLocation::parse("gs://x").is_err());
         assert!(StoreLocation::parse(" ").is_err());
     }

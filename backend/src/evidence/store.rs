@@ -35,11 +35,15 @@ impl PhotoStore {
                 let root = std::fs::canonicalize(dir)?;
                 Ok(Self { inner: Arc::new(LocalFileSystem::new_with_prefix(&root)?), local_root: Some(root) })
             }
-            StoreLocation::S3(url) => {
+            StoreLocation::S3 { url, options } => {
                 // The builder takes the bucket from the URL; a path after it is a key prefix.
                 let rest = url.trim_start_matches("s3://");
                 let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                let store = AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                for (key, value) in options {
+                    builder = builder.with_config(key.parse()?, value);
+                }
+                let store = builder.build()?;
                 let prefix = prefix.trim_matches('/');
                 let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
                     Arc::new(store)
