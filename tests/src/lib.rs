@@ -114,6 +114,16 @@ impl Drop for TestDb {
     }
 }
 
+/// Tokens of the street crew (`TestApp::street_crew`).
+#[derive(Debug, Clone)]
+pub struct Crew {
+    pub admin: String,
+    pub coord: String,
+    pub wang: String,
+    pub li: String,
+    pub chen: String,
+}
+
 /// A running server on a free port over its own database.
 pub struct TestApp {
     pub base: String,
@@ -194,6 +204,23 @@ impl TestApp {
         let (s, b) = self.send(req).await;
         assert_eq!(s, 200, "{b}");
         admin
+    }
+
+    /// The demo city and a street crew in it: coordinator `coord` of street 420102003, grid
+    /// workers `wang` (grid 420102003001001) and `li.na` (its community), resident `chen`.
+    pub async fn street_crew(&self) -> Crew {
+        let admin = self.demo_city().await;
+        self.user("coord", Role::Coordinator, Some("420102003")).await;
+        self.user("wang", Role::GridWorker, Some("420102003001001")).await;
+        self.user("li.na", Role::GridWorker, Some("420102003001")).await;
+        self.user("chen", Role::Resident, Some("420100")).await;
+        Crew {
+            admin,
+            coord: self.login("coord").await,
+            wang: self.login("wang").await,
+            li: self.login("li.na").await,
+            chen: self.login("chen").await,
+        }
     }
 
     /// Puts a field worker on duty at a point (WGS-84 lat, lng).

@@ -9,17 +9,8 @@ use serde_json::{Value, json};
 const P: (f64, f64) = (30.5825, 114.2740);
 
 async fn setup(app: &TestApp) -> (String, String, String, String, String) {
-    app.user("root", Role::Admin, None).await;
-    let admin = app.login("root").await;
-    let city = gridwork::areas::demo_city::feature_collection();
-    let req = app.client.post(app.url("/api/v1/areas/import")).bearer_auth(&admin).json(&city);
-    let (s, r) = app.send(req).await;
-    assert_eq!(s, 200, "{r}");
-    app.user("coord", Role::Coordinator, Some("420102003")).await;
-    app.user("wang", Role::GridWorker, Some("420102003001001")).await;
-    app.user("li.na", Role::GridWorker, Some("420102003001")).await;
-    app.user("chen", Role::Resident, Some("420100")).await;
-    (admin, app.login("coord").await, app.login("wang").await, app.login("li.na").await, app.login("chen").await)
+    let c = app.street_crew().await;
+    (c.admin, c.coord, c.wang, c.li, c.chen)
 }
 
 async fn report(app: &TestApp, token: &str, key: Option<&str>, body: Value) -> (u16, Value) {

@@ -25,13 +25,7 @@ struct Case {
 
 /// A resident's report, accepted and dispatched to grid worker wang, who starts work.
 async fn setup(app: &TestApp) -> Case {
-    app.demo_city().await;
-    app.user("coord", Role::Coordinator, Some("420102003")).await;
-    app.user("wang", Role::GridWorker, Some("420102003001001")).await;
-    app.user("li.na", Role::GridWorker, Some("420102003001")).await;
-    app.user("chen", Role::Resident, Some("420100")).await;
-    let (coord, wang, li, chen) =
-        (app.login("coord").await, app.login("wang").await, app.login("li.na").await, app.login("chen").await);
+    let gridwork_tests::Crew { coord, wang, li, chen, .. } = app.street_crew().await;
     let body = json!({"category": "E-01-02", "lat": P.0, "lng": P.1, "description": "渣土堆在路边"});
     let req = app.client.post(app.url("/api/v1/events")).bearer_auth(&chen).header("Idempotency-Key", "k1").json(&body);
     let (s, e) = app.send(req).await;

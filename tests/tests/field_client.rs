@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gridwork_mobile_core::Role;
 use gridwork_mobile_core::client::{ClientConfig, ClientError, FieldClient, FieldListener, QueueSummary};
 use gridwork_mobile_core::domain::event::Action;
 use gridwork_tests::faults::{Fault, FaultyProxy};
@@ -21,12 +20,8 @@ struct Field {
 }
 
 async fn setup(app: &TestApp) -> Field {
-    app.demo_city().await;
-    app.user("coord", Role::Coordinator, Some("420102003")).await;
-    app.user("wang", Role::GridWorker, Some("420102003001001")).await;
-    app.user("li.na", Role::GridWorker, Some("420102003001")).await;
-    app.user("chen", Role::Resident, Some("420100")).await;
-    Field { coord: app.login("coord").await, chen: app.login("chen").await }
+    let crew = app.street_crew().await;
+    Field { coord: crew.coord, chen: crew.chen }
 }
 
 /// A resident's report, accepted and dispatched to `to`; its id.
