@@ -173,6 +173,16 @@ both_backends! {
         assert_eq!(e["assignees"], json!([li]));
         assert!(phone.dismiss_conflict(q[0].seq).unwrap());
         assert_eq!(phone.summary().unwrap().conflicts, 1);
+        // A queued photo whose bytes are gone cannot block the queue: it and the resolve waiting
+        // for it become conflicts, and what follows still goes.
+        phone.act(&second, &Action::Start, &[], None).unwrap();
+        phone.act(&second, &Action::Resolve { evidence: vec![] }, &[unique_jpeg()], Some(location(&phone, &second))).unwrap();
+        phone.set_duty(true).unwrap();
+        rusqlite_conn(&dir.path().join("phone.sqlite")).execute("DELETE FROM photos", []).unwrap();
+        let r = phone.flush(false).await.unwrap();
+        assert_eq!((r.sent, r.conflicts, r.remaining), (2, 2, 0), "{:?}", phone.queue().unwrap());
+        let codes: Vec<Option<String>> = phone.queue().unwrap().into_iter().skip(1).map(|o| o.error_code).collect();
+        assert_eq!(codes, [Some("local_error".to_owned()), Some("dependency_failed".to_owned())]);
     }
 
     async fn a_crash_with_work_queued_loses_nothing_and_sends_nothing_twice(app: TestApp) {

@@ -654,10 +654,10 @@ impl FieldClient {
             let verdict = match self.send(&entry).await {
                 Ok(v) => v,
                 Err(ClientError::Network(reason)) => Verdict::Retry { after: None, reason },
-                Err(e) => {
-                    self.with_store(|s| s.set_state(entry.seq, "pending"))?;
-                    return Err(e);
-                }
+                Err(ClientError::Unauthorized(_)) => Verdict::Unauthorized,
+                // An entry that cannot even be built (its photo bytes lost …) would block the
+                // queue for ever: it becomes a conflict like a refusal.
+                Err(e) => Verdict::Refused { code: "local_error".into(), reason: e.to_string() },
             };
             match verdict {
                 Verdict::Done(answer) => {
