@@ -302,16 +302,18 @@ impl TestApp {
     }
 }
 
-/// A small JPEG whose bytes no other call returns (so uploads are never deduplicated).
+/// A small image whose stored copy no other call's matches (so uploads are never deduplicated):
+/// the 32 bits of a per-call number as black and white 8×8 blocks, which survive JPEG.
 pub fn unique_jpeg() -> Vec<u8> {
     use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed) ^ std::process::id();
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B1) ^ std::process::id();
     let mut img = gridwork_mobile_core::photo_fixtures::two_tone(64, 48);
-    // Blocks big enough to survive JPEG compression, so the stored copies differ too.
-    for (i, b) in n.to_le_bytes().into_iter().enumerate() {
+    for bit in 0..32u32 {
+        let level = if n >> bit & 1 == 1 { 255 } else { 0 };
+        let (bx, by) = (bit % 8 * 8, bit / 8 * 8);
         for (x, y) in (0..8).flat_map(|x| (0..8).map(move |y| (x, y))) {
-            img.put_pixel(u32::try_from(i).unwrap() * 8 + x, y, image::Rgb([b, 255 - b, b / 2]));
+            img.put_pixel(bx + x, by + y, image::Rgb([level, level, level]));
         }
     }
     gridwork_mobile_core::photo_fixtures::encode(&img, image::ImageFormat::Png)

@@ -449,3 +449,12 @@ fn walk(dir: &std::path::Path) -> usize {
         })
         .sum()
 }
+
+/// The fixture the tests rely on for distinct uploads: distinct also after re-encoding.
+#[test]
+fn unique_photos_stay_unique_after_the_pipeline() {
+    let limits = gridwork_mobile_core::photo::Limits::default();
+    let hashes: std::collections::HashSet<String> =
+        (0..500).map(|_| gridwork_mobile_core::photo::process(&unique_jpeg(), &limits).unwrap().sha256).collect();
+    assert_eq!(hashes.len(), 500);
+}
