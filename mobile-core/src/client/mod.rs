@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 
 pub use error::{ClientError, ClientResult};
@@ -879,7 +880,7 @@ fn report_of(tx: &rusqlite::Transaction<'_>, event_id: &str) -> ClientResult<Vec
             [event_id],
             |r| r.get(0),
         )
-        .ok();
+        .optional()?;
     Ok(seq.into_iter().collect())
 }
 
