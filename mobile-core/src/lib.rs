@@ -7,6 +7,7 @@
 #[cfg(feature = "client")]
 pub mod client;
 pub mod domain;
+pub mod hash;
 pub mod photo;
 #[cfg(feature = "fixtures")]
 pub mod photo_fixtures;

@@ -8,7 +8,6 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, ImageReader, Limits as DecodeLimits};
-use sha2::{Digest, Sha256};
 
 use crate::domain::error::DomainError;
 
@@ -181,7 +180,7 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, DomainError> 
     let mut jpeg = Vec::with_capacity(rgb.len() / 8);
     let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, limits.jpeg_quality);
     encoder.encode_image(&rgb).map_err(|e| refuse("encode_failed", format!("re-encoding failed: {e}")))?;
-    let sha256 = Sha256::digest(&jpeg).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = crate::hash::sha256_hex(&jpeg);
     let source_format = match format {
         ImageFormat::Png => "png",
         ImageFormat::WebP => "webp",

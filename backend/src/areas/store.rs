@@ -37,7 +37,7 @@ fn content_hash(c: &Candidate, geometry: &str) -> String {
         h.update([0]);
     }
     h.update(c.radius_m.map(f64::to_bits).unwrap_or(0).to_le_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    gridwork_mobile_core::hash::hex(&h.finalize())
 }
 
 /// The compacted H3 cover (cells touching the area) at `res`.

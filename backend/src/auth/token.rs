@@ -5,7 +5,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "gw_";
 
@@ -16,8 +15,7 @@ pub fn generate() -> String {
 }
 
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    gridwork_mobile_core::hash::sha256_hex(token.as_bytes())
 }
 
 #[cfg(test)]

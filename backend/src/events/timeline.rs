@@ -8,6 +8,7 @@
 
 use diesel::prelude::*;
 use gridwork_mobile_core::domain::event::EventState;
+use gridwork_mobile_core::hash::hex;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -63,10 +64,6 @@ fn digest(prev: &str, e: &EventLogRow) -> String {
         e.detail,
     ]);
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The entry that follows `prev` (`None` for the first), hashed. Pure: intake uses it to write

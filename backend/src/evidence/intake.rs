@@ -5,9 +5,9 @@ use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use gridwork_mobile_core::DomainError;
 use gridwork_mobile_core::domain::event::{EventState, EvidenceKind, VERIFIER_ROLES};
+use gridwork_mobile_core::hash::sha256_hex;
 use gridwork_mobile_core::photo;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::checks::{self, Capture, Expected};
 use super::store::PhotoStore;
@@ -38,10 +38,6 @@ pub struct Stored {
     pub blob: BlobRow,
     /// `false` when the same photo was already evidence of the same thing.
     pub created: bool,
-}
-
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks that the caller may add a photo of this kind; returns the event.
@@ -164,7 +160,7 @@ pub async fn accept(
         let (caller, target, index) = (caller.clone(), target.clone(), index.clone());
         state.db.run(move |conn| authorize(conn, &caller, &index, &target).map(drop)).await?;
     }
-    let upload_sha256 = hex_sha256(&bytes);
+    let upload_sha256 = sha256_hex(&bytes);
     if let Some(claimed) = claimed_sha256
         && !claimed.eq_ignore_ascii_case(&upload_sha256)
     {

@@ -7,7 +7,9 @@ use bytes::{Bytes, BytesMut};
 use serde_json::json;
 
 use super::checks::Capture;
-use super::intake::{self, Stored, Target, hex_sha256};
+use gridwork_mobile_core::hash::sha256_hex;
+
+use super::intake::{self, Stored, Target};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::models::evidence::UploadRow;
@@ -146,7 +148,7 @@ async fn finish(state: &AppState, caller: &Caller, upload: UploadRow) -> ApiResu
     }
     let whole = whole.freeze();
     let id = upload.id.clone();
-    if i64::try_from(whole.len()).ok() != Some(upload.total_bytes) || hex_sha256(&whole) != upload.sha256 {
+    if i64::try_from(whole.len()).ok() != Some(upload.total_bytes) || sha256_hex(&whole) != upload.sha256 {
         // Start over rather than keep bytes that do not add up to the announced file.
         state.photos.delete_chunks(&id).await?;
         state.db.run(move |conn| Ok(queries::evidence::reset_upload(conn, &id, now())?)).await?;
