@@ -320,12 +320,11 @@ impl FieldClient {
 
     pub fn tasks(&self) -> ClientResult<Vec<TaskView>> {
         self.with_store(|s| {
-            let pending = s.open_entries()?;
+            let pending = s.pending_by_event()?;
             Ok(s.tasks()?
                 .into_iter()
                 .map(|e| {
-                    let pending_ops =
-                        pending.iter().filter(|p| p.state != "conflict" && p.op.event() == Some(e.id.as_str())).count();
+                    let pending_ops = pending.get(&e.id).copied().unwrap_or(0);
                     TaskView {
                         event_id: e.id.clone(),
                         task_state: e.task_state.clone(),
@@ -336,7 +335,7 @@ impl FieldClient {
                         lng: e.data["location"]["lng"].as_f64().unwrap_or_default(),
                         due_at: e.data["due_at"].as_str().map(str::to_owned),
                         local_only: e.local,
-                        pending_ops: u32::try_from(pending_ops).unwrap_or(u32::MAX),
+                        pending_ops,
                     }
                 })
                 .collect())
@@ -410,7 +409,10 @@ impl FieldClient {
             });
         }
         let source = if actor.roles.contains(&Role::GridWorker) { Source::GridWorker } else { Source::Resident };
-        let processed = self.process_photos(photos, at)?;
+        let processed = photos
+            .iter()
+            .map(|bytes| photo_entry(bytes, None, EvidenceKind::Before, Some(at)))
+            .collect::<ClientResult<Vec<_>>>()?;
         let local_id = format!("{LOCAL_PREFIX}{}", uuid::Uuid::new_v4());
         self.with_store(|s| {
             s.tx(|tx| {
@@ -444,23 +446,6 @@ impl FieldClient {
         Ok(local_id)
     }
 
-    fn process_photos(&self, photos: &[Vec<u8>], fallback_at: (f64, f64)) -> ClientResult<Vec<(Op, Vec<u8>)>> {
-        photos
-            .iter()
-            .map(|bytes| {
-                let p = photo::process(bytes, &Limits::default())?;
-                let op = Op::Photo {
-                    event: None,
-                    kind: EvidenceKind::Before.as_str().to_owned(),
-                    taken_at: Some(chrono::Utc::now().to_rfc3339()),
-                    at: Some(p.capture.gps.unwrap_or(fallback_at)),
-                    sha256: p.sha256.clone(),
-                };
-                Ok((op, p.jpeg))
-            })
-            .collect()
-    }
-
     /// Any action on an event, checked by the shared state machine against the local copy and
     /// applied to it at once. A resolve takes its after-photos (as taken) along.
     pub fn act(&self, event_id: &str, action: &Action, photos: &[Vec<u8>], at: Option<(f64, f64)>) -> ClientResult<()> {
@@ -480,18 +465,10 @@ impl FieldClient {
             cached.data["location"]["lat"].as_f64().unwrap_or_default(),
             cached.data["location"]["lng"].as_f64().unwrap_or_default(),
         );
-        let mut processed = vec![];
-        for bytes in photos {
-            let p = photo::process(bytes, &Limits::default())?;
-            let op = Op::Photo {
-                event: Some(event_id.to_owned()),
-                kind: kind.as_str().to_owned(),
-                taken_at: Some(chrono::Utc::now().to_rfc3339()),
-                at: p.capture.gps.or(at).or(Some(event_at)),
-                sha256: p.sha256.clone(),
-            };
-            processed.push((op, p.jpeg));
-        }
+        let processed = photos
+            .iter()
+            .map(|bytes| photo_entry(bytes, Some(event_id), kind, at.or(Some(event_at))))
+            .collect::<ClientResult<Vec<_>>>()?;
         // The state machine sees the photos as evidence already; the server gets their ids.
         let local_action = match action {
             Action::Resolve { evidence } if evidence.is_empty() => {
@@ -549,18 +526,11 @@ impl FieldClient {
         at: Option<(f64, f64)>,
     ) -> ClientResult<()> {
         self.actor()?;
-        let p = photo::process(bytes, &Limits::default())?;
-        let op = Op::Photo {
-            event: Some(event_id.to_owned()),
-            kind: kind.as_str().to_owned(),
-            taken_at: Some(chrono::Utc::now().to_rfc3339()),
-            at: p.capture.gps.or(at),
-            sha256: p.sha256.clone(),
-        };
+        let (op, jpeg) = photo_entry(bytes, Some(event_id), kind, at)?;
         self.with_store(|s| {
             s.tx(|tx| {
                 let deps = report_of(tx, event_id)?;
-                write::enqueue(tx, &op, &deps, Some(&p.jpeg)).map(drop)
+                write::enqueue(tx, &op, &deps, Some(&jpeg)).map(drop)
             })
         })?;
         self.after_enqueue();
@@ -835,6 +805,25 @@ impl FieldClient {
         let ms = (head.next_attempt_at - now_ms()).max(50);
         Some(Duration::from_millis(u64::try_from(ms).unwrap_or(50)))
     }
+}
+
+/// A photo as taken, through the evidence pipeline, as a queue entry: taken now, where its GPS
+/// says or else at `at`.
+fn photo_entry(
+    bytes: &[u8],
+    event: Option<&str>,
+    kind: EvidenceKind,
+    at: Option<(f64, f64)>,
+) -> ClientResult<(Op, Vec<u8>)> {
+    let p = photo::process(bytes, &Limits::default())?;
+    let op = Op::Photo {
+        event: event.map(str::to_owned),
+        kind: kind.as_str().to_owned(),
+        taken_at: Some(chrono::Utc::now().to_rfc3339()),
+        at: p.capture.gps.or(at),
+        sha256: p.sha256,
+    };
+    Ok((op, p.jpeg))
 }
 
 fn op_source(op: &Op) -> String {

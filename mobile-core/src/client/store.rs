@@ -286,9 +286,20 @@ impl Store {
             .collect()
     }
 
-    /// Entries not yet done that are about `event`.
+    /// Entries still to send (not conflicts), counted per event they are about.
+    pub fn pending_by_event(&self) -> ClientResult<std::collections::HashMap<String, u32>> {
+        let mut counts = std::collections::HashMap::new();
+        for e in self.open_entries()? {
+            if let (true, Some(event)) = (e.state != "conflict", e.op.event()) {
+                *counts.entry(event.to_owned()).or_insert(0) += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Entries still to send about `event`.
     pub fn pending_for(&self, event: &str) -> ClientResult<u32> {
-        Ok(self.open_entries()?.iter().filter(|e| e.state != "conflict" && e.op.event() == Some(event)).count() as u32)
+        Ok(self.pending_by_event()?.get(event).copied().unwrap_or(0))
     }
 
     pub fn areas(&self) -> ClientResult<Vec<Value>> {
