@@ -7,6 +7,19 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
+/// A memory field of a process's `/proc/PID/status` (`VmRSS:` now, `VmHWM:` at its peak) in MB;
+/// `pid` `"self"` for this process.
+pub fn memory_mb(pid: &str, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 /// The password of the users the tools create.
 pub const PASSWORD: &str = "load-test-password-1";
 

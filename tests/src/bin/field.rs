@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use gridwork_mobile_core::client::{ClientConfig, FieldClient};
 use gridwork_mobile_core::domain::event::Action;
-use gridwork_tests::demo_server::{PASSWORD, Server, login, phone_user, start_server, wait_ready};
+use gridwork_tests::demo_server::{PASSWORD, Server, login, memory_mb, phone_user, start_server, wait_ready};
 use gridwork_tests::faults::{Fault, FaultyProxy};
 use serde_json::{Value, json};
 
@@ -109,17 +109,6 @@ fn photo(seed: u32) -> Vec<u8> {
         }
     }
     gridwork_mobile_core::photo_fixtures::encode(&img, image::ImageFormat::Jpeg)
-}
-
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn open_phone(dir: &std::path::Path, url: &str, name: &str) -> anyhow::Result<FieldClient> {
@@ -260,14 +249,14 @@ async fn measure(http: &reqwest::Client, server: &Server, admin: &str, dir: &std
     dispatch(http, &server.base, admin, &worker_id, at, 1000, "m1").await?;
     // The server holds a sync cursor back 5 s so late commits are never skipped.
     tokio::time::sleep(Duration::from_secs(6)).await;
-    let before = rss_mb();
+    let before = memory_mb("self", "VmRSS:");
     let phone = open_phone(dir, &server.base, "measure")?;
     phone.sign_in("measure.worker", PASSWORD).await?;
     let t = Instant::now();
     let first = phone.sync().await?;
     let first_sync = t.elapsed();
     let tasks = phone.tasks()?;
-    let with_tasks = rss_mb();
+    let with_tasks = memory_mb("self", "VmRSS:");
     let db_bytes = std::fs::metadata(dir.join("measure.sqlite"))?.len()
         + std::fs::metadata(dir.join("measure.sqlite-wal")).map_or(0, |m| m.len());
     println!(

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use diesel::{Connection, RunQueryDsl};
 use gridwork_tests::Rng;
-use gridwork_tests::demo_server::{Server, login, phone_user, start_server, wait_ready};
+use gridwork_tests::demo_server::{Server, login, memory_mb, phone_user, start_server, wait_ready};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -517,16 +517,9 @@ async fn push_report(fcm: &gridwork_tests::fcm::FcmDouble, url: &str, workers: u
     Ok(())
 }
 
-/// A field of the server process's /proc status in MB (VmRSS now, VmHWM at its peak).
+/// A memory field of the server process in MB.
 fn server_memory_mb(server: &Server, field: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{}/status", server.child.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    memory_mb(&server.child.id().to_string(), field)
 }
 
 /// The server's photo path: distinct 12 MP camera JPEGs uploaded by `phones` phones at once,
