@@ -156,6 +156,7 @@ pub async fn accept(
     bytes: Bytes,
 ) -> ApiResult<Stored> {
     let index = state.areas();
+    // Refused before the costly decode; `record` checks again in the transaction that writes.
     {
         let (caller, target, index) = (caller.clone(), target.clone(), index.clone());
         state.db.run(move |conn| authorize(conn, &caller, &index, &target).map(drop)).await?;
