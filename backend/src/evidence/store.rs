@@ -115,15 +115,21 @@ impl PhotoStore {
         self.put(&Self::chunk_key(upload, offset), bytes).await
     }
 
+    /// The chunk objects of an upload (listed, not read), in offset order.
+    async fn chunk_keys(&self, upload: &str) -> ApiResult<Vec<Path>> {
+        let prefix = Path::from(format!("uploads/{upload}"));
+        let mut keys: Vec<Path> =
+            self.inner.list(Some(&prefix)).map_ok(|m| m.location).try_collect().await.map_err(|e| failed(&e))?;
+        keys.sort();
+        Ok(keys)
+    }
+
     /// The chunks of an upload, in offset order, as (offset, bytes).
     pub async fn chunks(&self, upload: &str) -> ApiResult<Vec<(i64, Bytes)>> {
-        let prefix = Path::from(format!("uploads/{upload}"));
-        let mut metas: Vec<_> = self.inner.list(Some(&prefix)).try_collect().await.map_err(|e| failed(&e))?;
-        metas.sort_by(|a, b| a.location.cmp(&b.location));
-        let mut out = Vec::with_capacity(metas.len());
-        for meta in metas {
-            let offset = meta.location.filename().and_then(|f| f.parse::<i64>().ok()).unwrap_or(-1);
-            if let Some(bytes) = self.get(&meta.location).await? {
+        let mut out = Vec::new();
+        for key in self.chunk_keys(upload).await? {
+            let offset = key.filename().and_then(|f| f.parse::<i64>().ok()).unwrap_or(-1);
+            if let Some(bytes) = self.get(&key).await? {
                 out.push((offset, bytes));
             }
         }
@@ -131,8 +137,8 @@ impl PhotoStore {
     }
 
     pub async fn delete_chunks(&self, upload: &str) -> ApiResult<()> {
-        for (offset, _) in self.chunks(upload).await? {
-            self.delete(&Self::chunk_key(upload, offset)).await?;
+        for key in self.chunk_keys(upload).await? {
+            self.delete(&key).await?;
         }
         Ok(())
     }
