@@ -1,13 +1,13 @@
 //! Account operations shared by the HTTP API and the CLI, so both enforce the same rules.
 
 use chrono::Duration;
-use diesel::Connection;
 use gridwork_mobile_core::{AreaCode, Password, Role, RoleGrant, Scope, Username};
 
 use crate::auth::caller::{Grant, grants_of};
 use crate::auth::throttle::{self, ThrottlePolicy};
 use crate::auth::{password, token};
 use crate::db::DbConn;
+use crate::db::write_tx;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::models::department::Department;
 use crate::models::role_assignment::RoleAssignment;
@@ -38,7 +38,7 @@ pub fn create_user(conn: &mut DbConn, new: &NewUser, actor: Option<&str>) -> Api
         created_at: at,
         updated_at: at,
     };
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         if queries::users::by_username(conn, &form.username)?.is_some() {
             return Err(ApiError::conflict(format!("username {} is taken", form.username)).with_field(
                 "username",
@@ -68,7 +68,7 @@ pub fn find_user(conn: &mut DbConn, username_or_id: &str) -> ApiResult<User> {
 /// Sets a new password and ends every session: whoever had the old one is signed out.
 pub fn set_password(conn: &mut DbConn, user_id: &str, new: &Password, actor: Option<&str>) -> ApiResult<usize> {
     let hash = password::hash(new.expose()).map_err(|e| ApiError::internal(e.to_string()))?;
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let at = now();
         let form = UserUpdateForm { password_hash: Some(hash), updated_at: Some(at), ..Default::default() };
         queries::users::update(conn, user_id, &form)?;
@@ -79,7 +79,7 @@ pub fn set_password(conn: &mut DbConn, user_id: &str, new: &Password, actor: Opt
 }
 
 pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, actor: Option<&str>) -> ApiResult<usize> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let revoked = queries::sessions::revoke_all_for_user(conn, user_id, now())?;
         queries::audit::record(conn, actor, "user.revoke_sessions", user_id, &format!("revoked {revoked} sessions"))?;
         Ok(revoked)
@@ -87,7 +87,7 @@ pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, actor: Option<&str>) ->
 }
 
 pub fn set_active(conn: &mut DbConn, user_id: &str, active: bool, actor: Option<&str>) -> ApiResult<User> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let at = now();
         let form = UserUpdateForm { is_active: Some(active), updated_at: Some(at), ..Default::default() };
         let user = queries::users::update(conn, user_id, &form)?;
@@ -105,7 +105,7 @@ pub fn roles_of(conn: &mut DbConn, user_id: &str) -> ApiResult<Vec<Grant>> {
 
 /// Grants a role; granting one that is already held returns the existing grant (idempotent).
 pub fn grant_role(conn: &mut DbConn, user_id: &str, grant: &RoleGrant, actor: Option<&str>) -> ApiResult<Grant> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         queries::users::by_id(conn, user_id).map_err(|_| ApiError::not_found(format!("no user {user_id}")))?;
         let department = match &grant.department_code {
             Some(code) => Some(queries::departments::by_code(conn, code)?.ok_or_else(|| {
@@ -142,7 +142,7 @@ pub fn grant_role(conn: &mut DbConn, user_id: &str, grant: &RoleGrant, actor: Op
 /// Revokes one grant. The last system-wide administrator cannot be removed: that would lock
 /// everyone out of administration.
 pub fn revoke_role(conn: &mut DbConn, assignment_id: &str, actor: Option<&str>) -> ApiResult<()> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let row = queries::roles::by_id(conn, assignment_id)
             .map_err(|_| ApiError::not_found(format!("no role assignment {assignment_id}")))?;
         if row.role == Role::Admin.as_str() && queries::roles::count_admins(conn)? <= 1 {
@@ -162,7 +162,7 @@ pub fn create_department(
     area: &AreaCode,
     actor: Option<&str>,
 ) -> ApiResult<Department> {
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         if queries::departments::by_code(conn, code)?.is_some() {
             return Err(ApiError::conflict(format!("department {code} exists")).with_field(
                 "code",
@@ -215,7 +215,7 @@ pub fn login(conn: &mut DbConn, req: &LoginRequest, policy: &ThrottlePolicy, ttl
         }
     };
     let Some(user) = user.filter(|_| ok) else {
-        conn.transaction(|conn| {
+        write_tx(conn, |conn| {
             let at = now();
             throttle::record_failure(conn, &keys[0], policy.max_failures_per_account, policy, at)?;
             if let Some(ip_key) = keys.get(1) {
@@ -233,7 +233,7 @@ pub fn login(conn: &mut DbConn, req: &LoginRequest, policy: &ThrottlePolicy, ttl
     let token = token::generate();
     let at = now();
     let expires_at = at + ttl;
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         throttle::clear(conn, &keys[0])?;
         queries::sessions::insert(
             conn,

@@ -1,6 +1,5 @@
 //! Reading and writing the area map, and building the lookup index from what is stored.
 
-use diesel::Connection;
 use geo::MultiPolygon;
 use gridwork_mobile_core::AreaLevel;
 use h3o::CellIndex;
@@ -11,6 +10,7 @@ use super::import::{self, Candidate, Existing, Mapping, Options, Progress, Repor
 use super::index::{AreaIndex, AreaInput};
 use super::{geometry, levels};
 use crate::db::DbConn;
+use crate::db::write_tx;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::models::area::AreaRow;
 use crate::models::{new_id, now};
@@ -110,7 +110,7 @@ pub fn import(
             Ok((c, json, hash, cells))
         })
         .collect::<ApiResult<_>>()?;
-    let (created, updated, unchanged) = conn.transaction(|conn| {
+    let (created, updated, unchanged) = write_tx(conn, |conn| {
         let at = now();
         let (mut created, mut updated, mut unchanged) = (0, 0, 0);
         for (c, json, hash, cells) in &prepared {

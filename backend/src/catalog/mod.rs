@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use gridwork_mobile_core::domain::category::{self, Deadlines, Family, Grade, HandlerKind, Stage};
 use serde::{Deserialize, Serialize};
 
 use crate::db::DbConn;
+use crate::db::write_tx;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::models::category::CategoryRow;
 use crate::models::now;
@@ -278,7 +278,7 @@ pub fn import_csv(conn: &mut DbConn, data: &[u8], actor: Option<&str>) -> ApiRes
         e.details = serde_json::to_value(&errors).ok();
         e
     })?;
-    conn.transaction(|conn| {
+    write_tx(conn, |conn| {
         let at = now();
         let mut summary = ImportSummary::default();
         for c in &categories {
