@@ -177,14 +177,13 @@ impl Db {
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
     }
 
-    /// Runs `f` inside one transaction.
+    /// Runs `f` inside one write transaction (`write_tx`).
     pub async fn tx<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        use diesel::Connection;
-        self.run(move |conn| conn.transaction(f)).await
+        self.run(move |conn| write_tx(conn, f)).await
     }
 }
 
