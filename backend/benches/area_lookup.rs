@@ -104,7 +104,7 @@ fn megacity() -> City {
 }
 
 fn hangzhou() -> Option<City> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/hangzhou_xiacheng");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/boundaries/hangzhou_xiacheng");
     let files = [
         ("xiacheng_district_wgs84.geojson", "adcode", AreaLevel::District, None),
         ("xiacheng_streets_wgs84.geojson", "street_code", AreaLevel::Street, Some("330103")),
@@ -191,10 +191,8 @@ fn bench_city(c: &mut Criterion, name: &str, inputs: &[AreaInput], bbox: (f64, f
 }
 
 fn lookups(c: &mut Criterion) {
-    match hangzhou() {
-        Some((inputs, bbox)) => bench_city(c, "hangzhou_xiacheng", &inputs, bbox),
-        None => eprintln!("hangzhou data not found beside the project; skipped"),
-    }
+    let (inputs, bbox) = hangzhou().expect("the Hangzhou files in tests/data/boundaries/ parse");
+    bench_city(c, "hangzhou_xiacheng", &inputs, bbox);
     let (inputs, bbox) = megacity();
     bench_city(c, "megacity_104k_buildings", &inputs, bbox);
 }

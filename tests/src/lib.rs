@@ -335,9 +335,10 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
     assert!(body["request_id"].as_str().is_some_and(|m| !m.is_empty()), "error without request id: {body}");
 }
 
-/// A file of the shared real-world data (`../shared/data/…` beside the project).
-pub fn shared_data(rel: &str) -> PathBuf {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel);
+/// A file of the real boundary data kept with the tests (`tests/data/boundaries/`, sources and
+/// licences in its README).
+pub fn boundary_data(rel: &str) -> PathBuf {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/boundaries").join(rel);
     assert!(p.exists(), "{} is missing", p.display());
     p
 }

@@ -5,14 +5,14 @@ use geo::{Contains, InteriorPoint, MultiPolygon, Point};
 use gridwork::areas::AreaIndex;
 use gridwork_mobile_core::Role;
 use gridwork_mobile_core::domain::crs::Crs;
-use gridwork_tests::{Rng, TestApp, assert_error, both_backends, shared_data};
+use gridwork_tests::{Rng, TestApp, assert_error, both_backends, boundary_data};
 use serde_json::{Value, json};
 
 const HZ: &str = "hangzhou_xiacheng";
 
 /// (code, geometry) of every feature in a file, parts merged by code.
 fn load(rel: &str, code_prop: &str) -> Vec<(String, MultiPolygon<f64>)> {
-    let text = std::fs::read_to_string(shared_data(rel)).unwrap();
+    let text = std::fs::read_to_string(boundary_data(rel)).unwrap();
     let fc: geojson::FeatureCollection = text.parse().unwrap();
     let mut out: Vec<(String, MultiPolygon<f64>)> = Vec::new();
     for f in fc.features {
@@ -53,7 +53,7 @@ async fn import_hangzhou(app: &TestApp, token: &str) {
         ("xiacheng_grids_wgs84.geojson", "code_prop=grid_code&name_prop=grid_org_name&level=grid&parent_prop=parent"),
     ];
     for (file, query) in steps {
-        let (s, r) = app.import(token, &shared_data(&format!("{HZ}/{file}")), query).await;
+        let (s, r) = app.import(token, &boundary_data(&format!("{HZ}/{file}")), query).await;
         assert_eq!(s, 200, "{file}: {r}");
         assert!(r["applied"].as_bool().unwrap());
         assert_eq!(r["created"], r["areas"], "{file}");
@@ -138,7 +138,7 @@ both_backends! {
     async fn reimporting_changes_nothing_and_edits_keep_history(app: TestApp) {
         let token = admin(&app).await;
         import_hangzhou(&app, &token).await;
-        let file = shared_data(&format!("{HZ}/xiacheng_grids_wgs84.geojson"));
+        let file = boundary_data(&format!("{HZ}/xiacheng_grids_wgs84.geojson"));
         let q = "code_prop=grid_code&name_prop=grid_org_name&level=grid&parent_prop=parent";
         let (s, r) = app.import(&token, &file, q).await;
         assert_eq!(s, 200, "{r}");
@@ -198,7 +198,7 @@ both_backends! {
 
     async fn wuhan_defects_are_reported_and_repaired(app: TestApp) {
         let token = admin(&app).await;
-        let file = shared_data("wuhan/wuhan_districts_gcj02.geojson");
+        let file = boundary_data("wuhan/wuhan_districts_gcj02.geojson");
         let q = "code_prop=adcode&level=district&crs=gcj02";
         let (s, b) = app.import(&token, &file, q).await;
         assert_error(s, &b, 422, "validation_failed");
@@ -244,7 +244,7 @@ both_backends! {
     async fn multi_part_grids_merge_and_the_broken_part_is_named(app: TestApp) {
         let token = admin(&app).await;
         import_hangzhou(&app, &token).await;
-        let file = shared_data(&format!("{HZ}/xiacheng_grids_parts_wgs84.geojson"));
+        let file = boundary_data(&format!("{HZ}/xiacheng_grids_parts_wgs84.geojson"));
         let q = "code_prop=grid_code&name_prop=grid_org_name&level=grid&parent_prop=parent";
         let (s, b) = app.import(&token, &file, q).await;
         assert_error(s, &b, 422, "validation_failed");
@@ -275,7 +275,7 @@ both_backends! {
 
     async fn osm_buildings_resolve_to_themselves(app: TestApp) {
         let token = admin(&app).await;
-        let file = shared_data("wuhan/wuhan_guanggu_osm_buildings_wgs84.geojson");
+        let file = boundary_data("wuhan/wuhan_guanggu_osm_buildings_wgs84.geojson");
         // Real OSM footprints overlap (building parts drawn twice): refused at the default
         // tolerance, accepted when the operator allows it.
         let (s, b) = app.import(&token, &file, "code_prop=osm_id&level=building").await;
@@ -367,7 +367,7 @@ both_backends! {
         import_hangzhou(&app, &token).await;
         app.user("street.admin", Role::Admin, Some("TS")).await;
         let street_admin = app.login("street.admin").await;
-        let file = shared_data(&format!("{HZ}/xiacheng_district_wgs84.geojson"));
+        let file = boundary_data(&format!("{HZ}/xiacheng_district_wgs84.geojson"));
         let (s, b) = app.import(&street_admin, &file, "code_prop=adcode&level=district").await;
         assert_error(s, &b, 403, "forbidden");
         // A coordinator of street TS now sees the grid worker of grid TS-3-3 (inside TS), not one elsewhere.
