@@ -34,7 +34,7 @@ pub struct QueuedOp {
 }
 
 #[derive(Debug, Clone, uniffi::Record)]
-pub struct Task {
+pub struct FieldTask {
     pub event_id: String,
     pub task_state: Option<String>,
     pub event_state: String,
@@ -172,12 +172,12 @@ impl FieldClient {
         }
     }
 
-    pub fn tasks(&self) -> Result<Vec<Task>, GridworkError> {
+    pub fn tasks(&self) -> Result<Vec<FieldTask>, GridworkError> {
         Ok(self
             .inner
             .tasks()?
             .into_iter()
-            .map(|t| Task {
+            .map(|t| FieldTask {
                 event_id: t.event_id,
                 task_state: t.task_state,
                 event_state: t.event_state,

@@ -11,26 +11,29 @@ use gridwork_mobile_core::{AreaCode, AreaLevel, DomainError, Password, Role, Use
 uniffi::setup_scaffolding!();
 
 /// Every error a foreign caller can get. Kept small and stable: apps switch on the variant.
+///
+/// The human-readable text is `detail`, not `message`: generated Kotlin errors extend `Throwable`,
+/// whose `message` a field of that name would clash with (Swift's `Error` has `localizedDescription`).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum GridworkError {
-    #[error("network: {message}")]
-    Network { message: String },
-    #[error("unauthorized: {message}")]
-    Unauthorized { message: String },
-    #[error("{field}: {message}")]
-    Validation { field: String, code: String, message: String },
+    #[error("network: {detail}")]
+    Network { detail: String },
+    #[error("unauthorized: {detail}")]
+    Unauthorized { detail: String },
+    #[error("{field}: {detail}")]
+    Validation { field: String, code: String, detail: String },
     #[error("conflict: {reason}")]
     Conflict { reason: String },
-    #[error("storage: {message}")]
-    Storage { message: String },
-    #[error("{message}")]
-    Other { message: String },
+    #[error("storage: {detail}")]
+    Storage { detail: String },
+    #[error("{detail}")]
+    Other { detail: String },
 }
 
 /// The one place core errors become foreign errors.
 impl From<DomainError> for GridworkError {
     fn from(e: DomainError) -> Self {
-        GridworkError::Validation { field: e.field.to_owned(), code: e.code.to_owned(), message: e.message }
+        GridworkError::Validation { field: e.field.to_owned(), code: e.code.to_owned(), detail: e.message }
     }
 }
 
@@ -39,12 +42,12 @@ impl From<gridwork_mobile_core::client::ClientError> for GridworkError {
     fn from(e: gridwork_mobile_core::client::ClientError) -> Self {
         use gridwork_mobile_core::client::ClientError as E;
         match e {
-            E::Network(message) => GridworkError::Network { message },
-            E::Unauthorized(message) => GridworkError::Unauthorized { message },
-            E::Validation { field, code, message } => GridworkError::Validation { field, code, message },
+            E::Network(detail) => GridworkError::Network { detail },
+            E::Unauthorized(detail) => GridworkError::Unauthorized { detail },
+            E::Validation { field, code, message } => GridworkError::Validation { field, code, detail: message },
             E::Conflict(reason) => GridworkError::Conflict { reason },
-            E::Storage(message) => GridworkError::Storage { message },
-            E::Other(message) => GridworkError::Other { message },
+            E::Storage(detail) => GridworkError::Storage { detail },
+            E::Other(detail) => GridworkError::Other { detail },
         }
     }
 }
