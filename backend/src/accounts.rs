@@ -65,14 +65,21 @@ pub fn find_user(conn: &mut DbConn, username_or_id: &str) -> ApiResult<User> {
     }
 }
 
-/// Sets a new password and ends every session: whoever had the old one is signed out.
-pub fn set_password(conn: &mut DbConn, user_id: &str, new: &Password, actor: Option<&str>) -> ApiResult<usize> {
+/// Sets a new password and ends every session but `keep` (the session of a user changing their
+/// own password): whoever had the old one is signed out.
+pub fn set_password(
+    conn: &mut DbConn,
+    user_id: &str,
+    new: &Password,
+    actor: Option<&str>,
+    keep: Option<&str>,
+) -> ApiResult<usize> {
     let hash = password::hash(new.expose()).map_err(|e| ApiError::internal(e.to_string()))?;
     write_tx(conn, |conn| {
         let at = now();
         let form = UserUpdateForm { password_hash: Some(hash), updated_at: Some(at), ..Default::default() };
         queries::users::update(conn, user_id, &form)?;
-        let revoked = queries::sessions::revoke_all_for_user(conn, user_id, at)?;
+        let revoked = queries::sessions::revoke_all_for_user_but(conn, user_id, keep, at)?;
         queries::audit::record(conn, actor, "user.password", user_id, &format!("revoked {revoked} sessions"))?;
         Ok(revoked)
     })
@@ -89,6 +96,10 @@ pub fn revoke_sessions(conn: &mut DbConn, user_id: &str, actor: Option<&str>) ->
 pub fn set_active(conn: &mut DbConn, user_id: &str, active: bool, actor: Option<&str>) -> ApiResult<User> {
     write_tx(conn, |conn| {
         let at = now();
+        if !active && queries::roles::is_system_admin(conn, user_id)? && queries::roles::count_system_admins(conn)? <= 1
+        {
+            return Err(ApiError::conflict("cannot disable the last system-wide administrator"));
+        }
         let form = UserUpdateForm { is_active: Some(active), updated_at: Some(at), ..Default::default() };
         let user = queries::users::update(conn, user_id, &form)?;
         if !active {
@@ -139,14 +150,15 @@ pub fn grant_role(conn: &mut DbConn, user_id: &str, grant: &RoleGrant, actor: Op
     })
 }
 
-/// Revokes one grant. The last system-wide administrator cannot be removed: that would lock
-/// everyone out of administration.
+/// Revokes one grant. The last system-wide administrator cannot be removed (scoped administrators
+/// do not count: they cannot manage system-wide accounts), or nobody could administer everything.
 pub fn revoke_role(conn: &mut DbConn, assignment_id: &str, actor: Option<&str>) -> ApiResult<()> {
     write_tx(conn, |conn| {
         let row = queries::roles::by_id(conn, assignment_id)
             .map_err(|_| ApiError::not_found(format!("no role assignment {assignment_id}")))?;
-        if row.role == Role::Admin.as_str() && queries::roles::count_admins(conn)? <= 1 {
-            return Err(ApiError::conflict("cannot revoke the last administrator role"));
+        let system_admin = row.role == Role::Admin.as_str() && row.area_code.is_none();
+        if system_admin && queries::roles::count_system_admins(conn)? <= 1 {
+            return Err(ApiError::conflict("cannot revoke the last system-wide administrator"));
         }
         queries::roles::delete(conn, assignment_id)?;
         let detail = format!("{} over {}", row.role, row.area_code.as_deref().unwrap_or("everywhere"));
@@ -200,11 +212,11 @@ pub struct LoginOutcome {
 
 pub fn login(conn: &mut DbConn, req: &LoginRequest, policy: &ThrottlePolicy, ttl: Duration) -> ApiResult<LoginOutcome> {
     let username = req.username.trim().to_ascii_lowercase();
-    let mut keys = vec![throttle::account_key(&username)];
-    if let Some(ip) = &req.ip {
-        keys.push(throttle::ip_key(ip));
-    }
-    throttle::check(conn, &keys, now())?;
+    let account = throttle::account_key(&username);
+    let address = req.ip.as_deref().map(|ip| (throttle::ip_key(ip), policy.max_failures_per_ip));
+    let mut keys = vec![(account.clone(), policy.max_failures_per_account)];
+    keys.extend(address.clone());
+    write_tx(conn, |conn| throttle::take_attempt(conn, &keys, policy, now()))?;
 
     let user = queries::users::by_username(conn, &username)?;
     let ok = match &user {
@@ -214,27 +226,19 @@ pub fn login(conn: &mut DbConn, req: &LoginRequest, policy: &ThrottlePolicy, ttl
             false
         }
     };
-    let Some(user) = user.filter(|_| ok) else {
-        write_tx(conn, |conn| {
-            let at = now();
-            throttle::record_failure(conn, &keys[0], policy.max_failures_per_account, policy, at)?;
-            if let Some(ip_key) = keys.get(1) {
-                throttle::record_failure(conn, ip_key, policy.max_failures_per_ip, policy, at)?;
-            }
-            Ok::<_, ApiError>(())
-        })?;
+    // A disabled account answers exactly as a wrong password does: a different answer would tell a
+    // guesser that the password was right.
+    let Some(user) = user.filter(|u| ok && u.is_active) else {
         // If this failure tripped the lock, say so now rather than on the next attempt.
-        throttle::check(conn, &keys, now())?;
+        let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+        throttle::check(conn, &names, now())?;
         return Err(ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password"));
     };
-    if !user.is_active {
-        return Err(ApiError::forbidden("this account is disabled; contact your administrator"));
-    }
     let token = token::generate();
     let at = now();
     let expires_at = at + ttl;
     write_tx(conn, |conn| {
-        throttle::clear(conn, &keys[0])?;
+        throttle::forgive(conn, &account, address.as_ref().map(|(k, l)| (k.as_str(), *l)))?;
         queries::sessions::insert(
             conn,
             &SessionInsertForm {

@@ -365,7 +365,7 @@ fn user_command(cmd: UserCommand, file: &FileSettings) -> anyhow::Result<()> {
             let db = open_db(&storage, file)?;
             let mut conn = db.get().map_err(api_err)?;
             let user = accounts::find_user(&mut conn, &name).map_err(api_err)?;
-            let revoked = accounts::set_password(&mut conn, &user.id, &password, None).map_err(api_err)?;
+            let revoked = accounts::set_password(&mut conn, &user.id, &password, None, None).map_err(api_err)?;
             out(&format!("password changed for {}; {revoked} session(s) signed out", user.username));
             Ok(())
         }

@@ -75,8 +75,11 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM/SIGINT, then stops accepting, lets in-flight requests finish and returns.
+    /// Serves until SIGTERM/SIGINT, then ends event streams, stops accepting, lets in-flight
+    /// requests finish and returns. (Tests stop through `server_handle` instead: a signal
+    /// handler would take Ctrl-C away from the test runner.)
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        stop_on_signal(self.server.handle(), self.state.clone());
         self.server.await
     }
 
@@ -109,8 +112,37 @@ fn run(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
             .default_service(web::to(extract::not_found))
     })
     .workers(state.settings.workers)
+    // Signals are ours (`stop_on_signal`): streams must be told before the graceful stop waits.
+    .disable_signals()
     .shutdown_timeout(state.settings.shutdown_timeout.as_secs())
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// On SIGTERM or SIGINT: end the event streams, then stop gracefully (no new connections,
+/// in-flight requests finish within the shutdown timeout).
+fn stop_on_signal(handle: actix_web::dev::ServerHandle, state: AppState) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+                tracing::error!("cannot listen for stop signals");
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                _ = int.recv() => tracing::info!("SIGINT: stopping"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+        }
+        state.stop_streams();
+        handle.stop(true).await;
+    });
 }

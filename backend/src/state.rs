@@ -22,6 +22,9 @@ pub struct AppState {
     /// Photos decoded at once: each holds tens of MB while it is processed, so memory stays
     /// bounded however many arrive together.
     pub photo_slots: Arc<tokio::sync::Semaphore>,
+    /// Turns true when the server begins to stop: long-lived responses (event streams) end, so
+    /// that a graceful stop does not wait out its timeout on them.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -36,7 +39,13 @@ impl AppState {
             index: Arc::new(ArcSwap::from_pointee(index)),
             import_lock: Arc::new(tokio::sync::Mutex::new(())),
             changes: Arc::new(tokio::sync::Notify::new()),
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
+    }
+
+    /// Ends long-lived responses: the server is stopping.
+    pub fn stop_streams(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// Tells live streams to look for changes now.

@@ -79,7 +79,12 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
 /// Capture time, position and orientation from EXIF, if the file carries any.
 pub fn capture_of(bytes: &[u8]) -> Capture {
     let mut c = Capture { orientation: 1, ..Capture::default() };
-    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else { return c };
+    // Read what is readable: phones and editing tools write EXIF with small structural faults
+    // (a stray next-IFD offset, an odd entry) that a strict reader would let cost us everything.
+    let mut reader = exif::Reader::new();
+    reader.continue_on_error(true);
+    let read = reader.read_from_container(&mut Cursor::new(bytes)).or_else(|e| e.distill_partial_result(drop));
+    let Ok(exif) = read else { return c };
     if let Some(f) = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)
         && let Some(v) = f.value.get_uint(0)
         && (1..=8).contains(&v)

@@ -65,15 +65,123 @@ pub fn jpeg_with_exif(img: &RgbImage, exif: &CameraExif<'_>) -> Vec<u8> {
     }
     let mut tiff = Cursor::new(Vec::new());
     writer.write(&mut tiff, false).unwrap();
-    let tiff = tiff.into_inner();
+    with_tiff(img, &tiff.into_inner())
+}
+
+/// A JPEG whose APP1 segment carries `tiff` (an EXIF TIFF structure) as written.
+fn with_tiff(img: &RgbImage, tiff: &[u8]) -> Vec<u8> {
     let plain = encode(img, ImageFormat::Jpeg);
     let mut app1 = vec![0xFF, 0xE1];
     app1.extend_from_slice(&u16::try_from(tiff.len() + 8).unwrap().to_be_bytes());
     app1.extend_from_slice(b"Exif\0\0");
-    app1.extend_from_slice(&tiff);
+    app1.extend_from_slice(tiff);
     let mut out = plain[..2].to_vec();
     out.extend_from_slice(&app1);
     out.extend_from_slice(&plain[2..]);
+    out
+}
+
+/// How a hand-rolled EXIF block is laid out: the quirks other writers have.
+#[derive(Debug, Clone, Copy)]
+pub struct TiffLayout {
+    /// Motorola (`MM`) byte order instead of Intel (`II`).
+    pub big_endian: bool,
+    /// The EXIF and GPS sub-IFDs end with a non-zero next-IFD offset (as some widely used
+    /// writers produce), which strict readers refuse.
+    pub sub_ifd_next_pointer: bool,
+}
+
+/// The same camera data as [`jpeg_with_exif`], laid out by a second, independent writer: a
+/// byte-level TIFF encoder that can reproduce other writers' byte order and structural quirks.
+pub fn jpeg_with_tiff_layout(img: &RgbImage, exif: &CameraExif<'_>, layout: TiffLayout) -> Vec<u8> {
+    with_tiff(img, &tiff_bytes(exif, layout))
+}
+
+fn tiff_bytes(exif: &CameraExif<'_>, layout: TiffLayout) -> Vec<u8> {
+    const SHORT: u16 = 3;
+    const LONG: u16 = 4;
+    const ASCII: u16 = 2;
+    const RATIONAL: u16 = 5;
+    let u16b = |v: u16| if layout.big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+    let u32b = |v: u32| if layout.big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+    // (tag, type, count, payload); payloads over 4 bytes go to a data area after the IFD.
+    type Entry = (u16, u16, u32, Vec<u8>);
+    let ascii = |s: &str| {
+        let mut b = s.as_bytes().to_vec();
+        b.push(0);
+        b
+    };
+    let rationals = |v: f64| {
+        let d = v.abs().trunc();
+        let m = ((v.abs() - d) * 60.0).trunc();
+        let sec = (v.abs() - d - m / 60.0) * 3600.0;
+        let mut b = Vec::new();
+        for (num, den) in [(d as u32, 1u32), (m as u32, 1), ((sec * 10_000.0).round() as u32, 10_000)] {
+            b.extend_from_slice(&u32b(num));
+            b.extend_from_slice(&u32b(den));
+        }
+        b
+    };
+    let orientation = {
+        let mut b = u16b(exif.orientation).to_vec();
+        b.extend_from_slice(&[0, 0]);
+        b
+    };
+    let make = ascii("OtherWriter");
+    let taken = ascii(exif.taken_at);
+    // Offsets are from the TIFF header; lay out IFD0, then the EXIF IFD, then the GPS IFD.
+    let ifd_len = |entries: &[Entry]| {
+        2 + 12 * entries.len() + 4 + entries.iter().map(|e| if e.3.len() > 4 { e.3.len() } else { 0 }).sum::<usize>()
+    };
+    let mut ifd0: Vec<Entry> =
+        vec![(0x010F, ASCII, make.len() as u32, make), (0x0112, SHORT, 1, orientation), (0x8769, LONG, 1, vec![0; 4])];
+    let exif_ifd: Vec<Entry> = vec![(0x9003, ASCII, taken.len() as u32, taken)];
+    let mut gps_ifd: Vec<Entry> = Vec::new();
+    if let Some((lat, lng)) = exif.gps {
+        ifd0.push((0x8825, LONG, 1, vec![0; 4]));
+        gps_ifd = vec![
+            (0x0001, ASCII, 2, b"N\0\0\0".to_vec()),
+            (0x0002, RATIONAL, 3, rationals(lat)),
+            (0x0003, ASCII, 2, b"E\0\0\0".to_vec()),
+            (0x0004, RATIONAL, 3, rationals(lng)),
+        ];
+    }
+    let ifd0_at = 8usize;
+    let exif_at = ifd0_at + ifd_len(&ifd0);
+    let gps_at = exif_at + ifd_len(&exif_ifd);
+    ifd0[2].3 = u32b(exif_at as u32).to_vec();
+    if exif.gps.is_some() {
+        ifd0[3].3 = u32b(gps_at as u32).to_vec();
+    }
+    let quirk = if layout.sub_ifd_next_pointer { ifd0_at as u32 } else { 0 };
+    let mut out = if layout.big_endian { b"MM\0\x2A".to_vec() } else { b"II\x2A\0".to_vec() };
+    out.extend_from_slice(&u32b(ifd0_at as u32));
+    let write_ifd = |out: &mut Vec<u8>, at: usize, entries: &[Entry], next: u32| {
+        let mut data_at = at + 2 + 12 * entries.len() + 4;
+        let mut data = Vec::new();
+        out.extend_from_slice(&u16b(entries.len() as u16));
+        for (tag, kind, count, payload) in entries {
+            out.extend_from_slice(&u16b(*tag));
+            out.extend_from_slice(&u16b(*kind));
+            out.extend_from_slice(&u32b(*count));
+            if payload.len() > 4 {
+                out.extend_from_slice(&u32b(data_at as u32));
+                data.extend_from_slice(payload);
+                data_at += payload.len();
+            } else {
+                let mut inline = payload.clone();
+                inline.resize(4, 0);
+                out.extend_from_slice(&inline);
+            }
+        }
+        out.extend_from_slice(&u32b(next));
+        out.extend_from_slice(&data);
+    };
+    write_ifd(&mut out, ifd0_at, &ifd0, 0);
+    write_ifd(&mut out, exif_at, &exif_ifd, quirk);
+    if exif.gps.is_some() {
+        write_ifd(&mut out, gps_at, &gps_ifd, quirk);
+    }
     out
 }
 

@@ -7,7 +7,9 @@
 use std::io::Cursor;
 
 use gridwork_mobile_core::photo::{Limits, capture_of, process, thumbnail};
-use gridwork_mobile_core::photo_fixtures::{CameraExif, claim_dimensions, encode, jpeg_with_exif, two_tone};
+use gridwork_mobile_core::photo_fixtures::{
+    CameraExif, TiffLayout, claim_dimensions, encode, jpeg_with_exif, jpeg_with_tiff_layout, two_tone,
+};
 use image::{ImageFormat, Rgb};
 
 fn camera(orientation: u16, lat: f64, lng: f64) -> CameraExif<'static> {
@@ -47,6 +49,32 @@ fn orientation_is_applied_capture_is_read_and_nothing_of_it_is_kept() {
     let thumb = thumbnail(&p.jpeg, 320).unwrap();
     let t = image::load_from_memory(&thumb).unwrap();
     assert_eq!((t.width(), t.height()), (160, 320));
+}
+
+/// The same camera data written by two independent writers, in both byte orders, with and
+/// without the sub-IFD quirk (a non-zero next-IFD offset after the EXIF and GPS IFDs) that
+/// strict readers refuse: capture time, place and orientation are read from every one.
+#[test]
+fn capture_data_is_read_whatever_wrote_it() {
+    let cam = camera(8, 30.582_5, 114.274_0);
+    let mut files = vec![("kamadak writer", jpeg_with_exif(&two_tone(120, 80), &cam))];
+    for big_endian in [false, true] {
+        for sub_ifd_next_pointer in [false, true] {
+            let layout = TiffLayout { big_endian, sub_ifd_next_pointer };
+            files.push(("byte-level writer", jpeg_with_tiff_layout(&two_tone(120, 80), &cam, layout)));
+        }
+    }
+    let quirky =
+        jpeg_with_tiff_layout(&two_tone(120, 80), &cam, TiffLayout { big_endian: false, sub_ifd_next_pointer: true });
+    // The quirk is real: a strict read of that file fails.
+    assert!(exif::Reader::new().read_from_container(&mut Cursor::new(&quirky)).is_err());
+    for (i, (writer, file)) in files.iter().enumerate() {
+        let c = capture_of(file);
+        assert_eq!(c.orientation, 8, "file {i} ({writer})");
+        assert_eq!(c.taken_at.as_deref(), Some("2026-11-30 09:15:42"), "file {i} ({writer})");
+        let (lat, lng) = c.gps.unwrap_or_else(|| panic!("file {i} ({writer}): no GPS"));
+        assert!((lat - 30.5825).abs() < 1e-5 && (lng - 114.274).abs() < 1e-5, "file {i}: {lat} {lng}");
+    }
 }
 
 #[test]

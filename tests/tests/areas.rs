@@ -378,13 +378,17 @@ both_backends! {
         let (_, b) = app.get("/api/v1/users", &coord).await;
         let names: Vec<&str> = b["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
         assert!(names.contains(&"ts.worker") && !names.contains(&"wh.worker"), "{names:?}");
-        // The street admin may grant within its street, not outside it.
-        let (_, me) = app.get("/api/v1/users/wh.worker", &token).await;
-        let uid = me["id"].as_str().unwrap();
-        let (s, _) = app.post(&format!("/api/v1/users/{uid}/roles"), &street_admin, json!({"role": "volunteer", "scope": "TS-3"})).await;
+        // The street admin may grant within its street, not outside it, and only to people of its street.
+        let (_, ts) = app.get("/api/v1/users/ts.worker", &token).await;
+        let ts = ts["id"].as_str().unwrap();
+        let (s, _) = app.post(&format!("/api/v1/users/{ts}/roles"), &street_admin, json!({"role": "volunteer", "scope": "TS-3"})).await;
         assert_eq!(s, 201);
-        let (s, b) = app.post(&format!("/api/v1/users/{uid}/roles"), &street_admin, json!({"role": "volunteer", "scope": "WH-1"})).await;
+        let (s, b) = app.post(&format!("/api/v1/users/{ts}/roles"), &street_admin, json!({"role": "volunteer", "scope": "WH-1"})).await;
         assert_error(s, &b, 403, "forbidden");
+        let (_, wh) = app.get("/api/v1/users/wh.worker", &token).await;
+        let wh = wh["id"].as_str().unwrap();
+        let (s, b) = app.post(&format!("/api/v1/users/{wh}/roles"), &street_admin, json!({"role": "volunteer", "scope": "TS-3"})).await;
+        assert_error(s, &b, 404, "not_found");
     }
 
     async fn lookup_input_errors(app: TestApp) {

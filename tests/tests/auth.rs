@@ -122,9 +122,12 @@ both_backends! {
         let (s, b) = app.post("/api/v1/me/password", &token, json!({"current_password": PASSWORD, "new_password": "short"})).await;
         assert_error(s, &b, 422, "validation_failed");
         assert_eq!(b["fields"]["new_password"]["code"], "too_short");
-        let (s, _) = app.post("/api/v1/me/password", &token, json!({"current_password": PASSWORD, "new_password": "a-new-password"})).await;
+        let (s, b) = app.post("/api/v1/me/password", &token, json!({"current_password": PASSWORD, "new_password": "a-new-password"})).await;
         assert_eq!(s, 200);
+        assert_eq!(b["sessions_revoked"], 1, "{b}");
+        // Other devices are signed out; the device that changed it stays signed in (as the README says).
         assert_eq!(app.get("/api/v1/me", &other_device).await.0, 401);
+        assert_eq!(app.get("/api/v1/me", &token).await.0, 200);
         assert_eq!(app.login_raw("changer", "a-new-password").await.status(), 200);
         assert_eq!(app.login_raw("changer", PASSWORD).await.status(), 401);
     }
@@ -138,8 +141,12 @@ both_backends! {
         let (s, b) = app.send(req).await;
         assert_eq!(s, 200, "{b}");
         assert_eq!(app.get("/api/v1/me", &leaver).await.0, 401);
-        let (s, b) = status_json(app.login_raw("leaver", PASSWORD).await).await;
-        assert_error(s, &b, 403, "forbidden");
+        // The right password answers exactly as a wrong one: no oracle for guessers.
+        let (s, right) = status_json(app.login_raw("leaver", PASSWORD).await).await;
+        assert_error(s, &right, 401, "invalid_credentials");
+        let (s, wrong) = status_json(app.login_raw("leaver", "bad-password").await).await;
+        assert_error(s, &wrong, 401, "invalid_credentials");
+        assert_eq!(right["message"], wrong["message"]);
     }
 
     async fn bad_authorization_headers_are_401(app: TestApp) {

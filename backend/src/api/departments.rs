@@ -22,6 +22,7 @@ pub struct CreateDepartmentBody {
     #[validate(length(min = 1, max = 64, message = "code must be 1 to 64 characters"))]
     pub code: String,
     #[validate(length(min = 1, max = 100, message = "name must be 1 to 100 characters"))]
+    #[validate(custom(function = "crate::http::extract::not_blank"))]
     pub name: String,
     pub area_code: String,
 }

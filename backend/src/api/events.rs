@@ -52,6 +52,7 @@ pub struct ReportBody {
     pub lng: f64,
     pub crs: Option<String>,
     #[validate(length(min = 1, max = 2000, message = "description must be 1 to 2000 characters"))]
+    #[validate(custom(function = "crate::http::extract::not_blank"))]
     pub description: String,
     #[validate(length(max = 200, message = "address is at most 200 characters"))]
     pub address: Option<String>,
@@ -227,6 +228,7 @@ pub struct ActionBody {
     pub location: Option<Point>,
     /// Dispatch to these departments' pools (the first leads) instead of named assignees.
     #[serde(default)]
+    #[validate(length(max = 20, message = "at most 20 departments"))]
     pub departments: Vec<String>,
 }
 
@@ -274,8 +276,13 @@ pub struct BulkBody {
 /// its own transaction: the answer lists what happened to each.
 pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<BulkBody>) -> ApiResult<HttpResponse> {
     let b = body.0;
+    let Some(object) = b.action.as_object() else {
+        return Err(ApiError::field("action", "invalid_type", "the action must be an object"));
+    };
+    crate::http::extract::check_tags(object, "action.")?;
     let parsed: ActionBody = serde_json::from_value(b.action)
         .map_err(|e| ApiError::field("action", "invalid", format!("not an action: {e}")))?;
+    parsed.validate()?;
     if parsed.version.is_some() {
         return Err(ApiError::field("action.version", "not_allowed", "bulk actions carry no version"));
     }
@@ -305,6 +312,7 @@ pub struct SplitPart {
     #[validate(length(min = 1, max = 16, message = "category is required"))]
     pub category: String,
     #[validate(length(min = 1, max = 2000, message = "description must be 1 to 2000 characters"))]
+    #[validate(custom(function = "crate::http::extract::not_blank"))]
     pub description: String,
     pub location: Option<Point>,
 }
@@ -315,6 +323,7 @@ pub struct SplitBody {
     #[validate(length(min = 2, max = 20, message = "split into 2 to 20 parts"), nested)]
     pub parts: Vec<SplitPart>,
     #[validate(length(min = 1, max = 500, message = "a reason is required"))]
+    #[validate(custom(function = "crate::http::extract::not_blank"))]
     pub reason: String,
 }
 
@@ -365,27 +374,29 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-/// What the caller may list: staff the events filed in their areas; everyone else the events
-/// they reported.
+/// What the caller may list: staff the events filed in their areas; everyone the events they
+/// reported or are given.
 pub fn scoped(caller: &Caller, index: &AreaIndex) -> EventFilter {
     let staff: Vec<Role> = VERIFIER_ROLES.iter().copied().chain([Role::DeptHandler]).collect();
-    let mut filter = EventFilter::default();
-    if caller.require_any(&staff).is_ok() {
-        for scope in caller.scopes_for(&staff) {
-            match scope.area_code() {
-                None => filter.everywhere = true,
-                Some(code) => {
-                    if let Some(area) = index.get(code.as_str()) {
-                        filter.scope.push((area.level, code.to_string()));
-                    }
+    let mut filter = EventFilter { own: Some(caller.user.id.clone()), ..Default::default() };
+    for scope in caller.scopes_for(&staff) {
+        match scope.area_code() {
+            None => filter.everywhere = true,
+            Some(code) => {
+                if let Some(area) = index.get(code.as_str()) {
+                    filter.scope.push((area.level, code.to_string()));
                 }
             }
         }
-    } else {
-        filter.reporter = Some(caller.user.id.clone());
-        filter.everywhere = true;
     }
     filter
+}
+
+/// A user id given as a filter: a UUID, nothing else (it never reaches a pattern).
+fn user_id_param(field: &'static str, raw: &str) -> ApiResult<String> {
+    uuid::Uuid::parse_str(raw.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::field(field, "invalid", "a user id, or `me`"))
 }
 
 pub fn area_filter(index: &AreaIndex, code: &str) -> ApiResult<(AreaLevel, String)> {
@@ -402,18 +413,23 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
         return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 500"));
     }
     let index = state.areas();
-    let mut filter = if q.mine.unwrap_or(false) {
-        EventFilter { assignee: Some(caller.user.id.clone()), everywhere: true, ..Default::default() }
-    } else {
-        scoped(&caller, &index)
-    };
+    // Every filter below narrows what `scoped` allows.
+    let mut filter = scoped(&caller, &index);
+    if q.mine.unwrap_or(false) {
+        filter.assignee = Some(caller.user.id.clone());
+    }
     filter.limit = limit;
     filter.state = q.state.as_deref().map(str::parse::<EventState>).transpose()?.map(|s| s.as_str().to_owned());
     filter.overdue_at = q.overdue.unwrap_or(false).then(crate::models::now);
     filter.within = q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?;
     filter.category = q.category.map(|c| c.trim().to_owned());
     if let Some(a) = q.assignee {
-        filter.assignee = Some(if a == "me" { caller.user.id.clone() } else { a });
+        let who = if a.trim() == "me" { caller.user.id.clone() } else { user_id_param("assignee", &a)? };
+        if filter.assignee.as_ref().is_some_and(|mine| *mine != who) {
+            // `mine=true` with someone else: the intersection is empty.
+            return Ok(HttpResponse::Ok().json(json!({"events": [], "limit": limit, "next": null})));
+        }
+        filter.assignee = Some(who);
     }
     filter.created_from = q.from.map(|t| t.naive_utc());
     filter.created_to = q.to.map(|t| t.naive_utc());

@@ -17,9 +17,11 @@ use serde_json::{Value, json};
 
 use super::events::{scoped, view};
 use crate::auth::Caller;
+use crate::auth::caller::grants_of;
 use crate::error::{ApiError, ApiResult};
 use crate::models::now;
 use crate::queries;
+use crate::queries::events::EventFilter;
 use crate::state::AppState;
 
 const SAFETY: chrono::Duration = chrono::Duration::seconds(5);
@@ -98,37 +100,63 @@ fn frame(id: &str, kind: &str, data: &Value) -> Bytes {
     Bytes::from(format!("id: {id}\nevent: {kind}\ndata: {data}\n\n"))
 }
 
+/// The stream's filter for this poll, from the session as it is now: `None` once the session
+/// has ended (sign-out, revoked sessions, a new password, a disabled account), so the stream
+/// closes; a changed grant changes what the next poll sends.
+fn current_filter(conn: &mut crate::db::DbConn, session_id: &str, state: &AppState) -> ApiResult<Option<EventFilter>> {
+    let Some(user) = queries::sessions::live_user(conn, session_id, now())? else { return Ok(None) };
+    let grants = grants_of(queries::roles::for_user(conn, &user.id)?);
+    let caller = Caller { user, session_id: session_id.to_owned(), grants };
+    let mut filter = scoped(&caller, &state.areas());
+    filter.limit = 200;
+    Ok(Some(filter))
+}
+
 /// Server-sent events: each change in the caller's scope as `event: event` with the event as
-/// data; reconnecting with `Last-Event-ID` resumes after the last one received.
+/// data; reconnecting with `Last-Event-ID` resumes after the last one received. The stream ends
+/// within a poll of its session ending, and at once when the server stops.
 pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let resume = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(|s| decode("Last-Event-ID", s));
     let start = match resume {
         Some(r) => r?,
         None => (now(), String::new()),
     };
-    let mut filter = scoped(&caller, &state.areas());
-    filter.limit = 200;
     let state = state.into_inner();
+    let session = caller.session_id;
     let poll = Duration::from_secs(2);
     // Each poll looks back SAFETY before the cursor (a change may commit late) and skips what was
     // already sent at that version.
     let body = futures_util::stream::unfold((start, true, HashMap::new()), move |(cursor, first, mut sent)| {
         let state = state.clone();
-        let filter = filter.clone();
+        let session = session.clone();
         async move {
             if first {
                 let hello = Bytes::from_static(b": gridwork event stream\nretry: 2000\n\n");
                 return Some((Ok::<_, actix_web::Error>(hello), (cursor, false, sent)));
             }
-            // Wake on a local change, or poll for changes other servers made.
-            let notified = state.changes.notified();
-            let _ = tokio::time::timeout(poll, notified).await;
+            // Wake on a local change, or poll for changes other servers made; end when stopping.
+            let mut stopping = state.stopping.subscribe();
+            if *stopping.borrow_and_update() {
+                return None;
+            }
+            tokio::select! {
+                _ = tokio::time::timeout(poll, state.changes.notified()) => {}
+                _ = stopping.changed() => return None,
+            }
             let after = (cursor.0 - SAFETY, String::new());
-            let rows = state.db.run(move |conn| Ok(queries::events::changed_since(conn, &filter, after)?)).await;
+            let for_poll = state.clone();
+            let rows = state
+                .db
+                .run(move |conn| match current_filter(conn, &session, &for_poll)? {
+                    Some(filter) => Ok(Some(queries::events::changed_since(conn, &filter, after)?)),
+                    None => Ok(None),
+                })
+                .await;
             let mut out = Vec::new();
             let mut next = cursor;
             match rows {
-                Ok(rows) => {
+                Ok(None) => return None,
+                Ok(Some(rows)) => {
                     for row in rows {
                         if sent.get(&row.id).is_some_and(|(v, _)| *v >= row.version) {
                             continue;

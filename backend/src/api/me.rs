@@ -41,7 +41,8 @@ pub async fn change_password(
     if !password::verify(&body.current_password, &caller.user.password_hash) {
         return Err(ApiError::field("current_password", "wrong_password", "the current password is wrong"));
     }
-    let user_id = caller.user.id.clone();
-    let revoked = state.db.run(move |conn| accounts::set_password(conn, &user_id, &new, Some(&user_id))).await?;
+    let (user_id, session) = (caller.user.id.clone(), caller.session_id.clone());
+    let revoked =
+        state.db.run(move |conn| accounts::set_password(conn, &user_id, &new, Some(&user_id), Some(&session))).await?;
     Ok(HttpResponse::Ok().json(json!({"status": "password_changed", "sessions_revoked": revoked})))
 }

@@ -24,10 +24,14 @@ pub struct UserWithRoles {
     pub roles: Vec<Grant>,
 }
 
-/// Whether the caller holds one of `roles` over at least one of the target's grants.
-fn reaches(caller: &Caller, roles: &[Role], target: &[Grant], tree: &impl AreaTree) -> bool {
+/// Whether the caller, with one of `roles`, reaches a user holding `target`: a system-wide holder
+/// reaches everyone; anyone else only users *every* grant of whom lies inside the caller's scope.
+/// So a grant handed out inside one's area never brings an account from elsewhere into reach, and
+/// system-wide accounts (and accounts with no grant at all) are managed only system-wide.
+pub fn reaches(caller: &Caller, roles: &[Role], target: &[Grant], tree: &impl AreaTree) -> bool {
     caller.holds_over(roles, None, tree)
-        || target.iter().any(|g| g.scope.area_code().is_some_and(|a| caller.holds_over(roles, Some(a), tree)))
+        || (!target.is_empty()
+            && target.iter().all(|g| g.scope.area_code().is_some_and(|a| caller.holds_over(roles, Some(a), tree))))
 }
 
 async fn load_target(state: &AppState, id: String) -> ApiResult<(User, Vec<Grant>)> {
@@ -85,11 +89,7 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
                 queries::users::list(conn, limit, offset)?
             } else {
                 let ids = queries::roles::user_ids_in_areas(conn, &areas)?;
-                let all = queries::users::by_ids(conn, &ids)?;
-                all.into_iter()
-                    .skip(usize::try_from(offset).unwrap_or(0))
-                    .take(usize::try_from(limit).unwrap_or(0))
-                    .collect()
+                queries::users::by_ids(conn, &ids)?
             };
             let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
             let mut grants = queries::roles::for_users(conn, &ids)?;
@@ -102,6 +102,16 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
                 .collect::<Vec<_>>())
         })
         .await?;
+    // Scoped managers see only the users they reach: a user with a grant elsewhere is not theirs.
+    let rows: Vec<UserWithRoles> = if everywhere {
+        rows
+    } else {
+        rows.into_iter()
+            .filter(|u| reaches(&caller, &MANAGER_ROLES, &u.roles, &*tree))
+            .skip(usize::try_from(offset).unwrap_or(0))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .collect()
+    };
     Ok(HttpResponse::Ok().json(json!({"users": rows, "limit": limit, "offset": offset})))
 }
 
@@ -115,6 +125,7 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
 pub struct CreateUserBody {
     pub username: String,
     #[validate(length(min = 1, max = 100, message = "display_name must be 1 to 100 characters"))]
+    #[validate(custom(function = "crate::http::extract::not_blank"))]
     pub display_name: String,
     #[validate(length(min = 5, max = 32, message = "phone must be 5 to 32 characters"))]
     pub phone: Option<String>,
@@ -158,12 +169,20 @@ pub async fn update(
     if user.id == caller.user.id && body.is_active == Some(false) {
         return Err(ApiError::field("is_active", "self_disable", "you cannot disable your own account"));
     }
+    if user.id == caller.user.id && password.is_some() {
+        // One's own password changes only with the current one (a borrowed session must not).
+        return Err(ApiError::field(
+            "password",
+            "use_me_password",
+            "change your own password with POST /api/v1/me/password",
+        ));
+    }
     let actor = caller.user.id.clone();
     let user = state
         .db
         .run(move |conn| {
             if let Some(p) = &password {
-                accounts::set_password(conn, &user.id, p, Some(&actor))?;
+                accounts::set_password(conn, &user.id, p, Some(&actor), None)?;
             }
             match body.is_active {
                 Some(active) => accounts::set_active(conn, &user.id, active, Some(&actor)),
@@ -204,9 +223,17 @@ pub async fn grant_role(
     let role: Role = body.role.parse()?;
     let scope = accounts::parse_scope(body.scope.as_deref())?;
     let grant = RoleGrant::new(role, scope, body.department)?;
-    // Only an administrator over the grant's whole scope may hand it out.
+    // Only an administrator over the grant's whole scope may hand it out, and only to a user they
+    // already reach or a member of the public (no grant, or residents only: a new colleague, a
+    // resident recruited as a volunteer). Staff of other areas are "not found". Either way the
+    // grant does not widen reach: `reaches` still needs *every* grant inside the caller's scope.
     caller.require_over(&[Role::Admin], grant.scope.area_code(), &*state.areas())?;
-    let (user, _) = load_target(&state, path.into_inner()).await?;
+    let id = path.into_inner();
+    let (user, held) = load_target(&state, id.clone()).await?;
+    let public = held.iter().all(|g| g.role == Role::Resident);
+    if !public && user.id != caller.user.id && !reaches(&caller, &[Role::Admin], &held, &*state.areas()) {
+        return Err(ApiError::not_found(format!("no user {id:?}")));
+    }
     let actor = caller.user.id.clone();
     let granted = state.db.run(move |conn| accounts::grant_role(conn, &user.id, &grant, Some(&actor))).await?;
     Ok(HttpResponse::Created().json(granted))
@@ -218,7 +245,7 @@ pub async fn revoke_role(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (user_id, assignment_id) = path.into_inner();
-    let (user, grants) = load_target(&state, user_id).await?;
+    let (user, grants) = target_for(&caller, &state, user_id, &[Role::Admin]).await?;
     let grant = grants
         .into_iter()
         .find(|g| g.id == assignment_id)

@@ -80,6 +80,36 @@ pub fn record_failure(
     Ok(())
 }
 
-pub fn clear(conn: &mut DbConn, key: &str) -> ApiResult<()> {
-    Ok(q::clear(conn, key)?)
+/// Counts an attempt as a failure before its password is checked, atomically with the lock
+/// check: concurrent guesses each take a slot, so no more than the limit are ever verified.
+/// A successful attempt then takes its slot back ([`forgive`]). Call inside a write transaction.
+pub fn take_attempt(
+    conn: &mut DbConn,
+    keys: &[(String, i32)],
+    policy: &ThrottlePolicy,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    for (key, _) in keys {
+        q::lock(conn, key, now)?;
+    }
+    let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    check(conn, &names, now)?;
+    for (key, limit) in keys {
+        record_failure(conn, key, *limit, policy, now)?;
+    }
+    Ok(())
+}
+
+/// Gives back the slot a successful attempt took: the account starts afresh, the address keeps
+/// its other failures.
+pub fn forgive(conn: &mut DbConn, account: &str, address: Option<(&str, i32)>) -> ApiResult<()> {
+    q::clear(conn, account)?;
+    if let Some((key, limit)) = address
+        && let Some(row) = q::get(conn, key)?
+    {
+        let failures = (row.failures - 1).max(0);
+        let locked_until = row.locked_until.filter(|_| failures >= limit);
+        q::put(conn, &LoginThrottle { failures, locked_until, ..row })?;
+    }
+    Ok(())
 }

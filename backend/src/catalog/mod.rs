@@ -88,8 +88,25 @@ fn parse_bool(field: &str, raw: &str) -> Result<bool, (String, String)> {
     }
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (CSV injection).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as exported: text a spreadsheet would run as a formula gets a leading `'`, which
+/// spreadsheets show as "text" and [`unguard`] removes on import, so the round trip holds.
+fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_START) { format!("'{cell}").into() } else { cell.into() }
+}
+
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => cell,
+    }
+}
+
 fn parse_row(rec: &csv::StringRecord) -> Result<Category, (String, String, String)> {
-    let get = |name: &str| HEADER.iter().position(|h| *h == name).and_then(|i| rec.get(i)).unwrap_or("").trim();
+    let get =
+        |name: &str| unguard(HEADER.iter().position(|h| *h == name).and_then(|i| rec.get(i)).unwrap_or("").trim());
     let dom = |e: gridwork_mobile_core::DomainError| (e.field.to_owned(), e.code.to_owned(), e.message);
     let family: Family = get("family").parse().map_err(dom)?;
     let (major_code, minor_code) = (get("major_code").to_owned(), get("minor_code").to_owned());
@@ -198,7 +215,7 @@ pub fn to_csv(categories: &[Category]) -> ApiResult<String> {
                 .map(|m| m.values().map(u32::to_string).collect::<Vec<_>>().join("/"))
                 .unwrap_or_default()
         };
-        w.write_record([
+        let cells = [
             c.family.as_str(),
             &c.major_code,
             &c.major_name,
@@ -214,8 +231,8 @@ pub fn to_csv(categories: &[Category]) -> ApiResult<String> {
             &minutes(Stage::Handle),
             &minutes(Stage::Verify),
             if c.active { "true" } else { "false" },
-        ])
-        .map_err(io)?;
+        ];
+        w.write_record(cells.iter().map(|cell| guard(cell).into_owned())).map_err(io)?;
     }
     let bytes = w.into_inner().map_err(|e| ApiError::internal(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| ApiError::internal(e.to_string()))
@@ -351,5 +368,22 @@ mod tests {
             ]
         );
         assert_eq!(parse_csv(b"a,b\n1,2").unwrap_err()[0].code, "invalid_header");
+    }
+
+    #[test]
+    fn exported_cells_never_start_a_formula_and_still_round_trip() {
+        let mut cats = parse_csv(DEFAULT_CSV.as_bytes()).unwrap();
+        cats[0].minor_name = "=HYPERLINK(\"http://x\",\"点我\")".into();
+        cats[1].major_name = "+1".into();
+        cats[2].minor_name = "@SUM(A1)".into();
+        cats[3].minor_name = "-2".into();
+        let csv = to_csv(&cats).unwrap();
+        for record in csv::Reader::from_reader(csv.as_bytes()).records() {
+            for cell in record.unwrap().iter() {
+                assert!(!cell.starts_with(FORMULA_START), "formula cell {cell:?}");
+            }
+        }
+        assert!(csv.contains("'=HYPERLINK"), "{csv}");
+        assert_eq!(parse_csv(csv.as_bytes()).unwrap(), cats);
     }
 }

@@ -3,8 +3,9 @@
 //! automatic dispatch that follows acceptance or a handler's return.
 
 use crate::db::write_tx;
+use gridwork_mobile_core::domain::category::HandlerKind;
 use gridwork_mobile_core::domain::event::{self, Action, Actor, EventState, HANDLER_ROLES, OPS_ROLES, VERIFIER_ROLES};
-use gridwork_mobile_core::{AreaLevel, Role};
+use gridwork_mobile_core::{AreaCode, AreaLevel, Role, Scope};
 use serde_json::{Value, json};
 
 use super::dispatch::{self, Choice, Plan};
@@ -13,6 +14,7 @@ use super::timeline::{self, Step, Who};
 use super::{assignees, category_of, due, facts_of, grade_of, roles_over, visible};
 use crate::areas::AreaIndex;
 use crate::auth::Caller;
+use crate::auth::caller::grants_of;
 use crate::catalog::Category;
 use crate::config::LoopSettings;
 use crate::db::DbConn;
@@ -145,7 +147,7 @@ pub fn act(
         if let Action::Dispatch { assignees: named, .. } = &action
             && choices.is_none()
         {
-            check_assignees(conn, named)?;
+            check_assignees(conn, ctx.index, caller, &row, &category, named)?;
         }
         let merge_target = match &action {
             Action::Merge { into, .. } => Some(merge_target(conn, caller, ctx.index, &row, into)?),
@@ -181,11 +183,46 @@ pub fn act(
     })
 }
 
-fn check_assignees(conn: &mut DbConn, named: &[String]) -> ApiResult<()> {
+/// Who may be named in a dispatch: an active user holding a handler role — a grid worker, a
+/// department handler, or a volunteer for a volunteer-eligible event — whose scope covers the
+/// event's area or lies inside an area the dispatcher operates (a neighbouring grid of the same
+/// street). Residents, administrators and handlers of other districts are refused, so a
+/// dispatch never shows an event to someone outside its reach.
+fn check_assignees(
+    conn: &mut DbConn,
+    index: &AreaIndex,
+    caller: &Caller,
+    row: &EventRow,
+    category: &Category,
+    named: &[String],
+) -> ApiResult<()> {
+    let area = row.area_code().and_then(|a| AreaCode::parse(a).ok());
+    let ops_scopes = caller.scopes_for(&OPS_ROLES);
+    let eligible = |role: Role| match role {
+        Role::GridWorker | Role::DeptHandler => true,
+        Role::Volunteer => category.handler_kind == HandlerKind::Volunteer,
+        _ => false,
+    };
     for (i, id) in named.iter().enumerate() {
+        let field = format!("assignees[{i}]");
         let known = queries::users::by_ids(conn, std::slice::from_ref(id))?;
         if !known.iter().any(|u| u.is_active) {
-            return Err(ApiError::field(&format!("assignees[{i}]"), "unknown_user", format!("no active user {id}")));
+            return Err(ApiError::field(&field, "unknown_user", format!("no active user {id}")));
+        }
+        let grants = grants_of(queries::roles::for_user(conn, id)?);
+        let fits = grants.iter().filter(|g| eligible(g.role)).any(|g| match (&g.scope, &area) {
+            (Scope::Everywhere, _) => true,
+            (Scope::Area(own), Some(event_area)) => {
+                g.scope.covers(event_area, index) || ops_scopes.iter().any(|s| s.covers(own, index))
+            }
+            (Scope::Area(_), None) => false,
+        });
+        if !fits {
+            return Err(ApiError::field(
+                &field,
+                "not_a_handler_here",
+                format!("{id} holds no handler role for this event's area"),
+            ));
         }
     }
     Ok(())

@@ -311,6 +311,14 @@ pub fn split(
                 &format!("parts[{i}].point"),
             )?;
             row.source = original.source.clone();
+            // A split may not place work outside the splitter's own area.
+            if !super::roles_over(caller, row.area_code(), ctx.index).iter().any(|r| OPS_ROLES.contains(r)) {
+                return Err(ApiError::field(
+                    &format!("parts[{i}].location"),
+                    "outside_scope",
+                    "every part must lie inside an area you operate",
+                ));
+            }
             let row =
                 open(conn, ctx, category, row, &who, None, Some(json!({"split_from": original.id, "reason": reason})))?;
             queries::events::link(

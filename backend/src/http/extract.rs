@@ -54,21 +54,21 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     }
 }
 
-/// Parses JSON and names the field at fault: syntax errors are `invalid_json`, type and
-/// missing-field errors are `validation_failed` on that field.
+/// Parses JSON and names the field at fault: syntax errors (truncated bodies, trailing bytes
+/// after the value) are `invalid_json`; a body that is not an object, type and missing-field
+/// errors are `validation_failed` on that field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    // The whole body must be one JSON value: serde_json's `from_slice` refuses trailing bytes.
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("malformed JSON: {e}")))?;
+    // Every request body is an object; serde would happily read `[1, 2]` as a tuple struct.
+    let Some(object) = value.as_object() else {
+        return Err(ApiError::field("body", "invalid_type", "the body must be a JSON object"));
+    };
+    check_tags(object, "")?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::new(ErrorCode::InvalidJson, format!("malformed JSON: {inner}"));
-        }
-        let msg = inner.to_string();
-        // Every request body is an object; serde would happily read `[1, 2]` as a tuple struct.
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return ApiError::field("body", "invalid_type", "the body must be a JSON object");
-        }
+        let msg = err.into_inner().to_string();
         // serde reports a missing field at its parent's path; the name is in the message.
         let qualify = |f: &str| if path == "." { f.to_owned() } else { format!("{path}.{f}") };
         let (field, code) = if let Some(f) = quoted_after(&msg, "missing field `") {
@@ -81,9 +81,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             (path, "invalid_type")
         };
-        let message = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-        ApiError::field(&field, code, message)
+        ApiError::field(&field, code, msg)
     })
+}
+
+/// Enum tags (`"action": "accept"`) are named by strings: serde also takes a variant's index, so
+/// `{"action": 7}` would silently mean the eighth action.
+pub fn check_tags(object: &serde_json::Map<String, serde_json::Value>, prefix: &str) -> Result<(), ApiError> {
+    match object.get("action") {
+        Some(serde_json::Value::Number(_)) => {
+            Err(ApiError::field(&format!("{prefix}action"), "invalid_type", "an action is named by a string"))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn quoted_after<'a>(msg: &'a str, prefix: &str) -> Option<&'a str> {
@@ -132,4 +142,14 @@ pub fn json_error_body<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result
     *body.status_mut() = status;
     let (req, _) = res.into_parts();
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, body).map_into_right_body()))
+}
+
+/// A `validator` rule: text that is more than whitespace (`length(min = 1)` lets "   " through).
+pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        let mut e = validator::ValidationError::new("blank");
+        e.message = Some("must not be blank".into());
+        return Err(e);
+    }
+    Ok(())
 }

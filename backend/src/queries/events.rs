@@ -2,7 +2,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    action_idempotency, event_followers, event_idempotency, event_links, event_log, events, supervision_orders,
+    action_idempotency, event_followers, event_idempotency, event_links, event_log, events, supervision_orders, tasks,
 };
 use crate::models::event::{
     ActionKeyRow, EventLinkRow, EventLogRow, EventRow, FollowerRow, IdempotencyRow, SupervisionOrderRow,
@@ -120,15 +120,33 @@ fn in_area(level: gridwork_mobile_core::AreaLevel, code: &str) -> EventCond {
     }
 }
 
-/// Filters for listing events. `scope` areas are what the caller may see (any may match);
-/// `within` narrows to one area.
+/// Task states in which a handler is no longer on the event.
+pub const GONE_TASK_STATES: [&str; 2] = ["withdrawn", "returned"];
+
+/// Events `user_id` is currently given (the tasks table is the record of who is assigned).
+fn assigned_to(user_id: &str) -> EventCond {
+    Box::new(
+        events::id.eq_any(
+            tasks::table
+                .filter(tasks::user_id.eq(user_id.to_owned()))
+                .filter(tasks::state.ne_all(GONE_TASK_STATES))
+                .select(tasks::event_id),
+        ),
+    )
+}
+
+/// Filters for listing events. The first three fields say what the caller may see: events in the
+/// `scope` areas (or `everywhere`), plus the events `own` reported or is given. Every other field
+/// only narrows that set, so no filter value can widen what a caller sees.
 #[derive(Debug, Default, Clone)]
 pub struct EventFilter {
-    pub state: Option<String>,
     pub scope: Vec<(gridwork_mobile_core::AreaLevel, String)>,
     pub everywhere: bool,
+    pub own: Option<String>,
+    pub state: Option<String>,
     pub within: Option<(gridwork_mobile_core::AreaLevel, String)>,
     pub category: Option<String>,
+    /// Only events this user is currently given (a user id, checked by the caller).
     pub assignee: Option<String>,
     pub reporter: Option<String>,
     /// Only events due before this instant.
@@ -142,6 +160,17 @@ pub struct EventFilter {
 
 fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::MultiBackend> {
     let mut q = events::table.into_boxed();
+    if !f.everywhere {
+        // Nothing visible unless a scope or ownership says so: start false and widen.
+        let mut cond: EventCond = Box::new(events::id.eq("").and(events::id.ne("")));
+        for (level, code) in &f.scope {
+            cond = Box::new(cond.or(in_area(*level, code)));
+        }
+        if let Some(me) = &f.own {
+            cond = Box::new(cond.or(events::reporter_id.eq(me.clone())).or(assigned_to(me)));
+        }
+        q = q.filter(cond);
+    }
     if let Some(s) = &f.state {
         q = q.filter(events::state.eq(s.clone()));
     }
@@ -149,8 +178,7 @@ fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::Mul
         q = q.filter(events::category_code.eq(c.clone()));
     }
     if let Some(a) = &f.assignee {
-        // Assignees are a JSON array of ids; ids are UUIDs, so the quoted id cannot match by accident.
-        q = q.filter(events::assignees.like(format!("%\"{a}\"%")));
+        q = q.filter(assigned_to(a));
     }
     if let Some(t) = f.overdue_at {
         q = q.filter(events::due_at.lt(t));
@@ -166,14 +194,6 @@ fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::Mul
     }
     if let Some((level, code)) = &f.within {
         q = q.filter(in_area(*level, code));
-    }
-    if !f.everywhere {
-        // No scope, no rows: start from a false condition and widen per scope.
-        let mut cond: EventCond = Box::new(events::id.eq("").and(events::id.ne("")));
-        for (level, code) in &f.scope {
-            cond = Box::new(cond.or(in_area(*level, code)));
-        }
-        q = q.filter(cond);
     }
     q
 }

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{departments, role_assignments};
+use crate::db::schema::{departments, role_assignments, users};
 use crate::models::role_assignment::RoleAssignment;
 
 pub fn insert(conn: &mut DbConn, row: &RoleAssignment) -> QueryResult<()> {
@@ -67,6 +67,26 @@ pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
     diesel::delete(role_assignments::table.find(id)).execute(conn)
 }
 
-pub fn count_admins(conn: &mut DbConn) -> QueryResult<i64> {
-    role_assignments::table.filter(role_assignments::role.eq("admin")).count().get_result(conn)
+/// Active accounts holding the administrator role system-wide: the ones who can manage everyone.
+pub fn count_system_admins(conn: &mut DbConn) -> QueryResult<usize> {
+    role_assignments::table
+        .inner_join(users::table)
+        .filter(role_assignments::role.eq("admin"))
+        .filter(role_assignments::area_code.is_null())
+        .filter(users::is_active.eq(true))
+        .select(users::id)
+        .distinct()
+        .load::<String>(conn)
+        .map(|ids| ids.len())
+}
+
+/// Whether the user holds the administrator role system-wide.
+pub fn is_system_admin(conn: &mut DbConn, user_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        role_assignments::table
+            .filter(role_assignments::user_id.eq(user_id))
+            .filter(role_assignments::role.eq("admin"))
+            .filter(role_assignments::area_code.is_null()),
+    ))
+    .get_result(conn)
 }

@@ -23,6 +23,19 @@ pub fn live_by_token_hash(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> 
         .optional()
 }
 
+/// The user of a session if it is still live (not revoked or expired, the account enabled).
+pub fn live_user(conn: &mut DbConn, session_id: &str, now: NaiveDateTime) -> QueryResult<Option<User>> {
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(users::is_active.eq(true))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(sessions::table.find(id)).set(sessions::last_used_at.eq(now)).execute(conn).map(drop)
 }
@@ -38,10 +51,23 @@ pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<us
 
 /// Revokes every live session of a user (a lost phone, a password change). Returns how many.
 pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    let n =
-        diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
-            .set(sessions::revoked_at.eq(now))
-            .execute(conn)?;
+    revoke_all_for_user_but(conn, user_id, None, now)
+}
+
+/// Revokes every live session of a user except `keep`. Returns how many.
+pub fn revoke_all_for_user_but(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let live = sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null());
+    let n = match keep {
+        Some(keep) => {
+            diesel::update(live.filter(sessions::id.ne(keep))).set(sessions::revoked_at.eq(now)).execute(conn)?
+        }
+        None => diesel::update(live).set(sessions::revoked_at.eq(now)).execute(conn)?,
+    };
     let revoked: Vec<String> = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_not_null())

@@ -122,13 +122,21 @@ pub fn gcj02_to_wgs84(lng: f64, lat: f64) -> (f64, f64) {
     (w_lng, w_lat)
 }
 
+/// BD-09 is Baidu's offset of GCJ-02 inside China; outside it Baidu uses plain coordinates, and
+/// the formula would push points near the poles past ±90°.
 pub fn gcj02_to_bd09(lng: f64, lat: f64) -> (f64, f64) {
+    if !in_china(lng, lat) {
+        return (lng, lat);
+    }
     let z = (lng * lng + lat * lat).sqrt() + 0.00002 * (lat * X_PI).sin();
     let theta = lat.atan2(lng) + 0.000003 * (lng * X_PI).cos();
     (z * theta.cos() + 0.0065, z * theta.sin() + 0.006)
 }
 
 pub fn bd09_to_gcj02(lng: f64, lat: f64) -> (f64, f64) {
+    if !in_china(lng, lat) {
+        return (lng, lat);
+    }
     // The closed form is approximate to ~1e-6°; refine against the forward transform.
     let (mut g_lng, mut g_lat) = {
         let x = lng - 0.0065;
@@ -196,5 +204,18 @@ mod tests {
         assert_eq!("GCJ02".parse::<Crs>(), Ok(Crs::Gcj02));
         assert_eq!("bd-09".parse::<Crs>(), Ok(Crs::Bd09));
         assert!("utm".parse::<Crs>().is_err());
+    }
+
+    #[test]
+    fn conversions_stay_in_range_everywhere() {
+        for lat in [-90.0, -89.9999, -45.0, 0.0, 0.83, 30.5, 55.82, 89.9999, 90.0] {
+            for lng in [-180.0, -179.9999, 0.0, 72.01, 114.3, 137.8, 179.9999, 180.0] {
+                for crs in [Crs::Wgs84, Crs::Gcj02, Crs::Bd09] {
+                    for (x, y) in [crs.to_wgs84(lng, lat), crs.from_wgs84(lng, lat)] {
+                        assert!(x.abs() <= 180.0 && y.abs() <= 90.0, "{crs:?} ({lng}, {lat}) -> ({x}, {y})");
+                    }
+                }
+            }
+        }
     }
 }

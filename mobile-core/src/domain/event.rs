@@ -218,18 +218,27 @@ pub struct Outcome {
     pub facts: EventFacts,
 }
 
+/// The longest reason an action may carry (they are shown on timelines and in pushes).
+pub const REASON_MAX_CHARS: usize = 500;
+/// The most handlers one event can be given to at once (a cross-department event).
+pub const MAX_ASSIGNEES: usize = 20;
+
 fn refuse(field: &'static str, code: &'static str, message: impl Into<String>) -> DomainError {
     DomainError::new(field, code, message)
 }
 
 /// Decides an action. `Ok` carries the facts after it; `Err` says why not, with a stable code:
-/// `invalid_transition`, `not_permitted`, `not_assignee`, `reason_required`,
+/// `invalid_transition`, `not_permitted`, `not_assignee`, `reason_required`, `too_long`,
+/// `too_many`, `duplicate`,
 /// `evidence_required`, `verifier_is_resolver`, `assignees_required`, `part_resolved`,
 /// `merge_target_required`.
 pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outcome, DomainError> {
     use EventState as S;
     if action.reason().is_some_and(|r| r.trim().is_empty()) {
         return Err(refuse("reason", "reason_required", format!("{} needs a reason", action.name())));
+    }
+    if action.reason().is_some_and(|r| r.chars().count() > REASON_MAX_CHARS) {
+        return Err(refuse("reason", "too_long", format!("a reason is at most {REASON_MAX_CHARS} characters")));
     }
     let wrong_state =
         || refuse("action", "invalid_transition", format!("cannot {} an event that is {}", action.name(), facts.state));
@@ -274,11 +283,16 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
                 return Err(wrong_state());
             }
             need(&OPS_ROLES)?;
-            let mut list: Vec<String> =
-                assignees.iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
-            list.dedup();
+            let list: Vec<String> = assignees.iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
             if list.is_empty() {
                 return Err(refuse("assignees", "assignees_required", "dispatch needs at least one assignee"));
+            }
+            if list.len() > MAX_ASSIGNEES {
+                return Err(refuse("assignees", "too_many", format!("at most {MAX_ASSIGNEES} assignees")));
+            }
+            // One task per handler: a repeated name is a mistake to point out, not to store twice.
+            if list.iter().enumerate().any(|(i, a)| list[..i].contains(a)) {
+                return Err(refuse("assignees", "duplicate", "each assignee may be named once"));
             }
             let taken_from_someone = facts.assignees.iter().any(|a| !list.contains(a));
             if taken_from_someone && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
