@@ -369,8 +369,9 @@ pub fn gridwork_bin() -> PathBuf {
 /// Generates one test per backend: `mod name { fn sqlite(); fn postgres(); }`.
 #[macro_export]
 macro_rules! both_backends {
-    ($(async fn $name:ident($app:ident : TestApp) $body:block)*) => {
+    ($($(#[doc = $doc:expr])* async fn $name:ident($app:ident : TestApp) $body:block)*) => {
         $(
+            $(#[doc = $doc])*
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;

@@ -215,6 +215,47 @@ fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
     assert!(exit.success(), "exit status {exit}");
 }
 
+/// An open event stream does not hold a stopping server: SIGTERM ends the stream and the server
+/// exits well within its 30 s shutdown timeout.
+#[test]
+fn sigterm_ends_open_event_streams_and_stops_promptly() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::spawn(
+        {
+            let mut c = gridwork(dir.path());
+            c.env_remove("GRIDWORK_DATA_DIR").args(["demo", "--listen", &format!("127.0.0.1:{port}")]);
+            c
+        },
+        port,
+    );
+    let (s, body) = login(&server, "coordinator", "gridwork-demo");
+    assert_eq!(s, 200, "{body}");
+    let token = body["token"].as_str().unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!("GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut first = [0u8; 256];
+    let n = stream.read(&mut first).unwrap();
+    assert!(
+        String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&first[..n])
+    );
+    let started = Instant::now();
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // The stream ends (the server closes it) …
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    // … and the process exits, in well under the 30 s shutdown timeout.
+    let (exit, _, _) = server.terminate_after_signal();
+    let took = started.elapsed();
+    assert!(exit.success(), "exit status {exit}");
+    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
+}
+
 impl Server {
     fn terminate_after_signal(mut self) -> (std::process::ExitStatus, String, String) {
         let status = self.child.wait().unwrap();

@@ -56,7 +56,7 @@ pub struct MineQuery {
 }
 
 /// Without `since`: every open task. With it: every task of mine that changed since (closed,
-/// withdrawn and returned ones tell the phone to drop them).
+/// withdrawn and returned ones tell the phone to drop them; the last two carry no event).
 pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<MineQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let limit = q.limit.unwrap_or(200);
@@ -70,7 +70,10 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
             let tasks = queries::tasks::changed_for(conn, &caller.user.id, since.clone(), since.is_none(), limit)?;
             let mut items = vec![];
             for t in &tasks {
-                let event = queries::events::by_id(conn, &t.event_id)?;
+                // A handler taken off an event (withdrawn, or who returned it) hears that the task
+                // is gone, not how the event goes on.
+                let gone = queries::events::GONE_TASK_STATES.contains(&t.state.as_str());
+                let event = if gone { None } else { queries::events::by_id(conn, &t.event_id)? };
                 items.push(json!({
                     "id": t.id,
                     "event_id": t.event_id,

@@ -1,7 +1,7 @@
 //! Geometry helpers for the area map: validity with a location, repair, CRS conversion, areas.
 
 use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
-use geo::{BooleanOps, Coord, Line, LineString, MapCoords, MultiPolygon, Polygon, Validation, unary_union};
+use geo::{BooleanOps, Coord, Line, LineString, MapCoords, MultiPolygon, Polygon, unary_union};
 use gridwork_mobile_core::domain::crs::Crs;
 
 /// A defect found in a geometry, with where it is (lng, lat) when that can be said.
@@ -70,24 +70,6 @@ fn meeting_point(a: Line<f64>, b: Line<f64>) -> Option<(f64, f64)> {
     }
 }
 
-/// The first self-intersection of a ring, as a point. O(n²) but only run on rings already known
-/// to be invalid, to say where the problem is.
-fn ring_self_intersection(ring: &LineString<f64>) -> Option<(f64, f64)> {
-    let lines: Vec<Line<f64>> = ring.lines().collect();
-    let n = lines.len();
-    for i in 0..n {
-        for j in (i + 2)..n {
-            if i == 0 && j == n - 1 {
-                continue; // first and last segments share the closing point
-            }
-            if let Some(at) = meeting_point(lines[i], lines[j]) {
-                return Some(at);
-            }
-        }
-    }
-    None
-}
-
 /// Validity problems of each polygon (OGC rules: closed rings, no self-intersections, holes
 /// inside, parts not overlapping).
 pub fn validity_defects(g: &MultiPolygon<f64>) -> Vec<Defect> {
@@ -97,11 +79,13 @@ pub fn validity_defects(g: &MultiPolygon<f64>) -> Vec<Defect> {
         return out;
     }
     for (pi, poly) in g.0.iter().enumerate() {
-        for problem in poly.validation_errors() {
+        for problem in super::validity::polygon_errors(poly) {
             let message = if g.0.len() > 1 { format!("part {pi}: {problem}") } else { problem.to_string() };
             let (kind, location) = match problem {
                 geo::algorithm::validation::InvalidPolygon::SelfIntersection(_) => {
-                    let loc = std::iter::once(poly.exterior()).chain(poly.interiors()).find_map(ring_self_intersection);
+                    let loc = std::iter::once(poly.exterior())
+                        .chain(poly.interiors())
+                        .find_map(super::validity::ring_self_intersection);
                     ("self_intersection", loc)
                 }
                 geo::algorithm::validation::InvalidPolygon::TooFewPointsInRing(_) => ("too_few_points", None),
@@ -113,7 +97,7 @@ pub fn validity_defects(g: &MultiPolygon<f64>) -> Vec<Defect> {
     }
     if out.is_empty() {
         use geo::algorithm::validation::InvalidMultiPolygon;
-        for problem in g.validation_errors() {
+        for problem in super::validity::multipolygon_errors(g) {
             let (kind, pair) = match &problem {
                 InvalidMultiPolygon::ElementsTouchOnALine(a, b) => ("parts_touch_on_a_line", Some((a.0, b.0))),
                 InvalidMultiPolygon::ElementsOverlaps(a, b) => ("overlapping_parts", Some((a.0, b.0))),
@@ -142,11 +126,17 @@ fn rings_meet(a: &Polygon<f64>, b: &Polygon<f64>) -> Option<(f64, f64)> {
     None
 }
 
+/// OGC validity, in O(n log n) (`validity`), not geo's quadratic check.
+pub fn is_valid(g: &MultiPolygon<f64>) -> bool {
+    use super::validity::{multipolygon_errors, polygon_errors};
+    g.0.iter().all(|p| polygon_errors(p).is_empty()) && multipolygon_errors(g).is_empty()
+}
+
 /// Rebuilds the area a geometry's rings draw under the even-odd rule: a self-intersecting outline
 /// becomes the valid polygon(s) it encloses, and a hole delivered as a separate part (as some
 /// published district files do) is punched out of the part around it.
 pub fn repair(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    if g.is_valid() {
+    if is_valid(g) {
         return g.clone();
     }
     settle_touching_rings(g.union(&MultiPolygon::<f64>::new(vec![])))
@@ -155,7 +145,7 @@ pub fn repair(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
 /// The overlay may keep a ring that touches itself at a vertex (a figure-eight drawn through one
 /// point), which OGC rules call invalid; split such rings into simple loops and nest them again.
 fn settle_touching_rings(g: MultiPolygon<f64>) -> MultiPolygon<f64> {
-    if g.is_valid() { g } else { untangle(&g) }
+    if is_valid(&g) { g } else { untangle(&g) }
 }
 
 /// Splits every ring at vertices it passes through twice, then rebuilds polygons: a loop inside
@@ -254,6 +244,7 @@ pub fn circle(lng: f64, lat: f64, radius_m: f64) -> Polygon<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo::Validation;
     use geo::polygon;
 
     #[test]

@@ -7,5 +7,6 @@ pub mod import;
 pub mod index;
 pub mod levels;
 pub mod store;
+pub mod validity;
 
 pub use index::{AreaIndex, AreaInput, SharedIndex};

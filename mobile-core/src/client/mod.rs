@@ -257,7 +257,11 @@ impl FieldClient {
                 s.tx(|tx| {
                     for t in &tasks {
                         let id = str_of(t, "event_id");
-                        if busy.contains(&id) || t["event"].is_null() {
+                        if busy.contains(&id) {
+                            continue;
+                        }
+                        if t["event"].is_null() {
+                            write::drop_task(tx, &id)?;
                             continue;
                         }
                         let open = t["open"].as_bool().unwrap_or(false);

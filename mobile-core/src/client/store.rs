@@ -369,6 +369,12 @@ pub mod write {
         Ok(())
     }
 
+    /// Forgets a task the server took away (withdrawn or returned): its event is no longer ours.
+    pub fn drop_task(tx: &Transaction<'_>, id: &str) -> ClientResult<()> {
+        tx.execute("DELETE FROM events WHERE id = ?1 AND is_task = 1 AND local = 0", params![id])?;
+        Ok(())
+    }
+
     /// The server's id for a reported event: the mapping for waiting entries, and the cached
     /// copy under its new id.
     pub fn map_id(tx: &Transaction<'_>, local_id: &str, server_id: &str) -> ClientResult<()> {
