@@ -231,7 +231,9 @@ pub fn login(conn: &mut DbConn, req: &LoginRequest, policy: &ThrottlePolicy, ttl
     let Some(user) = user.filter(|u| ok && u.is_active) else {
         // If this failure tripped the lock, say so now rather than on the next attempt.
         let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
-        throttle::check(conn, &names, now())?;
+        throttle::check(conn, &names, now()).inspect_err(|_| {
+            tracing::warn!(account = %account, "sign-in locked after repeated failures");
+        })?;
         return Err(ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password"));
     };
     let token = token::generate();

@@ -6,48 +6,14 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use gridwork_mobile_core::DomainError;
-use serde::Serialize;
 
 use crate::http::request_id;
 
-/// The stable, machine-readable error codes. Clients switch on these; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    InvalidJson,
-    InvalidQuery,
-    InvalidPath,
-    ValidationFailed,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    Unauthorized,
-    InvalidCredentials,
-    LoginLocked,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    Unavailable,
-    Internal,
-}
+use gridwork_mobile_core::wire::ErrorBody;
+pub use gridwork_mobile_core::wire::{ErrorCode, FieldError};
 
-impl ErrorCode {
-    pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::InvalidJson | ErrorCode::InvalidQuery | ErrorCode::InvalidPath => StatusCode::BAD_REQUEST,
-            ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ErrorCode::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
+fn http_status(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -63,29 +29,10 @@ pub struct ApiError {
     pub details: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    error: ErrorCode,
-    message: &'a str,
-    fields: &'a BTreeMap<String, FieldError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<&'a serde_json::Value>,
-}
-
 impl ApiError {
     /// The JSON error body without the request envelope (for per-item results of bulk calls).
     pub fn body(&self) -> serde_json::Value {
-        let message = if self.code.status().is_server_error() { "internal error" } else { self.message.as_str() };
+        let message = if http_status(self.code).is_server_error() { "internal error" } else { self.message.as_str() };
         serde_json::json!({"error": self.code, "message": message, "fields": self.fields})
     }
 
@@ -171,7 +118,7 @@ impl From<diesel::result::Error> for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.code.status()
+        http_status(self.code)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -191,13 +138,13 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after {
             builder.insert_header(("Retry-After", secs.to_string()));
         }
-        builder.json(Body {
+        builder.json(ErrorBody {
             error: self.code,
-            message,
-            fields: &self.fields,
+            message: message.to_owned(),
+            fields: self.fields.clone(),
             request_id,
             retry_after_seconds: self.retry_after,
-            details: self.details.as_ref(),
+            details: self.details.clone(),
         })
     }
 }

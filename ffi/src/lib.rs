@@ -30,10 +30,10 @@ pub enum GridworkError {
     Other { detail: String },
 }
 
-/// The one place core errors become foreign errors.
+/// Core refusals take the client's path, so apps see them classified as the server does.
 impl From<DomainError> for GridworkError {
     fn from(e: DomainError) -> Self {
-        GridworkError::Validation { field: e.field.to_owned(), code: e.code.to_owned(), detail: e.message }
+        gridwork_mobile_core::client::ClientError::from(e).into()
     }
 }
 

@@ -11,6 +11,7 @@ pub mod hash;
 pub mod photo;
 #[cfg(feature = "fixtures")]
 pub mod photo_fixtures;
+pub mod wire;
 
 pub use domain::{
     area::{AreaCode, AreaLevel},

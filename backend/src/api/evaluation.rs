@@ -1,9 +1,12 @@
 //! `GET /api/v1/evaluation`: on-time and rework rates per unit, for operators and coordinators
 //! over their own areas.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::AreaLevel;
 use gridwork_mobile_core::domain::event::OPS_ROLES;
+use gridwork_mobile_core::domain::task::TaskState;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -11,7 +14,7 @@ use super::events::{area_filter, scoped};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::events::evaluation::{Fact, score};
-use crate::models::event::EventRow;
+use crate::models::event::{EventRow, TaskRow};
 use crate::models::now;
 use crate::queries;
 use crate::state::AppState;
@@ -85,10 +88,16 @@ pub async fn evaluate(
                 By::Department | By::Handler => {
                     let mut out = vec![];
                     for chunk in rows.chunks(500) {
+                        // One query per 500 events, not one per event.
+                        let ids: Vec<String> = chunk.iter().map(|r| r.id.clone()).collect();
+                        let mut tasks: HashMap<String, Vec<TaskRow>> = HashMap::new();
+                        for t in queries::tasks::for_events(conn, &ids)? {
+                            tasks.entry(t.event_id.clone()).or_default().push(t);
+                        }
                         for r in chunk {
                             // Each task counts for its handler (or department) once.
-                            for t in queries::tasks::for_event(conn, &r.id)? {
-                                if matches!(t.state.as_str(), "withdrawn" | "returned") {
+                            for t in tasks.remove(&r.id).unwrap_or_default() {
+                                if t.state.parse::<TaskState>().is_ok_and(TaskState::is_gone) {
                                     continue;
                                 }
                                 let unit = if matches!(by, By::Handler) { Some(t.user_id) } else { t.department_id };

@@ -12,6 +12,7 @@ use std::time::Duration;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
+use gridwork_mobile_core::domain::task::TaskState;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -19,6 +20,7 @@ use super::events::{scoped, view};
 use crate::auth::Caller;
 use crate::auth::caller::grants_of;
 use crate::error::{ApiError, ApiResult};
+use crate::models::event::EventRow;
 use crate::models::now;
 use crate::queries;
 use crate::queries::events::EventFilter;
@@ -68,21 +70,25 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
         .db
         .run(move |conn| {
             let tasks = queries::tasks::changed_for(conn, &caller.user.id, since.clone(), since.is_none(), limit)?;
+            // The page's events in one query, not one per task.
+            let ids: Vec<String> = tasks.iter().map(|t| t.event_id.clone()).collect();
+            let events: HashMap<String, EventRow> =
+                queries::events::by_ids(conn, &ids)?.into_iter().map(|e| (e.id.clone(), e)).collect();
             let mut items = vec![];
             for t in &tasks {
                 // A handler taken off an event (withdrawn, or who returned it) hears that the task
                 // is gone, not how the event goes on.
-                let gone = queries::events::GONE_TASK_STATES.contains(&t.state.as_str());
-                let event = if gone { None } else { queries::events::by_id(conn, &t.event_id)? };
+                let state: TaskState = t.state.parse().map_err(crate::events::internal)?;
+                let event = if state.is_gone() { None } else { events.get(&t.event_id) };
                 items.push(json!({
                     "id": t.id,
                     "event_id": t.event_id,
                     "state": t.state,
                     "lead": t.lead,
-                    "open": queries::tasks::OPEN.contains(&t.state.as_str()),
+                    "open": state.is_open(),
                     "assigned_at": t.created_at.and_utc(),
                     "updated_at": t.updated_at.and_utc(),
-                    "event": event.as_ref().map(view),
+                    "event": event.map(view),
                 }));
             }
             let last = tasks.last().map(|t| (t.updated_at, t.id.clone()));

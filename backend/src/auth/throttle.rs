@@ -73,9 +73,6 @@ pub fn record_failure(
         _ => LoginThrottle { key: key.to_owned(), failures: 1, window_started_at: now, locked_until: None },
     };
     let locked_until = (row.failures >= limit).then(|| now + policy.lockout);
-    if locked_until.is_some() {
-        tracing::warn!(key = %key, failures = row.failures, "sign-in locked after repeated failures");
-    }
     q::put(conn, &LoginThrottle { locked_until, ..row })?;
     Ok(())
 }

@@ -4,14 +4,17 @@
 
 use crate::db::write_tx;
 use gridwork_mobile_core::domain::category::HandlerKind;
-use gridwork_mobile_core::domain::event::{self, Action, Actor, EventState, HANDLER_ROLES, OPS_ROLES, VERIFIER_ROLES};
-use gridwork_mobile_core::{AreaCode, AreaLevel, Role, Scope};
+use gridwork_mobile_core::domain::event::{
+    self, Action, Actor, Deadline, EventState, HANDLER_ROLES, OPS_ROLES, VERIFIER_ROLES,
+};
+use gridwork_mobile_core::domain::task::{TaskChange, TaskOrigin};
+use gridwork_mobile_core::{AreaCode, Role, Scope};
 use serde_json::{Value, json};
 
 use super::dispatch::{self, Choice, Plan};
 use super::notify;
 use super::timeline::{self, Step, Who};
-use super::{assignees, category_of, due, facts_of, grade_of, roles_over, visible};
+use super::{category_of, due, facts_of, grade_of, roles_over, visible};
 use crate::areas::AreaIndex;
 use crate::auth::Caller;
 use crate::auth::caller::grants_of;
@@ -69,21 +72,9 @@ fn acting_role(roles: &[Role], action: &Action, is_assignee: bool) -> String {
     prefer.iter().find(|r| roles.contains(r)).or(roles.first()).map_or("none", |r| r.as_str()).to_owned()
 }
 
-fn refusal(e: gridwork_mobile_core::DomainError) -> ApiError {
-    let code = match e.code {
-        "not_permitted" | "not_assignee" | "verifier_is_resolver" => ErrorCode::Forbidden,
-        "invalid_transition" | "part_resolved" => ErrorCode::Conflict,
-        _ => ErrorCode::ValidationFailed,
-    };
-    ApiError::new(code, e.message.clone()).with_field(e.field, e.code, e.message)
-}
-
-/// The management level above `current` (`None` = the street ops centre handles it).
-fn next_level(current: Option<&str>) -> AreaLevel {
-    match current {
-        None | Some("street") => AreaLevel::District,
-        _ => AreaLevel::City,
-    }
+/// A refusal of the machine as an HTTP error: permission 403, wrong state 409, input 422.
+pub(crate) fn refusal(e: gridwork_mobile_core::DomainError) -> ApiError {
+    ApiError::new(ErrorCode::of_refusal(e.code), e.message.clone()).with_field(e.field, e.code, e.message)
 }
 
 /// Applies an action by a person, in one transaction.
@@ -117,11 +108,9 @@ pub fn act(
             )));
         }
         let category = category_of(conn, &row.category_code)?;
-        let mut roles = roles_over(caller, row.area_code(), ctx.index);
-        if assignees(&row).contains(&caller.user.id) {
-            // A task given to someone from a neighbouring grid lets them handle it there.
-            roles.extend(caller.grants.iter().map(|g| g.role).filter(|r| HANDLER_ROLES.contains(r)));
-        }
+        let facts = facts_of(conn, &row, &category)?;
+        let held: Vec<Role> = caller.grants.iter().map(|g| g.role).collect();
+        let actor = Actor::for_event(&caller.user.id, roles_over(caller, row.area_code(), ctx.index), &held, &facts);
         let mut action = req.action.clone();
         let mut choices = None;
         if let Action::Dispatch { assignees: named, reason } = &req.action
@@ -131,12 +120,7 @@ pub fn act(
                 return Err(ApiError::field("departments", "ambiguous", "name assignees or departments, not both"));
             }
             // Check permission before revealing anything about the pools.
-            event::decide(
-                &facts_of(&row, &category)?,
-                &Actor { user_id: caller.user.id.clone(), roles: roles.clone() },
-                &Action::Dispatch { assignees: vec!["-".into()], reason: Some("-".into()) },
-            )
-            .map_err(refusal)?;
+            event::may_dispatch(&facts, &actor).map_err(refusal)?;
             let picked = dispatch::departments(conn, ctx.index, &row, &req.departments)?;
             action = Action::Dispatch {
                 assignees: picked.iter().map(|c| c.user_id.clone()).collect(),
@@ -153,9 +137,8 @@ pub fn act(
             Action::Merge { into, .. } => Some(merge_target(conn, caller, ctx.index, &row, into)?),
             _ => None,
         };
-        let is_assignee = assignees(&row).contains(&caller.user.id);
-        let who = Who { user_id: caller.user.id.clone(), role: acting_role(&roles, &action, is_assignee) };
-        let actor = Actor { user_id: caller.user.id.clone(), roles };
+        let is_assignee = facts.assignees.contains(&caller.user.id);
+        let who = Who { user_id: caller.user.id.clone(), role: acting_role(&actor.roles, &action, is_assignee) };
         if let Action::Resolve { evidence } = &action {
             crate::evidence::cite(conn, &row, evidence)?;
         }
@@ -267,8 +250,10 @@ fn merge_into(conn: &mut DbConn, row: &EventRow, target: &EventRow, who: &Who) -
     Ok(())
 }
 
-/// Decides `action` for `actor` and applies it with every side effect. Used for people's actions
-/// and the system's alike.
+/// Decides `action` for `actor` with the shared machine and stores what it says, in the
+/// caller's transaction: the event, its tasks, deadline, supervision order, timeline entry and
+/// notifications; then hands the event to dispatch when the machine says so. Used for people's
+/// actions and the system's alike.
 #[allow(clippy::too_many_arguments)]
 pub fn apply(
     conn: &mut DbConn,
@@ -281,8 +266,9 @@ pub fn apply(
     choices: Option<&[Choice]>,
     at_point: Option<(f64, f64)>,
 ) -> ApiResult<EventRow> {
-    let facts = facts_of(row, category)?;
-    let next = event::decide(&facts, actor, action).map_err(refusal)?.facts;
+    let facts = facts_of(conn, row, category)?;
+    let out = event::decide(&facts, actor, action).map_err(refusal)?;
+    let next = &out.facts;
     let at = now();
     let grade = grade_of(row)?;
     let mut up = row.clone();
@@ -290,68 +276,52 @@ pub fn apply(
     up.assignees = serde_json::to_string(&next.assignees).map_err(|e| ApiError::internal(e.to_string()))?;
     up.resolved_parts = serde_json::to_string(&next.resolved_parts).map_err(|e| ApiError::internal(e.to_string()))?;
     up.resolved_by = next.resolved_by.clone();
+    up.escalation_level = next.escalation_level.map(|l| l.as_str().to_owned());
     up.version = row.version + 1;
     up.updated_at = at;
-
-    // Deadlines: a new stage, a new handler or a rework starts the clock afresh; an approved
-    // extension adds the stage's time to the deadline (or to now, if already past).
-    let stage = next.state.timed_stage();
-    let restarts =
-        stage != facts.state.timed_stage() || matches!(action, Action::Dispatch { .. } | Action::Rework { .. });
-    if restarts && row.due_at.is_some_and(|d| at > d) {
-        up.late_stages += 1;
-    }
-    if matches!(action, Action::Rework { .. }) {
+    if out.reworked {
         up.rework_count += 1;
     }
-    if let Action::Extend { .. } = action {
-        up.due_at = due(category, grade, stage, row.due_at.map_or(at, |d| d.max(at)));
-        up.warned_at = None;
-    } else if restarts {
-        up.due_at = due(category, grade, stage, at);
-        up.stage_started_at = Some(at);
-        up.warned_at = None;
-        up.escalated_at = None;
+    match out.deadline {
+        Deadline::Keep => {}
+        Deadline::Extend(stage) => {
+            up.due_at = due(category, grade, stage, row.due_at.map_or(at, |d| d.max(at)));
+            up.warned_at = None;
+        }
+        Deadline::Restart(stage) => {
+            if row.due_at.is_some_and(|d| at > d) {
+                up.late_stages += 1;
+            }
+            up.due_at = due(category, grade, stage, at);
+            up.stage_started_at = Some(at);
+            up.warned_at = None;
+            up.escalated_at = None;
+        }
     }
-    let mut detail = None;
-    let mut order = None;
-    match action {
-        Action::Escalate { reason } => {
-            let level = next_level(row.escalation_level.as_deref());
-            up.escalation_level = Some(level.as_str().to_owned());
-            up.escalated_at = Some(at);
-            order = Some((level, reason.clone()));
-        }
-        Action::Supervise { reason } => {
-            let level = if actor.roles.iter().any(|r| matches!(r, Role::CityOperator | Role::Admin)) {
-                AreaLevel::City
-            } else if actor.roles.contains(&Role::DistrictOperator) {
-                AreaLevel::District
-            } else {
-                AreaLevel::Street
-            };
-            order = Some((level, reason.clone()));
-        }
-        Action::Merge { into, .. } => detail = Some(json!({"into": into.trim()})),
-        _ => {}
+    if matches!(action, Action::Escalate { .. }) {
+        up.escalated_at = Some(at);
     }
     if !queries::events::update_if_version(conn, &up, row.version)? {
         return Err(ApiError::conflict("the event changed meanwhile; reload it"));
     }
-    sync_tasks(conn, row, &up, actor, action, choices)?;
+    store_tasks(conn, &up, &out.tasks, actor, choices)?;
+    let mut detail = match action {
+        Action::Merge { into, .. } => Some(json!({"into": into.trim()})),
+        _ => None,
+    };
     if let Some(choices) = choices {
         detail = Some(
             json!({"assigned": choices.iter().map(|c| json!({"user": c.user_id, "why": c.why})).collect::<Vec<_>>()}),
         );
     }
-    if let Some((level, reason)) = &order {
+    if let Some(level) = out.order {
         let order = SupervisionOrderRow {
             id: new_id(),
             event_id: row.id.clone(),
             level: level.as_str().to_owned(),
-            area_code: row.code_at(*level).map(str::to_owned),
+            area_code: row.code_at(level).map(str::to_owned),
             automatic: who.user_id == super::SYSTEM_USER,
-            reason: reason.clone(),
+            reason: action.reason().unwrap_or_default().to_owned(),
             issued_by: who.user_id.clone(),
             created_at: at,
         };
@@ -363,68 +333,54 @@ pub fn apply(
         &row.id,
         &Step {
             who,
-            action: action.name(),
-            from: Some(facts.state),
-            to: next.state,
-            reason: action.reason(),
+            action: out.step.action,
+            from: Some(out.step.from),
+            to: out.step.to,
+            reason: out.step.reason.as_deref(),
             at: at_point,
             detail,
         },
     )?;
     up.log_head = entry.hash;
-    notify_after(conn, ctx, row, &up, action, &facts.assignees, order.as_ref().map(|o| o.0))?;
-
-    // Acceptance, resumption or a handler's return hands the event to dispatch.
-    let handler_returned = matches!(action, Action::Return { .. }) && facts.assignees.contains(&actor.user_id);
-    if (next.state == EventState::Accepted && facts.state != EventState::Accepted) || handler_returned {
-        let exclude = if handler_returned { vec![actor.user_id.clone()] } else { vec![] };
-        return auto_dispatch(conn, ctx, &up, category, &exclude);
+    for notice in &out.notices {
+        notify::deliver(conn, ctx.index, &up, notice)?;
     }
-    Ok(up)
+    match &out.dispatch {
+        Some(exclude) => auto_dispatch(conn, ctx, &up, category, exclude),
+        None => Ok(up),
+    }
 }
 
-/// Keeps one task row per handler in step with the event.
-fn sync_tasks(
+/// Stores the machine's task changes: new rows (with why each handler was chosen), moved states.
+fn store_tasks(
     conn: &mut DbConn,
-    before: &EventRow,
-    after: &EventRow,
+    event: &EventRow,
+    changes: &[TaskChange],
     actor: &Actor,
-    action: &Action,
     choices: Option<&[Choice]>,
 ) -> ApiResult<()> {
-    let at = after.updated_at;
-    let tasks = queries::tasks::for_event(conn, &before.id)?;
-    let open = |t: &TaskRow| queries::tasks::OPEN.contains(&t.state.as_str());
-    let set = |conn: &mut DbConn, t: &TaskRow, state: &str| -> ApiResult<()> {
-        let mut t = t.clone();
-        t.state = state.to_owned();
-        t.updated_at = at;
-        Ok(queries::tasks::update(conn, &t)?)
-    };
-    let mine = tasks.iter().find(|t| t.user_id == actor.user_id && (open(t) || t.state == "resolved"));
-    match action {
-        Action::Dispatch { .. } => {
-            let now_on = assignees(after);
-            for t in tasks.iter().filter(|t| open(t) || t.state == "resolved") {
-                if !now_on.contains(&t.user_id) {
-                    set(conn, t, "withdrawn")?;
-                }
-            }
-            for (i, user) in now_on.iter().enumerate() {
-                if tasks.iter().any(|t| t.user_id == *user && open(t)) {
-                    continue;
-                }
-                let choice = choices.and_then(|c| c.iter().find(|c| c.user_id == *user));
-                let why = choice.map_or_else(|| json!({"rule": "manual", "by": actor.user_id}), |c| c.why.clone());
+    let at = event.updated_at;
+    let tasks = queries::tasks::for_event(conn, &event.id)?;
+    for change in changes {
+        match change {
+            TaskChange::Create { user_id, lead, state, origin } => {
+                let choice = choices.and_then(|c| c.iter().find(|c| c.user_id == *user_id));
+                let why = match (origin, choice) {
+                    (_, Some(c)) => c.why.clone(),
+                    (TaskOrigin::PoolClaim, None) => {
+                        json!({"rule": "volunteer_claim", "community": event.community_code})
+                    }
+                    (TaskOrigin::Dispatched, None) => json!({"rule": "manual", "by": actor.user_id}),
+                };
                 queries::tasks::insert(
                     conn,
                     &TaskRow {
                         id: new_id(),
-                        event_id: before.id.clone(),
-                        user_id: user.clone(),
+                        event_id: event.id.clone(),
+                        user_id: user_id.clone(),
                         department_id: choice.and_then(|c| c.department_id.clone()),
-                        lead: i == 0,
-                        state: "assigned".into(),
+                        lead: *lead,
+                        state: state.as_str().to_owned(),
                         why: why.to_string(),
                         assigned_by: actor.user_id.clone(),
                         created_at: at,
@@ -432,98 +388,15 @@ fn sync_tasks(
                     },
                 )?;
             }
-        }
-        Action::Claim if mine.is_none() => {
-            // A volunteer takes it from the pool.
-            queries::tasks::insert(
-                conn,
-                &TaskRow {
-                    id: new_id(),
-                    event_id: before.id.clone(),
-                    user_id: actor.user_id.clone(),
-                    department_id: None,
-                    lead: true,
-                    state: "claimed".into(),
-                    why: json!({"rule": "volunteer_claim", "community": before.community_code}).to_string(),
-                    assigned_by: actor.user_id.clone(),
-                    created_at: at,
-                    updated_at: at,
-                },
-            )?;
-        }
-        Action::Claim | Action::Start | Action::Resolve { .. } => {
-            if let Some(t) = mine {
-                let state = match action {
-                    Action::Claim => "claimed",
-                    Action::Start => "in_progress",
-                    _ => "resolved",
-                };
-                set(conn, t, state)?;
+            TaskChange::Move { user_id, from, to } => {
+                if let Some(t) = tasks.iter().find(|t| t.user_id == *user_id && t.state == from.as_str()) {
+                    queries::tasks::update(
+                        conn,
+                        &TaskRow { state: to.as_str().to_owned(), updated_at: at, ..t.clone() },
+                    )?;
+                }
             }
         }
-        Action::Rework { .. } => {
-            for t in tasks.iter().filter(|t| t.state == "resolved") {
-                set(conn, t, "claimed")?;
-            }
-        }
-        Action::Return { .. } | Action::Resume => {
-            for t in tasks.iter().filter(|t| open(t) || t.state == "resolved") {
-                set(conn, t, if t.user_id == actor.user_id { "returned" } else { "withdrawn" })?;
-            }
-        }
-        _ if after.state == EventState::Closed.as_str() || after.state == EventState::Rejected.as_str() => {
-            for t in tasks.iter().filter(|t| open(t) || t.state == "resolved") {
-                set(conn, t, "closed")?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// Who hears of a change.
-fn notify_after(
-    conn: &mut DbConn,
-    ctx: Ctx<'_>,
-    before: &EventRow,
-    after: &EventRow,
-    action: &Action,
-    handlers_before: &[String],
-    order: Option<AreaLevel>,
-) -> ApiResult<()> {
-    let handlers = assignees(after);
-    match action {
-        Action::Dispatch { .. } => {
-            let new: Vec<String> = handlers.iter().filter(|u| !handlers_before.contains(u)).cloned().collect();
-            notify::send(conn, &new, after, "task_assigned", &json!({}))?;
-            let gone: Vec<String> = handlers_before.iter().filter(|u| !handlers.contains(u)).cloned().collect();
-            notify::send(conn, &gone, after, "task_withdrawn", &json!({}))?;
-        }
-        Action::Accept | Action::Reject { .. } | Action::Verify | Action::Merge { .. } => {
-            let followers = queries::events::followers(conn, &before.id)?;
-            let kind = match action {
-                Action::Accept => "report_accepted",
-                Action::Reject { .. } => "report_rejected",
-                _ => "report_closed",
-            };
-            notify::send(conn, &followers, after, kind, &json!({"reason": action.reason()}))?;
-            if matches!(action, Action::Verify) {
-                notify::send(conn, handlers_before, after, "verified", &json!({}))?;
-            }
-        }
-        Action::Rework { reason } => notify::send(conn, &handlers, after, "rework", &json!({"reason": reason}))?,
-        Action::RequestExtension { reason } => {
-            let coordinators = super::holders_over(conn, ctx.index, after, Role::Coordinator, None)?;
-            notify::send(conn, &coordinators, after, "extension_requested", &json!({"reason": reason}))?;
-        }
-        Action::Escalate { reason } | Action::Supervise { reason } => {
-            let level = order.unwrap_or(AreaLevel::Street);
-            let mut to = super::holders_over(conn, ctx.index, after, notify::ops_role(level), None)?;
-            to.extend(super::holders_over(conn, ctx.index, after, Role::Coordinator, None)?);
-            to.extend(handlers.iter().cloned());
-            notify::send(conn, &to, after, "supervision", &json!({"level": level.as_str(), "reason": reason}))?;
-        }
-        _ => {}
     }
     Ok(())
 }

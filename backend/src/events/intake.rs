@@ -4,7 +4,7 @@
 use crate::db::write_tx;
 use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::distance_m;
-use gridwork_mobile_core::domain::event::{EventState, OPS_ROLES, Source};
+use gridwork_mobile_core::domain::event::{self, Actor, EventState, OPS_ROLES, Source};
 use gridwork_mobile_core::{AreaLevel, Role};
 use serde::Serialize;
 use serde_json::json;
@@ -276,17 +276,13 @@ pub fn split(
         for (i, p) in parts.iter().enumerate() {
             categories.push(active_category(conn, p.category.trim(), &format!("parts[{i}].category"))?);
         }
-        let role = super::roles_over(caller, original.area_code(), ctx.index)
-            .into_iter()
-            .find(|r| OPS_ROLES.contains(r))
-            .ok_or_else(|| {
-                ApiError::forbidden("splitting needs an operations role over the event's area").with_field(
-                    "action",
-                    "not_permitted",
-                    "split needs one of [coordinator, district_operator, city_operator, admin]",
-                )
-            })?;
-        let who = Who { user_id: caller.user.id.clone(), role: role.as_str().to_owned() };
+        let roles = super::roles_over(caller, original.area_code(), ctx.index);
+        let original_category = super::category_of(conn, &original.category_code)?;
+        let facts = super::facts_of(conn, original, &original_category)?;
+        let actor = Actor { user_id: caller.user.id.clone(), roles };
+        let start = event::may_split(&facts, &actor).map_err(super::actions::refusal)?;
+        let role = actor.roles.iter().find(|r| OPS_ROLES.contains(r)).map_or("none", |r| r.as_str());
+        let who = Who { user_id: caller.user.id.clone(), role: role.to_owned() };
         let followers = queries::events::followers(conn, &original.id)?;
         let mut out = vec![];
         for (i, (p, category)) in parts.iter().zip(&categories).enumerate() {
@@ -302,14 +298,7 @@ pub fn split(
                 at: None,
                 evidence: Vec::new(),
             };
-            let mut row = new_row(
-                ctx,
-                category,
-                &new,
-                &original.reporter_id,
-                EventState::Accepted,
-                &format!("parts[{i}].point"),
-            )?;
+            let mut row = new_row(ctx, category, &new, &original.reporter_id, start, &format!("parts[{i}].point"))?;
             row.source = original.source.clone();
             // A split may not place work outside the splitter's own area.
             if !super::roles_over(caller, row.area_code(), ctx.index).iter().any(|r| OPS_ROLES.contains(r)) {

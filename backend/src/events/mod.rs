@@ -12,6 +12,7 @@ pub mod timeline;
 
 use gridwork_mobile_core::domain::category::{Grade, HandlerKind, Stage};
 use gridwork_mobile_core::domain::event::{EventFacts, VERIFIER_ROLES};
+use gridwork_mobile_core::domain::task::TaskFacts;
 use gridwork_mobile_core::{AreaCode, Role, Scope};
 
 pub use actions::{Request, act};
@@ -97,7 +98,12 @@ pub fn assignees(row: &EventRow) -> Vec<String> {
     json_list(&row.assignees)
 }
 
-pub fn facts_of(row: &EventRow, category: &Category) -> ApiResult<EventFacts> {
+/// What the state machine needs to know of a stored event (its tasks from the tasks table).
+pub fn facts_of(conn: &mut DbConn, row: &EventRow, category: &Category) -> ApiResult<EventFacts> {
+    let tasks = queries::tasks::for_event(conn, &row.id)?
+        .iter()
+        .map(|t| Ok(TaskFacts { user_id: t.user_id.clone(), state: t.state.parse().map_err(internal)? }))
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(EventFacts {
         state: row.state.parse().map_err(internal)?,
         assignees: assignees(row),
@@ -105,6 +111,8 @@ pub fn facts_of(row: &EventRow, category: &Category) -> ApiResult<EventFacts> {
         resolved_parts: json_list(&row.resolved_parts),
         after_photo_required: category.after_photo_required,
         volunteer_eligible: category.handler_kind == HandlerKind::Volunteer,
+        tasks,
+        escalation_level: row.escalation_level.as_deref().map(str::parse).transpose().map_err(internal)?,
     })
 }
 
@@ -131,12 +139,12 @@ pub fn may_see(conn: &mut DbConn, caller: &Caller, row: &EventRow, index: &AreaI
     if is_staff(&roles) {
         return Ok(true);
     }
-    // Volunteers of the community see the events in its pool.
-    if roles.contains(&Role::Volunteer)
-        && (row.state == "accepted" || row.state == "returned")
-        && category_of(conn, &row.category_code)?.handler_kind == HandlerKind::Volunteer
-    {
-        return Ok(true);
+    // Volunteers of the community see the events in its pool (the machine says which those are).
+    if roles.contains(&Role::Volunteer) {
+        let category = category_of(conn, &row.category_code)?;
+        if facts_of(conn, row, &category)?.in_volunteer_pool() {
+            return Ok(true);
+        }
     }
     Ok(queries::events::followers(conn, &row.id)?.contains(me))
 }

@@ -1,15 +1,16 @@
 //! Notifications, written in the same transaction as the change that causes them: the outbox the
-//! push sender drains. Who hears of what is decided here.
+//! push sender drains. The machine in `mobile-core` decides who hears of an action
+//! ([`Notice`]); this resolves those recipients to users and queues one notification each.
 
-use gridwork_mobile_core::{AreaLevel, Role};
+use gridwork_mobile_core::domain::event::{Notice, NoticeDetail, Recipients};
 use serde_json::{Value, json};
 
+use crate::areas::AreaIndex;
 use crate::db::DbConn;
-use crate::db::schema::notifications;
 use crate::error::ApiResult;
 use crate::models::event::EventRow;
 use crate::models::push::NotificationRow;
-use diesel::RunQueryDsl;
+use crate::queries;
 
 /// Queues one notification per distinct user (the system account never hears anything).
 pub fn send(conn: &mut DbConn, users: &[String], event: &EventRow, kind: &str, extra: &Value) -> ApiResult<()> {
@@ -28,17 +29,28 @@ pub fn send(conn: &mut DbConn, users: &[String], event: &EventRow, kind: &str, e
         if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
             p.extend(e.clone());
         }
-        let row = NotificationRow::new(user, Some(&event.id), kind, payload.to_string());
-        diesel::insert_into(notifications::table).values(&row).execute(conn)?;
+        queries::push::insert_notification(
+            conn,
+            &NotificationRow::new(user, Some(&event.id), kind, payload.to_string()),
+        )?;
     }
     Ok(())
 }
 
-/// The role that runs the operations centre at a management level.
-pub fn ops_role(level: AreaLevel) -> Role {
-    match level {
-        AreaLevel::City => Role::CityOperator,
-        AreaLevel::District => Role::DistrictOperator,
-        _ => Role::Coordinator,
+/// Sends a notice the machine decided on: its recipients as users, its detail as the payload.
+pub fn deliver(conn: &mut DbConn, index: &AreaIndex, event: &EventRow, notice: &Notice) -> ApiResult<()> {
+    let mut users = Vec::new();
+    for to in &notice.to {
+        match to {
+            Recipients::Users(list) => users.extend(list.iter().cloned()),
+            Recipients::Followers => users.extend(queries::events::followers(conn, &event.id)?),
+            Recipients::Holders(role) => users.extend(super::holders_over(conn, index, event, *role, None)?),
+        }
     }
+    let extra = match &notice.detail {
+        NoticeDetail::None => json!({}),
+        NoticeDetail::Reason(reason) => json!({"reason": reason}),
+        NoticeDetail::Supervision { level, reason } => json!({"level": level.as_str(), "reason": reason}),
+    };
+    send(conn, &users, event, notice.kind, &extra)
 }

@@ -13,6 +13,7 @@ use chrono::NaiveDateTime;
 use gridwork_mobile_core::Role;
 use gridwork_mobile_core::domain::category::Stage;
 use gridwork_mobile_core::domain::event::{Action, EventState};
+use gridwork_mobile_core::domain::task::TaskState;
 use serde::Serialize;
 use serde_json::json;
 
@@ -99,7 +100,7 @@ fn unacknowledged(
         return Ok(false);
     }
     write_tx(conn, |conn| {
-        if !queries::tasks::transition(conn, &task.id, "assigned", "unacknowledged", at)? {
+        if !queries::tasks::transition(conn, &task.id, TaskState::Assigned, TaskState::Unacknowledged, at)? {
             return Ok(false);
         }
         let who = Who::system();

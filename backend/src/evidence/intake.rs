@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use gridwork_mobile_core::DomainError;
-use gridwork_mobile_core::domain::event::{EventState, EvidenceKind, VERIFIER_ROLES};
+use gridwork_mobile_core::domain::event::{self, Actor, EvidenceKind};
 use gridwork_mobile_core::hash::sha256_hex;
 use gridwork_mobile_core::photo;
 use serde_json::{Value, json};
@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::timeline::{self, Who};
-use crate::events::{assignees, category_of, holders_over, notify, roles_over, visible};
+use crate::events::{assignees, category_of, facts_of, holders_over, notify, roles_over, visible};
 use crate::models::event::EventRow;
 use crate::models::evidence::{BlobRow, EvidenceRow};
 use crate::models::{new_id, now};
@@ -56,29 +56,16 @@ pub fn authorize(
     let row = visible(conn, caller, id, index).map_err(|e| {
         if e.code == ErrorCode::NotFound { ApiError::field("event_id", "unknown_event", e.message) } else { e }
     })?;
-    let state: EventState = row.state.parse().map_err(crate::events::internal)?;
-    if state.is_terminal() {
-        return Err(ApiError::conflict("the event is finished; it takes no more photos").with_field(
-            "event_id",
-            "event_finished",
-            format!("the event is {state}"),
-        ));
-    }
-    let allowed = match target.kind {
-        EvidenceKind::Before => true,
-        EvidenceKind::After => assignees(&row).contains(&caller.user.id),
-        // Handlers do not check their own work.
-        EvidenceKind::Verify => {
-            !assignees(&row).contains(&caller.user.id)
-                && roles_over(caller, row.area_code(), index).iter().any(|r| VERIFIER_ROLES.contains(r))
+    // The machine decides who adds which photo; the phone asks it the same question offline.
+    let category = category_of(conn, &row.category_code)?;
+    let facts = facts_of(conn, &row, &category)?;
+    let actor = Actor { user_id: caller.user.id.clone(), roles: roles_over(caller, row.area_code(), index) };
+    event::may_add_evidence(&facts, &actor, target.kind).map_err(|e| match e.code {
+        "event_finished" => {
+            ApiError::conflict("the event is finished; it takes no more photos").with_field(e.field, e.code, e.message)
         }
-    };
-    if !allowed {
-        return Err(ApiError::forbidden(match target.kind {
-            EvidenceKind::After => "only the event's handlers add after-photos",
-            _ => "only verifiers over the event's area, not its handlers, add verify-photos",
-        }));
-    }
+        _ => ApiError::forbidden(e.message),
+    })?;
     Ok(Some(row))
 }
 

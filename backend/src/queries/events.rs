@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use gridwork_mobile_core::domain::task::TaskState;
 
 use crate::db::DbConn;
 use crate::db::schema::{
@@ -10,6 +11,11 @@ use crate::models::event::{
 
 pub fn insert(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
     diesel::insert_into(events::table).values(row).execute(conn).map(drop)
+}
+
+/// Several events by id, in one query (order not kept).
+pub fn by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<EventRow>> {
+    events::table.filter(events::id.eq_any(ids)).select(EventRow::as_select()).load(conn)
 }
 
 pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<EventRow>> {
@@ -121,7 +127,9 @@ fn in_area(level: gridwork_mobile_core::AreaLevel, code: &str) -> EventCond {
 }
 
 /// Task states in which a handler is no longer on the event.
-pub const GONE_TASK_STATES: [&str; 2] = ["withdrawn", "returned"];
+fn gone_states() -> Vec<&'static str> {
+    TaskState::ALL.iter().filter(|s| s.is_gone()).map(|s| s.as_str()).collect()
+}
 
 /// Events `user_id` is currently given (the tasks table is the record of who is assigned).
 fn assigned_to(user_id: &str) -> EventCond {
@@ -129,7 +137,7 @@ fn assigned_to(user_id: &str) -> EventCond {
         events::id.eq_any(
             tasks::table
                 .filter(tasks::user_id.eq(user_id.to_owned()))
-                .filter(tasks::state.ne_all(GONE_TASK_STATES))
+                .filter(tasks::state.ne_all(gone_states()))
                 .select(tasks::event_id),
         ),
     )

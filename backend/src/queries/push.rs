@@ -34,6 +34,11 @@ pub fn claim(
 }
 
 /// Writes the sender's columns only (the app may acknowledge meanwhile).
+/// Queues a notification in the outbox.
+pub fn insert_notification(conn: &mut DbConn, row: &NotificationRow) -> QueryResult<()> {
+    diesel::insert_into(notifications::table).values(row).execute(conn).map(drop)
+}
+
 pub fn save_delivery_state(conn: &mut DbConn, row: &NotificationRow) -> QueryResult<()> {
     diesel::update(notifications::table.find(&row.id))
         .set((

@@ -1,13 +1,15 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
+use gridwork_mobile_core::domain::task::TaskState;
 
 use crate::db::DbConn;
 use crate::db::schema::tasks;
 use crate::models::event::TaskRow;
 
-/// Task states that still ask something of the handler (their load).
-pub const OPEN: [&str; 4] = ["assigned", "unacknowledged", "claimed", "in_progress"];
+fn open_states() -> Vec<&'static str> {
+    TaskState::open_names()
+}
 
 pub fn insert(conn: &mut DbConn, row: &TaskRow) -> QueryResult<()> {
     diesel::insert_into(tasks::table).values(row).execute(conn).map(drop)
@@ -21,6 +23,15 @@ pub fn for_event(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<TaskRow>>
         .load(conn)
 }
 
+/// The tasks of several events, in one query.
+pub fn for_events(conn: &mut DbConn, event_ids: &[String]) -> QueryResult<Vec<TaskRow>> {
+    tasks::table
+        .filter(tasks::event_id.eq_any(event_ids))
+        .order(tasks::created_at.asc())
+        .select(TaskRow::as_select())
+        .load(conn)
+}
+
 pub fn update(conn: &mut DbConn, row: &TaskRow) -> QueryResult<()> {
     diesel::update(tasks::table.find(&row.id)).set(row).execute(conn).map(drop)
 }
@@ -29,7 +40,7 @@ pub fn update(conn: &mut DbConn, row: &TaskRow) -> QueryResult<()> {
 pub fn open_load(conn: &mut DbConn, user_ids: &[String]) -> QueryResult<HashMap<String, i64>> {
     let rows: Vec<(String, i64)> = tasks::table
         .filter(tasks::user_id.eq_any(user_ids))
-        .filter(tasks::state.eq_any(OPEN))
+        .filter(tasks::state.eq_any(open_states()))
         .group_by(tasks::user_id)
         .select((tasks::user_id, diesel::dsl::count_star()))
         .load(conn)?;
@@ -49,7 +60,7 @@ pub fn changed_for(
         q = q.filter(tasks::updated_at.gt(t).or(tasks::updated_at.eq(t).and(tasks::id.gt(id))));
     }
     if open_only {
-        q = q.filter(tasks::state.eq_any(OPEN));
+        q = q.filter(tasks::state.eq_any(open_states()));
     }
     q.order((tasks::updated_at.asc(), tasks::id.asc())).limit(limit).select(TaskRow::as_select()).load(conn)
 }
@@ -57,16 +68,22 @@ pub fn changed_for(
 /// Tasks still waiting for their handler to acknowledge or claim them.
 pub fn awaiting_acknowledgement(conn: &mut DbConn) -> QueryResult<Vec<TaskRow>> {
     tasks::table
-        .filter(tasks::state.eq("assigned"))
+        .filter(tasks::state.eq(TaskState::Assigned.as_str()))
         .order(tasks::created_at.asc())
         .select(TaskRow::as_select())
         .load(conn)
 }
 
 /// Moves a task from `from` to `to`; false if it was no longer in `from`.
-pub fn transition(conn: &mut DbConn, id: &str, from: &str, to: &str, at: chrono::NaiveDateTime) -> QueryResult<bool> {
-    let n = diesel::update(tasks::table.find(id).filter(tasks::state.eq(from)))
-        .set((tasks::state.eq(to), tasks::updated_at.eq(at)))
+pub fn transition(
+    conn: &mut DbConn,
+    id: &str,
+    from: TaskState,
+    to: TaskState,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(tasks::table.find(id).filter(tasks::state.eq(from.as_str())))
+        .set((tasks::state.eq(to.as_str()), tasks::updated_at.eq(at)))
         .execute(conn)?;
     Ok(n == 1)
 }

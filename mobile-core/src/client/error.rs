@@ -1,6 +1,7 @@
 //! The client's one error type. Small on purpose: apps switch on the variant.
 
 use crate::domain::error::DomainError;
+use crate::wire::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
@@ -23,10 +24,11 @@ pub enum ClientError {
     Other(String),
 }
 
+/// A refusal decided on the phone is classified as the server classifies it (`wire::ErrorCode`).
 impl From<DomainError> for ClientError {
     fn from(e: DomainError) -> Self {
-        match e.code {
-            "invalid_transition" | "part_resolved" => ClientError::Conflict(e.message),
+        match ErrorCode::of_refusal(e.code) {
+            ErrorCode::Conflict => ClientError::Conflict(e.message),
             _ => ClientError::Validation { field: e.field.to_owned(), code: e.code.to_owned(), message: e.message },
         }
     }

@@ -25,6 +25,7 @@ use transport::{Body, Transport};
 
 use crate::domain::event::{self, Action, Actor, EventFacts, EventState, EvidenceKind, Source};
 use crate::domain::role::Role;
+use crate::domain::task::{TaskFacts, TaskState};
 use crate::photo::{self, Limits};
 
 /// How the app sees the queue.
@@ -379,15 +380,20 @@ impl FieldClient {
         Ok(Actor { user_id, roles })
     }
 
-    fn facts(&self, event: &Value) -> ClientResult<EventFacts> {
-        let category = self.category(&str_of(event, "category"))?;
+    /// The machine's facts from the cached event: the phone knows its own task only.
+    fn facts(&self, event: &CachedEvent, me: &str) -> ClientResult<EventFacts> {
+        let data = &event.data;
+        let category = self.category(&str_of(data, "category"))?;
+        let own = event.task_state.as_deref().map(str::parse::<TaskState>).transpose()?;
         Ok(EventFacts {
-            state: str_of(event, "state").parse()?,
-            assignees: strings(&event["assignees"]),
-            resolved_by: event["resolved_by"].as_str().map(str::to_owned),
-            resolved_parts: strings(&event["resolved_parts"]),
+            state: str_of(data, "state").parse()?,
+            assignees: strings(&data["assignees"]),
+            resolved_by: data["resolved_by"].as_str().map(str::to_owned),
+            resolved_parts: strings(&data["resolved_parts"]),
             after_photo_required: category["after_photo_required"].as_bool().unwrap_or(false),
             volunteer_eligible: category["handler_kind"] == "volunteer",
+            tasks: own.map(|state| TaskFacts { user_id: me.to_owned(), state }).into_iter().collect(),
+            escalation_level: data["escalation_level"].as_str().and_then(|l| l.parse().ok()),
         })
     }
 
@@ -459,7 +465,7 @@ impl FieldClient {
             code: "unknown_event".into(),
             message: format!("no event {event_id} on this phone (sync first)"),
         })?;
-        let facts = self.facts(&cached.data)?;
+        let facts = self.facts(&cached, &actor.user_id)?;
         let kind = match action {
             Action::Resolve { .. } => EvidenceKind::After,
             Action::Verify | Action::Rework { .. } => EvidenceKind::Verify,
@@ -486,7 +492,14 @@ impl FieldClient {
         data["assignees"] = json!(outcome.facts.assignees);
         data["resolved_by"] = json!(outcome.facts.resolved_by);
         data["resolved_parts"] = json!(outcome.facts.resolved_parts);
-        let task_state = task_state_after(action, outcome.facts.state, cached.task_state.as_deref());
+        // The machine's own answer for this phone's task (the same change the server stores).
+        let task_state = outcome
+            .facts
+            .tasks
+            .iter()
+            .find(|t| t.user_id == actor.user_id)
+            .map(|t| t.state.as_str().to_owned())
+            .or_else(|| cached.task_state.clone());
         let mut wire = serde_json::to_value(action)?;
         if let Some((lat, lng)) = at {
             wire["location"] = json!({"lat": lat, "lng": lng});
@@ -878,18 +891,5 @@ fn report_of(tx: &rusqlite::Transaction<'_>, event_id: &str) -> ClientResult<Vec
 }
 
 fn is_open_task(state: &str) -> bool {
-    matches!(state, "assigned" | "unacknowledged" | "claimed" | "in_progress")
-}
-
-/// The handler's task state after their own action.
-fn task_state_after(action: &Action, event_state: EventState, before: Option<&str>) -> Option<String> {
-    let s = match action {
-        Action::Claim => "claimed",
-        Action::Start => "in_progress",
-        Action::Resolve { .. } if event_state == EventState::Resolved => "resolved",
-        Action::Resolve { .. } => "part_resolved",
-        Action::Return { .. } => "returned",
-        _ => return before.map(str::to_owned),
-    };
-    Some(s.to_owned())
+    state.parse::<TaskState>().is_ok_and(TaskState::is_open)
 }

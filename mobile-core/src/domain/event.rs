@@ -1,13 +1,18 @@
 //! The event loop's state machine (闭环处置), shared by the server and the phone apps: the only
-//! code that decides whether an action on an event is allowed, and by whom. It is pure: callers
-//! pass the facts (state, assignees, who resolved it) and the actor's roles over the event's area
-//! (scope is resolved by the caller against its area tree), and get the next state or a refusal
-//! with a stable code.
+//! code that decides whether an action on an event is allowed, by whom, and everything it causes.
+//! It is pure: callers pass the facts (state, assignees, tasks, who resolved it, the escalation
+//! level) and the actor's roles over the event's area (scope is resolved by the caller against its
+//! area tree), and get an [`Outcome`] — the facts afterwards and every effect to store: task
+//! changes, the deadline, escalation and supervision, who is told, the timeline step, whether
+//! dispatch follows — or a refusal with a stable code. The server and the phone only store it.
 
 use serde::{Deserialize, Serialize};
 
+use super::area::AreaLevel;
+use super::category::Stage;
 use super::error::DomainError;
 use super::role::Role;
+use super::task::{self, TaskChange, TaskFacts, TaskOrigin, TaskState};
 
 named_enum!(
     /// What a photo proves: the problem as found, the work done, or the verifier's check.
@@ -189,6 +194,19 @@ pub struct EventFacts {
     pub after_photo_required: bool,
     /// Volunteers of the community may claim it from the pool.
     pub volunteer_eligible: bool,
+    /// The handlers' tasks (the server knows every one; a phone knows its own).
+    #[serde(default)]
+    pub tasks: Vec<TaskFacts>,
+    /// The ops-centre level it is escalated to; `None` while the street handles it.
+    #[serde(default)]
+    pub escalation_level: Option<AreaLevel>,
+}
+
+impl EventFacts {
+    /// In the community's volunteer pool: volunteers see it and may claim it themselves.
+    pub fn in_volunteer_pool(&self) -> bool {
+        self.volunteer_eligible && matches!(self.state, EventState::Accepted | EventState::Returned)
+    }
 }
 
 /// Who acts: a user and the roles they hold over the event's area.
@@ -199,8 +217,19 @@ pub struct Actor {
 }
 
 impl Actor {
-    fn has(&self, roles: &[Role]) -> bool {
+    pub fn has(&self, roles: &[Role]) -> bool {
         self.roles.iter().any(|r| roles.contains(r))
+    }
+
+    /// The actor for an event: the roles held over its area, plus — for someone the event is given
+    /// to — the handler roles they hold elsewhere (a task given to a worker of a neighbouring grid
+    /// lets them handle it there).
+    pub fn for_event(user_id: &str, roles_over_area: Vec<Role>, all_roles: &[Role], facts: &EventFacts) -> Self {
+        let mut roles = roles_over_area;
+        if facts.assignees.iter().any(|a| a == user_id) {
+            roles.extend(all_roles.iter().copied().filter(|r| HANDLER_ROLES.contains(r)));
+        }
+        Actor { user_id: user_id.to_owned(), roles }
     }
 }
 
@@ -212,10 +241,93 @@ pub const VERIFIER_ROLES: [Role; 5] =
 /// Who may handle an event given to them.
 pub const HANDLER_ROLES: [Role; 3] = [Role::GridWorker, Role::DeptHandler, Role::Volunteer];
 
-/// The result of an allowed action: the facts afterwards.
+/// What happens to the running stage's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    Keep,
+    /// A new stage, a new handler or a rework: the clock starts afresh for this stage (none while
+    /// suspended or filed).
+    Restart(Option<Stage>),
+    /// An approved extension: the stage's time is added to the deadline (or to now, if past).
+    Extend(Option<Stage>),
+}
+
+/// Who is told: named users, the event's followers, or the holders of a role over its area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    Users(Vec<String>),
+    Followers,
+    Holders(Role),
+}
+
+/// What a notice says beyond its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeDetail {
+    None,
+    Reason(Option<String>),
+    Supervision { level: AreaLevel, reason: String },
+}
+
+/// One notification to send after the action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: &'static str,
+    pub to: Vec<Recipients>,
+    pub detail: NoticeDetail,
+}
+
+/// What the hash-chained timeline records of the action (the caller adds who, where, when).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineStep {
+    pub action: &'static str,
+    pub from: EventState,
+    pub to: EventState,
+    pub reason: Option<String>,
+}
+
+/// The result of an allowed action: the facts afterwards and every effect to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub facts: EventFacts,
+    /// Changes to the handlers' tasks (already applied to `facts.tasks`).
+    pub tasks: Vec<TaskChange>,
+    pub deadline: Deadline,
+    /// A rework: the event's rework count goes up.
+    pub reworked: bool,
+    /// A supervision order (督办) at this level: issued by an escalation or by hand.
+    pub order: Option<AreaLevel>,
+    pub notices: Vec<Notice>,
+    pub step: TimelineStep,
+    /// The event goes to automatic dispatch, never to these users.
+    pub dispatch: Option<Vec<String>>,
+}
+
+/// The ops role of each management level.
+pub fn ops_role(level: AreaLevel) -> Role {
+    match level {
+        AreaLevel::City => Role::CityOperator,
+        AreaLevel::District => Role::DistrictOperator,
+        _ => Role::Coordinator,
+    }
+}
+
+/// The management level above `current` (`None`: the street ops centre handles it).
+pub fn next_escalation_level(current: Option<AreaLevel>) -> AreaLevel {
+    match current {
+        None | Some(AreaLevel::Street) => AreaLevel::District,
+        _ => AreaLevel::City,
+    }
+}
+
+/// The level a person's supervision order is issued at: the highest ops centre they act for.
+fn supervision_level(actor: &Actor) -> AreaLevel {
+    if actor.has(&[Role::CityOperator, Role::Admin]) {
+        AreaLevel::City
+    } else if actor.has(&[Role::DistrictOperator]) {
+        AreaLevel::District
+    } else {
+        AreaLevel::Street
+    }
 }
 
 /// The longest reason an action may carry (they are shown on timelines and in pushes).
@@ -233,6 +345,219 @@ fn refuse(field: &'static str, code: &'static str, message: impl Into<String>) -
 /// `evidence_required`, `verifier_is_resolver`, `assignees_required`, `part_resolved`,
 /// `merge_target_required`.
 pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outcome, DomainError> {
+    let mut next = next_facts(facts, actor, action)?;
+    let changes = task_changes(facts, &next, actor, action);
+    next.tasks = task::apply(&facts.tasks, &changes);
+    let stage = next.state.timed_stage();
+    let restarts =
+        stage != facts.state.timed_stage() || matches!(action, Action::Dispatch { .. } | Action::Rework { .. });
+    let deadline = match action {
+        Action::Extend { .. } => Deadline::Extend(stage),
+        _ if restarts => Deadline::Restart(stage),
+        _ => Deadline::Keep,
+    };
+    let order = match action {
+        Action::Escalate { .. } => {
+            let level = next_escalation_level(facts.escalation_level);
+            next.escalation_level = Some(level);
+            Some(level)
+        }
+        Action::Supervise { .. } => Some(supervision_level(actor)),
+        _ => None,
+    };
+    // Acceptance or resumption hands the event to dispatch; so does a handler's own return, never
+    // back to them.
+    let handler_returned = matches!(action, Action::Return { .. }) && facts.assignees.contains(&actor.user_id);
+    let dispatch = if handler_returned {
+        Some(vec![actor.user_id.clone()])
+    } else if next.state == EventState::Accepted && facts.state != EventState::Accepted {
+        Some(vec![])
+    } else {
+        None
+    };
+    Ok(Outcome {
+        notices: notices(facts, &next, action, order),
+        step: TimelineStep {
+            action: action.name(),
+            from: facts.state,
+            to: next.state,
+            reason: action.reason().map(str::to_owned),
+        },
+        tasks: changes,
+        deadline,
+        reworked: matches!(action, Action::Rework { .. }),
+        order,
+        dispatch,
+        facts: next,
+    })
+}
+
+/// Whether `actor` may dispatch the event now (asked before anything is revealed about the
+/// departments' pools).
+pub fn may_dispatch(facts: &EventFacts, actor: &Actor) -> Result<(), DomainError> {
+    use EventState as S;
+    if !matches!(facts.state, S::Accepted | S::Dispatched | S::Claimed | S::Returned | S::InProgress | S::Rework) {
+        return Err(refuse(
+            "action",
+            "invalid_transition",
+            format!("cannot dispatch an event that is {}", facts.state),
+        ));
+    }
+    if !actor.has(&OPS_ROLES) {
+        return Err(not_permitted("dispatch", &OPS_ROLES));
+    }
+    Ok(())
+}
+
+/// Whether `actor` may split the event into new ones, and the state those start in (accepted:
+/// the ops centre that split it has accepted each part).
+pub fn may_split(facts: &EventFacts, actor: &Actor) -> Result<EventState, DomainError> {
+    if facts.state.is_terminal() {
+        return Err(refuse("action", "invalid_transition", format!("cannot split an event that is {}", facts.state)));
+    }
+    if !actor.has(&OPS_ROLES) {
+        return Err(not_permitted("split", &OPS_ROLES));
+    }
+    Ok(EventState::Accepted)
+}
+
+/// Whether `actor` (who can see the event) may add a photo of `kind`: before-photos anyone,
+/// after-photos the event's handlers, verify-photos verifiers over the area who are not its
+/// handlers; a filed event takes none.
+pub fn may_add_evidence(facts: &EventFacts, actor: &Actor, kind: EvidenceKind) -> Result<(), DomainError> {
+    if facts.state.is_terminal() {
+        return Err(refuse("event_id", "event_finished", format!("the event is {}", facts.state)));
+    }
+    let handler = facts.assignees.contains(&actor.user_id);
+    match kind {
+        EvidenceKind::Before => Ok(()),
+        EvidenceKind::After if handler => Ok(()),
+        EvidenceKind::After => Err(refuse("kind", "not_permitted", "only the event's handlers add after-photos")),
+        EvidenceKind::Verify if !handler && actor.has(&VERIFIER_ROLES) => Ok(()),
+        EvidenceKind::Verify => Err(refuse(
+            "kind",
+            "not_permitted",
+            "only verifiers over the event's area, not its handlers, add verify-photos",
+        )),
+    }
+}
+
+fn not_permitted(action: &str, roles: &[Role]) -> DomainError {
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    refuse("action", "not_permitted", format!("{action} needs one of [{}] over this area", names.join(", ")))
+}
+
+/// Keeps one task per handler in step with the event.
+fn task_changes(before: &EventFacts, after: &EventFacts, actor: &Actor, action: &Action) -> Vec<TaskChange> {
+    let moved = |t: &TaskFacts, to: TaskState| TaskChange::Move { user_id: t.user_id.clone(), from: t.state, to };
+    let current = || before.tasks.iter().filter(|t| t.state.is_current());
+    let mine = task::current(&before.tasks, &actor.user_id);
+    let mut out = Vec::new();
+    match action {
+        Action::Dispatch { .. } => {
+            for t in current() {
+                if !after.assignees.contains(&t.user_id) {
+                    out.push(moved(t, TaskState::Withdrawn));
+                }
+            }
+            for (i, user) in after.assignees.iter().enumerate() {
+                match task::current(&before.tasks, user) {
+                    // Dispatched again after resolving their part: the part is open again.
+                    Some(t) if t.state == TaskState::Resolved => out.push(moved(t, TaskState::Assigned)),
+                    Some(_) => {}
+                    None => out.push(TaskChange::Create {
+                        user_id: user.clone(),
+                        lead: i == 0,
+                        state: TaskState::Assigned,
+                        origin: TaskOrigin::Dispatched,
+                    }),
+                }
+            }
+        }
+        Action::Claim if mine.is_none() && before.in_volunteer_pool() => out.push(TaskChange::Create {
+            user_id: actor.user_id.clone(),
+            lead: true,
+            state: TaskState::Claimed,
+            origin: TaskOrigin::PoolClaim,
+        }),
+        Action::Claim | Action::Start | Action::Resolve { .. } => {
+            let to = match action {
+                Action::Claim => TaskState::Claimed,
+                Action::Start => TaskState::InProgress,
+                _ => TaskState::Resolved,
+            };
+            if let Some(t) = mine.filter(|t| t.state != to) {
+                out.push(moved(t, to));
+            }
+        }
+        Action::Rework { .. } => {
+            out.extend(
+                before.tasks.iter().filter(|t| t.state == TaskState::Resolved).map(|t| moved(t, TaskState::Claimed)),
+            );
+        }
+        Action::Return { .. } | Action::Resume => {
+            for t in current() {
+                out.push(moved(t, if t.user_id == actor.user_id { TaskState::Returned } else { TaskState::Withdrawn }));
+            }
+        }
+        _ if after.state.is_terminal() => out.extend(current().map(|t| moved(t, TaskState::Closed))),
+        _ => {}
+    }
+    out
+}
+
+/// Who hears of the action.
+fn notices(before: &EventFacts, after: &EventFacts, action: &Action, order: Option<AreaLevel>) -> Vec<Notice> {
+    let users = |v: Vec<String>| vec![Recipients::Users(v)];
+    let reason = || NoticeDetail::Reason(action.reason().map(str::to_owned));
+    let mut out = Vec::new();
+    match action {
+        Action::Dispatch { .. } => {
+            let new: Vec<String> = after.assignees.iter().filter(|u| !before.assignees.contains(u)).cloned().collect();
+            out.push(Notice { kind: "task_assigned", to: users(new), detail: NoticeDetail::None });
+            let gone: Vec<String> = before.assignees.iter().filter(|u| !after.assignees.contains(u)).cloned().collect();
+            out.push(Notice { kind: "task_withdrawn", to: users(gone), detail: NoticeDetail::None });
+        }
+        Action::Accept | Action::Reject { .. } | Action::Verify | Action::Merge { .. } => {
+            let kind = match action {
+                Action::Accept => "report_accepted",
+                Action::Reject { .. } => "report_rejected",
+                _ => "report_closed",
+            };
+            out.push(Notice { kind, to: vec![Recipients::Followers], detail: reason() });
+            if matches!(action, Action::Verify) {
+                out.push(Notice { kind: "verified", to: users(before.assignees.clone()), detail: NoticeDetail::None });
+            }
+        }
+        Action::Rework { .. } => {
+            out.push(Notice { kind: "rework", to: users(after.assignees.clone()), detail: reason() });
+        }
+        Action::RequestExtension { .. } => {
+            out.push(Notice {
+                kind: "extension_requested",
+                to: vec![Recipients::Holders(Role::Coordinator)],
+                detail: reason(),
+            });
+        }
+        Action::Escalate { reason } | Action::Supervise { reason } => {
+            let level = order.unwrap_or(AreaLevel::Street);
+            out.push(Notice {
+                kind: "supervision",
+                to: vec![
+                    Recipients::Holders(ops_role(level)),
+                    Recipients::Holders(Role::Coordinator),
+                    Recipients::Users(after.assignees.clone()),
+                ],
+                detail: NoticeDetail::Supervision { level, reason: reason.clone() },
+            });
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The facts after an allowed action (the state machine proper).
+fn next_facts(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<EventFacts, DomainError> {
     use EventState as S;
     if action.reason().is_some_and(|r| r.trim().is_empty()) {
         return Err(refuse("reason", "reason_required", format!("{} needs a reason", action.name())));
@@ -243,16 +568,7 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
     let wrong_state =
         || refuse("action", "invalid_transition", format!("cannot {} an event that is {}", action.name(), facts.state));
     let need = |roles: &[Role]| -> Result<(), DomainError> {
-        if actor.has(roles) {
-            Ok(())
-        } else {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(refuse(
-                "action",
-                "not_permitted",
-                format!("{} needs one of [{}] over this area", action.name(), names.join(", ")),
-            ))
-        }
+        if actor.has(roles) { Ok(()) } else { Err(not_permitted(action.name(), roles)) }
     };
     let is_assignee = facts.assignees.contains(&actor.user_id);
     let need_assignee = || -> Result<(), DomainError> {
@@ -276,13 +592,7 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             next.state = if matches!(action, Action::Accept) { S::Accepted } else { S::Rejected };
         }
         Action::Dispatch { assignees, reason } => {
-            if !matches!(
-                facts.state,
-                S::Accepted | S::Dispatched | S::Claimed | S::Returned | S::InProgress | S::Rework
-            ) {
-                return Err(wrong_state());
-            }
-            need(&OPS_ROLES)?;
+            may_dispatch(facts, actor)?;
             let list: Vec<String> = assignees.iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
             if list.is_empty() {
                 return Err(refuse("assignees", "assignees_required", "dispatch needs at least one assignee"));
@@ -310,7 +620,7 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             // Co-handlers of a cross-department event claim their own part after the first.
             S::Claimed | S::InProgress if is_assignee => need_assignee()?,
             // The community pool: volunteers take volunteer-eligible cases themselves.
-            S::Accepted | S::Returned if facts.volunteer_eligible && actor.has(&[Role::Volunteer]) => {
+            S::Accepted | S::Returned if facts.in_volunteer_pool() && actor.has(&[Role::Volunteer]) => {
                 next.assignees = vec![actor.user_id.clone()];
                 next.state = S::Claimed;
             }
@@ -430,7 +740,7 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
             next.state = S::Closed;
         }
     }
-    Ok(Outcome { facts: next })
+    Ok(next)
 }
 
 /// `n` made-up evidence ids, for tests.
@@ -455,6 +765,8 @@ mod tests {
             resolved_parts: vec![],
             after_photo_required: true,
             volunteer_eligible: false,
+            tasks: vec![],
+            escalation_level: None,
         }
     }
 
@@ -643,8 +955,61 @@ mod properties {
         ]
     }
 
+    /// One current task per handler and none for anyone else; a task is resolved exactly when its
+    /// handler's part is, so the event is resolved exactly when every handler's task is.
+    fn tasks_agree(f: &EventFacts) -> Result<(), TestCaseError> {
+        let current: Vec<&TaskFacts> = f.tasks.iter().filter(|t| t.state.is_current()).collect();
+        if f.state.is_terminal() {
+            prop_assert!(current.is_empty(), "current tasks on a filed event: {:?}", f);
+            return Ok(());
+        }
+        for a in &f.assignees {
+            prop_assert_eq!(current.iter().filter(|t| t.user_id == *a).count(), 1, "{} has not one task: {:?}", a, f);
+        }
+        prop_assert!(current.iter().all(|t| f.assignees.contains(&t.user_id)), "a task without a handler: {:?}", f);
+        for t in &current {
+            prop_assert_eq!(t.state == TaskState::Resolved, f.resolved_parts.contains(&t.user_id), "{:?}", f);
+        }
+        let all_resolved = !f.assignees.is_empty() && current.iter().all(|t| t.state == TaskState::Resolved);
+        prop_assert_eq!(f.state == EventState::Resolved, all_resolved, "{:?}", f);
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The phone knows only its own task; for its own actions it reaches the server's state.
+        #[test]
+        fn the_phone_and_the_server_agree(
+            steps in proptest::collection::vec((any_actor(), any_action()), 1..60),
+        ) {
+            let mut server = EventFacts {
+                state: EventState::Accepted,
+                assignees: vec![],
+                resolved_by: None,
+                resolved_parts: vec![],
+                after_photo_required: false,
+                volunteer_eligible: true,
+                tasks: vec![],
+                escalation_level: None,
+            };
+            for (actor, action) in steps {
+                let mut phone = server.clone();
+                phone.tasks.retain(|t| t.user_id == actor.user_id);
+                let (s, p) = (decide(&server, &actor, &action), decide(&phone, &actor, &action));
+                match (s, p) {
+                    (Ok(s), Ok(p)) => {
+                        prop_assert_eq!(s.facts.state, p.facts.state);
+                        prop_assert_eq!(&s.facts.assignees, &p.facts.assignees);
+                        let own = |f: &EventFacts| f.tasks.iter().filter(|t| t.user_id == actor.user_id).cloned().collect::<Vec<_>>();
+                        prop_assert_eq!(own(&s.facts), own(&p.facts));
+                        server = s.facts;
+                    }
+                    (Err(s), Err(p)) => prop_assert_eq!(s.code, p.code),
+                    (s, p) => prop_assert!(false, "server {:?} phone {:?}", s.map(|o| o.facts.state), p.map(|o| o.facts.state)),
+                }
+            }
+        }
 
         /// Random walks of random actors doing random things never break the loop's rules.
         #[test]
@@ -661,6 +1026,8 @@ mod properties {
                 resolved_parts: vec![],
                 after_photo_required: photo,
                 volunteer_eligible: eligible,
+                tasks: vec![],
+                escalation_level: None,
             };
             for (actor, action) in steps {
                 let before = f.clone();
@@ -705,6 +1072,10 @@ mod properties {
                         if before.state == EventState::Reported {
                             prop_assert!(actor.roles.iter().any(|r| OPS_ROLES.contains(r)));
                         }
+                        // The effects are the facts' own: tasks as applied, the timeline's step.
+                        prop_assert_eq!(&after.tasks, &task::apply(&before.tasks, &out.tasks));
+                        prop_assert_eq!((out.step.from, out.step.to), (before.state, after.state));
+                        tasks_agree(&after)?;
                         f = after;
                     }
                 }
@@ -718,7 +1089,7 @@ mod properties {
             let ops = Actor { user_id: "ops".into(), roles: vec![Role::Coordinator] };
             let worker = Actor { user_id: "u1".into(), roles: vec![Role::GridWorker] };
             let checker = Actor { user_id: "u2".into(), roles: vec![Role::GridWorker] };
-            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false };
+            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None };
             let plan = [
                 (&ops, Action::Accept),
                 (&ops, Action::Resume),

@@ -47,4 +47,5 @@ pub mod crs;
 pub mod error;
 pub mod event;
 pub mod role;
+pub mod task;
 pub mod user;

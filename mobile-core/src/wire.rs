@@ -1,0 +1,104 @@
+//! The contract between the server and its clients: types both sides build and parse, so a change
+//! on one side is a compile error on the other rather than a string that silently stops matching.
+//! Starts with the one thing every answer can be — an error — and its one classification.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The stable, machine-readable error codes of the API. Clients switch on these; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidJson,
+    InvalidQuery,
+    InvalidPath,
+    ValidationFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Unauthorized,
+    InvalidCredentials,
+    LoginLocked,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status each code is sent with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidJson | ErrorCode::InvalidQuery | ErrorCode::InvalidPath => 400,
+            ErrorCode::ValidationFailed => 422,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
+            ErrorCode::LoginLocked => 429,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Conflict => 409,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+
+    /// What a refusal of the domain (the state machine, a parser) is on the wire — the one
+    /// mapping the server, the phone's client and the bindings share: not allowed for this person
+    /// is `forbidden`, not in this state `conflict`, anything else about the input
+    /// `validation_failed`.
+    pub fn of_refusal(code: &str) -> ErrorCode {
+        match code {
+            "not_permitted" | "not_assignee" | "verifier_is_resolver" => ErrorCode::Forbidden,
+            "invalid_transition" | "part_resolved" | "event_finished" => ErrorCode::Conflict,
+            _ => ErrorCode::ValidationFailed,
+        }
+    }
+}
+
+/// What is wrong with one field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub code: String,
+    pub message: String,
+}
+
+/// The one shape of every error answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorCode,
+    pub message: String,
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+    /// A structured report that explains the error in full (e.g. every defect of an import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_map_once_and_codes_round_trip() {
+        assert_eq!(ErrorCode::of_refusal("invalid_transition"), ErrorCode::Conflict);
+        assert_eq!(ErrorCode::of_refusal("not_assignee").status(), 403);
+        assert_eq!(ErrorCode::of_refusal("reason_required").status(), 422);
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"error":"login_locked","message":"wait","fields":{"password":{"code":"x","message":"y"}},"retry_after_seconds":60}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (body.error, body.error.status(), body.retry_after_seconds),
+            (ErrorCode::LoginLocked, 429, Some(60))
+        );
+        assert_eq!(serde_json::to_value(ErrorCode::ValidationFailed).unwrap(), "validation_failed");
+    }
+}
