@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::crs::Crs;
+use crate::domain::event::Action;
+
 /// The stable, machine-readable error codes of the API. Clients switch on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,6 +85,36 @@ pub struct ErrorBody {
     pub details: Option<serde_json::Value>,
 }
 
+/// A point as clients send it: WGS-84 unless `crs` says GCJ-02 or BD-09.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    pub lat: f64,
+    pub lng: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crs: Option<Crs>,
+}
+
+/// The body of `POST /events/{id}/actions` (and the action of a bulk call): what the server
+/// parses and what the phone's queue stores and sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    #[serde(flatten)]
+    pub action: Action,
+    /// The version the client acted on; a stale one is refused with 409.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    /// Where the actor was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Point>,
+    /// Dispatch to these departments' pools (the first leads) instead of named assignees.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<String>,
+}
+
+/// The most departments one dispatch may name.
+pub const MAX_DISPATCH_DEPARTMENTS: usize = 20;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +133,13 @@ mod tests {
             (ErrorCode::LoginLocked, 429, Some(60))
         );
         assert_eq!(serde_json::to_value(ErrorCode::ValidationFailed).unwrap(), "validation_failed");
+    }
+
+    #[test]
+    fn an_action_request_is_the_flat_json_clients_always_sent() {
+        let raw = serde_json::json!({"action": "resolve", "evidence": ["p1"], "location": {"lat": 30.5, "lng": 114.2}});
+        let parsed: ActionRequest = serde_json::from_value(raw.clone()).unwrap();
+        assert_eq!(parsed.action, Action::Resolve { evidence: vec!["p1".into()] });
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), raw);
     }
 }

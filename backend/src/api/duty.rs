@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use validator::Validate;
 
-use super::events::Point;
+use super::events::{Point, PointExt};
 use crate::auth::Caller;
 use crate::duty::{self, Ping};
 use crate::error::ApiResult;

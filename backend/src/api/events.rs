@@ -4,7 +4,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::Crs;
-use gridwork_mobile_core::domain::event::{Action, EventState, Source, VERIFIER_ROLES};
+use gridwork_mobile_core::domain::event::{EventState, Source, VERIFIER_ROLES};
+use gridwork_mobile_core::wire::{ActionRequest, MAX_DISPATCH_DEPARTMENTS};
 use gridwork_mobile_core::{AreaLevel, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,18 +23,16 @@ use crate::queries;
 use crate::queries::events::EventFilter;
 use crate::state::AppState;
 
-/// A point as clients send it: WGS-84 unless `crs` says GCJ-02 or BD-09.
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Point {
-    pub lat: f64,
-    pub lng: f64,
-    pub crs: Option<Crs>,
+pub use gridwork_mobile_core::wire::Point;
+
+/// Points as the API takes them: checked, then converted to WGS-84.
+pub trait PointExt {
+    /// Checked and converted to WGS-84 (lat, lng); errors name `field`.
+    fn wgs84(&self, field: &str) -> ApiResult<(f64, f64)>;
 }
 
-impl Point {
-    /// Checked and converted to WGS-84 (lat, lng).
-    pub fn wgs84(&self, field: &str) -> ApiResult<(f64, f64)> {
+impl PointExt for Point {
+    fn wgs84(&self, field: &str) -> ApiResult<(f64, f64)> {
         if !self.lat.is_finite() || !self.lng.is_finite() || self.lat.abs() > 90.0 || self.lng.abs() > 180.0 {
             return Err(ApiError::field(field, "out_of_range", "lat must be within -90..90 and lng within -180..180"));
         }
@@ -218,27 +217,33 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct ActionBody {
-    #[serde(flatten)]
-    pub action: Action,
-    /// The version the client acted on; a stale one is refused with 409.
-    pub version: Option<i32>,
-    /// Where the actor was.
-    pub location: Option<Point>,
-    /// Dispatch to these departments' pools (the first leads) instead of named assignees.
-    #[serde(default)]
-    #[validate(length(max = 20, message = "at most 20 departments"))]
-    pub departments: Vec<String>,
+/// The action body: the wire's `ActionRequest`, the one type the phone's queue sends.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ActionBody(pub ActionRequest);
+
+/// Its limits are checked where it becomes a [`Request`] (the type is the core's).
+impl Validate for ActionBody {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
 }
 
 impl ActionBody {
     fn request(self, idempotency_key: Option<String>) -> ApiResult<Request> {
+        let b = self.0;
+        if b.departments.len() > MAX_DISPATCH_DEPARTMENTS {
+            return Err(ApiError::field(
+                "departments",
+                "too_many",
+                format!("at most {MAX_DISPATCH_DEPARTMENTS} departments"),
+            ));
+        }
         Ok(Request {
-            at: self.location.map(|p| p.wgs84("location")).transpose()?,
-            action: self.action,
-            version: self.version,
-            departments: self.departments,
+            at: b.location.map(|p| p.wgs84("location")).transpose()?,
+            action: b.action,
+            version: b.version,
+            departments: b.departments,
             idempotency_key,
         })
     }
@@ -282,8 +287,7 @@ pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<Bu
     crate::http::extract::check_tags(object, "action.")?;
     let parsed: ActionBody = serde_json::from_value(b.action)
         .map_err(|e| ApiError::field("action", "invalid", format!("not an action: {e}")))?;
-    parsed.validate()?;
-    if parsed.version.is_some() {
+    if parsed.0.version.is_some() {
         return Err(ApiError::field("action.version", "not_allowed", "bulk actions carry no version"));
     }
     let request = parsed.request(None)?;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
-use crate::api::events::Point;
+use crate::api::events::{Point, PointExt};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::{is_staff, roles_over, visible};

@@ -27,6 +27,7 @@ use crate::domain::event::{self, Action, Actor, EventFacts, EventState, Evidence
 use crate::domain::role::Role;
 use crate::domain::task::{TaskFacts, TaskState};
 use crate::photo::{self, Limits};
+use crate::wire::{ActionRequest, Point};
 
 /// How the app sees the queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -500,10 +501,12 @@ impl FieldClient {
             .find(|t| t.user_id == actor.user_id)
             .map(|t| t.state.as_str().to_owned())
             .or_else(|| cached.task_state.clone());
-        let mut wire = serde_json::to_value(action)?;
-        if let Some((lat, lng)) = at {
-            wire["location"] = json!({"lat": lat, "lng": lng});
-        }
+        let wire = ActionRequest {
+            action: action.clone(),
+            version: None,
+            location: at.map(|(lat, lng)| Point { lat, lng, crs: None }),
+            departments: vec![],
+        };
         self.with_store(|s| {
             s.tx(|tx| {
                 let mut seqs = vec![];
@@ -744,9 +747,10 @@ impl FieldClient {
             Op::Action { event, action, photos } => {
                 let id = self.resolve_event(event)?;
                 let mut body = action.clone();
-                if body["action"] == "resolve" {
-                    body["evidence"] = json!(self.evidence_ids(photos)?);
+                if let Action::Resolve { evidence } = &mut body.action {
+                    *evidence = self.evidence_ids(photos)?;
                 }
+                let body = serde_json::to_value(&body)?;
                 self.transport
                     .call("POST", &format!("/api/v1/events/{id}/actions"), Body::Json(&body), Some(key))
                     .await?

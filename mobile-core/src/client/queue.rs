@@ -6,6 +6,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::wire::ActionRequest;
+
 /// An event as operations name it: the server's id, or the id a report got on this device
 /// (`local-…`) until the server's is known.
 pub type EventRef = String;
@@ -36,10 +38,11 @@ pub enum Op {
         at: Option<(f64, f64)>,
         sha256: String,
     },
-    /// An action on an event; a resolve cites the evidence its `photos` entries became.
+    /// An action on an event, as the wire carries it; a resolve cites the evidence its `photos`
+    /// entries became.
     Action {
         event: EventRef,
-        action: Value,
+        action: ActionRequest,
         photos: Vec<i64>,
     },
     /// Location pings, batched.
@@ -160,8 +163,20 @@ mod tests {
 
     #[test]
     fn operations_round_trip_as_json() {
-        let op = Op::Action { event: "e1".into(), action: json!({"action": "resolve"}), photos: vec![3, 4] };
+        let action = ActionRequest {
+            action: crate::domain::event::Action::Resolve { evidence: vec![] },
+            version: None,
+            location: None,
+            departments: vec![],
+        };
+        let op = Op::Action { event: "e1".into(), action, photos: vec![3, 4] };
         let back: Op = serde_json::from_value(serde_json::to_value(&op).unwrap()).unwrap();
         assert_eq!((back.kind(), back.event()), ("action", Some("e1")));
+        // Entries queued by earlier versions (the action as loose JSON) still read.
+        let stored = json!({"op": "action", "event": "e2", "photos": [],
+            "action": {"action": "return", "reason": "wrong grid", "location": {"lat": 30.5, "lng": 114.2}}});
+        let Op::Action { action, .. } = serde_json::from_value::<Op>(stored).unwrap() else { panic!("not an action") };
+        assert_eq!(action.action, crate::domain::event::Action::Return { reason: "wrong grid".into() });
+        assert_eq!(action.location.map(|p| (p.lat, p.lng)), Some((30.5, 114.2)));
     }
 }
