@@ -11,6 +11,7 @@ use crate::domain::event::Action;
 
 /// The stable, machine-readable error codes of the API. Clients switch on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidJson,
@@ -64,6 +65,7 @@ impl ErrorCode {
 
 /// What is wrong with one field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub code: String,
     pub message: String,
@@ -71,6 +73,7 @@ pub struct FieldError {
 
 /// The one shape of every error answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorCode,
     pub message: String,
@@ -87,6 +90,7 @@ pub struct ErrorBody {
 
 /// A point as clients send it: WGS-84 unless `crs` says GCJ-02 or BD-09.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Point {
     pub lat: f64,
@@ -98,6 +102,7 @@ pub struct Point {
 /// The body of `POST /events/{id}/actions` (and the action of a bulk call): what the server
 /// parses and what the phone's queue stores and sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionRequest {
     #[serde(flatten)]
     pub action: Action,

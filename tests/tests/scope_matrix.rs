@@ -32,6 +32,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/healthz", "                              AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
     ("GET", "/readyz", "                               AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
     ("GET", "/metrics", "                              AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
+    ("GET", "/api/v1/openapi.json", "                  AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
     ("POST", "/api/v1/auth/login", "                   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
     ("POST", "/api/v1/auth/logout", "                  AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/me", "                            AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),

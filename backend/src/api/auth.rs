@@ -12,7 +12,7 @@ use crate::models::user::UserView;
 use crate::queries;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     #[validate(length(min = 1, max = 64, message = "username is required"))]

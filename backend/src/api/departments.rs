@@ -16,7 +16,7 @@ pub async fn list(_caller: Caller, state: web::Data<AppState>) -> ApiResult<Http
     Ok(HttpResponse::Ok().json(json!({"departments": rows})))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDepartmentBody {
     #[validate(length(min = 1, max = 64, message = "code must be 1 to 64 characters"))]

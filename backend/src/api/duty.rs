@@ -30,7 +30,7 @@ pub async fn get(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpRe
     Ok(HttpResponse::Ok().json(view(&row)))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DutyBody {
     pub on_duty: bool,
@@ -42,7 +42,7 @@ pub async fn set(caller: Caller, state: web::Data<AppState>, body: ValidJson<Dut
     Ok(HttpResponse::Ok().json(view(&row)))
 }
 
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PingBody {
     pub lat: f64,
@@ -52,7 +52,7 @@ pub struct PingBody {
     pub recorded_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationBody {
     #[validate(length(min = 1, max = 500, message = "send 1 to 500 pings per batch"))]

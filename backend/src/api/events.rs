@@ -41,7 +41,7 @@ impl PointExt for Point {
     }
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
     #[validate(length(min = 1, max = 16, message = "category is required"))]
@@ -269,11 +269,12 @@ pub async fn act(
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
     #[validate(length(min = 1, max = 200, message = "name 1 to 200 events"))]
     pub events: Vec<String>,
+    #[schema(value_type = gridwork_mobile_core::wire::ActionRequest)]
     pub action: Value,
 }
 
@@ -310,7 +311,7 @@ pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<Bu
     Ok(HttpResponse::Ok().json(json!({"done": done, "failed": results.len() - done, "results": results})))
 }
 
-#[derive(Debug, Deserialize, serde::Serialize, Validate)]
+#[derive(Debug, Deserialize, serde::Serialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitPart {
     #[validate(length(min = 1, max = 16, message = "category is required"))]
@@ -321,7 +322,7 @@ pub struct SplitPart {
     pub location: Option<Point>,
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitBody {
     #[validate(length(min = 2, max = 20, message = "split into 2 to 20 parts"), nested)]

@@ -128,7 +128,7 @@ fn stored_response(stored: &Stored) -> HttpResponse {
     if stored.created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) }
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeginBody {
     pub kind: EvidenceKind,

@@ -22,7 +22,7 @@ pub async fn me(caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(MeResponse { user: caller.user.view(true), roles: caller.grants })
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordBody {
     #[validate(length(min = 1, message = "current_password is required"))]

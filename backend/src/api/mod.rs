@@ -16,38 +16,87 @@ pub mod evidence;
 pub mod health;
 pub mod live;
 pub mod me;
+pub mod openapi;
 pub mod push;
 pub mod users;
 
-/// One path and what it answers: the route table the server registers and tests enumerate (the
-/// scope matrix fails for a route it has no expectation for).
+/// What an operation takes as its body, for the OpenAPI document.
+#[derive(Clone)]
+pub enum Input {
+    None,
+    /// A JSON body of this schema (name and the schemas it needs).
+    Json(String, Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>),
+    /// Another media type, taken as it is (multipart photos, GeoJSON, CSV, upload chunks).
+    Raw(&'static str),
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Input::None => f.write_str("None"),
+            Input::Json(name, _) => write!(f, "Json({name})"),
+            Input::Raw(media) => write!(f, "Raw({media})"),
+        }
+    }
+}
+
+/// One method of a path: its handler and how the document describes it.
+pub struct Operation {
+    pub method: Method,
+    pub route: actix_web::Route,
+    pub summary: &'static str,
+    pub input: Input,
+    /// The status of a successful answer, and its media type (`None`: no body).
+    pub ok: (u16, Option<&'static str>),
+    /// Answered without signing in.
+    pub public: bool,
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operation")
+            .field("method", &self.method)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One path and what it answers: the route table the server registers, tests enumerate (the
+/// scope matrix fails for a route it has no expectation for) and the OpenAPI document describes.
 pub struct Endpoint {
     pub path: &'static str,
-    pub methods: Vec<(Method, actix_web::Route)>,
+    pub operations: Vec<Operation>,
     /// A body limit other than the server's default.
     pub payload_limit: Option<usize>,
 }
 
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let methods: Vec<&Method> = self.methods.iter().map(|(m, _)| m).collect();
+        let methods: Vec<&Method> = self.operations.iter().map(|o| &o.method).collect();
         f.debug_struct("Endpoint").field("path", &self.path).field("methods", &methods).finish_non_exhaustive()
     }
 }
 
 fn at(path: &'static str) -> Endpoint {
-    Endpoint { path, methods: Vec::new(), payload_limit: None }
+    Endpoint { path, operations: Vec::new(), payload_limit: None }
 }
 
 macro_rules! verb {
     ($name:ident, $method:ident) => {
-        fn $name<F, Args>(mut self, handler: F) -> Self
+        fn $name<F, Args>(mut self, handler: F, summary: &'static str) -> Self
         where
             F: actix_web::Handler<Args>,
             Args: actix_web::FromRequest + 'static,
             F::Output: actix_web::Responder + 'static,
         {
-            self.methods.push((Method::$method, web::route().method(Method::$method).to(handler)));
+            self.operations.push(Operation {
+                method: Method::$method,
+                route: web::route().method(Method::$method).to(handler),
+                summary,
+                input: Input::None,
+                ok: (200, Some("application/json")),
+                public: false,
+            });
             self
         }
     };
@@ -60,64 +109,143 @@ impl Endpoint {
     verb!(patch, PATCH);
     verb!(delete, DELETE);
 
+    fn last(&mut self) -> &mut Operation {
+        let n = self.operations.len();
+        &mut self.operations[n - 1]
+    }
+
+    /// The last operation takes a JSON body of type `T`.
+    fn json<T: utoipa::ToSchema>(mut self) -> Self {
+        let mut schemas = vec![(T::name().into_owned(), T::schema())];
+        T::schemas(&mut schemas);
+        self.last().input = Input::Json(T::name().into_owned(), schemas);
+        self
+    }
+
+    /// The last operation takes a body of another media type.
+    fn raw(mut self, media: &'static str) -> Self {
+        self.last().input = Input::Raw(media);
+        self
+    }
+
+    /// The last operation answers `status` with a body of `media` (`None`: no body).
+    fn answers(mut self, status: u16, media: Option<&'static str>) -> Self {
+        self.last().ok = (status, media);
+        self
+    }
+
+    /// The last operation needs no sign-in.
+    fn public(mut self) -> Self {
+        self.last().public = true;
+        self
+    }
+
     fn limit(mut self, bytes: usize) -> Self {
         self.payload_limit = Some(bytes);
         self
     }
 }
 
+const JSON: Option<&str> = Some("application/json");
+
 /// Every endpoint, in registration order (literal segments before `{id}` of the same prefix, so
 /// that `stream` or `uploads` is not taken for an id). Paths under `/api/v1` start with it.
 pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
+    use {auth as a, departments as d, duty as du, events as e, evidence as ev, users as u};
     vec![
-        at("/healthz").get(health::healthz),
-        at("/readyz").get(health::readyz),
-        at("/metrics").get(metrics::endpoint),
-        at("/api/v1/auth/login").post(auth::login),
-        at("/api/v1/auth/logout").post(auth::logout),
-        at("/api/v1/me").get(me::me),
-        at("/api/v1/me/password").post(me::change_password),
-        at("/api/v1/users").get(users::list).post(users::create),
-        at("/api/v1/users/{id}").get(users::get).patch(users::update),
-        at("/api/v1/users/{id}/revoke-sessions").post(users::revoke_sessions),
-        at("/api/v1/users/{id}/roles").post(users::grant_role),
-        at("/api/v1/users/{id}/roles/{assignment_id}").delete(users::revoke_role),
-        at("/api/v1/departments").get(departments::list).post(departments::create),
-        at("/api/v1/areas/lookup").get(areas::lookup),
-        at("/api/v1/areas/import").post(areas::import).limit(import_limit),
-        at("/api/v1/me/duty").get(duty::get).put(duty::set),
-        at("/api/v1/me/location").post(duty::location),
-        at("/api/v1/devices").get(push::list_devices).post(push::register),
-        at("/api/v1/devices/{id}").delete(push::unregister),
-        at("/api/v1/notifications").get(push::inbox),
-        at("/api/v1/notifications/{id}/ack").post(push::ack),
-        at("/api/v1/events").get(events::list).post(events::report),
-        at("/api/v1/events/stream").get(live::stream),
-        at("/api/v1/events/bulk").post(events::bulk),
-        at("/api/v1/events/{id}").get(events::get),
-        at("/api/v1/events/{id}/actions").post(events::act),
-        at("/api/v1/events/{id}/split").post(events::split),
-        at("/api/v1/events/{id}/evidence").get(evidence::of_event),
-        at("/api/v1/evidence").post(evidence::upload),
-        at("/api/v1/evidence/uploads").post(evidence::begin),
-        at("/api/v1/evidence/uploads/{id}").get(evidence::upload_status).put(evidence::upload_chunk).limit(chunk_limit),
-        at("/api/v1/evidence/{id}").get(evidence::get),
-        at("/api/v1/evidence/{id}/photo").get(evidence::photo),
-        at("/api/v1/evidence/{id}/thumbnail").get(evidence::thumbnail),
-        at("/api/v1/tasks/mine").get(live::my_tasks),
-        at("/api/v1/evaluation").get(evaluation::evaluate),
-        at("/api/v1/categories").get(categories::list),
-        at("/api/v1/categories.csv").get(categories::export_csv),
-        at("/api/v1/categories/import").post(categories::import_csv),
-        at("/api/v1/areas").get(areas::list),
-        at("/api/v1/areas/{code}").get(areas::get),
-        at("/api/v1/areas/{code}/cells").get(areas::cells),
+        at("/healthz").get(health::healthz, "Liveness").public(),
+        at("/readyz").get(health::readyz, "Readiness: database reachable, migrations applied").public(),
+        at("/metrics").get(metrics::endpoint, "Prometheus metrics").answers(200, Some("text/plain")).public(),
+        at("/api/v1/openapi.json").get(openapi::document, "This OpenAPI document").public(),
+        at("/api/v1/auth/login").post(a::login, "Sign in").json::<a::LoginBody>().public(),
+        at("/api/v1/auth/logout").post(a::logout, "Sign out this session"),
+        at("/api/v1/me").get(me::me, "The signed-in user and their grants"),
+        at("/api/v1/me/password")
+            .post(me::change_password, "Change one's own password (signs out the other sessions)")
+            .json::<me::ChangePasswordBody>(),
+        at("/api/v1/users")
+            .get(u::list, "Users in the caller's reach")
+            .post(u::create, "Create a user")
+            .json::<u::CreateUserBody>()
+            .answers(201, JSON),
+        at("/api/v1/users/{id}")
+            .get(u::get, "A user in reach")
+            .patch(u::update, "Enable, disable or set the password of a user in reach")
+            .json::<u::UpdateUserBody>(),
+        at("/api/v1/users/{id}/revoke-sessions").post(u::revoke_sessions, "Sign a user out everywhere"),
+        at("/api/v1/users/{id}/roles")
+            .post(u::grant_role, "Grant a role inside one's scope")
+            .json::<u::GrantBody>()
+            .answers(201, JSON),
+        at("/api/v1/users/{id}/roles/{assignment_id}").delete(u::revoke_role, "Revoke a grant"),
+        at("/api/v1/departments")
+            .get(d::list, "Departments")
+            .post(d::create, "Create a department")
+            .json::<d::CreateDepartmentBody>()
+            .answers(201, JSON),
+        at("/api/v1/areas/lookup").get(areas::lookup, "The areas containing a point, city first"),
+        at("/api/v1/areas/import")
+            .post(areas::import, "Validate and import GeoJSON areas (all or nothing)")
+            .raw("application/geo+json")
+            .limit(import_limit),
+        at("/api/v1/me/duty").get(du::get, "Duty status").put(du::set, "Go on or off duty").json::<du::DutyBody>(),
+        at("/api/v1/me/location").post(du::location, "Location pings, batched").json::<du::LocationBody>(),
+        at("/api/v1/devices")
+            .get(push::list_devices, "The caller's phones")
+            .post(push::register, "Register a phone for push")
+            .json::<push::DeviceBody>()
+            .answers(201, JSON),
+        at("/api/v1/devices/{id}").delete(push::unregister, "Unregister a phone").answers(204, None),
+        at("/api/v1/notifications").get(push::inbox, "The caller's notifications"),
+        at("/api/v1/notifications/{id}/ack").post(push::ack, "Acknowledge receipt or reading").json::<push::AckBody>(),
+        at("/api/v1/events")
+            .get(e::list, "Events in reach, newest first, by cursor")
+            .post(e::report, "Report a problem (Idempotency-Key header)")
+            .json::<e::ReportBody>()
+            .answers(201, JSON),
+        at("/api/v1/events/stream")
+            .get(live::stream, "Server-sent changes in reach")
+            .answers(200, Some("text/event-stream")),
+        at("/api/v1/events/bulk").post(e::bulk, "One action on many events").json::<e::BulkBody>(),
+        at("/api/v1/events/{id}").get(e::get, "An event with its timeline, tasks and evidence"),
+        at("/api/v1/events/{id}/actions")
+            .post(e::act, "Act on an event (decided by the shared state machine)")
+            .json::<gridwork_mobile_core::wire::ActionRequest>(),
+        at("/api/v1/events/{id}/split")
+            .post(e::split, "Split an event into new ones")
+            .json::<e::SplitBody>()
+            .answers(201, JSON),
+        at("/api/v1/events/{id}/evidence").get(ev::of_event, "An event's photos"),
+        at("/api/v1/evidence")
+            .post(ev::upload, "Upload a photo (multipart)")
+            .raw("multipart/form-data")
+            .answers(201, JSON),
+        at("/api/v1/evidence/uploads")
+            .post(ev::begin, "Begin a resumable upload")
+            .json::<ev::BeginBody>()
+            .answers(201, JSON),
+        at("/api/v1/evidence/uploads/{id}")
+            .get(ev::upload_status, "Where to resume an upload")
+            .put(ev::upload_chunk, "The next chunk (Upload-Offset header)")
+            .raw("application/octet-stream")
+            .limit(chunk_limit),
+        at("/api/v1/evidence/{id}").get(ev::get, "A photo's record"),
+        at("/api/v1/evidence/{id}/photo").get(ev::photo, "The stored photo").answers(200, Some("image/jpeg")),
+        at("/api/v1/evidence/{id}/thumbnail").get(ev::thumbnail, "Its thumbnail").answers(200, Some("image/jpeg")),
+        at("/api/v1/tasks/mine").get(live::my_tasks, "The caller's tasks by sync cursor"),
+        at("/api/v1/evaluation").get(evaluation::evaluate, "Scores per unit"),
+        at("/api/v1/categories").get(categories::list, "The category catalog"),
+        at("/api/v1/categories.csv").get(categories::export_csv, "The catalog as CSV").answers(200, Some("text/csv")),
+        at("/api/v1/categories/import").post(categories::import_csv, "Import the catalog from CSV").raw("text/csv"),
+        at("/api/v1/areas").get(areas::list, "Areas by level or parent"),
+        at("/api/v1/areas/{code}").get(areas::get, "An area with its outline and versions"),
+        at("/api/v1/areas/{code}/cells").get(areas::cells, "An area's H3 cover"),
     ]
 }
 
 /// (method, path) of every route the server answers.
 pub fn route_table() -> Vec<(Method, &'static str)> {
-    endpoints(0, 0).into_iter().flat_map(|e| e.methods.into_iter().map(move |(m, _)| (m, e.path))).collect()
+    endpoints(0, 0).into_iter().flat_map(|e| e.operations.into_iter().map(move |o| (o.method, e.path))).collect()
 }
 
 /// Registers the endpoints, one resource per path, so that a known path with the wrong method
@@ -128,8 +256,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize, chunk_limit: us
         if let Some(limit) = e.payload_limit {
             resource = resource.app_data(web::PayloadConfig::new(limit));
         }
-        for (_, route) in e.methods {
-            resource = resource.route(route);
+        for op in e.operations {
+            resource = resource.route(op.route);
         }
         cfg.service(resource);
     }

@@ -30,7 +30,7 @@ fn notification_view(n: &NotificationRow) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceBody {
     #[validate(length(
@@ -97,7 +97,7 @@ pub async fn inbox(caller: Caller, state: web::Data<AppState>, q: web::Query<Inb
     Ok(HttpResponse::Ok().json(json!({"notifications": rows.iter().map(notification_view).collect::<Vec<_>>()})))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AckBody {
     /// The user opened it, not only the phone received it.

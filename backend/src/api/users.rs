@@ -120,7 +120,7 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
     Ok(HttpResponse::Ok().json(UserWithRoles { user: user.view(true), roles }))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserBody {
     pub username: String,
@@ -150,7 +150,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserWithRoles { user: user.view(true), roles: vec![] }))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserBody {
     pub is_active: Option<bool>,
@@ -204,7 +204,7 @@ pub async fn revoke_sessions(
     Ok(HttpResponse::Ok().json(json!({"sessions_revoked": revoked})))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
     pub role: String,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::error::DomainError;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Crs {
     #[default]

@@ -61,6 +61,7 @@ impl EventState {
 
 /// Where a report came from. Trusted sources skip triage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Volunteer,
@@ -84,6 +85,7 @@ impl Source {
 
 /// Something a person asks to do to an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum Action {
     Accept,

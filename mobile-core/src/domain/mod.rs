@@ -8,6 +8,7 @@ macro_rules! named_enum {
     ($(#[$m:meta])* $name:ident, $field:literal, $($variant:ident => $text:literal),+ $(,)?) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
