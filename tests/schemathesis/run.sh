@@ -46,7 +46,7 @@ for user in admin coordinator worker.wang resident.chen; do
   "$st" run "$base/api/v1/openapi.json" -H "Authorization: Bearer ${tokens[$user]}" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
     --exclude-path /api/v1/events/stream --exclude-path /api/v1/auth/logout \
-    --max-examples 10 --workers 2 --seed 20261201 --no-color --warnings off >"$dir/st-$user.log" 2>&1 || status=$?
+    --max-examples 30 --workers 1 --seed 20261201 --no-color --warnings off >"$dir/st-$user.log" 2>&1 || status=$?
   grep -E "^(API Operations|  Tested|Test cases|  [0-9]+ generated|=+ .* in )" "$dir/st-$user.log" | tr '\n' ' '; echo
   if [ "$status" != 0 ]; then
     sed -n '/FAILURES\|ERRORS/,$p' "$dir/st-$user.log" | head -120

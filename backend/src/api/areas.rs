@@ -20,7 +20,8 @@ struct ChainEntry<'a> {
     name: &'a str,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LookupQuery {
     pub lat: f64,
@@ -54,7 +55,8 @@ pub async fn lookup(
     Ok(HttpResponse::Ok().json(json!({"chain": chain, "wgs84": {"lat": lat, "lng": lng}})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub level: Option<String>,
@@ -114,7 +116,8 @@ pub async fn get(_caller: Caller, state: web::Data<AppState>, path: web::Path<St
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CellsQuery {
     pub res: Option<u8>,
@@ -171,7 +174,8 @@ pub async fn cells(
     Ok(HttpResponse::Ok().json(json!({"code": code, "res": u8::from(res), "count": cells.len(), "cells": cells})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     pub code_prop: Option<String>,

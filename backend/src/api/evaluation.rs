@@ -19,7 +19,8 @@ use crate::models::now;
 use crate::queries;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationQuery {
     /// `district`, `street`, `community`, `grid`, `department` or `handler` [default: street]

@@ -357,7 +357,8 @@ pub async fn split(
     Ok(HttpResponse::Created().json(json!({"events": rows.iter().map(view).collect::<Vec<_>>()})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub state: Option<String>,

@@ -49,7 +49,8 @@ fn cursor_after(last: Option<(NaiveDateTime, String)>, previous: Option<(NaiveDa
     encode(c.0, &c.1)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MineQuery {
     /// The `cursor` of the previous answer: only tasks changed since.

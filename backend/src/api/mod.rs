@@ -50,6 +50,8 @@ pub struct Operation {
     pub ok: (u16, Option<&'static str>),
     /// Answered without signing in.
     pub public: bool,
+    /// Its query parameters.
+    pub query: Vec<utoipa::openapi::path::Parameter>,
 }
 
 impl std::fmt::Debug for Operation {
@@ -96,6 +98,7 @@ macro_rules! verb {
                 input: Input::None,
                 ok: (200, Some("application/json")),
                 public: false,
+                query: Vec::new(),
             });
             self
         }
@@ -119,6 +122,12 @@ impl Endpoint {
         let mut schemas = vec![(T::name().into_owned(), T::schema())];
         T::schemas(&mut schemas);
         self.last().input = Input::Json(T::name().into_owned(), schemas);
+        self
+    }
+
+    /// The last operation takes the query parameters of `T`.
+    fn query<T: utoipa::IntoParams>(mut self) -> Self {
+        self.last().query = T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query));
         self
     }
 
@@ -165,6 +174,7 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .json::<me::ChangePasswordBody>(),
         at("/api/v1/users")
             .get(u::list, "Users in the caller's reach")
+            .query::<u::ListQuery>()
             .post(u::create, "Create a user")
             .json::<u::CreateUserBody>()
             .answers(201, JSON),
@@ -183,9 +193,12 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .post(d::create, "Create a department")
             .json::<d::CreateDepartmentBody>()
             .answers(201, JSON),
-        at("/api/v1/areas/lookup").get(areas::lookup, "The areas containing a point, city first"),
+        at("/api/v1/areas/lookup")
+            .get(areas::lookup, "The areas containing a point, city first")
+            .query::<areas::LookupQuery>(),
         at("/api/v1/areas/import")
             .post(areas::import, "Validate and import GeoJSON areas (all or nothing)")
+            .query::<areas::ImportQuery>()
             .raw("application/geo+json")
             .limit(import_limit),
         at("/api/v1/me/duty").get(du::get, "Duty status").put(du::set, "Go on or off duty").json::<du::DutyBody>(),
@@ -196,10 +209,11 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .json::<push::DeviceBody>()
             .answers(201, JSON),
         at("/api/v1/devices/{id}").delete(push::unregister, "Unregister a phone").answers(204, None),
-        at("/api/v1/notifications").get(push::inbox, "The caller's notifications"),
+        at("/api/v1/notifications").get(push::inbox, "The caller's notifications").query::<push::InboxQuery>(),
         at("/api/v1/notifications/{id}/ack").post(push::ack, "Acknowledge receipt or reading").json::<push::AckBody>(),
         at("/api/v1/events")
             .get(e::list, "Events in reach, newest first, by cursor")
+            .query::<e::ListQuery>()
             .post(e::report, "Report a problem (Idempotency-Key header)")
             .json::<e::ReportBody>()
             .answers(201, JSON),
@@ -232,14 +246,14 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
         at("/api/v1/evidence/{id}").get(ev::get, "A photo's record"),
         at("/api/v1/evidence/{id}/photo").get(ev::photo, "The stored photo").answers(200, Some("image/jpeg")),
         at("/api/v1/evidence/{id}/thumbnail").get(ev::thumbnail, "Its thumbnail").answers(200, Some("image/jpeg")),
-        at("/api/v1/tasks/mine").get(live::my_tasks, "The caller's tasks by sync cursor"),
-        at("/api/v1/evaluation").get(evaluation::evaluate, "Scores per unit"),
+        at("/api/v1/tasks/mine").get(live::my_tasks, "The caller's tasks by sync cursor").query::<live::MineQuery>(),
+        at("/api/v1/evaluation").get(evaluation::evaluate, "Scores per unit").query::<evaluation::EvaluationQuery>(),
         at("/api/v1/categories").get(categories::list, "The category catalog"),
         at("/api/v1/categories.csv").get(categories::export_csv, "The catalog as CSV").answers(200, Some("text/csv")),
         at("/api/v1/categories/import").post(categories::import_csv, "Import the catalog from CSV").raw("text/csv"),
-        at("/api/v1/areas").get(areas::list, "Areas by level or parent"),
+        at("/api/v1/areas").get(areas::list, "Areas by level or parent").query::<areas::ListQuery>(),
         at("/api/v1/areas/{code}").get(areas::get, "An area with its outline and versions"),
-        at("/api/v1/areas/{code}/cells").get(areas::cells, "An area's H3 cover"),
+        at("/api/v1/areas/{code}/cells").get(areas::cells, "An area's H3 cover").query::<areas::CellsQuery>(),
     ]
 }
 

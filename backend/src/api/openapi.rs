@@ -74,6 +74,9 @@ pub fn build() -> OpenApi {
                         .schema(Some(Schema::Object(ObjectBuilder::new().schema_type(Type::String).build()))),
                 );
             }
+            for param in op.query {
+                b = b.parameter(param);
+            }
             match op.input {
                 Input::None => {}
                 Input::Json(name, needed) => {

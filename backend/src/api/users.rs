@@ -56,7 +56,8 @@ async fn target_for(caller: &Caller, state: &AppState, id: String, roles: &[Role
     Ok((user, grants))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub limit: Option<i64>,
