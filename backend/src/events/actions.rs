@@ -1,6 +1,7 @@
-//! Actions on an event: decided by the shared state machine, then applied here with their side
-//! effects — deadlines, tasks, supervision orders, links, the timeline, notifications and the
-//! automatic dispatch that follows acceptance or a handler's return.
+//! Actions on an event: the shared machine (`mobile-core`'s `decide`) says what follows — tasks,
+//! deadline, supervision order, notices, timeline step, dispatch — and this module stores it.
+//! What needs the database stays here: loading the facts, who may be named (their grants over
+//! the area), merge targets, evidence citations, the rows themselves.
 
 use crate::db::write_tx;
 use gridwork_mobile_core::domain::category::HandlerKind;
