@@ -6,8 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Utc};
+
+use crate::domain::area::AreaLevel;
+use crate::domain::category::Grade;
 use crate::domain::crs::Crs;
-use crate::domain::event::Action;
+use crate::domain::event::{Action, EventState, Source};
 
 /// The stable, machine-readable error codes of the API. Clients switch on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -119,6 +123,67 @@ pub struct ActionRequest {
 
 /// The most departments one dispatch may name.
 pub const MAX_DISPATCH_DEPARTMENTS: usize = 20;
+
+/// A WGS-84 position as the server answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LatLng {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// The codes of the seven areas an event lies in (the deeper ones may be missing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventAreas {
+    pub city: Option<String>,
+    pub district: Option<String>,
+    pub street: Option<String>,
+    pub community: Option<String>,
+    pub grid: Option<String>,
+    pub compound: Option<String>,
+    pub building: Option<String>,
+}
+
+/// An event as every answer about events carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventView {
+    pub id: String,
+    pub category: String,
+    pub grade: Grade,
+    pub state: EventState,
+    pub source: Source,
+    pub description: String,
+    pub address: Option<String>,
+    pub location: LatLng,
+    pub areas: EventAreas,
+    /// The handlers it is given to, the lead first.
+    pub assignees: Vec<String>,
+    pub resolved_by: Option<String>,
+    /// Handlers who have resolved their part.
+    pub resolved_parts: Vec<String>,
+    /// When the running stage is due.
+    pub due_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub warned: bool,
+    pub escalation_level: Option<AreaLevel>,
+    pub late_stages: i32,
+    pub rework_count: i32,
+    /// Send it back with an action to be refused (409) if the event changed meanwhile.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of `GET /events`: newest first; `next` is the cursor of the following page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventPage {
+    pub events: Vec<EventView>,
+    pub limit: i64,
+    pub next: Option<String>,
+}
 
 #[cfg(test)]
 mod tests {

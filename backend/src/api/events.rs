@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::Crs;
 use gridwork_mobile_core::domain::event::{EventState, Source, VERIFIER_ROLES};
-use gridwork_mobile_core::wire::{ActionRequest, MAX_DISPATCH_DEPARTMENTS};
+use gridwork_mobile_core::wire::{ActionRequest, EventAreas, EventPage, EventView, LatLng, MAX_DISPATCH_DEPARTMENTS};
 use gridwork_mobile_core::{AreaLevel, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -64,34 +64,46 @@ pub struct ReportBody {
     pub evidence: Vec<String>,
 }
 
-pub fn view(row: &EventRow) -> Value {
-    json!({
-        "id": row.id,
-        "category": row.category_code,
-        "grade": row.grade,
-        "state": row.state,
-        "source": row.source,
-        "description": row.description,
-        "address": row.address,
-        "location": {"lat": row.lat, "lng": row.lng},
-        "areas": {
-            "city": row.city_code, "district": row.district_code, "street": row.street_code,
-            "community": row.community_code, "grid": row.grid_code, "compound": row.compound_code,
-            "building": row.building_code,
+/// The wire view of an event (a stored state, grade or source that no longer parses is an
+/// internal error, never a guess).
+pub fn event_view(row: &EventRow) -> ApiResult<EventView> {
+    let bad = events::internal;
+    Ok(EventView {
+        id: row.id.clone(),
+        category: row.category_code.clone(),
+        grade: row.grade.parse().map_err(bad)?,
+        state: row.state.parse().map_err(bad)?,
+        source: serde_json::from_value(json!(row.source)).map_err(|e| ApiError::internal(e.to_string()))?,
+        description: row.description.clone(),
+        address: row.address.clone(),
+        location: LatLng { lat: row.lat, lng: row.lng },
+        areas: EventAreas {
+            city: row.city_code.clone(),
+            district: row.district_code.clone(),
+            street: row.street_code.clone(),
+            community: row.community_code.clone(),
+            grid: row.grid_code.clone(),
+            compound: row.compound_code.clone(),
+            building: row.building_code.clone(),
         },
-        "assignees": events::assignees(row),
-        "resolved_by": row.resolved_by,
-        "resolved_parts": serde_json::from_str::<Value>(&row.resolved_parts).unwrap_or_else(|_| json!([])),
-        "due_at": row.due_at.map(|d| d.and_utc()),
-        "overdue": row.due_at.is_some_and(|d| d < crate::models::now()),
-        "warned": row.warned_at.is_some(),
-        "escalation_level": row.escalation_level,
-        "late_stages": row.late_stages,
-        "rework_count": row.rework_count,
-        "version": row.version,
-        "created_at": row.created_at.and_utc(),
-        "updated_at": row.updated_at.and_utc(),
+        assignees: events::assignees(row),
+        resolved_by: row.resolved_by.clone(),
+        resolved_parts: serde_json::from_str(&row.resolved_parts).unwrap_or_default(),
+        due_at: row.due_at.map(|d| d.and_utc()),
+        overdue: row.due_at.is_some_and(|d| d < crate::models::now()),
+        warned: row.warned_at.is_some(),
+        escalation_level: row.escalation_level.as_deref().map(str::parse).transpose().map_err(bad)?,
+        late_stages: row.late_stages,
+        rework_count: row.rework_count,
+        version: row.version,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
     })
+}
+
+/// The wire view as JSON, for answers that add to it (the timeline, `replayed`, `filed`).
+pub fn view(row: &EventRow) -> ApiResult<Value> {
+    serde_json::to_value(event_view(row)?).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 fn ctx_parts(state: &AppState) -> (std::sync::Arc<AreaIndex>, crate::config::LoopSettings) {
@@ -150,7 +162,7 @@ pub async fn report(
         .run(move |conn| events::report(conn, Ctx { index: &index, policy: &policy }, &caller, &new, &key))
         .await?;
     state.changed();
-    let mut body = view(&row);
+    let mut body = view(&row)?;
     body["filed"] = json!(filed);
     Ok(match filed {
         Filed::Created => HttpResponse::Created().json(body),
@@ -193,7 +205,7 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
         .run(move |conn| {
             let row = events::visible(conn, &caller, &id, &index)?;
             let staff = events::is_staff(&roles_over(&caller, row.area_code(), &index));
-            let mut body = view(&row);
+            let mut body = view(&row)?;
             body["timeline"] = json!(timeline_view(timeline::of(conn, &id)?, staff));
             body["tasks"] = json!(
                 queries::tasks::for_event(conn, &id)?
@@ -264,7 +276,7 @@ pub async fn act(
         .run(move |conn| events::act(conn, Ctx { index: &index, policy: &policy }, &caller, &id, &request))
         .await?;
     state.changed();
-    let mut body = view(&row);
+    let mut body = view(&row)?;
     body["replayed"] = json!(applied == events::actions::Applied::Before);
     Ok(HttpResponse::Ok().json(body))
 }
@@ -354,7 +366,8 @@ pub async fn split(
         })
         .await?;
     state.changed();
-    Ok(HttpResponse::Created().json(json!({"events": rows.iter().map(view).collect::<Vec<_>>()})))
+    let events = rows.iter().map(view).collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Created().json(json!({"events": events})))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -433,7 +446,7 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
         let who = if a.trim() == "me" { caller.user.id.clone() } else { user_id_param("assignee", &a)? };
         if filter.assignee.as_ref().is_some_and(|mine| *mine != who) {
             // `mine=true` with someone else: the intersection is empty.
-            return Ok(HttpResponse::Ok().json(json!({"events": [], "limit": limit, "next": null})));
+            return Ok(HttpResponse::Ok().json(EventPage { events: vec![], limit, next: None }));
         }
         filter.assignee = Some(who);
     }
@@ -451,6 +464,6 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let next = if more { rows.last().map(|r| r.id.clone()) } else { None };
-    let items: Vec<Value> = rows.iter().map(view).collect();
-    Ok(HttpResponse::Ok().json(json!({"events": items, "limit": limit, "next": next})))
+    let events = rows.iter().map(event_view).collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(EventPage { events, limit, next }))
 }

@@ -89,7 +89,7 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
                     "open": state.is_open(),
                     "assigned_at": t.created_at.and_utc(),
                     "updated_at": t.updated_at.and_utc(),
-                    "event": event.map(view),
+                    "event": event.map(view).transpose()?,
                 }));
             }
             let last = tasks.last().map(|t| (t.updated_at, t.id.clone()));
@@ -172,7 +172,10 @@ pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>
                             continue;
                         }
                         let id = encode(row.updated_at, &row.id);
-                        out.extend_from_slice(&frame(&id, "event", &view(&row)));
+                        match view(&row) {
+                            Ok(v) => out.extend_from_slice(&frame(&id, "event", &v)),
+                            Err(e) => tracing::warn!(event = %row.id, error = %e.message, "event not streamed"),
+                        }
                         sent.insert(row.id.clone(), (row.version, row.updated_at));
                         if row.updated_at > next.0 {
                             next = (row.updated_at, row.id.clone());

@@ -25,7 +25,7 @@ pub mod users;
 pub enum Input {
     None,
     /// A JSON body of this schema (name and the schemas it needs).
-    Json(String, Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>),
+    Json(String, Schemas),
     /// Another media type, taken as it is (multipart photos, GeoJSON, CSV, upload chunks).
     Raw(&'static str),
 }
@@ -52,7 +52,12 @@ pub struct Operation {
     pub public: bool,
     /// Its query parameters.
     pub query: Vec<utoipa::openapi::path::Parameter>,
+    /// The schema of a successful JSON answer, where it is typed (name and the schemas it needs).
+    pub output: Option<(String, Schemas)>,
 }
+
+/// Named schemas an operation needs in the document's components.
+pub type Schemas = Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>;
 
 impl std::fmt::Debug for Operation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,6 +104,7 @@ macro_rules! verb {
                 ok: (200, Some("application/json")),
                 public: false,
                 query: Vec::new(),
+                output: None,
             });
             self
         }
@@ -119,9 +125,14 @@ impl Endpoint {
 
     /// The last operation takes a JSON body of type `T`.
     fn json<T: utoipa::ToSchema>(mut self) -> Self {
-        let mut schemas = vec![(T::name().into_owned(), T::schema())];
-        T::schemas(&mut schemas);
-        self.last().input = Input::Json(T::name().into_owned(), schemas);
+        let (name, schemas) = schemas_of::<T>();
+        self.last().input = Input::Json(name, schemas);
+        self
+    }
+
+    /// The last operation answers with a JSON body of type `T` (extra keys may follow).
+    fn returns<T: utoipa::ToSchema>(mut self) -> Self {
+        self.last().output = Some(schemas_of::<T>());
         self
     }
 
@@ -157,9 +168,16 @@ impl Endpoint {
 
 const JSON: Option<&str> = Some("application/json");
 
+fn schemas_of<T: utoipa::ToSchema>() -> (String, Schemas) {
+    let mut schemas = vec![(T::name().into_owned(), T::schema())];
+    T::schemas(&mut schemas);
+    (T::name().into_owned(), schemas)
+}
+
 /// Every endpoint, in registration order (literal segments before `{id}` of the same prefix, so
 /// that `stream` or `uploads` is not taken for an id). Paths under `/api/v1` start with it.
 pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
+    use gridwork_mobile_core::wire::{EventPage, EventView};
     use {auth as a, departments as d, duty as du, events as e, evidence as ev, users as u};
     vec![
         at("/healthz").get(health::healthz, "Liveness").public(),
@@ -214,17 +232,20 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
         at("/api/v1/events")
             .get(e::list, "Events in reach, newest first, by cursor")
             .query::<e::ListQuery>()
+            .returns::<EventPage>()
             .post(e::report, "Report a problem (Idempotency-Key header)")
             .json::<e::ReportBody>()
-            .answers(201, JSON),
+            .answers(201, JSON)
+            .returns::<EventView>(),
         at("/api/v1/events/stream")
             .get(live::stream, "Server-sent changes in reach")
             .answers(200, Some("text/event-stream")),
         at("/api/v1/events/bulk").post(e::bulk, "One action on many events").json::<e::BulkBody>(),
-        at("/api/v1/events/{id}").get(e::get, "An event with its timeline, tasks and evidence"),
+        at("/api/v1/events/{id}").get(e::get, "An event with its timeline, tasks and evidence").returns::<EventView>(),
         at("/api/v1/events/{id}/actions")
             .post(e::act, "Act on an event (decided by the shared state machine)")
-            .json::<gridwork_mobile_core::wire::ActionRequest>(),
+            .json::<gridwork_mobile_core::wire::ActionRequest>()
+            .returns::<EventView>(),
         at("/api/v1/events/{id}/split")
             .post(e::split, "Split an event into new ones")
             .json::<e::SplitBody>()

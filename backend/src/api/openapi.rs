@@ -99,7 +99,14 @@ pub fn build() -> OpenApi {
             let (status, media) = op.ok;
             let mut ok = ResponseBuilder::new().description("done");
             if let Some(media) = media {
-                let schema = if media == "application/json" { Some(any_object()) } else { None };
+                let schema = match (media, op.output) {
+                    ("application/json", Some((name, needed))) => {
+                        schemas.extend(needed);
+                        Some(RefOr::Ref(Ref::from_schema_name(name)))
+                    }
+                    ("application/json", None) => Some(RefOr::T(any_object())),
+                    _ => None,
+                };
                 ok = ok.content(media, ContentBuilder::new().schema(schema).build());
             }
             let mut responses = ResponsesBuilder::new().response(status.to_string(), ok.build());
