@@ -12,6 +12,7 @@ use crate::domain::area::AreaLevel;
 use crate::domain::category::Grade;
 use crate::domain::crs::Crs;
 use crate::domain::event::{Action, EventState, Source};
+use crate::domain::task::TaskState;
 
 /// The stable, machine-readable error codes of the API. Clients switch on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -183,6 +184,33 @@ pub struct EventPage {
     pub events: Vec<EventView>,
     pub limit: i64,
     pub next: Option<String>,
+}
+
+/// One of the caller's tasks in the sync feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskItem {
+    pub id: String,
+    pub event_id: String,
+    pub state: TaskState,
+    /// The lead handler of a cross-department event.
+    pub lead: bool,
+    /// Still asks something of the handler; a closed, withdrawn or returned task means "drop it".
+    pub open: bool,
+    pub assigned_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The event as it is now; none once the handler is off it (withdrawn, returned).
+    pub event: Option<EventView>,
+}
+
+/// `GET /tasks/mine`: the tasks changed since the cursor. Pass `cursor` back as `since`; `more`
+/// says another page is ready now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskFeed {
+    pub tasks: Vec<TaskItem>,
+    pub cursor: String,
+    pub more: bool,
 }
 
 #[cfg(test)]

@@ -13,10 +13,11 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use gridwork_mobile_core::domain::task::TaskState;
+use gridwork_mobile_core::wire::{TaskFeed, TaskItem};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::events::{scoped, view};
+use super::events::{event_view, scoped, view};
 use crate::auth::Caller;
 use crate::auth::caller::grants_of;
 use crate::error::{ApiError, ApiResult};
@@ -81,16 +82,16 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
                 // is gone, not how the event goes on.
                 let state: TaskState = t.state.parse().map_err(crate::events::internal)?;
                 let event = if state.is_gone() { None } else { events.get(&t.event_id) };
-                items.push(json!({
-                    "id": t.id,
-                    "event_id": t.event_id,
-                    "state": t.state,
-                    "lead": t.lead,
-                    "open": state.is_open(),
-                    "assigned_at": t.created_at.and_utc(),
-                    "updated_at": t.updated_at.and_utc(),
-                    "event": event.map(view).transpose()?,
-                }));
+                items.push(TaskItem {
+                    id: t.id.clone(),
+                    event_id: t.event_id.clone(),
+                    state,
+                    lead: t.lead,
+                    open: state.is_open(),
+                    assigned_at: t.created_at.and_utc(),
+                    updated_at: t.updated_at.and_utc(),
+                    event: event.map(event_view).transpose()?,
+                });
             }
             let last = tasks.last().map(|t| (t.updated_at, t.id.clone()));
             let full = tasks.len() as i64 == limit;
@@ -100,7 +101,7 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
                 if since.is_none() && !full { cursor_after(None, None) } else { cursor_after(last, since.clone()) };
             // More only where the cursor moved: changes inside the safety window come next time.
             let more = full && since.is_none_or(|s| encode(s.0, &s.1) != cursor);
-            Ok(json!({"tasks": items, "cursor": cursor, "more": more}))
+            Ok(TaskFeed { tasks: items, cursor, more })
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))

@@ -267,7 +267,10 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
         at("/api/v1/evidence/{id}").get(ev::get, "A photo's record"),
         at("/api/v1/evidence/{id}/photo").get(ev::photo, "The stored photo").answers(200, Some("image/jpeg")),
         at("/api/v1/evidence/{id}/thumbnail").get(ev::thumbnail, "Its thumbnail").answers(200, Some("image/jpeg")),
-        at("/api/v1/tasks/mine").get(live::my_tasks, "The caller's tasks by sync cursor").query::<live::MineQuery>(),
+        at("/api/v1/tasks/mine")
+            .get(live::my_tasks, "The caller's tasks by sync cursor")
+            .query::<live::MineQuery>()
+            .returns::<gridwork_mobile_core::wire::TaskFeed>(),
         at("/api/v1/evaluation").get(evaluation::evaluate, "Scores per unit").query::<evaluation::EvaluationQuery>(),
         at("/api/v1/categories").get(categories::list, "The category catalog"),
         at("/api/v1/categories.csv").get(categories::export_csv, "The catalog as CSV").answers(200, Some("text/csv")),

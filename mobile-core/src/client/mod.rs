@@ -27,7 +27,7 @@ use crate::domain::event::{self, Action, Actor, EventFacts, EventState, Evidence
 use crate::domain::role::Role;
 use crate::domain::task::{TaskFacts, TaskState};
 use crate::photo::{self, Limits};
-use crate::wire::{ActionRequest, Point};
+use crate::wire::{ActionRequest, Point, TaskFeed};
 
 /// How the app sees the queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -246,9 +246,11 @@ impl FieldClient {
                 Some(c) => format!("/api/v1/tasks/mine?limit=500&since={c}"),
                 None => "/api/v1/tasks/mine?limit=500".to_owned(),
             };
-            let page = self.get(&path).await?;
-            let tasks = page["tasks"].as_array().cloned().unwrap_or_default();
-            let more = page["more"].as_bool().unwrap_or(false);
+            // The feed is the wire's `TaskFeed`: a server answer that does not fit it is an error
+            // here, not silently empty fields.
+            let page: TaskFeed = serde_json::from_value(self.get(&path).await?)
+                .map_err(|e| ClientError::Other(format!("unexpected task feed: {e}")))?;
+            let TaskFeed { tasks, cursor: next, more } = page;
             self.with_store(|s| {
                 let mut busy = std::collections::HashSet::new();
                 for e in s.open_entries()? {
@@ -258,31 +260,27 @@ impl FieldClient {
                 }
                 s.tx(|tx| {
                     for t in &tasks {
-                        let id = str_of(t, "event_id");
-                        if busy.contains(&id) {
+                        if busy.contains(&t.event_id) {
                             continue;
                         }
-                        if t["event"].is_null() {
-                            write::drop_task(tx, &id)?;
+                        let Some(event) = &t.event else {
+                            write::drop_task(tx, &t.event_id)?;
                             continue;
-                        }
-                        let open = t["open"].as_bool().unwrap_or(false);
+                        };
                         write::put_event(
                             tx,
                             &CachedEvent {
-                                id,
-                                data: t["event"].clone(),
-                                task_state: t["state"].as_str().map(str::to_owned),
-                                is_task: open,
+                                id: t.event_id.clone(),
+                                data: serde_json::to_value(event)?,
+                                task_state: Some(t.state.as_str().to_owned()),
+                                is_task: t.open,
                                 local: false,
                             },
                         )?;
                     }
                     Ok(())
                 })?;
-                if let Some(c) = page["cursor"].as_str() {
-                    s.set_meta("cursor", c)?;
-                }
+                s.set_meta("cursor", &next)?;
                 Ok(())
             })?;
             report.changed_tasks += u32::try_from(tasks.len()).unwrap_or(u32::MAX);
@@ -290,7 +288,7 @@ impl FieldClient {
                 l.sync_progress(report.changed_tasks, more);
             }
             // A cursor that did not move means "the rest is too fresh; come back later".
-            if !more || page["cursor"].as_str() == cursor.as_deref() {
+            if !more || cursor.as_deref() == Some(next.as_str()) {
                 break;
             }
         }
