@@ -19,7 +19,6 @@ use serde_json::Value;
 
 use super::events::{event_view, scoped, view};
 use crate::auth::Caller;
-use crate::auth::caller::grants_of;
 use crate::error::{ApiError, ApiResult};
 use crate::models::event::EventRow;
 use crate::models::now;
@@ -116,7 +115,7 @@ fn frame(id: &str, kind: &str, data: &Value) -> Bytes {
 /// closes; a changed grant changes what the next poll sends.
 fn current_filter(conn: &mut crate::db::DbConn, session_id: &str, state: &AppState) -> ApiResult<Option<EventFilter>> {
     let Some(user) = queries::sessions::live_user(conn, session_id, now())? else { return Ok(None) };
-    let grants = grants_of(queries::roles::for_user(conn, &user.id)?);
+    let grants = crate::accounts::roles_of(conn, &user.id)?;
     let caller = Caller { user, session_id: session_id.to_owned(), grants };
     let mut filter = scoped(&caller, &state.areas());
     filter.limit = 200;

@@ -28,7 +28,7 @@ pub struct UserWithRoles {
 /// reaches everyone; anyone else only users *every* grant of whom lies inside the caller's scope.
 /// So a grant handed out inside one's area never brings an account from elsewhere into reach, and
 /// system-wide accounts (and accounts with no grant at all) are managed only system-wide.
-pub fn reaches(caller: &Caller, roles: &[Role], target: &[Grant], tree: &impl AreaTree) -> bool {
+fn reaches(caller: &Caller, roles: &[Role], target: &[Grant], tree: &impl AreaTree) -> bool {
     caller.holds_over(roles, None, tree)
         || (!target.is_empty()
             && target.iter().all(|g| g.scope.area_code().is_some_and(|a| caller.holds_over(roles, Some(a), tree))))

@@ -18,7 +18,6 @@ use super::timeline::{self, Step, Who};
 use super::{category_of, due, facts_of, grade_of, roles_over, visible};
 use crate::areas::AreaIndex;
 use crate::auth::Caller;
-use crate::auth::caller::grants_of;
 use crate::catalog::Category;
 use crate::config::LoopSettings;
 use crate::db::DbConn;
@@ -193,7 +192,7 @@ fn check_assignees(
         if !known.iter().any(|u| u.is_active) {
             return Err(ApiError::field(&field, "unknown_user", format!("no active user {id}")));
         }
-        let grants = grants_of(queries::roles::for_user(conn, id)?);
+        let grants = crate::accounts::roles_of(conn, id)?;
         let fits = grants.iter().filter(|g| eligible(g.role)).any(|g| match (&g.scope, &area) {
             (Scope::Everywhere, _) => true,
             (Scope::Area(own), Some(event_area)) => {
