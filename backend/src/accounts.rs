@@ -145,7 +145,7 @@ pub fn grant_role(conn: &mut DbConn, user_id: &str, grant: &RoleGrant, actor: Op
                 row
             }
         };
-        Grant::from_row(&row, department.map(|d| d.code))
+        crate::auth::caller::grant_from_row(&row, department.map(|d| d.code))
             .ok_or_else(|| ApiError::internal("stored grant does not parse"))
     })
 }

@@ -25,11 +25,7 @@ pub struct Ping {
     pub recorded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Stored {
-    pub accepted: usize,
-    pub duplicates: usize,
-}
+pub use gridwork_mobile_core::wire::PingsStored as Stored;
 
 fn require_field_role(caller: &Caller) -> ApiResult<()> {
     caller.require_any(&FIELD_ROLES)

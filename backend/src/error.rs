@@ -30,10 +30,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// The JSON error body without the request envelope (for per-item results of bulk calls).
-    pub fn body(&self) -> serde_json::Value {
+    /// The error body without the request envelope (for per-item results of bulk calls).
+    pub fn body(&self) -> ErrorBody {
         let message = if http_status(self.code).is_server_error() { "internal error" } else { self.message.as_str() };
-        serde_json::json!({"error": self.code, "message": message, "fields": self.fields})
+        ErrorBody {
+            error: self.code,
+            message: message.to_owned(),
+            fields: self.fields.clone(),
+            request_id: None,
+            retry_after_seconds: None,
+            details: None,
+        }
     }
 
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {

@@ -46,6 +46,56 @@ pub struct FieldTask {
     pub pending_ops: u32,
 }
 
+/// An event as the phone holds it (the server's view with local changes applied). States,
+/// grades and sources are the glossary's identifiers (`dispatched`, `serious`, `grid_worker`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FieldEvent {
+    pub id: String,
+    pub category: String,
+    pub grade: String,
+    pub state: String,
+    pub source: String,
+    pub description: String,
+    pub address: Option<String>,
+    pub location: GeoPoint,
+    /// The codes of the areas it lies in, city first (the deeper ones may be missing).
+    pub area_chain: Vec<String>,
+    /// The handlers it is given to, the lead first.
+    pub assignees: Vec<String>,
+    pub resolved_parts: Vec<String>,
+    /// RFC 3339.
+    pub due_at: Option<String>,
+    pub overdue: bool,
+    pub escalation_level: Option<String>,
+    pub version: i32,
+}
+
+impl From<gridwork_mobile_core::wire::EventView> for FieldEvent {
+    fn from(e: gridwork_mobile_core::wire::EventView) -> Self {
+        let a = e.areas;
+        Self {
+            id: e.id,
+            category: e.category,
+            grade: e.grade.as_str().to_owned(),
+            state: e.state.as_str().to_owned(),
+            source: e.source.as_str().to_owned(),
+            description: e.description,
+            address: e.address,
+            location: GeoPoint { lat: e.location.lat, lng: e.location.lng },
+            area_chain: [a.city, a.district, a.street, a.community, a.grid, a.compound, a.building]
+                .into_iter()
+                .flatten()
+                .collect(),
+            assignees: e.assignees,
+            resolved_parts: e.resolved_parts,
+            due_at: e.due_at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            overdue: e.overdue,
+            escalation_level: e.escalation_level.map(|l| l.as_str().to_owned()),
+            version: e.version,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, uniffi::Record)]
 pub struct FlushReport {
     pub sent: u32,
@@ -191,9 +241,9 @@ impl FieldClient {
             .collect())
     }
 
-    /// The cached event as JSON (the server's event view, local changes applied).
-    pub fn event_json(&self, event_id: String) -> Result<Option<String>, GridworkError> {
-        Ok(self.inner.event(&event_id)?.map(|v| v.to_string()))
+    /// The cached event (the server's view, local changes applied).
+    pub fn event(&self, event_id: String) -> Result<Option<FieldEvent>, GridworkError> {
+        Ok(self.inner.event(&event_id)?.map(FieldEvent::from))
     }
 
     pub fn claim(&self, event_id: String) -> Result<(), GridworkError> {

@@ -170,7 +170,7 @@ both_backends! {
         assert_eq!(steps(&app, &f.coord, &second).await.last().map(String::as_str), Some("claim"));
         // The local copy follows the server again: the task is Li's now.
         let e = phone.event(&first).unwrap().unwrap();
-        assert_eq!(e["assignees"], json!([li]));
+        assert_eq!(e.assignees, vec![li.clone()]);
         assert!(phone.dismiss_conflict(q[0].seq).unwrap());
         assert_eq!(phone.summary().unwrap().conflicts, 1);
         // A queued photo whose bytes are gone cannot block the queue: it and the resolve waiting
@@ -354,7 +354,7 @@ gridwork_tests::per_backend! {
 /// Where the cached event is (the phone stands there to take its after-photo).
 fn location(phone: &FieldClient, id: &str) -> (f64, f64) {
     let e = phone.event(id).unwrap().unwrap();
-    (e["location"]["lat"].as_f64().unwrap(), e["location"]["lng"].as_f64().unwrap())
+    (e.location.lat, e.location.lng)
 }
 
 /// Every event's description, from the database.

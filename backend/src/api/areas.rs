@@ -3,8 +3,8 @@
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::domain::crs::Crs;
 use gridwork_mobile_core::{AreaCode, AreaLevel, Role};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use gridwork_mobile_core::wire::{AreaCells, AreaDetail, AreaList, AreaLookup, AreaSummary, AreaVersion, LatLng};
 
 use crate::areas::import::{Mapping, Options};
 use crate::areas::{levels, store};
@@ -12,13 +12,6 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::queries;
 use crate::state::AppState;
-
-#[derive(Debug, Serialize)]
-struct ChainEntry<'a> {
-    level: AreaLevel,
-    code: &'a str,
-    name: &'a str,
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -47,12 +40,8 @@ pub async fn lookup(
     let crs = parse_crs(q.crs.as_deref())?;
     let (lng, lat) = crs.to_wgs84(q.lng, q.lat);
     let index = state.areas();
-    let chain: Vec<ChainEntry> = index
-        .lookup(lng, lat)
-        .into_iter()
-        .map(|a| ChainEntry { level: a.level, code: &a.code, name: &a.name })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({"chain": chain, "wgs84": {"lat": lat, "lng": lng}})))
+    let chain = index.lookup(lng, lat).into_iter().map(summary).collect();
+    Ok(HttpResponse::Ok().json(AreaLookup { chain, wgs84: LatLng { lat, lng } }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -66,7 +55,7 @@ pub struct ListQuery {
 pub async fn list(_caller: Caller, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let level = q.level.as_deref().map(str::parse::<AreaLevel>).transpose()?;
     let index = state.areas();
-    let areas: Vec<Value> = match &q.parent {
+    let areas: Vec<AreaSummary> = match &q.parent {
         Some(parent) => {
             if index.get(parent).is_none() {
                 return Err(ApiError::not_found(format!("no area {parent}")));
@@ -75,11 +64,11 @@ pub async fn list(_caller: Caller, state: web::Data<AppState>, q: web::Query<Lis
         }
         None => index.all().filter(|a| level.is_none_or(|l| a.level == l)).map(summary).collect(),
     };
-    Ok(HttpResponse::Ok().json(json!({"areas": areas})))
+    Ok(HttpResponse::Ok().json(AreaList { areas }))
 }
 
-fn summary(a: &crate::areas::index::AreaInfo) -> Value {
-    json!({"code": a.code, "name": a.name, "level": a.level})
+fn summary(a: &crate::areas::index::AreaInfo) -> AreaSummary {
+    AreaSummary { code: a.code.clone(), name: a.name.clone(), level: a.level }
 }
 
 pub async fn get(_caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -96,24 +85,24 @@ pub async fn get(_caller: Caller, state: web::Data<AppState>, path: web::Path<St
         .await?;
     let index = state.areas();
     let parent = index.parent_of(&code).map(summary);
-    let children: Vec<Value> = index.children_of(&code).into_iter().map(summary).collect();
-    let geometry: Value = serde_json::from_str(&row.geometry).map_err(|e| ApiError::internal(e.to_string()))?;
-    let versions: Vec<Value> = history
+    let children = index.children_of(&code).into_iter().map(summary).collect();
+    let geometry = serde_json::from_str(&row.geometry).map_err(|e| ApiError::internal(e.to_string()))?;
+    let versions = history
         .iter()
-        .map(|(from, to)| json!({"valid_from": from.and_utc(), "valid_to": to.map(|t| t.and_utc())}))
+        .map(|(from, to)| AreaVersion { valid_from: from.and_utc(), valid_to: to.map(|t| t.and_utc()) })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "code": row.code,
-        "name": row.name,
-        "level": row.level,
-        "parent": parent,
-        "children": children,
-        "area_m2": row.area_m2,
-        "radius_m": row.radius_m,
-        "valid_from": row.valid_from.and_utc(),
-        "versions": versions,
-        "geometry": geometry,
-    })))
+    Ok(HttpResponse::Ok().json(AreaDetail {
+        level: row.level.parse()?,
+        code: row.code,
+        name: row.name,
+        parent,
+        children,
+        area_m2: row.area_m2,
+        radius_m: row.radius_m,
+        valid_from: row.valid_from.and_utc(),
+        versions,
+        geometry,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -171,7 +160,7 @@ pub async fn cells(
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
-    Ok(HttpResponse::Ok().json(json!({"code": code, "res": u8::from(res), "count": cells.len(), "cells": cells})))
+    Ok(HttpResponse::Ok().json(AreaCells { code, res: u8::from(res), count: cells.len(), cells }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

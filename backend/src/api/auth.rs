@@ -1,33 +1,16 @@
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use validator::Validate;
+use gridwork_mobile_core::wire::{LoginAnswer, Status};
 
 use crate::accounts::{self, LoginRequest};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::http::extract::ValidJson;
 use crate::models::now;
-use crate::models::user::UserView;
 use crate::queries;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginBody {
-    #[validate(length(min = 1, max = 64, message = "username is required"))]
-    pub username: String,
-    #[validate(length(min = 1, max = 256, message = "password is required"))]
-    pub password: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub token_type: &'static str,
-    pub expires_at: chrono::DateTime<chrono::Utc>,
-    pub user: UserView,
-}
+/// The body of a sign-in: the wire's, checked on arrival.
+pub type LoginBody = gridwork_mobile_core::wire::LoginRequest;
 
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
     if state.settings.trust_forwarded_for {
@@ -56,9 +39,9 @@ pub async fn login(
     let policy = state.settings.throttle.clone();
     let ttl = state.settings.session_ttl;
     let outcome = state.db.run(move |conn| accounts::login(conn, &login, &policy, ttl)).await?;
-    Ok(HttpResponse::Ok().json(LoginResponse {
+    Ok(HttpResponse::Ok().json(LoginAnswer {
         token: outcome.token,
-        token_type: "Bearer",
+        token_type: "Bearer".into(),
         expires_at: outcome.expires_at.and_utc(),
         user: outcome.user.view(true),
     }))
@@ -67,5 +50,5 @@ pub async fn login(
 pub async fn logout(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let session_id = caller.session_id.clone();
     state.db.run(move |conn| Ok(queries::sessions::revoke(conn, &session_id, now())?)).await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "signed_out"})))
+    Ok(HttpResponse::Ok().json(Status { status: "signed_out".into(), database: None }))
 }

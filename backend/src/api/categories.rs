@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::Role;
-use serde_json::json;
+use gridwork_mobile_core::wire::CategoryList;
 
 use crate::auth::Caller;
 use crate::catalog;
@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 pub async fn list(_caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let cats = state.db.run(catalog::all).await?;
-    Ok(HttpResponse::Ok().json(json!({"categories": cats})))
+    Ok(HttpResponse::Ok().json(CategoryList { categories: cats }))
 }
 
 pub async fn export_csv(_caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {

@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::{AreaCode, Role};
 use serde::Deserialize;
-use serde_json::json;
+use gridwork_mobile_core::wire::DepartmentList;
 use validator::Validate;
 
 use crate::accounts;
@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 pub async fn list(_caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let rows = state.db.run(|conn| Ok(queries::departments::list(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(json!({"departments": rows})))
+    Ok(HttpResponse::Ok().json(DepartmentList { departments: rows.iter().map(|d| d.view()).collect() }))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -40,5 +40,5 @@ pub async fn create(
         .db
         .run(move |conn| accounts::create_department(conn, body.code.trim(), &body.name, &area, Some(&actor)))
         .await?;
-    Ok(HttpResponse::Created().json(dept))
+    Ok(HttpResponse::Created().json(dept.view()))
 }

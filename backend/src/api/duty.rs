@@ -1,9 +1,7 @@
 //! Duty and location for field staff: `GET|PUT /me/duty`, `POST /me/location` (batched).
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use validator::Validate;
+use gridwork_mobile_core::wire::{DutyRequest, DutyView, LatLng, LocationBatch};
 
 use super::events::{Point, PointExt};
 use crate::auth::Caller;
@@ -13,16 +11,13 @@ use crate::http::extract::ValidJson;
 use crate::models::worker::WorkerStatusRow;
 use crate::state::AppState;
 
-fn view(row: &WorkerStatusRow) -> Value {
-    json!({
-        "on_duty": row.on_duty,
-        "location": match (row.lat, row.lng) {
-            (Some(lat), Some(lng)) => json!({"lat": lat, "lng": lng}),
-            _ => Value::Null,
-        },
-        "located_at": row.located_at.map(|t| t.and_utc()),
-        "updated_at": row.updated_at.and_utc(),
-    })
+fn view(row: &WorkerStatusRow) -> DutyView {
+    DutyView {
+        on_duty: row.on_duty,
+        location: row.lat.zip(row.lng).map(|(lat, lng)| LatLng { lat, lng }),
+        located_at: row.located_at.map(|t| t.and_utc()),
+        updated_at: row.updated_at.and_utc(),
+    }
 }
 
 pub async fn get(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -30,11 +25,7 @@ pub async fn get(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpRe
     Ok(HttpResponse::Ok().json(view(&row)))
 }
 
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DutyBody {
-    pub on_duty: bool,
-}
+pub type DutyBody = DutyRequest;
 
 pub async fn set(caller: Caller, state: web::Data<AppState>, body: ValidJson<DutyBody>) -> ApiResult<HttpResponse> {
     let on = body.0.on_duty;
@@ -42,22 +33,7 @@ pub async fn set(caller: Caller, state: web::Data<AppState>, body: ValidJson<Dut
     Ok(HttpResponse::Ok().json(view(&row)))
 }
 
-#[derive(Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PingBody {
-    pub lat: f64,
-    pub lng: f64,
-    pub crs: Option<gridwork_mobile_core::domain::crs::Crs>,
-    pub accuracy_m: Option<f64>,
-    pub recorded_at: chrono::DateTime<chrono::Utc>,
-}
-
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LocationBody {
-    #[validate(length(min = 1, max = 500, message = "send 1 to 500 pings per batch"))]
-    pub pings: Vec<PingBody>,
-}
+pub type LocationBody = LocationBatch;
 
 pub async fn location(
     caller: Caller,

@@ -8,7 +8,7 @@ use gridwork_mobile_core::AreaLevel;
 use gridwork_mobile_core::domain::event::OPS_ROLES;
 use gridwork_mobile_core::domain::task::TaskState;
 use serde::Deserialize;
-use serde_json::json;
+use gridwork_mobile_core::wire::Evaluation;
 
 use super::events::{area_filter, scoped};
 use crate::auth::Caller;
@@ -112,5 +112,5 @@ pub async fn evaluate(
             Ok(score(&facts, from, to, now()))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"from": q.from, "to": q.to, "units": scores})))
+    Ok(HttpResponse::Ok().json(Evaluation { from: q.from, to: q.to, units: scores }))
 }

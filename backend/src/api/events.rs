@@ -2,13 +2,16 @@
 //! splitting, and scoped listing with cursor pagination.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::Crs;
 use gridwork_mobile_core::domain::event::{EventState, Source, VERIFIER_ROLES};
-use gridwork_mobile_core::wire::{ActionRequest, EventAreas, EventPage, EventView, LatLng, MAX_DISPATCH_DEPARTMENTS};
+use gridwork_mobile_core::wire::{
+    ActionAnswer, ActionRequest, BulkAnswer, BulkItem, EventAreas, EventDetail, EventLink, EventPage, EventTask,
+    EventView, LatLng, MAX_DISPATCH_DEPARTMENTS, ReportAnswer, ReportRequest, SplitAnswer, SupervisionOrder,
+    TimelineEntry,
+};
 use gridwork_mobile_core::{AreaLevel, Role};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use validator::Validate;
 
 use crate::areas::AreaIndex;
@@ -18,7 +21,7 @@ use crate::events::actions::Ctx;
 use crate::events::intake::Part;
 use crate::events::{self, Filed, NewReport, Request, roles_over, timeline};
 use crate::http::extract::ValidJson;
-use crate::models::event::{EventLogRow, EventRow};
+use crate::models::event::{EventLinkRow, EventLogRow, EventRow, SupervisionOrderRow, TaskRow};
 use crate::queries;
 use crate::queries::events::EventFilter;
 use crate::state::AppState;
@@ -41,28 +44,8 @@ impl PointExt for Point {
     }
 }
 
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReportBody {
-    #[validate(length(min = 1, max = 16, message = "category is required"))]
-    pub category: String,
-    pub source: Option<Source>,
-    pub lat: f64,
-    pub lng: f64,
-    pub crs: Option<String>,
-    #[validate(length(min = 1, max = 2000, message = "description must be 1 to 2000 characters"))]
-    #[validate(custom(function = "crate::http::extract::not_blank"))]
-    pub description: String,
-    #[validate(length(max = 200, message = "address is at most 200 characters"))]
-    pub address: Option<String>,
-    pub grade: Option<Grade>,
-    /// Where the reporter stood, if not at the problem.
-    pub reporter_location: Option<Point>,
-    /// Before-photos uploaded ahead of the report (`POST /evidence` without an event).
-    #[serde(default)]
-    #[validate(length(max = 20, message = "at most 20 photos"))]
-    pub evidence: Vec<String>,
-}
+/// The body of a report: the wire's, checked on arrival.
+pub type ReportBody = ReportRequest;
 
 /// The wire view of an event (a stored state, grade or source that no longer parses is an
 /// internal error, never a guess).
@@ -73,7 +56,7 @@ pub fn event_view(row: &EventRow) -> ApiResult<EventView> {
         category: row.category_code.clone(),
         grade: row.grade.parse().map_err(bad)?,
         state: row.state.parse().map_err(bad)?,
-        source: serde_json::from_value(json!(row.source)).map_err(|e| ApiError::internal(e.to_string()))?,
+        source: row.source.parse().map_err(bad)?,
         description: row.description.clone(),
         address: row.address.clone(),
         location: LatLng { lat: row.lat, lng: row.lng },
@@ -101,10 +84,6 @@ pub fn event_view(row: &EventRow) -> ApiResult<EventView> {
     })
 }
 
-/// The wire view as JSON, for answers that add to it (the timeline, `replayed`, `filed`).
-pub fn view(row: &EventRow) -> ApiResult<Value> {
-    serde_json::to_value(event_view(row)?).map_err(|e| ApiError::internal(e.to_string()))
-}
 
 fn ctx_parts(state: &AppState) -> (std::sync::Arc<AreaIndex>, crate::config::LoopSettings) {
     (state.areas(), state.settings.event_loop)
@@ -142,8 +121,7 @@ pub async fn report(
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&req)?;
     let b = body.0;
-    let crs: Crs = b.crs.as_deref().map_or(Ok(Crs::Wgs84), str::parse)?;
-    let (lat, lng) = Point { lat: b.lat, lng: b.lng, crs: Some(crs) }.wgs84("location")?;
+    let (lat, lng) = Point { lat: b.lat, lng: b.lng, crs: b.crs }.wgs84("location")?;
     let at = b.reporter_location.map(|p| p.wgs84("reporter_location")).transpose()?;
     let new = NewReport {
         category: b.category.trim().to_owned(),
@@ -162,8 +140,7 @@ pub async fn report(
         .run(move |conn| events::report(conn, Ctx { index: &index, policy: &policy }, &caller, &new, &key))
         .await?;
     state.changed();
-    let mut body = view(&row)?;
-    body["filed"] = json!(filed);
+    let body = ReportAnswer { event: event_view(&row)?, filed };
     Ok(match filed {
         Filed::Created => HttpResponse::Created().json(body),
         _ => HttpResponse::Ok().json(body),
@@ -171,30 +148,54 @@ pub async fn report(
 }
 
 /// Staff over the event's area see who acted and where; others see what happened and when.
-fn timeline_view(entries: Vec<EventLogRow>, staff: bool) -> Vec<Value> {
+fn timeline_view(entries: Vec<EventLogRow>, staff: bool) -> ApiResult<Vec<TimelineEntry>> {
+    let bad = events::internal;
     entries
         .into_iter()
         .map(|e| {
-            let mut v = json!({
-                "seq": e.seq,
-                "action": e.action,
-                "from": e.from_state,
-                "to": e.to_state,
-                "reason": e.reason,
-                "role": e.actor_role,
-                "at": e.created_at.and_utc(),
-            });
-            if staff {
-                v["actor"] = json!(e.actor_id);
-                v["location"] = match (e.lat, e.lng) {
-                    (Some(lat), Some(lng)) => json!({"lat": lat, "lng": lng}),
-                    _ => Value::Null,
-                };
-                v["detail"] = e.detail.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or(Value::Null);
-            }
-            v
+            Ok(TimelineEntry {
+                seq: e.seq,
+                from: e.from_state.as_deref().map(str::parse).transpose().map_err(bad)?,
+                to: e.to_state.parse().map_err(bad)?,
+                action: e.action,
+                reason: e.reason,
+                role: e.actor_role,
+                at: e.created_at.and_utc(),
+                actor: staff.then_some(e.actor_id),
+                location: e.lat.zip(e.lng).filter(|_| staff).map(|(lat, lng)| LatLng { lat, lng }),
+                detail: e.detail.as_deref().filter(|_| staff).and_then(|d| serde_json::from_str(d).ok()),
+            })
         })
         .collect()
+}
+
+fn task_view(t: TaskRow, staff: bool) -> ApiResult<EventTask> {
+    Ok(EventTask {
+        state: t.state.parse().map_err(events::internal)?,
+        why: if staff { serde_json::from_str(&t.why).ok() } else { None },
+        user: t.user_id,
+        lead: t.lead,
+        department: t.department_id,
+        assigned_at: t.created_at.and_utc(),
+        updated_at: t.updated_at.and_utc(),
+    })
+}
+
+fn order_view(o: SupervisionOrderRow) -> ApiResult<SupervisionOrder> {
+    Ok(SupervisionOrder {
+        level: o.level.parse().map_err(events::internal)?,
+        id: o.id,
+        event_id: o.event_id,
+        area_code: o.area_code,
+        automatic: o.automatic,
+        reason: o.reason,
+        issued_by: o.issued_by,
+        created_at: o.created_at.and_utc(),
+    })
+}
+
+fn link_view(l: EventLinkRow) -> EventLink {
+    EventLink { event_id: l.event_id, other_id: l.other_id, kind: l.kind, created_at: l.created_at.and_utc() }
 }
 
 pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -205,25 +206,20 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
         .run(move |conn| {
             let row = events::visible(conn, &caller, &id, &index)?;
             let staff = events::is_staff(&roles_over(&caller, row.area_code(), &index));
-            let mut body = view(&row)?;
-            body["timeline"] = json!(timeline_view(timeline::of(conn, &id)?, staff));
-            body["tasks"] = json!(
-                queries::tasks::for_event(conn, &id)?
+            Ok(EventDetail {
+                event: event_view(&row)?,
+                timeline: timeline_view(timeline::of(conn, &id)?, staff)?,
+                tasks: queries::tasks::for_event(conn, &id)?
                     .into_iter()
-                    .map(|t| {
-                        let mut v = json!({"user": t.user_id, "lead": t.lead, "state": t.state, "department": t.department_id,
-                            "assigned_at": t.created_at.and_utc(), "updated_at": t.updated_at.and_utc()});
-                        if staff {
-                            v["why"] = serde_json::from_str(&t.why).unwrap_or(Value::Null);
-                        }
-                        v
-                    })
-                    .collect::<Vec<_>>()
-            );
-            body["supervision_orders"] = json!(queries::events::orders(conn, &id)?);
-            body["links"] = json!(queries::events::links(conn, &id)?);
-            body["evidence"] = crate::evidence::for_event(conn, &id, &caller.user.id, staff)?;
-            Ok(body)
+                    .map(|t| task_view(t, staff))
+                    .collect::<ApiResult<_>>()?,
+                supervision_orders: queries::events::orders(conn, &id)?
+                    .into_iter()
+                    .map(order_view)
+                    .collect::<ApiResult<_>>()?,
+                links: queries::events::links(conn, &id)?.into_iter().map(link_view).collect(),
+                evidence: crate::evidence::for_event(conn, &id, &caller.user.id, staff)?,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -276,9 +272,8 @@ pub async fn act(
         .run(move |conn| events::act(conn, Ctx { index: &index, policy: &policy }, &caller, &id, &request))
         .await?;
     state.changed();
-    let mut body = view(&row)?;
-    body["replayed"] = json!(applied == events::actions::Applied::Before);
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok()
+        .json(ActionAnswer { event: event_view(&row)?, replayed: applied == events::actions::Applied::Before }))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -311,16 +306,22 @@ pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<Bu
             let ctx = Ctx { index: &index, policy: &policy };
             Ok(b.events
                 .iter()
-                .map(|id| match events::act(conn, ctx, &caller, id, &request) {
-                    Ok((row, _)) => json!({"id": id, "ok": true, "state": row.state, "version": row.version}),
-                    Err(e) => json!({"id": id, "ok": false, "error": e.body()}),
+                .map(|id| match events::act(conn, ctx, &caller, id, &request).and_then(|(row, _)| event_view(&row)) {
+                    Ok(view) => BulkItem {
+                        id: id.clone(),
+                        ok: true,
+                        state: Some(view.state),
+                        version: Some(view.version),
+                        error: None,
+                    },
+                    Err(e) => BulkItem { id: id.clone(), ok: false, state: None, version: None, error: Some(e.body()) },
                 })
                 .collect::<Vec<_>>())
         })
         .await?;
     state.changed();
-    let done = results.iter().filter(|r| r["ok"] == true).count();
-    Ok(HttpResponse::Ok().json(json!({"done": done, "failed": results.len() - done, "results": results})))
+    let done = results.iter().filter(|r| r.ok).count();
+    Ok(HttpResponse::Ok().json(BulkAnswer { done, failed: results.len() - done, results }))
 }
 
 #[derive(Debug, Deserialize, serde::Serialize, Validate, utoipa::ToSchema)]
@@ -366,8 +367,8 @@ pub async fn split(
         })
         .await?;
     state.changed();
-    let events = rows.iter().map(view).collect::<ApiResult<Vec<_>>>()?;
-    Ok(HttpResponse::Created().json(json!({"events": events})))
+    let events = rows.iter().map(event_view).collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Created().json(SplitAnswer { events }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

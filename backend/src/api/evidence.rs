@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use gridwork_mobile_core::domain::event::EvidenceKind;
 use serde::Deserialize;
-use serde_json::json;
+use gridwork_mobile_core::wire::UploadView;
 use validator::Validate;
 
 use crate::api::events::{Point, PointExt};
@@ -120,12 +120,12 @@ pub async fn upload(caller: Caller, state: web::Data<AppState>, mut form: Multip
     let device = device_capture(taken_at, at)?;
     let target = Target { event_id, kind };
     let stored = evidence::accept(&state, &caller, &target, device, sha256.as_deref(), file).await?;
-    Ok(stored_response(&stored))
+    stored_response(&stored)
 }
 
-fn stored_response(stored: &Stored) -> HttpResponse {
-    let body = evidence::view(&stored.evidence, &stored.blob, true);
-    if stored.created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) }
+fn stored_response(stored: &Stored) -> ApiResult<HttpResponse> {
+    let body = evidence::view(&stored.evidence, &stored.blob, true)?;
+    Ok(if stored.created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -141,8 +141,14 @@ pub struct BeginBody {
     pub location: Option<Point>,
 }
 
-fn upload_view(u: &UploadRow) -> serde_json::Value {
-    json!({"id": u.id, "size": u.total_bytes, "received": u.received, "evidence_id": u.evidence_id})
+fn upload_view(u: &UploadRow) -> UploadView {
+    UploadView {
+        id: u.id.clone(),
+        size: u.total_bytes,
+        received: u.received,
+        evidence_id: u.evidence_id.clone(),
+        chunk_bytes: None,
+    }
 }
 
 /// `POST /evidence/uploads`: begins a resumable upload.
@@ -156,7 +162,7 @@ pub async fn begin(caller: Caller, state: web::Data<AppState>, body: ValidJson<B
     };
     let row = uploads::begin(&state, &caller, fields, b.size, b.sha256).await?;
     let mut body = upload_view(&row);
-    body["chunk_bytes"] = json!(state.settings.evidence.chunk_bytes);
+    body.chunk_bytes = Some(state.settings.evidence.chunk_bytes as u64);
     Ok(HttpResponse::Created().json(body))
 }
 
@@ -189,7 +195,7 @@ pub async fn upload_chunk(
         Progress::Partial(row) => {
             Ok(HttpResponse::Ok().insert_header(("Upload-Offset", row.received.to_string())).json(upload_view(&row)))
         }
-        Progress::Done(stored) => Ok(stored_response(&stored)),
+        Progress::Done(stored) => stored_response(&stored),
     }
 }
 
@@ -217,7 +223,7 @@ async fn readable(state: &AppState, caller: Caller, id: String) -> ApiResult<(Ev
 
 pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let (e, blob, private) = readable(&state, caller, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(evidence::view(&e, &blob, private)))
+    Ok(HttpResponse::Ok().json(evidence::view(&e, &blob, private)?))
 }
 
 async fn image(state: &AppState, caller: Caller, id: String, thumbnail: bool) -> ApiResult<HttpResponse> {

@@ -1,6 +1,6 @@
 use actix_web::{HttpResponse, web};
 use diesel::RunQueryDsl;
-use serde_json::json;
+use gridwork_mobile_core::wire::Status;
 
 use crate::db::migrate;
 use crate::error::{ApiError, ErrorCode};
@@ -9,7 +9,7 @@ use crate::state::AppState;
 /// The process is up. Says nothing about dependencies, so orchestrators don't restart a
 /// healthy process because its database blinked.
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Status { status: "ok".into(), database: None })
 }
 
 /// Ready to serve: the database answers and every migration is applied.
@@ -26,7 +26,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .await;
     match result {
         Ok(false) => {
-            Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": format!("{backend:?}").to_lowercase()})))
+            Ok(HttpResponse::Ok()
+                .json(Status { status: "ready".into(), database: Some(format!("{backend:?}").to_lowercase()) }))
         }
         Ok(true) => Err(ApiError::new(ErrorCode::Unavailable, "migrations are pending; run `gridwork migrate`")),
         Err(e) => {

@@ -15,9 +15,8 @@ use chrono::NaiveDateTime;
 use gridwork_mobile_core::domain::task::TaskState;
 use gridwork_mobile_core::wire::{TaskFeed, TaskItem};
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::events::{event_view, scoped, view};
+use super::events::{event_view, scoped};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::models::event::EventRow;
@@ -106,7 +105,9 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
     Ok(HttpResponse::Ok().json(body))
 }
 
-fn frame(id: &str, kind: &str, data: &Value) -> Bytes {
+/// One server-sent event carrying a wire value.
+fn frame<T: serde::Serialize>(id: &str, kind: &str, data: &T) -> Bytes {
+    let data = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
     Bytes::from(format!("id: {id}\nevent: {kind}\ndata: {data}\n\n"))
 }
 
@@ -172,7 +173,7 @@ pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>
                             continue;
                         }
                         let id = encode(row.updated_at, &row.id);
-                        match view(&row) {
+                        match event_view(&row) {
                             Ok(v) => out.extend_from_slice(&frame(&id, "event", &v)),
                             Err(e) => tracing::warn!(event = %row.id, error = %e.message, "event not streamed"),
                         }

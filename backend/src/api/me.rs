@@ -1,25 +1,17 @@
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::Password;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
+use gridwork_mobile_core::wire::{Me, SessionsRevoked};
 use validator::Validate;
 
 use crate::accounts;
-use crate::auth::caller::Grant;
 use crate::auth::{Caller, password};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ValidJson;
-use crate::models::user::UserView;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
-pub struct MeResponse {
-    pub user: UserView,
-    pub roles: Vec<Grant>,
-}
-
 pub async fn me(caller: Caller) -> HttpResponse {
-    HttpResponse::Ok().json(MeResponse { user: caller.user.view(true), roles: caller.grants })
+    HttpResponse::Ok().json(Me { user: caller.user.view(true), roles: caller.grants })
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -44,5 +36,5 @@ pub async fn change_password(
     let (user_id, session) = (caller.user.id.clone(), caller.session_id.clone());
     let revoked =
         state.db.run(move |conn| accounts::set_password(conn, &user_id, &new, Some(&user_id), Some(&session))).await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "password_changed", "sessions_revoked": revoked})))
+    Ok(HttpResponse::Ok().json(SessionsRevoked { status: Some("password_changed".into()), sessions_revoked: revoked }))
 }

@@ -177,107 +177,157 @@ fn schemas_of<T: utoipa::ToSchema>() -> (String, Schemas) {
 /// Every endpoint, in registration order (literal segments before `{id}` of the same prefix, so
 /// that `stream` or `uploads` is not taken for an id). Paths under `/api/v1` start with it.
 pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
-    use gridwork_mobile_core::wire::{EventPage, EventView};
+    use gridwork_mobile_core::wire as w;
     use {auth as a, departments as d, duty as du, events as e, evidence as ev, users as u};
     vec![
-        at("/healthz").get(health::healthz, "Liveness").public(),
-        at("/readyz").get(health::readyz, "Readiness: database reachable, migrations applied").public(),
+        at("/healthz").get(health::healthz, "Liveness").returns::<w::Status>().public(),
+        at("/readyz")
+            .get(health::readyz, "Readiness: database reachable, migrations applied")
+            .returns::<w::Status>()
+            .public(),
         at("/metrics").get(metrics::endpoint, "Prometheus metrics").answers(200, Some("text/plain")).public(),
         at("/api/v1/openapi.json").get(openapi::document, "This OpenAPI document").public(),
-        at("/api/v1/auth/login").post(a::login, "Sign in").json::<a::LoginBody>().public(),
-        at("/api/v1/auth/logout").post(a::logout, "Sign out this session"),
-        at("/api/v1/me").get(me::me, "The signed-in user and their grants"),
+        at("/api/v1/auth/login").post(a::login, "Sign in").json::<a::LoginBody>().returns::<w::LoginAnswer>().public(),
+        at("/api/v1/auth/logout").post(a::logout, "Sign out this session").returns::<w::Status>(),
+        at("/api/v1/me").get(me::me, "The signed-in user and their grants").returns::<w::Me>(),
         at("/api/v1/me/password")
             .post(me::change_password, "Change one's own password (signs out the other sessions)")
-            .json::<me::ChangePasswordBody>(),
+            .json::<me::ChangePasswordBody>()
+            .returns::<w::SessionsRevoked>(),
         at("/api/v1/users")
             .get(u::list, "Users in the caller's reach")
             .query::<u::ListQuery>()
+            .returns::<w::UserPage>()
             .post(u::create, "Create a user")
             .json::<u::CreateUserBody>()
-            .answers(201, JSON),
+            .answers(201, JSON)
+            .returns::<w::UserWithRoles>(),
         at("/api/v1/users/{id}")
             .get(u::get, "A user in reach")
+            .returns::<w::UserWithRoles>()
             .patch(u::update, "Enable, disable or set the password of a user in reach")
-            .json::<u::UpdateUserBody>(),
-        at("/api/v1/users/{id}/revoke-sessions").post(u::revoke_sessions, "Sign a user out everywhere"),
+            .json::<u::UpdateUserBody>()
+            .returns::<w::UserView>(),
+        at("/api/v1/users/{id}/revoke-sessions")
+            .post(u::revoke_sessions, "Sign a user out everywhere")
+            .returns::<w::SessionsRevoked>(),
         at("/api/v1/users/{id}/roles")
             .post(u::grant_role, "Grant a role inside one's scope")
             .json::<u::GrantBody>()
-            .answers(201, JSON),
-        at("/api/v1/users/{id}/roles/{assignment_id}").delete(u::revoke_role, "Revoke a grant"),
+            .answers(201, JSON)
+            .returns::<w::Grant>(),
+        at("/api/v1/users/{id}/roles/{assignment_id}").delete(u::revoke_role, "Revoke a grant").returns::<w::GrantRevoked>(),
         at("/api/v1/departments")
             .get(d::list, "Departments")
+            .returns::<w::DepartmentList>()
             .post(d::create, "Create a department")
             .json::<d::CreateDepartmentBody>()
-            .answers(201, JSON),
+            .answers(201, JSON)
+            .returns::<w::Department>(),
         at("/api/v1/areas/lookup")
             .get(areas::lookup, "The areas containing a point, city first")
-            .query::<areas::LookupQuery>(),
+            .query::<areas::LookupQuery>()
+            .returns::<w::AreaLookup>(),
         at("/api/v1/areas/import")
             .post(areas::import, "Validate and import GeoJSON areas (all or nothing)")
             .query::<areas::ImportQuery>()
             .raw("application/geo+json")
+            .returns::<crate::areas::import::Report>()
             .limit(import_limit),
-        at("/api/v1/me/duty").get(du::get, "Duty status").put(du::set, "Go on or off duty").json::<du::DutyBody>(),
-        at("/api/v1/me/location").post(du::location, "Location pings, batched").json::<du::LocationBody>(),
+        at("/api/v1/me/duty")
+            .get(du::get, "Duty status")
+            .returns::<w::DutyView>()
+            .put(du::set, "Go on or off duty")
+            .json::<du::DutyBody>()
+            .returns::<w::DutyView>(),
+        at("/api/v1/me/location")
+            .post(du::location, "Location pings, batched")
+            .json::<du::LocationBody>()
+            .returns::<w::PingsStored>(),
         at("/api/v1/devices")
             .get(push::list_devices, "The caller's phones")
+            .returns::<w::DeviceList>()
             .post(push::register, "Register a phone for push")
             .json::<push::DeviceBody>()
-            .answers(201, JSON),
+            .answers(201, JSON)
+            .returns::<w::DeviceView>(),
         at("/api/v1/devices/{id}").delete(push::unregister, "Unregister a phone").answers(204, None),
-        at("/api/v1/notifications").get(push::inbox, "The caller's notifications").query::<push::InboxQuery>(),
-        at("/api/v1/notifications/{id}/ack").post(push::ack, "Acknowledge receipt or reading").json::<push::AckBody>(),
+        at("/api/v1/notifications")
+            .get(push::inbox, "The caller's notifications")
+            .query::<push::InboxQuery>()
+            .returns::<w::Inbox>(),
+        at("/api/v1/notifications/{id}/ack")
+            .post(push::ack, "Acknowledge receipt or reading")
+            .json::<push::AckBody>()
+            .returns::<w::NotificationView>(),
         at("/api/v1/events")
             .get(e::list, "Events in reach, newest first, by cursor")
             .query::<e::ListQuery>()
-            .returns::<EventPage>()
+            .returns::<w::EventPage>()
             .post(e::report, "Report a problem (Idempotency-Key header)")
             .json::<e::ReportBody>()
             .answers(201, JSON)
-            .returns::<EventView>(),
+            .returns::<w::ReportAnswer>(),
         at("/api/v1/events/stream")
             .get(live::stream, "Server-sent changes in reach")
             .answers(200, Some("text/event-stream")),
-        at("/api/v1/events/bulk").post(e::bulk, "One action on many events").json::<e::BulkBody>(),
-        at("/api/v1/events/{id}").get(e::get, "An event with its timeline, tasks and evidence").returns::<EventView>(),
+        at("/api/v1/events/bulk")
+            .post(e::bulk, "One action on many events")
+            .json::<e::BulkBody>()
+            .returns::<w::BulkAnswer>(),
+        at("/api/v1/events/{id}")
+            .get(e::get, "An event with its timeline, tasks and evidence")
+            .returns::<w::EventDetail>(),
         at("/api/v1/events/{id}/actions")
             .post(e::act, "Act on an event (decided by the shared state machine)")
-            .json::<gridwork_mobile_core::wire::ActionRequest>()
-            .returns::<EventView>(),
+            .json::<w::ActionRequest>()
+            .returns::<w::ActionAnswer>(),
         at("/api/v1/events/{id}/split")
             .post(e::split, "Split an event into new ones")
             .json::<e::SplitBody>()
-            .answers(201, JSON),
-        at("/api/v1/events/{id}/evidence").get(ev::of_event, "An event's photos"),
+            .answers(201, JSON)
+            .returns::<w::SplitAnswer>(),
+        at("/api/v1/events/{id}/evidence").get(ev::of_event, "An event's photos").returns::<w::EvidenceGroups>(),
         at("/api/v1/evidence")
             .post(ev::upload, "Upload a photo (multipart)")
             .raw("multipart/form-data")
-            .answers(201, JSON),
+            .answers(201, JSON)
+            .returns::<w::EvidenceView>(),
         at("/api/v1/evidence/uploads")
             .post(ev::begin, "Begin a resumable upload")
             .json::<ev::BeginBody>()
-            .answers(201, JSON),
+            .answers(201, JSON)
+            .returns::<w::UploadView>(),
         at("/api/v1/evidence/uploads/{id}")
             .get(ev::upload_status, "Where to resume an upload")
+            .returns::<w::UploadView>()
             .put(ev::upload_chunk, "The next chunk (Upload-Offset header)")
             .raw("application/octet-stream")
+            .returns::<w::UploadView>()
             .limit(chunk_limit),
-        at("/api/v1/evidence/{id}").get(ev::get, "A photo's record"),
+        at("/api/v1/evidence/{id}").get(ev::get, "A photo's record").returns::<w::EvidenceView>(),
         at("/api/v1/evidence/{id}/photo").get(ev::photo, "The stored photo").answers(200, Some("image/jpeg")),
         at("/api/v1/evidence/{id}/thumbnail").get(ev::thumbnail, "Its thumbnail").answers(200, Some("image/jpeg")),
         at("/api/v1/tasks/mine")
             .get(live::my_tasks, "The caller's tasks by sync cursor")
             .query::<live::MineQuery>()
-            .returns::<gridwork_mobile_core::wire::TaskFeed>(),
-        at("/api/v1/evaluation").get(evaluation::evaluate, "Scores per unit").query::<evaluation::EvaluationQuery>(),
-        at("/api/v1/categories").get(categories::list, "The category catalog"),
+            .returns::<w::TaskFeed>(),
+        at("/api/v1/evaluation")
+            .get(evaluation::evaluate, "Scores per unit")
+            .query::<evaluation::EvaluationQuery>()
+            .returns::<w::Evaluation>(),
+        at("/api/v1/categories").get(categories::list, "The category catalog").returns::<w::CategoryList>(),
         at("/api/v1/categories.csv").get(categories::export_csv, "The catalog as CSV").answers(200, Some("text/csv")),
-        at("/api/v1/categories/import").post(categories::import_csv, "Import the catalog from CSV").raw("text/csv"),
-        at("/api/v1/areas").get(areas::list, "Areas by level or parent").query::<areas::ListQuery>(),
-        at("/api/v1/areas/{code}").get(areas::get, "An area with its outline and versions"),
-        at("/api/v1/areas/{code}/cells").get(areas::cells, "An area's H3 cover").query::<areas::CellsQuery>(),
+        at("/api/v1/categories/import")
+            .post(categories::import_csv, "Import the catalog from CSV")
+            .raw("text/csv")
+            .returns::<crate::catalog::ImportSummary>(),
+        at("/api/v1/areas").get(areas::list, "Areas by level or parent").query::<areas::ListQuery>().returns::<w::AreaList>(),
+        at("/api/v1/areas/{code}").get(areas::get, "An area with its outline and versions").returns::<w::AreaDetail>(),
+        at("/api/v1/areas/{code}/cells")
+            .get(areas::cells, "An area's H3 cover")
+            .query::<areas::CellsQuery>()
+            .returns::<w::AreaCells>(),
     ]
 }
 

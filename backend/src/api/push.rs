@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use gridwork_mobile_core::wire::{DeviceList, DeviceRequest, DeviceView, Inbox, NotificationView};
 use validator::Validate;
 
 use crate::auth::Caller;
@@ -13,39 +13,35 @@ use crate::push::devices::{self, Registration};
 use crate::queries;
 use crate::state::AppState;
 
-fn device_view(d: &DeviceRow) -> Value {
-    json!({
-        "id": d.id, "platform": d.platform, "app_version": d.app_version, "locale": d.locale,
-        "active": d.active, "deactivated_reason": d.deactivated_reason,
-        "created_at": d.created_at.and_utc(), "updated_at": d.updated_at.and_utc(),
-    })
+fn device_view(d: &DeviceRow) -> DeviceView {
+    DeviceView {
+        id: d.id.clone(),
+        platform: d.platform.clone(),
+        app_version: d.app_version.clone(),
+        locale: d.locale.clone(),
+        active: d.active,
+        deactivated_reason: d.deactivated_reason.clone(),
+        created_at: d.created_at.and_utc(),
+        updated_at: d.updated_at.and_utc(),
+    }
 }
 
-fn notification_view(n: &NotificationRow) -> Value {
-    json!({
-        "id": n.id, "event_id": n.event_id, "kind": n.kind,
-        "payload": serde_json::from_str::<Value>(&n.payload).unwrap_or(Value::Null),
-        "created_at": n.created_at.and_utc(), "delivery": n.state, "sent_at": n.sent_at.map(|t| t.and_utc()),
-        "received_at": n.received_at.map(|t| t.and_utc()), "read_at": n.read_at.map(|t| t.and_utc()),
-    })
+fn notification_view(n: &NotificationRow) -> NotificationView {
+    NotificationView {
+        id: n.id.clone(),
+        event_id: n.event_id.clone(),
+        kind: n.kind.clone(),
+        payload: serde_json::from_str(&n.payload).unwrap_or(serde_json::Value::Null),
+        created_at: n.created_at.and_utc(),
+        delivery: n.state.clone(),
+        sent_at: n.sent_at.map(|t| t.and_utc()),
+        received_at: n.received_at.map(|t| t.and_utc()),
+        read_at: n.read_at.map(|t| t.and_utc()),
+    }
 }
 
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceBody {
-    #[validate(length(
-        min = 20,
-        max = 4096,
-        message = "fcm_token is the registration token the FCM SDK gave the app"
-    ))]
-    pub fcm_token: String,
-    pub platform: String,
-    #[validate(length(min = 1, max = 40, message = "app_version is 1 to 40 characters"))]
-    pub app_version: String,
-    #[validate(length(min = 2, max = 20, message = "locale is a language tag such as zh-CN"))]
-    pub locale: Option<String>,
-}
-
+/// The body of a device registration: the wire's, checked on arrival.
+pub type DeviceBody = DeviceRequest;
 pub async fn register(
     caller: Caller,
     state: web::Data<AppState>,
@@ -67,7 +63,7 @@ pub async fn register(
 
 pub async fn list_devices(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let rows = state.db.run(move |conn| Ok(queries::push::devices_of(conn, &caller.user.id)?)).await?;
-    Ok(HttpResponse::Ok().json(json!({"devices": rows.iter().map(device_view).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(DeviceList { devices: rows.iter().map(device_view).collect() }))
 }
 
 pub async fn unregister(
@@ -95,7 +91,7 @@ pub async fn inbox(caller: Caller, state: web::Data<AppState>, q: web::Query<Inb
     }
     let unread = q.unread.unwrap_or(false);
     let rows = state.db.run(move |conn| Ok(queries::push::inbox(conn, &caller.user.id, unread, limit)?)).await?;
-    Ok(HttpResponse::Ok().json(json!({"notifications": rows.iter().map(notification_view).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(Inbox { notifications: rows.iter().map(notification_view).collect() }))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]

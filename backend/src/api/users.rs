@@ -4,8 +4,8 @@
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::domain::area::AreaTree;
 use gridwork_mobile_core::{Password, Role, RoleGrant, Scope, Username};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use gridwork_mobile_core::wire::{GrantRevoked, SessionsRevoked, UserPage, UserWithRoles};
+use serde::Deserialize;
 use validator::Validate;
 
 use crate::accounts::{self, NewUser};
@@ -13,16 +13,10 @@ use crate::auth::Caller;
 use crate::auth::caller::{Grant, MANAGER_ROLES, grants_of};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ValidJson;
-use crate::models::user::{User, UserView};
+use crate::models::user::User;
 use crate::queries;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
-pub struct UserWithRoles {
-    #[serde(flatten)]
-    pub user: UserView,
-    pub roles: Vec<Grant>,
-}
 
 /// Whether the caller, with one of `roles`, reaches a user holding `target`: a system-wide holder
 /// reaches everyone; anyone else only users *every* grant of whom lies inside the caller's scope.
@@ -113,7 +107,7 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
             .take(usize::try_from(limit).unwrap_or(0))
             .collect()
     };
-    Ok(HttpResponse::Ok().json(json!({"users": rows, "limit": limit, "offset": offset})))
+    Ok(HttpResponse::Ok().json(UserPage { users: rows, limit, offset }))
 }
 
 pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -202,7 +196,7 @@ pub async fn revoke_sessions(
     let (user, _) = target_for(&caller, &state, path.into_inner(), &[Role::Admin]).await?;
     let actor = caller.user.id.clone();
     let revoked = state.db.run(move |conn| accounts::revoke_sessions(conn, &user.id, Some(&actor))).await?;
-    Ok(HttpResponse::Ok().json(json!({"sessions_revoked": revoked})))
+    Ok(HttpResponse::Ok().json(SessionsRevoked { status: None, sessions_revoked: revoked }))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -254,5 +248,5 @@ pub async fn revoke_role(
     caller.require_over(&[Role::Admin], grant.scope.area_code(), &*state.areas())?;
     let actor = caller.user.id.clone();
     state.db.run(move |conn| accounts::revoke_role(conn, &grant.id, Some(&actor))).await?;
-    Ok(HttpResponse::Ok().json(json!({"revoked": assignment_id, "user_id": user.id})))
+    Ok(HttpResponse::Ok().json(GrantRevoked { revoked: assignment_id, user_id: user.id }))
 }

@@ -84,7 +84,7 @@ pub struct Existing {
     pub geometry: MultiPolygon<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Issue {
     /// The feature's index in the file (the first one, for areas merged from several).
     pub index: Option<usize>,
@@ -95,20 +95,20 @@ pub struct Issue {
     pub location: Option<[f64; 2]>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RepairNote {
     pub index: usize,
     pub code: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Gap {
     pub area_m2: f64,
     pub location: [f64; 2],
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Coverage {
     pub parent_code: String,
     pub children: usize,
@@ -118,7 +118,8 @@ pub struct Coverage {
     pub gaps: Vec<Gap>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// What an area import found and did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub features: usize,
     pub areas: usize,

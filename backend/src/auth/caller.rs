@@ -9,7 +9,6 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use gridwork_mobile_core::domain::area::AreaTree;
 use gridwork_mobile_core::{AreaCode, Role, Scope};
-use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
 use crate::models::now;
@@ -20,32 +19,23 @@ use crate::state::AppState;
 
 use super::token;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Grant {
-    pub id: String,
-    pub role: Role,
-    pub scope: Scope,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
-}
+pub use gridwork_mobile_core::wire::Grant;
 
-impl Grant {
-    /// Rows are written only through checked paths; a row that no longer parses (edited by hand)
-    /// is skipped with a warning rather than granting anything.
-    pub fn from_row(row: &RoleAssignment, department: Option<String>) -> Option<Self> {
-        let role = row.role.parse::<Role>().ok()?;
-        let scope = match &row.area_code {
-            None => Scope::Everywhere,
-            Some(code) => Scope::Area(AreaCode::parse(code).ok()?),
-        };
-        Some(Self { id: row.id.clone(), role, scope, department })
-    }
+/// A stored grant as the wire shows it. Rows are written only through checked paths; a row that
+/// no longer parses (edited by hand) is skipped with a warning rather than granting anything.
+pub fn grant_from_row(row: &RoleAssignment, department: Option<String>) -> Option<Grant> {
+    let role = row.role.parse::<Role>().ok()?;
+    let scope = match &row.area_code {
+        None => Scope::Everywhere,
+        Some(code) => Scope::Area(AreaCode::parse(code).ok()?),
+    };
+    Some(Grant { id: row.id.clone(), role, scope, department })
 }
 
 pub fn grants_of(rows: Vec<(RoleAssignment, Option<String>)>) -> Vec<Grant> {
     rows.into_iter()
         .filter_map(|(row, dept)| {
-            let grant = Grant::from_row(&row, dept);
+            let grant = grant_from_row(&row, dept);
             if grant.is_none() {
                 tracing::warn!(assignment = %row.id, "ignoring malformed role assignment");
             }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
 use gridwork_mobile_core::domain::category::{self, Deadlines, Family, Grade, HandlerKind, Stage};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::db::DbConn;
 use crate::db::write_tx;
@@ -34,23 +34,7 @@ const HEADER: [&str; 15] = [
     "active",
 ];
 
-/// A category as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Category {
-    pub code: String,
-    pub family: Family,
-    pub major_code: String,
-    pub major_name: String,
-    pub minor_code: String,
-    pub minor_name: String,
-    pub default_grade: Grade,
-    pub deadlines: Deadlines,
-    pub handler_kind: HandlerKind,
-    pub department_code: Option<String>,
-    pub after_photo_required: bool,
-    pub duplicate_radius_m: u32,
-    pub active: bool,
-}
+pub use gridwork_mobile_core::wire::Category;
 
 /// A problem with one CSV row (1 = the first data row).
 #[derive(Debug, Clone, Serialize)]
@@ -276,7 +260,8 @@ pub fn from_row(r: &CategoryRow) -> ApiResult<Category> {
     })
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// What a catalog import did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,

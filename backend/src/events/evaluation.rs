@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
-use serde::Serialize;
 
 /// What evaluation needs of one event.
 #[derive(Debug, Clone)]
@@ -22,20 +21,7 @@ pub struct Fact {
     pub supervision_orders: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Score {
-    pub unit: String,
-    pub reported: u64,
-    pub closed: u64,
-    pub closed_on_time: u64,
-    pub reworked: u64,
-    pub overdue_open: u64,
-    pub supervision_orders: i64,
-    /// closed_on_time / closed; null with nothing closed.
-    pub on_time_rate: Option<f64>,
-    /// reworked / closed.
-    pub rework_rate: Option<f64>,
-}
+pub use gridwork_mobile_core::wire::Score;
 
 fn rate(n: u64, d: u64) -> Option<f64> {
     // Rates are shown to four decimals; the counts beside them are exact.

@@ -6,7 +6,6 @@ use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::distance_m;
 use gridwork_mobile_core::domain::event::{self, Actor, EventState, OPS_ROLES, Source};
 use gridwork_mobile_core::{AreaLevel, Role};
-use serde::Serialize;
 use serde_json::json;
 
 use super::actions::{Ctx, auto_dispatch};
@@ -35,16 +34,7 @@ pub struct NewReport {
     pub evidence: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Filed {
-    /// A new event was opened.
-    Created,
-    /// An open event of the same category was nearby: the reporter now follows it.
-    Duplicate,
-    /// The same Idempotency-Key was sent before: the event it made.
-    Replayed,
-}
+pub use gridwork_mobile_core::wire::Filed;
 
 /// Who may file with a given source: patrols are grid workers', hotline entries the ops
 /// centre's, sensor feeds administrators' integrations, department reports handlers'.

@@ -48,7 +48,7 @@ pub fn roles_over(caller: &Caller, area: Option<&str>, tree: &AreaIndex) -> Vec<
 
 /// The users holding `role` (for department handlers, of `department`) over the event's area,
 /// system-wide holders included. A stored scope that no longer parses reaches nothing, as in
-/// `Grant::from_row`.
+/// `grant_from_row`.
 pub fn holders_over(
     conn: &mut DbConn,
     tree: &AreaIndex,

@@ -7,6 +7,7 @@ use gridwork_mobile_core::DomainError;
 use gridwork_mobile_core::domain::event::{self, Actor, EvidenceKind};
 use gridwork_mobile_core::hash::sha256_hex;
 use gridwork_mobile_core::photo;
+use gridwork_mobile_core::wire::{Capture as CaptureView, EvidenceGroups, EvidenceView, LatLng};
 use serde_json::{Value, json};
 
 use super::checks::{self, Capture, Expected};
@@ -287,40 +288,40 @@ pub fn cite(conn: &mut DbConn, event: &EventRow, ids: &[String]) -> ApiResult<()
 
 /// Evidence as shown: capture time and place (personal data: where someone stood) and the
 /// checks only to `private` viewers — staff over the area and the uploader.
-pub fn view(e: &EvidenceRow, blob: &BlobRow, private: bool) -> Value {
-    let mut v = json!({
-        "id": e.id,
-        "event_id": e.event_id,
-        "kind": e.kind,
-        "uploaded_at": e.created_at.and_utc(),
-        "width": blob.width,
-        "height": blob.height,
-        "bytes": blob.bytes,
-        "sha256": blob.sha256,
-        "cited": e.cited_at.is_some(),
-        "purged": e.purged_at.is_some(),
-        "photo_url": format!("/api/v1/evidence/{}/photo", e.id),
-        "thumbnail_url": format!("/api/v1/evidence/{}/thumbnail", e.id),
-    });
-    if private {
-        v["uploader"] = json!(e.uploader_id);
-        v["capture"] = json!({
-            "taken_at": e.captured_at.map(|t| t.and_utc()),
-            "location": e.capture_lat.zip(e.capture_lng).map(|(lat, lng)| json!({"lat": lat, "lng": lng})),
-            "source": e.capture_source,
-        });
-        v["flags"] = serde_json::from_str(&e.flags).unwrap_or(Value::Null);
-    }
-    v
+pub fn view(e: &EvidenceRow, blob: &BlobRow, private: bool) -> ApiResult<EvidenceView> {
+    Ok(EvidenceView {
+        id: e.id.clone(),
+        event_id: e.event_id.clone(),
+        kind: e.kind.parse().map_err(crate::events::internal)?,
+        uploaded_at: e.created_at.and_utc(),
+        width: blob.width,
+        height: blob.height,
+        bytes: blob.bytes,
+        sha256: blob.sha256.clone(),
+        cited: e.cited_at.is_some(),
+        purged: e.purged_at.is_some(),
+        photo_url: format!("/api/v1/evidence/{}/photo", e.id),
+        thumbnail_url: format!("/api/v1/evidence/{}/thumbnail", e.id),
+        uploader: private.then(|| e.uploader_id.clone()),
+        capture: private.then(|| CaptureView {
+            taken_at: e.captured_at.map(|t| t.and_utc()),
+            location: e.capture_lat.zip(e.capture_lng).map(|(lat, lng)| LatLng { lat, lng }),
+            source: e.capture_source.clone(),
+        }),
+        flags: if private { serde_json::from_str(&e.flags).ok() } else { None },
+    })
 }
 
 /// Before, after and verify photos of an event together, as a verifier compares them.
-pub fn for_event(conn: &mut DbConn, event_id: &str, caller_id: &str, staff: bool) -> ApiResult<Value> {
-    let mut groups = json!({"before": [], "after": [], "verify": []});
+pub fn for_event(conn: &mut DbConn, event_id: &str, caller_id: &str, staff: bool) -> ApiResult<EvidenceGroups> {
+    let mut groups = EvidenceGroups::default();
     for (e, blob) in queries::evidence::for_event(conn, event_id)? {
         let private = staff || e.uploader_id == caller_id;
-        if let Some(list) = groups.get_mut(&e.kind).and_then(Value::as_array_mut) {
-            list.push(view(&e, &blob, private));
+        let v = view(&e, &blob, private)?;
+        match v.kind {
+            EvidenceKind::Before => groups.before.push(v),
+            EvidenceKind::After => groups.after.push(v),
+            EvidenceKind::Verify => groups.verify.push(v),
         }
     }
     Ok(groups)

@@ -15,3 +15,15 @@ pub struct Department {
     #[serde(serialize_with = "crate::models::utc")]
     pub created_at: NaiveDateTime,
 }
+
+impl Department {
+    pub fn view(&self) -> gridwork_mobile_core::wire::Department {
+        gridwork_mobile_core::wire::Department {
+            id: self.id.clone(),
+            code: self.code.clone(),
+            name: self.name.clone(),
+            area_code: self.area_code.clone(),
+            created_at: self.created_at.and_utc(),
+        }
+    }
+}

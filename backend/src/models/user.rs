@@ -1,6 +1,5 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::users;
 
@@ -40,20 +39,11 @@ pub struct UserUpdateForm {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// What the API shows of a user. The password hash never leaves the server; the phone number
-/// only to the user themself and to those who manage them (`with_phone`).
-#[derive(Debug, Clone, Serialize)]
-pub struct UserView {
-    pub id: String,
-    pub username: String,
-    pub display_name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    pub is_active: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
+pub use gridwork_mobile_core::wire::UserView;
 
 impl User {
+    /// What the API shows of a user. The password hash never leaves the server; the phone
+    /// number only to the user themself and to those who manage them (`with_phone`).
     pub fn view(&self, with_phone: bool) -> UserView {
         UserView {
             id: self.id.clone(),

@@ -200,6 +200,9 @@ suspend fun day(server: Server, phoneDb: String) {
     val localId = phone.report("E-01-02", GeoPoint(SPOT.lat + 0.001, SPOT.lng), "楼道堆物 kt-field-day", "大智路 3 号", listOf(png(800, 600, 2)))
     val task = phone.tasks().first { it.eventId == eid }
     checkEq(task.eventState to task.taskState, "resolved" to "resolved", "local states")
+    val cached = phone.event(eid) ?: error("the task's event is not on the phone")
+    checkEq(cached.state to cached.resolvedParts, "resolved" to listOf(wangId), "the cached event")
+    checkEq(phone.event(localId)?.source, "grid_worker", "the local report's source")
     check(task.pendingOps >= 4u) { "pending ops ${task.pendingOps}" }
     check(phone.tasks().any { it.eventId == localId && it.localOnly }) { "the local report is not listed" }
     val offline = phone.flush()

@@ -16,18 +16,23 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rusqlite::OptionalExtension;
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 pub use error::{ClientError, ClientResult};
 use queue::{LOCAL_PREFIX, Op, Verdict};
-use store::{CachedEvent, Entry, Store, now_ms, write};
+use store::{CachedEvent, Entry, Failure, Store, now_ms, write};
 use transport::{Body, Transport};
 
-use crate::domain::event::{self, Action, Actor, EventFacts, EventState, EvidenceKind, Source};
+use crate::domain::event::{self, Action, Actor, EventFacts, EvidenceKind, Source};
 use crate::domain::role::Role;
 use crate::domain::task::{TaskFacts, TaskState};
 use crate::photo::{self, Limits};
-use crate::wire::{ActionRequest, Point, TaskFeed};
+use crate::wire::{
+    ActionAnswer, ActionRequest, AreaDetail, Category, CategoryList, DeviceRequest, DutyRequest, ErrorBody, EventAreas,
+    EventDetail, EventView, EvidenceView, Grant, LatLng, LocationBatch, LoginAnswer, LoginRequest, Me, Ping, Point,
+    ReportAnswer, ReportRequest, TaskFeed,
+};
 
 /// How the app sees the queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -119,12 +124,15 @@ impl std::fmt::Debug for FieldClient {
     }
 }
 
-fn str_of(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+/// A server answer as the wire type it must be: one that does not fit is an error here, not
+/// silently empty fields.
+fn parse<T: DeserializeOwned>(answer: Value, what: &str) -> ClientResult<T> {
+    serde_json::from_value(answer).map_err(|e| ClientError::Other(format!("unexpected {what}: {e}")))
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+/// The message of an error answer, or its status where the answer is not Gridwork's.
+fn message_of(status: u16, answer: &Value) -> String {
+    serde_json::from_value::<ErrorBody>(answer.clone()).map_or_else(|_| format!("HTTP {status}"), |e| e.message)
 }
 
 impl FieldClient {
@@ -179,24 +187,24 @@ impl FieldClient {
     /// Signs in and keeps the token; loads the user's roles and the category catalog, which the
     /// local state machine needs.
     pub async fn sign_in(&self, username: &str, password: &str) -> ClientResult<String> {
-        let body = json!({"username": username, "password": password});
+        let body = serde_json::to_value(LoginRequest { username: username.to_owned(), password: password.to_owned() })?;
         let (status, answer, _) = self.transport.call("POST", "/api/v1/auth/login", Body::Json(&body), None).await?;
         if status != 200 {
             return Err(match status {
-                401 | 429 => ClientError::Unauthorized(str_of(&answer, "message")),
-                _ => ClientError::Other(str_of(&answer, "message")),
+                401 | 429 => ClientError::Unauthorized(message_of(status, &answer)),
+                _ => ClientError::Other(message_of(status, &answer)),
             });
         }
-        let token = str_of(&answer, "token");
-        let user_id = str_of(&answer["user"], "id");
+        let LoginAnswer { token, user, .. } = parse(answer, "sign-in answer")?;
+        let user_id = user.id;
         self.transport.set_token(Some(token.clone()));
-        let me = self.get("/api/v1/me").await?;
-        let categories = self.get("/api/v1/categories").await?;
+        let me: Me = self.get("/api/v1/me").await?;
+        let categories: CategoryList = self.get("/api/v1/categories").await?;
         self.with_store(|s| {
             s.set_meta("token", &token)?;
             s.set_meta("user_id", &user_id)?;
-            s.set_meta("roles", &me["roles"].to_string())?;
-            s.set_meta("categories", &categories.to_string())?;
+            s.set_meta("roles", &serde_json::to_string(&me.roles)?)?;
+            s.set_meta("categories", &serde_json::to_string(&categories)?)?;
             s.delete_meta("cursor")
         })?;
         self.wake.notify_one();
@@ -209,7 +217,12 @@ impl FieldClient {
 
     /// Registers this phone's FCM token for push.
     pub async fn register_device(&self, fcm_token: &str, platform: &str, app_version: &str) -> ClientResult<()> {
-        let body = json!({"fcm_token": fcm_token, "platform": platform, "app_version": app_version});
+        let body = serde_json::to_value(DeviceRequest {
+            fcm_token: fcm_token.to_owned(),
+            platform: platform.to_owned(),
+            app_version: app_version.to_owned(),
+            locale: None,
+        })?;
         let (status, answer, _) = self.transport.call("POST", "/api/v1/devices", Body::Json(&body), None).await?;
         Self::expect_ok(status, &answer).map(drop)
     }
@@ -217,21 +230,25 @@ impl FieldClient {
     fn expect_ok(status: u16, answer: &Value) -> ClientResult<&Value> {
         match queue::judge(status, answer.clone(), None) {
             Verdict::Done(_) => Ok(answer),
-            Verdict::Unauthorized => Err(ClientError::Unauthorized(str_of(answer, "message"))),
+            Verdict::Unauthorized => Err(ClientError::Unauthorized(message_of(status, answer))),
             Verdict::Retry { reason, .. } => Err(ClientError::Network(reason)),
             Verdict::Refused { code, reason } if status == 409 => {
                 Err(ClientError::Conflict(format!("{code}: {reason}")))
             }
             Verdict::Refused { code, reason } => {
-                let field = answer["fields"].as_object().and_then(|f| f.keys().next().cloned()).unwrap_or_default();
+                let field = serde_json::from_value::<ErrorBody>(answer.clone())
+                    .ok()
+                    .and_then(|e| e.fields.into_keys().next())
+                    .unwrap_or_default();
                 Err(ClientError::Validation { field, code, message: reason })
             }
         }
     }
 
-    async fn get(&self, path: &str) -> ClientResult<Value> {
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> ClientResult<T> {
         let (status, answer, _) = self.transport.call("GET", path, Body::None, None).await?;
-        Self::expect_ok(status, &answer).cloned()
+        Self::expect_ok(status, &answer)?;
+        parse(answer, path)
     }
 
     // ----- sync -----
@@ -246,10 +263,7 @@ impl FieldClient {
                 Some(c) => format!("/api/v1/tasks/mine?limit=500&since={c}"),
                 None => "/api/v1/tasks/mine?limit=500".to_owned(),
             };
-            // The feed is the wire's `TaskFeed`: a server answer that does not fit it is an error
-            // here, not silently empty fields.
-            let page: TaskFeed = serde_json::from_value(self.get(&path).await?)
-                .map_err(|e| ClientError::Other(format!("unexpected task feed: {e}")))?;
+            let page: TaskFeed = self.get(&path).await?;
             let TaskFeed { tasks, cursor: next, more } = page;
             self.with_store(|s| {
                 let mut busy = std::collections::HashSet::new();
@@ -271,7 +285,7 @@ impl FieldClient {
                             tx,
                             &CachedEvent {
                                 id: t.event_id.clone(),
-                                data: serde_json::to_value(event)?,
+                                data: event.clone(),
                                 task_state: Some(t.state.as_str().to_owned()),
                                 is_task: t.open,
                                 local: false,
@@ -300,23 +314,18 @@ impl FieldClient {
 
     /// The areas of the user's grants (names, levels, outlines), for maps offline.
     async fn sync_areas(&self) -> ClientResult<()> {
-        let roles: Value = serde_json::from_str(&self.with_store(|s| s.meta("roles"))?.unwrap_or_else(|| "[]".into()))?;
-        let mut codes: Vec<String> = roles
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|g| g["scope"]["area_code"].as_str().map(str::to_owned))
-            .collect();
+        let mut codes: Vec<String> =
+            self.grants()?.iter().filter_map(|g| g.scope.area_code().map(|c| c.as_str().to_owned())).collect();
         codes.sort();
         codes.dedup();
         for code in codes {
-            let area = self.get(&format!("/api/v1/areas/{code}")).await?;
-            self.with_store(|s| s.put_area(&code, &area))?;
+            let area: AreaDetail = self.get(&format!("/api/v1/areas/{code}")).await?;
+            self.with_store(|s| s.put_area(&area))?;
         }
         Ok(())
     }
 
-    pub fn areas(&self) -> ClientResult<Vec<Value>> {
+    pub fn areas(&self) -> ClientResult<Vec<AreaDetail>> {
         self.with_store(|s| s.areas())
     }
 
@@ -332,12 +341,12 @@ impl FieldClient {
                     TaskView {
                         event_id: e.id.clone(),
                         task_state: e.task_state.clone(),
-                        event_state: str_of(&e.data, "state"),
-                        category: str_of(&e.data, "category"),
-                        description: str_of(&e.data, "description"),
-                        lat: e.data["location"]["lat"].as_f64().unwrap_or_default(),
-                        lng: e.data["location"]["lng"].as_f64().unwrap_or_default(),
-                        due_at: e.data["due_at"].as_str().map(str::to_owned),
+                        event_state: e.data.state.as_str().to_owned(),
+                        category: e.data.category.clone(),
+                        description: e.data.description.clone(),
+                        lat: e.data.location.lat,
+                        lng: e.data.location.lng,
+                        due_at: e.data.due_at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
                         local_only: e.local,
                         pending_ops,
                     }
@@ -347,33 +356,34 @@ impl FieldClient {
     }
 
     /// The cached event as the server shows it (with local changes applied).
-    pub fn event(&self, id: &str) -> ClientResult<Option<Value>> {
+    pub fn event(&self, id: &str) -> ClientResult<Option<EventView>> {
         self.with_store(|s| Ok(s.event(id)?.map(|e| e.data)))
     }
 
-    fn category(&self, code: &str) -> ClientResult<Value> {
-        let cats: Value =
-            serde_json::from_str(&self.with_store(|s| s.meta("categories"))?.unwrap_or_else(|| "[]".into()))?;
-        let list = cats.get("categories").unwrap_or(&cats);
-        list.as_array().into_iter().flatten().find(|c| c["code"] == code).cloned().ok_or_else(|| {
-            ClientError::Validation {
-                field: "category".into(),
-                code: "unknown_category".into(),
-                message: format!("no category {code} (sync to refresh the catalog)"),
-            }
+    fn category(&self, code: &str) -> ClientResult<Category> {
+        let catalog: CategoryList = match self.with_store(|s| s.meta("categories"))? {
+            Some(text) => serde_json::from_str(&text)?,
+            None => CategoryList { categories: vec![] },
+        };
+        catalog.categories.into_iter().find(|c| c.code == code).ok_or_else(|| ClientError::Validation {
+            field: "category".into(),
+            code: "unknown_category".into(),
+            message: format!("no category {code} (sync to refresh the catalog)"),
         })
     }
 
+    /// The signed-in user's grants, as the server gave them at sign-in.
+    fn grants(&self) -> ClientResult<Vec<Grant>> {
+        match self.with_store(|s| s.meta("roles"))? {
+            Some(text) => Ok(serde_json::from_str(&text)?),
+            None => Ok(vec![]),
+        }
+    }
+
     fn actor(&self) -> ClientResult<Actor> {
-        let (user, roles) = self.with_store(|s| Ok((s.meta("user_id")?, s.meta("roles")?)))?;
+        let user = self.with_store(|s| s.meta("user_id"))?;
         let user_id = user.ok_or_else(|| ClientError::Unauthorized("sign in first".into()))?;
-        let grants: Value = serde_json::from_str(&roles.unwrap_or_else(|| "[]".into()))?;
-        let roles = grants
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|g| g["role"].as_str().and_then(|r| r.parse::<Role>().ok()))
-            .collect();
+        let roles = self.grants()?.into_iter().map(|g| g.role).collect();
         // The server checks each role's scope over the event's area; locally every granted role
         // counts, so the phone never refuses what the server would allow.
         Ok(Actor { user_id, roles })
@@ -382,17 +392,17 @@ impl FieldClient {
     /// The machine's facts from the cached event: the phone knows its own task only.
     fn facts(&self, event: &CachedEvent, me: &str) -> ClientResult<EventFacts> {
         let data = &event.data;
-        let category = self.category(&str_of(data, "category"))?;
+        let category = self.category(&data.category)?;
         let own = event.task_state.as_deref().map(str::parse::<TaskState>).transpose()?;
         Ok(EventFacts {
-            state: str_of(data, "state").parse()?,
-            assignees: strings(&data["assignees"]),
-            resolved_by: data["resolved_by"].as_str().map(str::to_owned),
-            resolved_parts: strings(&data["resolved_parts"]),
-            after_photo_required: category["after_photo_required"].as_bool().unwrap_or(false),
-            volunteer_eligible: category["handler_kind"] == "volunteer",
+            state: data.state,
+            assignees: data.assignees.clone(),
+            resolved_by: data.resolved_by.clone(),
+            resolved_parts: data.resolved_parts.clone(),
+            after_photo_required: category.after_photo_required,
+            volunteer_eligible: category.volunteer_eligible(),
             tasks: own.map(|state| TaskFacts { user_id: me.to_owned(), state }).into_iter().collect(),
-            escalation_level: data["escalation_level"].as_str().and_then(|l| l.parse().ok()),
+            escalation_level: data.escalation_level,
         })
     }
 
@@ -409,7 +419,7 @@ impl FieldClient {
         photos: &[Vec<u8>],
     ) -> ClientResult<String> {
         let actor = self.actor()?;
-        self.category(category)?;
+        let grade = self.category(category)?.default_grade;
         if description.trim().is_empty() {
             return Err(ClientError::Validation {
                 field: "description".into(),
@@ -436,15 +446,35 @@ impl FieldClient {
                     lng: at.1,
                     description: description.to_owned(),
                     address: address.map(str::to_owned),
-                    source: serde_json::to_value(source)?.as_str().unwrap_or("resident").to_owned(),
+                    source,
                     photos: seqs.clone(),
                 };
                 write::enqueue(tx, &op, &seqs, None)?;
-                let data = json!({
-                    "id": local_id, "category": category, "state": source.initial_state().as_str(),
-                    "source": op_source(&op), "description": description, "address": address,
-                    "location": {"lat": at.0, "lng": at.1}, "assignees": [], "resolved_parts": [],
-                });
+                let now = chrono::Utc::now();
+                // What the phone knows of its report until the server answers for it.
+                let data = EventView {
+                    id: local_id.clone(),
+                    category: category.to_owned(),
+                    grade,
+                    state: source.initial_state(),
+                    source,
+                    description: description.to_owned(),
+                    address: address.map(str::to_owned),
+                    location: LatLng { lat: at.0, lng: at.1 },
+                    areas: EventAreas::default(),
+                    assignees: vec![],
+                    resolved_by: None,
+                    resolved_parts: vec![],
+                    due_at: None,
+                    overdue: false,
+                    warned: false,
+                    escalation_level: None,
+                    late_stages: 0,
+                    rework_count: 0,
+                    version: 0,
+                    created_at: now,
+                    updated_at: now,
+                };
                 write::put_event(
                     tx,
                     &CachedEvent { id: local_id.clone(), data, task_state: None, is_task: false, local: true },
@@ -470,10 +500,7 @@ impl FieldClient {
             Action::Verify | Action::Rework { .. } => EvidenceKind::Verify,
             _ => EvidenceKind::Before,
         };
-        let event_at = (
-            cached.data["location"]["lat"].as_f64().unwrap_or_default(),
-            cached.data["location"]["lng"].as_f64().unwrap_or_default(),
-        );
+        let event_at = (cached.data.location.lat, cached.data.location.lng);
         let processed = photos
             .iter()
             .map(|bytes| photo_entry(bytes, Some(event_id), kind, at.or(Some(event_at))))
@@ -487,10 +514,10 @@ impl FieldClient {
         };
         let outcome = event::decide(&facts, &actor, &local_action)?;
         let mut data = cached.data.clone();
-        data["state"] = json!(outcome.facts.state.as_str());
-        data["assignees"] = json!(outcome.facts.assignees);
-        data["resolved_by"] = json!(outcome.facts.resolved_by);
-        data["resolved_parts"] = json!(outcome.facts.resolved_parts);
+        data.state = outcome.facts.state;
+        data.assignees.clone_from(&outcome.facts.assignees);
+        data.resolved_by.clone_from(&outcome.facts.resolved_by);
+        data.resolved_parts.clone_from(&outcome.facts.resolved_parts);
         // The machine's own answer for this phone's task (the same change the server stores).
         let task_state = outcome
             .facts
@@ -566,8 +593,7 @@ impl FieldClient {
     /// Records where the phone is; pings wait in batches of up to 100.
     pub fn record_location(&self, lat: f64, lng: f64, accuracy_m: Option<f64>) -> ClientResult<()> {
         self.actor()?;
-        let ping =
-            json!({"lat": lat, "lng": lng, "accuracy_m": accuracy_m, "recorded_at": chrono::Utc::now().to_rfc3339()});
+        let ping = Ping { lat, lng, crs: None, accuracy_m, recorded_at: chrono::Utc::now() };
         self.with_store(|s| {
             s.tx(|tx| {
                 if let Some((seq, Op::Location { mut pings })) = write::open_location_batch(tx)?
@@ -608,8 +634,8 @@ impl FieldClient {
                     event_id: e.op.event().map(str::to_owned),
                     state: e.state.clone(),
                     attempts: e.attempts,
-                    error_code: e.error.as_ref().and_then(|v| v["code"].as_str()).map(str::to_owned),
-                    error: e.error.as_ref().and_then(|v| v["reason"].as_str()).map(str::to_owned),
+                    error_code: e.error.as_ref().map(|f| f.code.clone()),
+                    error: e.error.as_ref().map(|f| f.reason.clone()),
                 })
                 .collect())
         })
@@ -633,7 +659,7 @@ impl FieldClient {
                 break;
             }
             if let Some(reason) = self.failed_dependency(&entry)? {
-                self.with_store(|s| s.conflict(entry.seq, &json!({"code": "dependency_failed", "reason": reason})))?;
+                self.with_store(|s| s.conflict(entry.seq, &Failure::new("dependency_failed", reason)))?;
                 report.conflicts += 1;
                 self.queue_changed();
                 continue;
@@ -654,7 +680,7 @@ impl FieldClient {
                     report.sent += 1;
                 }
                 Verdict::Refused { code, reason } => {
-                    self.with_store(|s| s.conflict(entry.seq, &json!({"code": code, "reason": reason})))?;
+                    self.with_store(|s| s.conflict(entry.seq, &Failure::new(code, reason)))?;
                     report.conflicts += 1;
                     // The local copy was optimistic: take the server's again.
                     if let Some(ev) = entry.op.event() {
@@ -664,7 +690,7 @@ impl FieldClient {
                 Verdict::Retry { after, reason } => {
                     let wait = after.unwrap_or_else(|| queue::backoff(entry.attempts, rand::random::<f64>()));
                     let at = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
-                    self.with_store(|s| s.retry_later(entry.seq, at, &json!({"code": "retry", "reason": reason})))?;
+                    self.with_store(|s| s.retry_later(entry.seq, at, &Failure::new("retry", reason)))?;
                     report.interrupted = true;
                     self.queue_changed();
                     break;
@@ -709,7 +735,8 @@ impl FieldClient {
             .map(|seq| {
                 let e = self.with_store(|s| s.entry(*seq))?;
                 e.and_then(|e| e.result)
-                    .and_then(|r| r["id"].as_str().map(str::to_owned))
+                    .and_then(|r| serde_json::from_value::<EvidenceView>(r).ok())
+                    .map(|v| v.id)
                     .ok_or_else(|| ClientError::Other(format!("photo #{seq} has not been uploaded")))
             })
             .collect()
@@ -719,10 +746,18 @@ impl FieldClient {
         let key = entry.key.as_str();
         let (status, answer, retry_after) = match &entry.op {
             Op::Report { category, lat, lng, description, address, source, photos, .. } => {
-                let body = json!({
-                    "category": category, "lat": lat, "lng": lng, "description": description,
-                    "address": address, "source": source, "evidence": self.evidence_ids(photos)?,
-                });
+                let body = serde_json::to_value(ReportRequest {
+                    category: category.clone(),
+                    source: Some(*source),
+                    lat: *lat,
+                    lng: *lng,
+                    crs: None,
+                    description: description.clone(),
+                    address: address.clone(),
+                    grade: None,
+                    reporter_location: None,
+                    evidence: self.evidence_ids(photos)?,
+                })?;
                 self.transport.call("POST", "/api/v1/events", Body::Json(&body), Some(key)).await?
             }
             Op::Photo { event, kind, taken_at, at, sha256 } => {
@@ -754,11 +789,11 @@ impl FieldClient {
                     .await?
             }
             Op::Location { pings } => {
-                let body = json!({"pings": pings});
+                let body = serde_json::to_value(LocationBatch { pings: pings.clone() })?;
                 self.transport.call("POST", "/api/v1/me/location", Body::Json(&body), None).await?
             }
             Op::Duty { on_duty } => {
-                let body = json!({"on_duty": on_duty});
+                let body = serde_json::to_value(DutyRequest { on_duty: *on_duty })?;
                 self.transport.call("PUT", "/api/v1/me/duty", Body::Json(&body), None).await?
             }
         };
@@ -772,18 +807,16 @@ impl FieldClient {
             s.done(entry.seq, answer)?;
             match &entry.op {
                 Op::Report { local_id, .. } => {
-                    let server_id = str_of(answer, "id");
-                    s.tx(|tx| write::map_id(tx, local_id, &server_id))?;
+                    let filed: ReportAnswer = parse(answer.clone(), "report answer")?;
+                    s.tx(|tx| write::map_id(tx, local_id, &filed.event.id))?;
                     if s.pending_for(local_id)? == 0 {
-                        refresh_cached(s, &server_id, answer)?;
+                        refresh_cached(s, &filed.event)?;
                     }
                 }
                 Op::Action { event, .. } => {
-                    let id = if event.starts_with(LOCAL_PREFIX) { s.server_id(event)? } else { Some(event.clone()) };
-                    if let Some(id) = id
-                        && s.pending_for(event)? == 0
-                    {
-                        refresh_cached(s, &id, answer)?;
+                    let acted: ActionAnswer = parse(answer.clone(), "action answer")?;
+                    if s.pending_for(event)? == 0 {
+                        refresh_cached(s, &acted.event)?;
                     }
                 }
                 _ => {}
@@ -796,8 +829,8 @@ impl FieldClient {
 
     async fn refresh_event(&self, event: &str) {
         let Ok(id) = self.resolve_event(event) else { return };
-        if let Ok(fresh) = self.get(&format!("/api/v1/events/{id}")).await {
-            let _ = self.with_store(|s| refresh_cached(s, &id, &fresh));
+        if let Ok(fresh) = self.get::<EventDetail>(&format!("/api/v1/events/{id}")).await {
+            let _ = self.with_store(|s| refresh_cached(s, &fresh.event));
             self.tasks_changed();
         }
     }
@@ -845,29 +878,18 @@ fn photo_entry(
     Ok((op, p.jpeg))
 }
 
-fn op_source(op: &Op) -> String {
-    match op {
-        Op::Report { source, .. } => source.clone(),
-        _ => String::new(),
-    }
-}
-
 /// Replaces the cached copy with the server's view, keeping whether it is a task.
-fn refresh_cached(s: &mut Store, id: &str, view: &Value) -> ClientResult<()> {
-    if view.get("state").is_none() {
-        return Ok(());
-    }
-    let old = s.event(id)?;
+fn refresh_cached(s: &mut Store, view: &EventView) -> ClientResult<()> {
+    let old = s.event(&view.id)?;
     let me = s.meta("user_id")?.unwrap_or_default();
-    let state: EventState = str_of(view, "state").parse().unwrap_or(EventState::Reported);
-    let mine = strings(&view["assignees"]).contains(&me);
+    let mine = view.assignees.contains(&me);
     let task_state = old.as_ref().and_then(|o| o.task_state.clone());
-    let is_task = mine && !state.is_terminal() && task_state.as_deref().is_none_or(is_open_task);
+    let is_task = mine && !view.state.is_terminal() && task_state.as_deref().is_none_or(is_open_task);
     s.tx(|tx| {
         write::put_event(
             tx,
             &CachedEvent {
-                id: id.to_owned(),
+                id: view.id.clone(),
                 data: view.clone(),
                 task_state: task_state.clone(),
                 is_task,

@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::wire::ActionRequest;
+use crate::domain::event::Source;
+use crate::wire::{ActionRequest, ErrorBody, Ping};
 
 /// An event as operations name it: the server's id, or the id a report got on this device
 /// (`local-…`) until the server's is known.
@@ -26,7 +27,7 @@ pub enum Op {
         lng: f64,
         description: String,
         address: Option<String>,
-        source: String,
+        source: Source,
         photos: Vec<i64>,
     },
     /// A photo (its bytes are stored beside the entry).
@@ -47,7 +48,7 @@ pub enum Op {
     },
     /// Location pings, batched.
     Location {
-        pings: Vec<Value>,
+        pings: Vec<Ping>,
     },
     Duty {
         on_duty: bool,
@@ -96,7 +97,10 @@ pub enum Verdict {
 
 /// Judges an HTTP answer.
 pub fn judge(status: u16, body: Value, retry_after: Option<u64>) -> Verdict {
-    let message = body.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
+    // Not every error comes from Gridwork (a proxy's page, an overloaded balancer): what does not
+    // parse as the wire's error is judged by its status alone.
+    let error = serde_json::from_value::<ErrorBody>(body.clone()).ok();
+    let message = error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
     match status {
         200..=299 => Verdict::Done(body),
         401 => Verdict::Unauthorized,
@@ -105,19 +109,16 @@ pub fn judge(status: u16, body: Value, retry_after: Option<u64>) -> Verdict {
             reason: format!("HTTP {status} {message}").trim().to_owned(),
         },
         // A 409 without a field at fault is the same action still in flight elsewhere.
-        409 if body.get("fields").and_then(Value::as_object).is_none_or(serde_json::Map::is_empty) => {
-            Verdict::Retry { after: None, reason: message }
-        }
+        409 if error.as_ref().is_none_or(|e| e.fields.is_empty()) => Verdict::Retry { after: None, reason: message },
         _ => {
-            let code = body
-                .get("fields")
-                .and_then(Value::as_object)
-                .and_then(|f| f.values().next())
-                .and_then(|f| f.get("code"))
-                .and_then(Value::as_str)
-                .or_else(|| body.get("error").and_then(Value::as_str))
-                .unwrap_or("refused")
-                .to_owned();
+            // The field's code is the precise one (`invalid_transition`); the error's the general.
+            let code = error
+                .as_ref()
+                .and_then(|e| match e.fields.values().next() {
+                    Some(f) => Some(f.code.clone()),
+                    None => serde_json::to_value(e.error).ok().and_then(|v| v.as_str().map(str::to_owned)),
+                })
+                .unwrap_or_else(|| "refused".into());
             Verdict::Refused { code, reason: if message.is_empty() { format!("HTTP {status}") } else { message } }
         }
     }

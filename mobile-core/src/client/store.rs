@@ -6,10 +6,12 @@
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::{ClientError, ClientResult};
 use super::queue::Op;
+use crate::wire::{AreaDetail, EventView};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the applied ones.
 const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
@@ -37,7 +39,17 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL,
          updated_at INTEGER NOT NULL
      );
      CREATE TABLE id_map (local_id TEXT PRIMARY KEY NOT NULL, server_id TEXT NOT NULL);
-     CREATE TABLE areas (code TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL);"];
+     CREATE TABLE areas (code TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL);",
+    // Cached events became the wire's `EventView`: the server's copies are fetched again (the
+    // cursor goes), reports not yet sent get the fields a local event starts with.
+    "DELETE FROM events WHERE local = 0;
+     DELETE FROM meta WHERE key = 'cursor';
+     UPDATE events SET data = json_insert(data,
+         '$.grade', 'general', '$.areas', json('{}'), '$.assignees', json('[]'),
+         '$.resolved_parts', json('[]'), '$.overdue', json('false'), '$.warned', json('false'),
+         '$.late_stages', 0, '$.rework_count', 0, '$.version', 0,
+         '$.created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
+         '$.updated_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"];
 
 /// A queue entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,15 +62,28 @@ pub struct Entry {
     pub attempts: u32,
     pub next_attempt_at: i64,
     pub result: Option<Value>,
-    pub error: Option<Value>,
+    pub error: Option<Failure>,
     pub created_at: i64,
 }
 
-/// A cached event.
+/// Why an entry is a conflict, or why its last try failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub code: String,
+    pub reason: String,
+}
+
+impl Failure {
+    pub fn new(code: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { code: code.into(), reason: reason.into() }
+    }
+}
+
+/// A cached event: the server's view (local changes applied), or a report not sent yet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedEvent {
     pub id: String,
-    pub data: Value,
+    pub data: EventView,
     pub task_state: Option<String>,
     pub is_task: bool,
     pub local: bool,
@@ -204,16 +229,18 @@ impl Store {
         })
     }
 
-    pub fn conflict(&self, seq: i64, error: &Value) -> ClientResult<()> {
-        self.conn
-            .execute("UPDATE ops SET state = 'conflict', error = ?2 WHERE seq = ?1", params![seq, error.to_string()])?;
+    pub fn conflict(&self, seq: i64, error: &Failure) -> ClientResult<()> {
+        self.conn.execute(
+            "UPDATE ops SET state = 'conflict', error = ?2 WHERE seq = ?1",
+            params![seq, serde_json::to_string(error)?],
+        )?;
         Ok(())
     }
 
-    pub fn retry_later(&self, seq: i64, at_ms: i64, error: &Value) -> ClientResult<()> {
+    pub fn retry_later(&self, seq: i64, at_ms: i64, error: &Failure) -> ClientResult<()> {
         self.conn.execute(
             "UPDATE ops SET state = 'pending', attempts = attempts + 1, next_attempt_at = ?2, error = ?3 WHERE seq = ?1",
-            params![seq, at_ms, error.to_string()],
+            params![seq, at_ms, serde_json::to_string(error)?],
         )?;
         Ok(())
     }
@@ -302,16 +329,16 @@ impl Store {
         Ok(self.pending_by_event()?.get(event).copied().unwrap_or(0))
     }
 
-    pub fn areas(&self) -> ClientResult<Vec<Value>> {
+    pub fn areas(&self) -> ClientResult<Vec<AreaDetail>> {
         let mut stmt = self.conn.prepare("SELECT data FROM areas ORDER BY code")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
         rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
     }
 
-    pub fn put_area(&self, code: &str, data: &Value) -> ClientResult<()> {
+    pub fn put_area(&self, area: &AreaDetail) -> ClientResult<()> {
         self.conn.execute(
             "INSERT INTO areas (code, data) VALUES (?1, ?2) ON CONFLICT(code) DO UPDATE SET data = excluded.data",
-            params![code, data.to_string()],
+            params![area.code, serde_json::to_string(area)?],
         )?;
         Ok(())
     }
@@ -364,7 +391,7 @@ pub mod write {
             "INSERT INTO events (id, data, task_state, is_task, local, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(id) DO UPDATE SET data = excluded.data, task_state = excluded.task_state,
                  is_task = excluded.is_task, local = excluded.local, updated_at = excluded.updated_at",
-            params![e.id, e.data.to_string(), e.task_state, e.is_task, e.local, now_ms()],
+            params![e.id, serde_json::to_string(&e.data)?, e.task_state, e.is_task, e.local, now_ms()],
         )?;
         Ok(())
     }
@@ -388,5 +415,34 @@ pub mod write {
         )?;
         tx.execute("UPDATE events SET id = ?2, local = 0 WHERE id = ?1", params![local_id, server_id])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A phone updated with a report still unsent keeps it: the first schema's local event gains
+    /// what the wire's `EventView` needs, the server's copies go (sync fetches them again).
+    #[test]
+    fn the_typed_cache_migration_keeps_unsent_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("phone.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            let local = r#"{"id":"local-1","category":"E-01-02","state":"accepted","source":"grid_worker",
+                "description":"楼道堆物","address":null,"location":{"lat":30.59,"lng":114.3},
+                "assignees":[],"resolved_parts":[]}"#;
+            conn.execute("INSERT INTO events VALUES ('local-1', ?1, NULL, 0, 1, 1)", [local]).unwrap();
+            conn.execute("INSERT INTO events VALUES ('e-1', '{\"id\":\"e-1\"}', 'assigned', 1, 0, 1)", []).unwrap();
+            conn.execute("INSERT INTO meta VALUES ('cursor', 'c1')", []).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let kept = store.event("local-1").unwrap().unwrap();
+        assert_eq!((kept.data.description.as_str(), kept.data.version, kept.local), ("楼道堆物", 0, true));
+        assert_eq!(store.event("e-1").unwrap(), None);
+        assert_eq!(store.meta("cursor").unwrap(), None);
     }
 }

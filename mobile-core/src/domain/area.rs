@@ -43,6 +43,7 @@ impl AreaLevel {
 /// only required to be a short, printable identifier that is safe in URLs and file names;
 /// containment is decided by the area tree, never by parsing codes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct AreaCode(String);
 

@@ -59,18 +59,16 @@ impl EventState {
     }
 }
 
-/// Where a report came from. Trusted sources skip triage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    Volunteer,
-    Resident,
-    GridWorker,
-    Hotline,
-    Sensor,
-    Department,
-}
+named_enum!(
+    /// Where a report came from. Trusted sources skip triage.
+    Source, "source",
+    Volunteer => "volunteer",
+    Resident => "resident",
+    GridWorker => "grid_worker",
+    Hotline => "hotline",
+    Sensor => "sensor",
+    Department => "department"
+);
 
 impl Source {
     /// Grid-worker patrols and sensors are accepted (立案) at once; the rest wait for the ops

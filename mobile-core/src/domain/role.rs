@@ -31,6 +31,7 @@ impl Role {
 
 /// Where a role applies: a whole subtree of the area map, or everywhere (administrators).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", content = "area_code")]
 pub enum Scope {
     Everywhere,

@@ -159,11 +159,7 @@ async fn main() -> anyhow::Result<()> {
                 phone.act(task, &Action::Claim, &[], Some(at))?;
                 phone.act(task, &Action::Start, &[], Some(at))?;
                 let seed = u32::try_from(i * 10_000 + k).unwrap_or(0);
-                let event = phone.event(task)?.unwrap_or_default();
-                let here = (
-                    event["location"]["lat"].as_f64().unwrap_or(at.0),
-                    event["location"]["lng"].as_f64().unwrap_or(at.1),
-                );
+                let here = phone.event(task)?.map_or(at, |e| (e.location.lat, e.location.lng));
                 phone.act(task, &Action::Resolve { evidence: vec![] }, &[photo(seed)], Some(here))?;
                 phone.record_location(here.0, here.1, Some(8.0))?;
                 tokio::time::sleep(Duration::from_millis(20)).await;

@@ -1,18 +1,45 @@
-//! The contract between the server and its clients: types both sides build and parse, so a change
-//! on one side is a compile error on the other rather than a string that silently stops matching.
-//! Starts with the one thing every answer can be — an error — and its one classification.
+//! The contract between the server and its clients: the body of every request and answer, which
+//! the server builds and the phone parses (and the OpenAPI document describes), so a change on one
+//! side is a compile error on the other rather than a string that silently stops matching.
+//! Here: errors (every answer can be one), points, and the module per part of the API.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use chrono::{DateTime, Utc};
-
-use crate::domain::area::AreaLevel;
-use crate::domain::category::Grade;
 use crate::domain::crs::Crs;
-use crate::domain::event::{Action, EventState, Source};
-use crate::domain::task::TaskState;
+
+/// Every wire type: printable, comparable, serde both ways, and a schema for the OpenAPI document.
+macro_rules! wire {
+    ($($item:item)*) => { $(
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        $item
+    )* };
+}
+
+mod catalog;
+mod events;
+mod evidence;
+mod map;
+mod people;
+
+pub use catalog::*;
+pub use events::*;
+pub use evidence::*;
+pub use map::*;
+pub use people::*;
+
+/// Refuses text that is only whitespace (a description of spaces says nothing).
+#[cfg(feature = "validate")]
+pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
+    if value.trim().is_empty() {
+        let mut e = validator::ValidationError::new("blank");
+        e.message = Some("must not be blank".into());
+        return Err(e);
+    }
+    Ok(())
+}
 
 /// The stable, machine-readable error codes of the API. Clients switch on these; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,6 +100,7 @@ impl ErrorCode {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub code: String,
+    #[serde(default)]
     pub message: String,
 }
 
@@ -81,6 +109,7 @@ pub struct FieldError {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorCode,
+    #[serde(default)]
     pub message: String,
     #[serde(default)]
     pub fields: BTreeMap<String, FieldError>,
@@ -104,27 +133,6 @@ pub struct Point {
     pub crs: Option<Crs>,
 }
 
-/// The body of `POST /events/{id}/actions` (and the action of a bulk call): what the server
-/// parses and what the phone's queue stores and sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ActionRequest {
-    #[serde(flatten)]
-    pub action: Action,
-    /// The version the client acted on; a stale one is refused with 409.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<i32>,
-    /// Where the actor was.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<Point>,
-    /// Dispatch to these departments' pools (the first leads) instead of named assignees.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub departments: Vec<String>,
-}
-
-/// The most departments one dispatch may name.
-pub const MAX_DISPATCH_DEPARTMENTS: usize = 20;
-
 /// A WGS-84 position as the server answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -133,89 +141,20 @@ pub struct LatLng {
     pub lng: f64,
 }
 
-/// The codes of the seven areas an event lies in (the deeper ones may be missing).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct EventAreas {
-    pub city: Option<String>,
-    pub district: Option<String>,
-    pub street: Option<String>,
-    pub community: Option<String>,
-    pub grid: Option<String>,
-    pub compound: Option<String>,
-    pub building: Option<String>,
-}
-
-/// An event as every answer about events carries it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct EventView {
-    pub id: String,
-    pub category: String,
-    pub grade: Grade,
-    pub state: EventState,
-    pub source: Source,
-    pub description: String,
-    pub address: Option<String>,
-    pub location: LatLng,
-    pub areas: EventAreas,
-    /// The handlers it is given to, the lead first.
-    pub assignees: Vec<String>,
-    pub resolved_by: Option<String>,
-    /// Handlers who have resolved their part.
-    pub resolved_parts: Vec<String>,
-    /// When the running stage is due.
-    pub due_at: Option<DateTime<Utc>>,
-    pub overdue: bool,
-    pub warned: bool,
-    pub escalation_level: Option<AreaLevel>,
-    pub late_stages: i32,
-    pub rework_count: i32,
-    /// Send it back with an action to be refused (409) if the event changed meanwhile.
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One page of `GET /events`: newest first; `next` is the cursor of the following page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct EventPage {
-    pub events: Vec<EventView>,
-    pub limit: i64,
-    pub next: Option<String>,
-}
-
-/// One of the caller's tasks in the sync feed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TaskItem {
-    pub id: String,
-    pub event_id: String,
-    pub state: TaskState,
-    /// The lead handler of a cross-department event.
-    pub lead: bool,
-    /// Still asks something of the handler; a closed, withdrawn or returned task means "drop it".
-    pub open: bool,
-    pub assigned_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// The event as it is now; none once the handler is off it (withdrawn, returned).
-    pub event: Option<EventView>,
-}
-
-/// `GET /tasks/mine`: the tasks changed since the cursor. Pass `cursor` back as `since`; `more`
-/// says another page is ready now.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TaskFeed {
-    pub tasks: Vec<TaskItem>,
-    pub cursor: String,
-    pub more: bool,
+wire! {
+    /// An answer that only says what happened (`ok`, `ready`, `signed_out` …).
+    pub struct Status {
+        pub status: String,
+        /// Which database a ready server runs on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub database: Option<String>,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::event::Action;
 
     #[test]
     fn refusals_map_once_and_codes_round_trip() {

@@ -1,0 +1,55 @@
+//! The seven-level area map: lookup, browsing, outlines and H3 cells.
+
+use chrono::{DateTime, Utc};
+
+use super::LatLng;
+use crate::domain::area::AreaLevel;
+
+wire! {
+    /// An area by name and level.
+    pub struct AreaSummary {
+        pub code: String,
+        pub name: String,
+        pub level: AreaLevel,
+    }
+
+    /// `GET /areas`.
+    pub struct AreaList {
+        pub areas: Vec<AreaSummary>,
+    }
+
+    /// `GET /areas/lookup`: the areas a point lies in, city first.
+    pub struct AreaLookup {
+        pub chain: Vec<AreaSummary>,
+        /// The point in WGS-84 (what it was looked up as).
+        pub wgs84: LatLng,
+    }
+
+    /// One version of an area's outline.
+    pub struct AreaVersion {
+        pub valid_from: DateTime<Utc>,
+        pub valid_to: Option<DateTime<Utc>>,
+    }
+
+    /// `GET /areas/{code}`: an area with its outline (a GeoJSON geometry in WGS-84).
+    pub struct AreaDetail {
+        pub code: String,
+        pub name: String,
+        pub level: AreaLevel,
+        pub parent: Option<AreaSummary>,
+        pub children: Vec<AreaSummary>,
+        pub area_m2: f64,
+        pub radius_m: Option<f64>,
+        pub valid_from: DateTime<Utc>,
+        pub versions: Vec<AreaVersion>,
+        pub geometry: serde_json::Value,
+    }
+
+    /// `GET /areas/{code}/cells`: the H3 cells covering an area.
+    pub struct AreaCells {
+        pub code: String,
+        pub res: u8,
+        pub count: usize,
+        pub cells: Vec<String>,
+    }
+}
