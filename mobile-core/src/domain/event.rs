@@ -500,6 +500,7 @@ fn task_changes(before: &EventFacts, after: &EventFacts, actor: &Actor, action: 
                 out.push(moved(t, if t.user_id == actor.user_id { TaskState::Returned } else { TaskState::Withdrawn }));
             }
         }
+        Action::Merge { .. } => out.extend(current().map(|t| moved(t, TaskState::Withdrawn))),
         _ if after.state.is_terminal() => out.extend(current().map(|t| moved(t, TaskState::Closed))),
         _ => {}
     }
@@ -611,6 +612,11 @@ fn next_facts(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Even
             next.assignees = list;
             next.resolved_parts.clear();
             next.state = S::Dispatched;
+        }
+        // A co-handler whose part is resolved has nothing left to claim or start (the verifier
+        // sends it back with `rework` if it is not done).
+        Action::Claim | Action::Start if facts.resolved_parts.contains(&actor.user_id) => {
+            return Err(refuse("action", "part_resolved", "you have resolved your part already"));
         }
         Action::Claim => match facts.state {
             S::Dispatched => {
@@ -737,6 +743,9 @@ fn next_facts(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Even
             if into.trim().is_empty() {
                 return Err(refuse("into", "merge_target_required", "merge needs the event to merge into"));
             }
+            // The work goes on under the event it is merged into: nobody is on this one any more.
+            next.assignees.clear();
+            next.resolved_parts.clear();
             next.state = S::Closed;
         }
     }
@@ -959,6 +968,13 @@ mod properties {
     /// handler's part is, so the event is resolved exactly when every handler's task is.
     fn tasks_agree(f: &EventFacts) -> Result<(), TestCaseError> {
         let current: Vec<&TaskFacts> = f.tasks.iter().filter(|t| t.state.is_current()).collect();
+        // The stored record is the task rows: who is on the event must follow from them alone.
+        let (mut on, mut done) = task::on_event(f.state, &f.tasks);
+        let (mut assignees, mut parts) = (f.assignees.clone(), f.resolved_parts.clone());
+        for list in [&mut on, &mut done, &mut assignees, &mut parts] {
+            list.sort();
+        }
+        prop_assert_eq!((on, done), (assignees, parts), "the task rows disagree: {:?}", f);
         if f.state.is_terminal() {
             prop_assert!(current.is_empty(), "current tasks on a filed event: {:?}", f);
             return Ok(());

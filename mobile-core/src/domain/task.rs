@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::event::EventState;
+
 named_enum!(
     /// Where one handler's part of an event stands.
     TaskState, "task_state",
@@ -40,6 +42,21 @@ impl TaskState {
     /// The states whose tasks are open, as stored.
     pub fn open_names() -> Vec<&'static str> {
         TaskState::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect()
+    }
+}
+
+/// Who is on an event, as its tasks say: the handlers, and those of them whose part is resolved,
+/// in the order of `tasks` (the store passes the lead first). A filed event keeps the handlers who
+/// saw it through to verification (their tasks closed); while it runs, the current tasks count.
+pub fn on_event(event: EventState, tasks: &[TaskFacts]) -> (Vec<String>, Vec<String>) {
+    let users = |keep: &dyn Fn(TaskState) -> bool| -> Vec<String> {
+        tasks.iter().filter(|t| keep(t.state)).map(|t| t.user_id.clone()).collect()
+    };
+    if event.is_terminal() {
+        let closed = users(&|s| s == TaskState::Closed);
+        (closed.clone(), closed)
+    } else {
+        (users(&TaskState::is_current), users(&|s| s == TaskState::Resolved))
     }
 }
 
