@@ -125,6 +125,67 @@ fn legacy_timelines_are_sealed_postgres() {
     legacy_timelines_are_sealed(Backend::Postgres);
 }
 
+/// Assignment lists kept as JSON become task rows (the lead first, a resolved part resolved), the
+/// lists go, and the database refuses a state the machine does not know.
+fn assignment_lists_become_task_rows(backend: Backend) {
+    use gridwork::models::event::TaskRow;
+    let Some(db) = TestDb::new(backend) else { return };
+    let pool = db.pool();
+    let mut conn = pool.get().unwrap();
+    while !migrate::run_next(&mut conn).unwrap().starts_with("20261130000008") {}
+    gridwork::catalog::seed_default(&mut conn).unwrap();
+    let at = "'2026-11-30 08:00:00'";
+    for u in ["u1", "u2", "u3"] {
+        diesel::sql_query(format!(
+            "INSERT INTO users (id, username, display_name, password_hash, is_active, created_at, updated_at) VALUES ('{u}', '{u}', '{u}', 'x', TRUE, {at}, {at})"
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    for (id, state, assignees, parts) in
+        [("e1", "in_progress", r#"["u1","u2"]"#, r#"["u2"]"#), ("e2", "closed", r#"["u1"]"#, r#"["u1"]"#)]
+    {
+        diesel::sql_query(format!(
+            "INSERT INTO events (id, category_code, grade, state, source, description, lat, lng, reporter_id, assignees, resolved_parts, version, created_at, updated_at) VALUES ('{id}', 'C-03-01', 'general', '{state}', 'resident', 'old', 30.5, 114.3, 'u3', '{assignees}', '{parts}', 5, {at}, {at})"
+        ))
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    migrate::run_pending(&mut conn).unwrap();
+    let tasks: Vec<TaskRow> = schema::tasks::table
+        .order((schema::tasks::event_id.asc(), schema::tasks::user_id.asc()))
+        .select(TaskRow::as_select())
+        .load(&mut *conn)
+        .unwrap();
+    let got: Vec<(&str, &str, bool, &str)> =
+        tasks.iter().map(|t| (t.event_id.as_str(), t.user_id.as_str(), t.lead, t.state.as_str())).collect();
+    assert_eq!(
+        got,
+        [("e1", "u1", true, "in_progress"), ("e1", "u2", false, "resolved"), ("e2", "u1", true, "closed")]
+    );
+    let row = schema::events::table
+        .find("e1")
+        .select(gridwork::models::event::EventRow::as_select())
+        .first(&mut *conn)
+        .unwrap();
+    let on = gridwork::events::on_event(&mut conn, &row).unwrap();
+    assert_eq!((on.assignees, on.resolved_parts), (vec!["u1".to_owned(), "u2".to_owned()], vec!["u2".to_owned()]));
+    for bad in ["state = 'done'", "source = 'twitter'", "escalation_level = 'province'"] {
+        let refused = diesel::sql_query(format!("UPDATE events SET {bad} WHERE id = 'e1'")).execute(&mut *conn);
+        assert!(refused.is_err(), "the database took {bad}");
+    }
+}
+
+#[test]
+fn assignment_lists_become_task_rows_sqlite() {
+    assignment_lists_become_task_rows(Backend::Sqlite);
+}
+
+#[test]
+fn assignment_lists_become_task_rows_postgres() {
+    assignment_lists_become_task_rows(Backend::Postgres);
+}
+
 fn up_down_up(backend: Backend) {
     let Some(db) = TestDb::new(backend) else { return };
     let pool = db.pool();

@@ -16,10 +16,11 @@ use validator::Validate;
 
 use crate::areas::AreaIndex;
 use crate::auth::Caller;
+use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::events::actions::Ctx;
 use crate::events::intake::Part;
-use crate::events::{self, Filed, NewReport, Request, roles_over, timeline};
+use crate::events::{self, Filed, NewReport, OnEvent, Request, roles_over, timeline};
 use crate::http::extract::ValidJson;
 use crate::models::event::{EventLinkRow, EventLogRow, EventRow, SupervisionOrderRow, TaskRow};
 use crate::queries;
@@ -49,7 +50,7 @@ pub type ReportBody = ReportRequest;
 
 /// The wire view of an event (a stored state, grade or source that no longer parses is an
 /// internal error, never a guess).
-pub fn event_view(row: &EventRow) -> ApiResult<EventView> {
+pub fn event_view(row: &EventRow, on: OnEvent) -> ApiResult<EventView> {
     let bad = events::internal;
     Ok(EventView {
         id: row.id.clone(),
@@ -69,9 +70,9 @@ pub fn event_view(row: &EventRow) -> ApiResult<EventView> {
             compound: row.compound_code.clone(),
             building: row.building_code.clone(),
         },
-        assignees: events::assignees(row),
+        assignees: on.assignees,
         resolved_by: row.resolved_by.clone(),
-        resolved_parts: serde_json::from_str(&row.resolved_parts).unwrap_or_default(),
+        resolved_parts: on.resolved_parts,
         due_at: row.due_at.map(|d| d.and_utc()),
         overdue: row.due_at.is_some_and(|d| d < crate::models::now()),
         warned: row.warned_at.is_some(),
@@ -84,6 +85,16 @@ pub fn event_view(row: &EventRow) -> ApiResult<EventView> {
     })
 }
 
+
+/// An event as answered, with who is on it.
+pub fn view_of(conn: &mut DbConn, row: &EventRow) -> ApiResult<EventView> {
+    event_view(row, events::on_event(conn, row)?)
+}
+
+/// Events as answered, with who is on them (one task query per 500 events).
+pub fn views_of(conn: &mut DbConn, rows: &[EventRow]) -> ApiResult<Vec<EventView>> {
+    rows.iter().zip(events::on_events(conn, rows)?).map(|(r, on)| event_view(r, on)).collect()
+}
 
 fn ctx_parts(state: &AppState) -> (std::sync::Arc<AreaIndex>, crate::config::LoopSettings) {
     (state.areas(), state.settings.event_loop)
@@ -135,12 +146,15 @@ pub async fn report(
         evidence: b.evidence,
     };
     let (index, policy) = ctx_parts(&state);
-    let (row, filed) = state
+    let body = state
         .db
-        .run(move |conn| events::report(conn, Ctx { index: &index, policy: &policy }, &caller, &new, &key))
+        .run(move |conn| {
+            let (row, filed) = events::report(conn, Ctx { index: &index, policy: &policy }, &caller, &new, &key)?;
+            Ok(ReportAnswer { event: view_of(conn, &row)?, filed })
+        })
         .await?;
     state.changed();
-    let body = ReportAnswer { event: event_view(&row)?, filed };
+    let filed = body.filed;
     Ok(match filed {
         Filed::Created => HttpResponse::Created().json(body),
         _ => HttpResponse::Ok().json(body),
@@ -207,7 +221,7 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
             let row = events::visible(conn, &caller, &id, &index)?;
             let staff = events::is_staff(&roles_over(&caller, row.area_code(), &index));
             Ok(EventDetail {
-                event: event_view(&row)?,
+                event: view_of(conn, &row)?,
                 timeline: timeline_view(timeline::of(conn, &id)?, staff)?,
                 tasks: queries::tasks::for_event(conn, &id)?
                     .into_iter()
@@ -267,13 +281,15 @@ pub async fn act(
     let id = path.into_inner();
     let request = body.0.request(optional_key(&req)?)?;
     let (index, policy) = ctx_parts(&state);
-    let (row, applied) = state
+    let body = state
         .db
-        .run(move |conn| events::act(conn, Ctx { index: &index, policy: &policy }, &caller, &id, &request))
+        .run(move |conn| {
+            let (row, applied) = events::act(conn, Ctx { index: &index, policy: &policy }, &caller, &id, &request)?;
+            Ok(ActionAnswer { event: view_of(conn, &row)?, replayed: applied == events::actions::Applied::Before })
+        })
         .await?;
     state.changed();
-    Ok(HttpResponse::Ok()
-        .json(ActionAnswer { event: event_view(&row)?, replayed: applied == events::actions::Applied::Before }))
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -306,7 +322,7 @@ pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<Bu
             let ctx = Ctx { index: &index, policy: &policy };
             Ok(b.events
                 .iter()
-                .map(|id| match events::act(conn, ctx, &caller, id, &request).and_then(|(row, _)| event_view(&row)) {
+                .map(|id| match events::act(conn, ctx, &caller, id, &request).and_then(|(row, _)| view_of(conn, &row)) {
                     Ok(view) => BulkItem {
                         id: id.clone(),
                         ok: true,
@@ -359,15 +375,22 @@ pub async fn split(
         parts.push(Part { category: p.category, description: p.description, point });
     }
     let (index, policy) = ctx_parts(&state);
-    let rows = state
+    let events = state
         .db
         .run(move |conn| {
             let original = events::visible(conn, &caller, &id, &index)?;
-            events::intake::split(conn, Ctx { index: &index, policy: &policy }, &caller, &original, &parts, &b.reason)
+            let rows = events::intake::split(
+                conn,
+                Ctx { index: &index, policy: &policy },
+                &caller,
+                &original,
+                &parts,
+                &b.reason,
+            )?;
+            views_of(conn, &rows)
         })
         .await?;
     state.changed();
-    let events = rows.iter().map(event_view).collect::<ApiResult<Vec<_>>>()?;
     Ok(HttpResponse::Created().json(SplitAnswer { events }))
 }
 
@@ -461,10 +484,15 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
     }
     // One more than asked tells whether another page follows.
     filter.limit = limit + 1;
-    let mut rows = state.db.run(move |conn| Ok(queries::events::list(conn, &filter)?)).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next = if more { rows.last().map(|r| r.id.clone()) } else { None };
-    let events = rows.iter().map(event_view).collect::<ApiResult<Vec<_>>>()?;
+    let (events, more) = state
+        .db
+        .run(move |conn| {
+            let mut rows = queries::events::list(conn, &filter)?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(usize::try_from(limit).unwrap_or(0));
+            Ok((views_of(conn, &rows)?, more))
+        })
+        .await?;
+    let next = if more { events.last().map(|e| e.id.clone()) } else { None };
     Ok(HttpResponse::Ok().json(EventPage { events, limit, next }))
 }

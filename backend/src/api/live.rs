@@ -13,13 +13,12 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use gridwork_mobile_core::domain::task::TaskState;
-use gridwork_mobile_core::wire::{TaskFeed, TaskItem};
+use gridwork_mobile_core::wire::{EventView, TaskFeed, TaskItem};
 use serde::Deserialize;
 
-use super::events::{event_view, scoped};
+use super::events::{event_view, scoped, views_of};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::models::event::EventRow;
 use crate::models::now;
 use crate::queries;
 use crate::queries::events::EventFilter;
@@ -72,14 +71,15 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
             let tasks = queries::tasks::changed_for(conn, &caller.user.id, since.clone(), since.is_none(), limit)?;
             // The page's events in one query, not one per task.
             let ids: Vec<String> = tasks.iter().map(|t| t.event_id.clone()).collect();
-            let events: HashMap<String, EventRow> =
-                queries::events::by_ids(conn, &ids)?.into_iter().map(|e| (e.id.clone(), e)).collect();
+            let rows = queries::events::by_ids(conn, &ids)?;
+            let events: HashMap<String, EventView> =
+                rows.iter().map(|e| e.id.clone()).zip(views_of(conn, &rows)?).collect();
             let mut items = vec![];
             for t in &tasks {
                 // A handler taken off an event (withdrawn, or who returned it) hears that the task
                 // is gone, not how the event goes on.
                 let state: TaskState = t.state.parse().map_err(crate::events::internal)?;
-                let event = if state.is_gone() { None } else { events.get(&t.event_id) };
+                let event = if state.is_gone() { None } else { events.get(&t.event_id).cloned() };
                 items.push(TaskItem {
                     id: t.id.clone(),
                     event_id: t.event_id.clone(),
@@ -88,7 +88,7 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
                     open: state.is_open(),
                     assigned_at: t.created_at.and_utc(),
                     updated_at: t.updated_at.and_utc(),
-                    event: event.map(event_view).transpose()?,
+                    event,
                 });
             }
             let last = tasks.last().map(|t| (t.updated_at, t.id.clone()));
@@ -159,7 +159,11 @@ pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>
             let rows = state
                 .db
                 .run(move |conn| match current_filter(conn, &session, &for_poll)? {
-                    Some(filter) => Ok(Some(queries::events::changed_since(conn, &filter, after)?)),
+                    Some(filter) => {
+                        let rows = queries::events::changed_since(conn, &filter, after)?;
+                        let on = crate::events::on_events(conn, &rows)?;
+                        Ok(Some(rows.into_iter().zip(on).collect::<Vec<_>>()))
+                    }
                     None => Ok(None),
                 })
                 .await;
@@ -168,12 +172,12 @@ pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>
             match rows {
                 Ok(None) => return None,
                 Ok(Some(rows)) => {
-                    for row in rows {
+                    for (row, on) in rows {
                         if sent.get(&row.id).is_some_and(|(v, _)| *v >= row.version) {
                             continue;
                         }
                         let id = encode(row.updated_at, &row.id);
-                        match event_view(&row) {
+                        match event_view(&row, on) {
                             Ok(v) => out.extend_from_slice(&frame(&id, "event", &v)),
                             Err(e) => tracing::warn!(event = %row.id, error = %e.message, "event not streamed"),
                         }

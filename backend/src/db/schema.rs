@@ -132,7 +132,6 @@ diesel::table! {
         compound_code -> Nullable<Text>,
         building_code -> Nullable<Text>,
         reporter_id -> Text,
-        assignees -> Text,
         resolved_by -> Nullable<Text>,
         due_at -> Nullable<Timestamp>,
         version -> Integer,
@@ -144,7 +143,6 @@ diesel::table! {
         escalated_at -> Nullable<Timestamp>,
         late_stages -> Integer,
         rework_count -> Integer,
-        resolved_parts -> Text,
         log_head -> Nullable<Text>,
     }
 }

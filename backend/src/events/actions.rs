@@ -273,8 +273,6 @@ pub fn apply(
     let grade = grade_of(row)?;
     let mut up = row.clone();
     up.state = next.state.as_str().to_owned();
-    up.assignees = serde_json::to_string(&next.assignees).map_err(|e| ApiError::internal(e.to_string()))?;
-    up.resolved_parts = serde_json::to_string(&next.resolved_parts).map_err(|e| ApiError::internal(e.to_string()))?;
     up.resolved_by = next.resolved_by.clone();
     up.escalation_level = next.escalation_level.map(|l| l.as_str().to_owned());
     up.version = row.version + 1;

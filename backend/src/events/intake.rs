@@ -94,7 +94,6 @@ fn new_row(
         compound_code: code_at(AreaLevel::Compound),
         building_code: code_at(AreaLevel::Building),
         reporter_id: reporter.to_owned(),
-        assignees: "[]".into(),
         resolved_by: None,
         due_at: due(category, grade, state.timed_stage(), at),
         version: 1,
@@ -106,7 +105,6 @@ fn new_row(
         escalated_at: None,
         late_stages: 0,
         rework_count: 0,
-        resolved_parts: "[]".into(),
         log_head: None,
     })
 }

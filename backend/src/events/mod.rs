@@ -10,9 +10,11 @@ pub mod notify;
 pub mod scheduler;
 pub mod timeline;
 
+use std::collections::HashMap;
+
 use gridwork_mobile_core::domain::category::{Grade, HandlerKind, Stage};
 use gridwork_mobile_core::domain::event::{EventFacts, VERIFIER_ROLES};
-use gridwork_mobile_core::domain::task::TaskFacts;
+use gridwork_mobile_core::domain::task::{self, TaskFacts};
 use gridwork_mobile_core::{AreaCode, Role, Scope};
 
 pub use actions::{Request, act};
@@ -23,7 +25,7 @@ use crate::auth::Caller;
 use crate::catalog::{self, Category};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
-use crate::models::event::EventRow;
+use crate::models::event::{EventRow, TaskRow};
 use crate::queries;
 
 /// The account automatic dispatch and the scheduler act as (created by a migration; it cannot
@@ -90,28 +92,61 @@ pub(crate) fn grade_of(row: &EventRow) -> ApiResult<Grade> {
     row.grade.parse().map_err(internal)
 }
 
-fn json_list(raw: &str) -> Vec<String> {
-    serde_json::from_str(raw).unwrap_or_default()
+/// Who is on an event: the handlers (the lead first) and those whose part is resolved — what
+/// its task rows, the one record of it, say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnEvent {
+    pub assignees: Vec<String>,
+    pub resolved_parts: Vec<String>,
 }
 
-pub fn assignees(row: &EventRow) -> Vec<String> {
-    json_list(&row.assignees)
-}
-
-/// What the state machine needs to know of a stored event (its tasks from the tasks table).
-pub fn facts_of(conn: &mut DbConn, row: &EventRow, category: &Category) -> ApiResult<EventFacts> {
-    let tasks = queries::tasks::for_event(conn, &row.id)?
+/// The machine's view of task rows, the lead first (then in the order they were made).
+fn task_facts(tasks: &[&TaskRow]) -> ApiResult<Vec<TaskFacts>> {
+    let mut ordered = tasks.to_vec();
+    ordered.sort_by_key(|t| !t.lead);
+    ordered
         .iter()
         .map(|t| Ok(TaskFacts { user_id: t.user_id.clone(), state: t.state.parse().map_err(internal)? }))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect()
+}
+
+fn on_event_from(row: &EventRow, tasks: &[&TaskRow]) -> ApiResult<OnEvent> {
+    let (assignees, resolved_parts) = task::on_event(row.state.parse().map_err(internal)?, &task_facts(tasks)?);
+    Ok(OnEvent { assignees, resolved_parts })
+}
+
+pub fn on_event(conn: &mut DbConn, row: &EventRow) -> ApiResult<OnEvent> {
+    let tasks = queries::tasks::for_event(conn, &row.id)?;
+    on_event_from(row, &tasks.iter().collect::<Vec<_>>())
+}
+
+/// Who is on each of `rows`, in their order, with one query per 500 events.
+pub fn on_events(conn: &mut DbConn, rows: &[EventRow]) -> ApiResult<Vec<OnEvent>> {
+    let mut by_event: HashMap<String, Vec<TaskRow>> = HashMap::new();
+    for chunk in rows.chunks(500) {
+        let ids: Vec<String> = chunk.iter().map(|r| r.id.clone()).collect();
+        for t in queries::tasks::for_events(conn, &ids)? {
+            by_event.entry(t.event_id.clone()).or_default().push(t);
+        }
+    }
+    rows.iter()
+        .map(|r| on_event_from(r, &by_event.get(&r.id).map(|ts| ts.iter().collect::<Vec<_>>()).unwrap_or_default()))
+        .collect()
+}
+
+/// What the state machine needs to know of a stored event (who is on it from the tasks table).
+pub fn facts_of(conn: &mut DbConn, row: &EventRow, category: &Category) -> ApiResult<EventFacts> {
+    let rows = queries::tasks::for_event(conn, &row.id)?;
+    let rows: Vec<&TaskRow> = rows.iter().collect();
+    let on = on_event_from(row, &rows)?;
     Ok(EventFacts {
         state: row.state.parse().map_err(internal)?,
-        assignees: assignees(row),
+        assignees: on.assignees,
         resolved_by: row.resolved_by.clone(),
-        resolved_parts: json_list(&row.resolved_parts),
+        resolved_parts: on.resolved_parts,
         after_photo_required: category.after_photo_required,
         volunteer_eligible: category.handler_kind == HandlerKind::Volunteer,
-        tasks,
+        tasks: task_facts(&rows)?,
         escalation_level: row.escalation_level.as_deref().map(str::parse).transpose().map_err(internal)?,
     })
 }
@@ -132,7 +167,7 @@ pub fn is_staff(roles: &[Role]) -> bool {
 
 pub fn may_see(conn: &mut DbConn, caller: &Caller, row: &EventRow, index: &AreaIndex) -> ApiResult<bool> {
     let me = &caller.user.id;
-    if row.reporter_id == *me || assignees(row).contains(me) {
+    if row.reporter_id == *me || on_event(conn, row)?.assignees.contains(me) {
         return Ok(true);
     }
     let roles = roles_over(caller, row.area_code(), index);

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::actions::{Ctx, apply, system_actor};
 use super::timeline::{self, Who};
-use super::{assignees, category_of, notify};
+use super::{category_of, notify, on_event};
 use crate::db::DbConn;
 use crate::error::{ApiResult, ErrorCode};
 use crate::models::event::EventRow;
@@ -109,7 +109,7 @@ fn unacknowledged(
         let coordinators = super::holders_over(conn, ctx.index, &event, Role::Coordinator, None)?;
         notify::send(conn, &coordinators, &event, "task_unacknowledged", &json!({"user": task.user_id}))?;
         let Some(fresh) = queries::events::by_id(conn, &event.id)? else { return Ok(true) };
-        if assignees(&fresh) == [task.user_id.clone()] {
+        if on_event(conn, &fresh)?.assignees == [task.user_id.clone()] {
             let plan = super::dispatch::plan(
                 conn,
                 ctx.index,
@@ -138,7 +138,7 @@ fn warn(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) -> A
         }
         let detail = json!({"due_at": row.due_at.map(|d| d.and_utc())});
         timeline::note(conn, row, &Who::system(), "deadline_warning", None, detail)?;
-        let mut to = assignees(row);
+        let mut to = on_event(conn, row)?.assignees;
         if to.is_empty() {
             to = super::holders_over(conn, ctx.index, row, Role::Coordinator, None)?;
         }

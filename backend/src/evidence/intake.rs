@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::timeline::{self, Who};
-use crate::events::{assignees, category_of, facts_of, holders_over, notify, roles_over, visible};
+use crate::events::{category_of, facts_of, holders_over, notify, on_event, roles_over, visible};
 use crate::models::event::EventRow;
 use crate::models::evidence::{BlobRow, EvidenceRow};
 use crate::models::{new_id, now};
@@ -255,7 +255,7 @@ pub fn cite(conn: &mut DbConn, event: &EventRow, ids: &[String]) -> ApiResult<()
     if ids.len() > MAX {
         return Err(ApiError::field("evidence", "too_many", format!("cite at most {MAX} photos")));
     }
-    let handlers = assignees(event);
+    let handlers = on_event(conn, event)?.assignees;
     for (i, id) in ids.iter().enumerate() {
         let field = format!("evidence[{i}]");
         if ids[..i].contains(id) {

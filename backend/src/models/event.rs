@@ -27,8 +27,6 @@ pub struct EventRow {
     pub compound_code: Option<String>,
     pub building_code: Option<String>,
     pub reporter_id: String,
-    /// JSON array of user ids.
-    pub assignees: String,
     pub resolved_by: Option<String>,
     pub due_at: Option<NaiveDateTime>,
     pub version: i32,
@@ -44,8 +42,6 @@ pub struct EventRow {
     /// Stages that finished after their deadline (evaluation: on time means none).
     pub late_stages: i32,
     pub rework_count: i32,
-    /// JSON array of the assignees who have resolved their part.
-    pub resolved_parts: String,
     /// Hash of the newest timeline entry.
     pub log_head: Option<String>,
 }
