@@ -126,6 +126,7 @@ pub fn print_banner(port: u16, listen: &SocketAddr, logins: &[DemoLogin]) {
     let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
     let mut text = format!(
         "\nGridwork demo is running at http://{host}:{port}\n\
+         Ops console: http://{host}:{port}/console/\n\
          Sign in: curl -s -X POST http://{host}:{port}/api/v1/auth/login -H 'content-type: application/json' \
          -d '{{\"username\":\"admin\",\"password\":\"{DEMO_PASSWORD}\"}}'\n\
          Demo logins (password for all: {DEMO_PASSWORD}):\n"

@@ -398,6 +398,7 @@ pub async fn split(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// One state, or several separated by commas.
     pub state: Option<String>,
     /// Only events in this area (any level).
     pub area: Option<String>,
@@ -462,7 +463,10 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
         filter.assignee = Some(caller.user.id.clone());
     }
     filter.limit = limit;
-    filter.state = q.state.as_deref().map(str::parse::<EventState>).transpose()?.map(|s| s.as_str().to_owned());
+    // `state=accepted,returned`: a queue is several states.
+    for s in q.state.as_deref().map(|s| s.split(',')).into_iter().flatten() {
+        filter.states.push(s.trim().parse::<EventState>()?.as_str().to_owned());
+    }
     filter.overdue_at = q.overdue.unwrap_or(false).then(crate::models::now);
     filter.within = q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?;
     filter.category = q.category.map(|c| c.trim().to_owned());

@@ -151,7 +151,8 @@ pub struct EventFilter {
     pub scope: Vec<(gridwork_mobile_core::AreaLevel, String)>,
     pub everywhere: bool,
     pub own: Option<String>,
-    pub state: Option<String>,
+    /// Only events in one of these states (empty: any).
+    pub states: Vec<String>,
     pub within: Option<(gridwork_mobile_core::AreaLevel, String)>,
     pub category: Option<String>,
     /// Only events this user is currently given (a user id, checked by the caller).
@@ -179,8 +180,8 @@ fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::Mul
         }
         q = q.filter(cond);
     }
-    if let Some(s) = &f.state {
-        q = q.filter(events::state.eq(s.clone()));
+    if !f.states.is_empty() {
+        q = q.filter(events::state.eq_any(f.states.clone()));
     }
     if let Some(c) = &f.category {
         q = q.filter(events::category_code.eq(c.clone()));

@@ -1,0 +1,241 @@
+// The ops console: queues of the caller's area, live; an event with its timeline, tasks and
+// photos; the actions the caller may take. Every element is built with the DOM (never from HTML
+// strings), so nothing a reporter typed can become markup.
+import * as api from "./api.js";
+import { t, setLang, currentLang, when } from "./i18n.js";
+
+const QUEUES = [
+  { key: "q_reported", query: "state=reported" },
+  { key: "q_dispatch", query: "state=accepted,returned" },
+  { key: "q_progress", query: "state=dispatched,claimed,in_progress,rework" },
+  { key: "q_verify", query: "state=resolved" },
+  { key: "q_overdue", query: "overdue=true" },
+  { key: "q_suspended", query: "state=suspended" },
+  { key: "q_closed", query: "state=closed,rejected" },
+];
+const PAGE = 50;
+const IDLE_MS = 30 * 60 * 1000;
+
+// What each state offers an ops centre, and whether the action needs a reason. The server's
+// state machine decides; a refusal is shown where the action was made.
+const OFFERS = {
+  reported: ["accept", "reject"],
+  accepted: ["suspend", "escalate", "supervise"],
+  returned: ["suspend", "escalate", "supervise"],
+  dispatched: ["return", "suspend", "escalate", "supervise"],
+  claimed: ["return", "suspend", "escalate", "supervise"],
+  in_progress: ["return", "suspend", "escalate", "supervise"],
+  rework: ["return", "suspend", "escalate", "supervise"],
+  resolved: ["verify", "rework", "escalate", "supervise"],
+  suspended: ["resume"],
+};
+const NEEDS_REASON = new Set(["reject", "return", "rework", "suspend", "escalate", "supervise", "extend"]);
+
+const $ = (sel) => document.querySelector(sel);
+const state = { queue: QUEUES[0], rows: [], next: null, open: null, stopStream: null, idle: null, me: null };
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+function translateStatic() {
+  document.querySelectorAll("[data-t]").forEach((n) => { n.textContent = t(n.dataset.t); });
+  document.title = t("title");
+  $("#lang").textContent = currentLang() === "zh-CN" ? "English" : "中文";
+}
+
+// ----- session -----
+
+$("#login").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.target;
+  $("#login-error").textContent = "";
+  try {
+    const answer = await api.signIn(form.username.value.trim(), form.password.value);
+    form.password.value = "";
+    state.me = answer.user;
+    enterDesk();
+  } catch (e) {
+    $("#login-error").textContent = e.message;
+  }
+});
+
+$("#logout").addEventListener("click", () => leaveDesk());
+$("#lang").addEventListener("click", () => {
+  setLang(currentLang() === "zh-CN" ? "en" : "zh-CN");
+  translateStatic();
+  if (api.signedIn()) { renderTabs(); renderRows(); if (state.open) showEvent(state.open.id); }
+});
+api.whenSignedOut(() => leaveDesk());
+
+function touch() {
+  clearTimeout(state.idle);
+  state.idle = setTimeout(() => leaveDesk(t("loggedOutIdle")), IDLE_MS);
+}
+["click", "keydown"].forEach((k) => document.addEventListener(k, () => { if (api.signedIn()) touch(); }));
+
+function enterDesk() {
+  $("#login").hidden = true;
+  $("#desk").hidden = false;
+  $("#logout").hidden = false;
+  $("#who").textContent = state.me.display_name;
+  touch();
+  renderTabs();
+  loadQueue(state.queue);
+  state.stopStream = api.stream(onLive, (s) => {
+    const badge = $("#live");
+    badge.hidden = false;
+    badge.textContent = t(s === "live" ? "live" : "reconnecting");
+    badge.className = `badge ${s}`;
+  });
+}
+
+async function leaveDesk(message) {
+  if (state.stopStream) state.stopStream();
+  clearTimeout(state.idle);
+  try { await api.signOut(); } catch (_) { /* the session is gone either way */ }
+  Object.assign(state, { rows: [], open: null, stopStream: null, me: null });
+  $("#desk").hidden = true;
+  $("#logout").hidden = true;
+  $("#live").hidden = true;
+  $("#who").textContent = "";
+  $("#login").hidden = false;
+  $("#login-error").textContent = message || "";
+}
+
+// ----- queues -----
+
+function renderTabs() {
+  const nav = $("#queues");
+  nav.replaceChildren(...QUEUES.map((q) => el("button", {
+    type: "button", role: "tab", "aria-selected": String(q === state.queue), "data-queue": q.key,
+    onclick: () => { state.queue = q; renderTabs(); loadQueue(q); },
+  }, t(q.key))));
+}
+
+async function loadQueue(q, cursor) {
+  const page = await api.call("GET", `/api/v1/events?${q.query}&limit=${PAGE}${cursor ? `&cursor=${cursor}` : ""}`);
+  if (q !== state.queue) return;
+  state.rows = cursor ? state.rows.concat(page.events) : page.events;
+  state.next = page.next;
+  renderRows();
+}
+
+$("#more").addEventListener("click", () => loadQueue(state.queue, state.next));
+
+function areaOf(e) {
+  const a = e.areas;
+  return a.grid || a.community || a.street || a.district || a.city || "";
+}
+
+function dueClass(e) {
+  if (e.overdue) return "overdue";
+  if (e.warned) return "warning";
+  return "";
+}
+
+function renderRows() {
+  const body = $("#events tbody");
+  body.replaceChildren(...state.rows.map((e) => el("tr", {
+    "data-id": e.id, class: dueClass(e), tabindex: "0",
+    onclick: () => showEvent(e.id),
+    onkeydown: (ev) => { if (ev.key === "Enter") showEvent(e.id); },
+  },
+  el("td", {}, when(e.created_at)),
+  el("td", {}, e.category),
+  el("td", {}, e.description),
+  el("td", {}, areaOf(e)),
+  el("td", {}, t(`s_${e.state}`)),
+  el("td", {}, e.overdue ? t("overdue") : when(e.due_at)))));
+  $("#queue-count").textContent = t("count", state.rows.length);
+  $("#more").hidden = !state.next;
+}
+
+/** A change from the stream: refresh the row (or the queue, if it may now belong there). */
+let reload = null;
+function onLive(view) {
+  const i = state.rows.findIndex((r) => r.id === view.id);
+  if (i >= 0) { state.rows[i] = view; renderRows(); }
+  clearTimeout(reload);
+  reload = setTimeout(() => loadQueue(state.queue), 300);
+  if (state.open && state.open.id === view.id && state.open.version !== view.version) showEvent(view.id);
+}
+
+// ----- one event -----
+
+async function showEvent(id) {
+  const e = await api.call("GET", `/api/v1/events/${id}`);
+  state.open = e;
+  const detail = $("#detail");
+  detail.hidden = false;
+  const chain = Object.values(e.areas).filter(Boolean).join(" › ");
+  detail.replaceChildren(
+    el("h2", {}, `${e.category} · ${t(`s_${e.state}`)}`),
+    el("p", {}, e.description),
+    el("p", { class: "muted" }, `${t("chain")}: ${chain}`, e.address ? ` · ${e.address}` : ""),
+    e.due_at ? el("p", { class: dueClass(e) }, `${t("dueAt")} ${when(e.due_at)}${e.overdue ? ` (${t("overdue")})` : ""}`) : null,
+    actionsPanel(e),
+    el("h3", {}, t("timeline")),
+    el("ol", { class: "timeline" }, e.timeline.map((s) => el("li", {},
+      el("time", {}, when(s.at)), " ",
+      el("strong", {}, t(`a_${s.action}`)), " ",
+      s.role ? el("span", { class: "muted" }, s.role) : null,
+      s.actor ? el("span", { class: "muted" }, ` ${s.actor.slice(-8)}`) : null,
+      s.reason ? el("div", { class: "reason" }, s.reason) : null))),
+    el("h3", {}, t("tasks")),
+    e.tasks.length
+      ? el("ul", {}, e.tasks.map((k) => el("li", {}, `${k.user.slice(-8)} · ${t(`t_${k.state}`)}${k.lead ? " ★" : ""}`)))
+      : el("p", { class: "muted" }, t("none")),
+    el("h3", {}, t("photos")),
+    photosPanel(e.evidence),
+  );
+}
+
+function photosPanel(evidence) {
+  const box = el("div", { class: "photos" });
+  for (const kind of ["before", "after", "verify"]) {
+    for (const p of evidence[kind]) {
+      const img = el("img", { alt: `${t(kind)} ${p.id.slice(0, 8)}`, width: "120" });
+      api.blobUrl(p.thumbnail_url).then((u) => { img.src = u; }).catch(() => {});
+      const flags = (p.flags || []).map((f) => f.code).join(", ");
+      box.append(el("figure", {}, img, el("figcaption", {}, t(kind), flags ? ` ⚠ ${flags}` : "")));
+    }
+  }
+  return box;
+}
+
+function actionsPanel(e) {
+  const offers = OFFERS[e.state] || [];
+  const error = el("p", { class: "error", role: "alert" });
+  const reason = el("textarea", { name: "reason", rows: "2", maxlength: "500" });
+  const form = el("form", { class: "actions", "aria-label": t("actions") },
+    el("h3", {}, t("actions")),
+    el("label", {}, t("reason"), " ", reason),
+    el("div", {}, offers.map((name) => el("button", {
+      type: "button", "data-action": name,
+      onclick: async () => {
+        error.textContent = "";
+        const body = { action: name, version: e.version };
+        if (NEEDS_REASON.has(name)) body.reason = reason.value;
+        try {
+          await api.call("POST", `/api/v1/events/${e.id}/actions`, body);
+          await showEvent(e.id);
+          loadQueue(state.queue);
+        } catch (err) {
+          const fields = Object.entries(err.fields || {}).map(([f, v]) => `${f}: ${v.message || v.code}`);
+          error.textContent = `${t("refused")}: ${fields.length ? fields.join("; ") : err.message}`;
+        }
+      },
+    }, t(`a_${name}`)))),
+    error);
+  return form;
+}
+
+translateStatic();

@@ -1,0 +1,64 @@
+// The console's words: zh-CN first, English second. Keys are the glossary's identifiers where
+// there is one (states, actions), so the API's values index this table directly.
+export const TEXT = {
+  "zh-CN": {
+    title: "Gridwork 运行管理台", signIn: "登录", logout: "退出", username: "用户名", password: "密码",
+    reportedAt: "上报时间", category: "类别", description: "描述", area: "区域", state: "状态", due: "时限",
+    more: "更多", live: "实时", reconnecting: "重连中…", count: (n) => `共 ${n} 条`, loggedOutIdle: "长时间未操作，已退出",
+    q_reported: "待受理", q_dispatch: "待派遣", q_progress: "处置中", q_verify: "待核查", q_overdue: "超期",
+    q_suspended: "挂起", q_closed: "已结案",
+    timeline: "处置过程", tasks: "任务", photos: "照片", actions: "操作", reason: "理由", chain: "所在区域",
+    overdue: "已超期", dueAt: "到期", none: "无", refused: "未能执行",
+    before: "处置前", after: "处置后", verify: "核查",
+    s_reported: "已上报", s_accepted: "已受理", s_rejected: "不予受理", s_dispatched: "已派遣", s_claimed: "已签收",
+    s_returned: "已退回", s_in_progress: "处置中", s_resolved: "已办结", s_rework: "返工", s_closed: "已结案",
+    s_suspended: "挂起",
+    a_accept: "受理", a_reject: "不予受理", a_verify: "核查通过", a_rework: "退回返工", a_suspend: "挂起",
+    a_resume: "恢复", a_escalate: "上报升级", a_supervise: "督办", a_extend: "批准延期", a_return: "收回",
+    a_report: "上报", a_dispatch: "派遣", a_claim: "签收", a_start: "开始处置", a_resolve: "办结", a_merge: "合并",
+    a_request_extension: "申请延期", a_deadline_warning: "时限预警", a_task_unacknowledged: "超时未签收",
+    t_assigned: "已派", t_unacknowledged: "未签收", t_claimed: "已签收", t_in_progress: "处置中",
+    t_resolved: "已完成", t_returned: "已退回", t_withdrawn: "已撤回", t_closed: "已结束",
+  },
+  en: {
+    title: "Gridwork operations console", signIn: "Sign in", logout: "Sign out", username: "Username",
+    password: "Password", reportedAt: "Reported", category: "Category", description: "Description", area: "Area",
+    state: "State", due: "Due", more: "More", live: "Live", reconnecting: "Reconnecting…",
+    count: (n) => `${n} shown`, loggedOutIdle: "Signed out after inactivity",
+    q_reported: "To accept", q_dispatch: "To dispatch", q_progress: "In progress", q_verify: "To verify",
+    q_overdue: "Overdue", q_suspended: "Suspended", q_closed: "Closed",
+    timeline: "Timeline", tasks: "Tasks", photos: "Photos", actions: "Actions", reason: "Reason", chain: "Areas",
+    overdue: "overdue", dueAt: "due", none: "none", refused: "Not done",
+    before: "Before", after: "After", verify: "Verify",
+    s_reported: "reported", s_accepted: "accepted", s_rejected: "rejected", s_dispatched: "dispatched",
+    s_claimed: "claimed", s_returned: "returned", s_in_progress: "in progress", s_resolved: "resolved",
+    s_rework: "rework", s_closed: "closed", s_suspended: "suspended",
+    a_accept: "Accept", a_reject: "Reject", a_verify: "Verify", a_rework: "Send back for rework",
+    a_suspend: "Suspend", a_resume: "Resume", a_escalate: "Escalate", a_supervise: "Supervise",
+    a_extend: "Approve extension", a_return: "Take back", a_report: "Reported", a_dispatch: "Dispatched",
+    a_claim: "Claimed", a_start: "Started", a_resolve: "Resolved", a_merge: "Merged",
+    a_request_extension: "Extension requested", a_deadline_warning: "Deadline warning",
+    a_task_unacknowledged: "Not acknowledged in time",
+    t_assigned: "assigned", t_unacknowledged: "unacknowledged", t_claimed: "claimed", t_in_progress: "in progress",
+    t_resolved: "done", t_returned: "returned", t_withdrawn: "withdrawn", t_closed: "closed",
+  },
+};
+
+let lang = "zh-CN";
+
+export function setLang(l) { lang = l; document.documentElement.lang = l; }
+export function currentLang() { return lang; }
+
+/** The word for `key`, or the key itself (an unknown value from a newer server stays readable). */
+export function t(key, ...args) {
+  const v = TEXT[lang][key] ?? TEXT["zh-CN"][key];
+  if (typeof v === "function") return v(...args);
+  return v ?? key.replace(/^[a-z]_/, "");
+}
+
+/** Dates in the city's time (Asia/Shanghai), whatever the browser's zone. */
+export function when(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString(lang, { timeZone: "Asia/Shanghai", hour12: false,
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+}

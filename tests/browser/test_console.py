@@ -1,0 +1,161 @@
+"""The ops console in a real browser (Debian chromium through Selenium) against a real
+`gridwork demo`: a resident reports → the coordinator's open console shows it in the queue within
+2 s without reloading → a refused action shows the API's words → accept → the timeline shows it;
+a worker of another grid sees none of it. Screenshots of each step go to OUT_DIR.
+
+Usage: test_console.py GRIDWORK_BINARY OUT_DIR
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+import uuid
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+GRIDWORK, OUT = sys.argv.pop(1), sys.argv.pop(1)
+PASSWORD = "gridwork-demo"
+# Inside demo grid 420102003001001 (street 420102003, the coordinator's).
+SPOT = (30.5852, 114.2778)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Console(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.data = tempfile.TemporaryDirectory()
+        port = free_port()
+        cls.base = f"http://127.0.0.1:{port}"
+        env = dict(os.environ, GRIDWORK_DATA_DIR=cls.data.name, GRIDWORK_LOG="warn")
+        cls.log = open(os.path.join(cls.data.name, "server.log"), "wb")
+        cls.server = subprocess.Popen([GRIDWORK, "demo", "--listen", f"127.0.0.1:{port}"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=cls.log)
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(cls.base + "/readyz", timeout=1):
+                    break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768",
+                    "--lang=zh-CN"]:
+            options.add_argument(arg)
+        service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
+        cls.browser = webdriver.Chrome(options=options, service=service)
+        cls.wait = WebDriverWait(cls.browser, 10)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+        cls.log.close()
+        cls.data.cleanup()
+
+    def api(self, method, path, token=None, body=None, key=None):
+        req = urllib.request.Request(self.base + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        if key:
+            req.add_header("Idempotency-Key", key)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def token(self, user):
+        status, answer = self.api("POST", "/api/v1/auth/login", body={"username": user, "password": PASSWORD})
+        self.assertEqual(status, 200, answer)
+        return answer["token"]
+
+    def shot(self, name):
+        self.browser.save_screenshot(os.path.join(OUT, f"{name}.png"))
+
+    def sign_in(self, user):
+        b = self.browser
+        b.get(self.base + "/console/")
+        form = self.wait.until(EC.visibility_of_element_located((By.ID, "login")))
+        form.find_element(By.NAME, "username").send_keys(user)
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.wait.until(EC.visibility_of_element_located((By.ID, "desk")))
+        self.wait.until(EC.text_to_be_present_in_element((By.ID, "live"), "实时"))
+
+    def row_with(self, text):
+        # Rows are redrawn by the live stream at any moment; find them in one go.
+        return self.browser.execute_script(
+            "return [...document.querySelectorAll('#events tbody tr')].find(r => r.innerText.includes(arguments[0])) || null",
+            text)
+
+    def test_a_report_is_steered_live_and_stays_in_scope(self):
+        with urllib.request.urlopen(self.base + "/console/") as page:
+            csp = page.headers["Content-Security-Policy"]
+        self.assertIn("script-src 'self'", csp)
+        self.assertIn("frame-ancestors 'none'", csp)
+
+        self.sign_in("coordinator")
+        self.shot("01-queue-empty")
+        words = f"井盖缺失 browser-{uuid.uuid4().hex[:8]}"
+        status, event = self.api("POST", "/api/v1/events", self.token("resident.chen"), {
+            "category": "C-01-01", "lat": SPOT[0], "lng": SPOT[1], "description": words,
+        }, key=str(uuid.uuid4()))
+        self.assertEqual(status, 201, event)
+        reported = time.monotonic()
+        WebDriverWait(self.browser, 2, poll_frequency=0.05).until(lambda _: self.row_with(words))
+        self.assertLess(time.monotonic() - reported, 2.0, "the queue did not show the report within 2 s")
+        self.shot("02-report-arrived-live")
+
+        self.row_with(words).click()
+        detail = self.wait.until(EC.visibility_of_element_located((By.ID, "detail")))
+        self.wait.until(lambda _: words in detail.text)
+        # Rejecting needs a reason: the API refuses, and the console says so where it was asked.
+        detail.find_element(By.CSS_SELECTOR, "button[data-action=reject]").click()
+        error = self.wait.until(lambda _: detail.find_element(By.CSS_SELECTOR, ".actions .error").text or None)
+        self.assertIn("未能执行", error)
+        self.assertIn("reason", error)
+        self.shot("03-refusal-shown")
+
+        detail.find_element(By.CSS_SELECTOR, "button[data-action=accept]").click()
+        # The detail is drawn afresh after the action: read it whole, not through old elements.
+        timeline = "return document.querySelector('#detail .timeline')?.innerText || ''"
+        self.wait.until(lambda b: "受理" in b.execute_script(timeline))
+        status, after = self.api("GET", f"/api/v1/events/{event['id']}", self.token("coordinator"))
+        self.assertEqual(status, 200)
+        self.assertNotEqual(after["state"], "reported", after)
+        self.assertIn("accept", [s["action"] for s in after["timeline"]])
+        self.shot("04-accepted-timeline")
+
+        # A grid worker of the other grid sees none of it, in any queue, nor by its id.
+        self.browser.find_element(By.ID, "logout").click()
+        self.sign_in("worker.li")
+        queues = [t.get_attribute("data-queue") for t in self.browser.find_elements(By.CSS_SELECTOR, "#queues button")]
+        self.assertEqual(len(queues), 7)
+        for queue in queues:
+            self.browser.find_element(By.CSS_SELECTOR, f"#queues button[data-queue={queue}]").click()
+            time.sleep(0.3)
+            self.assertIsNone(self.row_with(words), f"worker.li sees the event under {queue}")
+        status, _ = self.api("GET", f"/api/v1/events/{event['id']}", self.token("worker.li"))
+        self.assertEqual(status, 404)
+        self.shot("05-other-grid-sees-nothing")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
