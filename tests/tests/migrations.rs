@@ -159,10 +159,7 @@ fn assignment_lists_become_task_rows(backend: Backend) {
         .unwrap();
     let got: Vec<(&str, &str, bool, &str)> =
         tasks.iter().map(|t| (t.event_id.as_str(), t.user_id.as_str(), t.lead, t.state.as_str())).collect();
-    assert_eq!(
-        got,
-        [("e1", "u1", true, "in_progress"), ("e1", "u2", false, "resolved"), ("e2", "u1", true, "closed")]
-    );
+    assert_eq!(got, [("e1", "u1", true, "in_progress"), ("e1", "u2", false, "resolved"), ("e2", "u1", true, "closed")]);
     let row = schema::events::table
         .find("e1")
         .select(gridwork::models::event::EventRow::as_select())

@@ -2,9 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::domain::crs::Crs;
+use gridwork_mobile_core::wire::{AreaCells, AreaDetail, AreaList, AreaLookup, AreaSummary, AreaVersion, LatLng};
 use gridwork_mobile_core::{AreaCode, AreaLevel, Role};
 use serde::Deserialize;
-use gridwork_mobile_core::wire::{AreaCells, AreaDetail, AreaList, AreaLookup, AreaSummary, AreaVersion, LatLng};
 
 use crate::areas::import::{Mapping, Options};
 use crate::areas::{levels, store};

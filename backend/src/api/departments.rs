@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
+use gridwork_mobile_core::wire::DepartmentList;
 use gridwork_mobile_core::{AreaCode, Role};
 use serde::Deserialize;
-use gridwork_mobile_core::wire::DepartmentList;
 use validator::Validate;
 
 use crate::accounts;

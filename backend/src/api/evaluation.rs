@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::AreaLevel;
 use gridwork_mobile_core::domain::event::OPS_ROLES;
 use gridwork_mobile_core::domain::task::TaskState;
-use serde::Deserialize;
 use gridwork_mobile_core::wire::Evaluation;
+use serde::Deserialize;
 
 use super::events::{area_filter, scoped};
 use crate::auth::Caller;

@@ -85,7 +85,6 @@ pub fn event_view(row: &EventRow, on: OnEvent) -> ApiResult<EventView> {
     })
 }
 
-
 /// An event as answered, with who is on it.
 pub fn view_of(conn: &mut DbConn, row: &EventRow) -> ApiResult<EventView> {
     event_view(row, events::on_event(conn, row)?)
@@ -322,15 +321,19 @@ pub async fn bulk(caller: Caller, state: web::Data<AppState>, body: ValidJson<Bu
             let ctx = Ctx { index: &index, policy: &policy };
             Ok(b.events
                 .iter()
-                .map(|id| match events::act(conn, ctx, &caller, id, &request).and_then(|(row, _)| view_of(conn, &row)) {
-                    Ok(view) => BulkItem {
-                        id: id.clone(),
-                        ok: true,
-                        state: Some(view.state),
-                        version: Some(view.version),
-                        error: None,
-                    },
-                    Err(e) => BulkItem { id: id.clone(), ok: false, state: None, version: None, error: Some(e.body()) },
+                .map(|id| {
+                    match events::act(conn, ctx, &caller, id, &request).and_then(|(row, _)| view_of(conn, &row)) {
+                        Ok(view) => BulkItem {
+                            id: id.clone(),
+                            ok: true,
+                            state: Some(view.state),
+                            version: Some(view.version),
+                            error: None,
+                        },
+                        Err(e) => {
+                            BulkItem { id: id.clone(), ok: false, state: None, version: None, error: Some(e.body()) }
+                        }
+                    }
                 })
                 .collect::<Vec<_>>())
         })

@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use gridwork_mobile_core::domain::event::EvidenceKind;
-use serde::Deserialize;
 use gridwork_mobile_core::wire::UploadView;
+use serde::Deserialize;
 use validator::Validate;
 
 use crate::api::events::{Point, PointExt};

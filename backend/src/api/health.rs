@@ -25,10 +25,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         })
         .await;
     match result {
-        Ok(false) => {
-            Ok(HttpResponse::Ok()
-                .json(Status { status: "ready".into(), database: Some(format!("{backend:?}").to_lowercase()) }))
-        }
+        Ok(false) => Ok(HttpResponse::Ok()
+            .json(Status { status: "ready".into(), database: Some(format!("{backend:?}").to_lowercase()) })),
         Ok(true) => Err(ApiError::new(ErrorCode::Unavailable, "migrations are pending; run `gridwork migrate`")),
         Err(e) => {
             tracing::warn!(error = %e.message, "not ready");

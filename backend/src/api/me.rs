@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::Password;
-use serde::Deserialize;
 use gridwork_mobile_core::wire::{Me, SessionsRevoked};
+use serde::Deserialize;
 use validator::Validate;
 
 use crate::accounts;

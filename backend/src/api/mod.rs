@@ -216,7 +216,9 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .json::<u::GrantBody>()
             .answers(201, JSON)
             .returns::<w::Grant>(),
-        at("/api/v1/users/{id}/roles/{assignment_id}").delete(u::revoke_role, "Revoke a grant").returns::<w::GrantRevoked>(),
+        at("/api/v1/users/{id}/roles/{assignment_id}")
+            .delete(u::revoke_role, "Revoke a grant")
+            .returns::<w::GrantRevoked>(),
         at("/api/v1/departments")
             .get(d::list, "Departments")
             .returns::<w::DepartmentList>()
@@ -322,7 +324,10 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .post(categories::import_csv, "Import the catalog from CSV")
             .raw("text/csv")
             .returns::<crate::catalog::ImportSummary>(),
-        at("/api/v1/areas").get(areas::list, "Areas by level or parent").query::<areas::ListQuery>().returns::<w::AreaList>(),
+        at("/api/v1/areas")
+            .get(areas::list, "Areas by level or parent")
+            .query::<areas::ListQuery>()
+            .returns::<w::AreaList>(),
         at("/api/v1/areas/{code}").get(areas::get, "An area with its outline and versions").returns::<w::AreaDetail>(),
         at("/api/v1/areas/{code}/cells")
             .get(areas::cells, "An area's H3 cover")

@@ -1,8 +1,8 @@
 //! Devices for push, and the notification inbox with acknowledgements.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 use gridwork_mobile_core::wire::{DeviceList, DeviceRequest, DeviceView, Inbox, NotificationView};
+use serde::Deserialize;
 use validator::Validate;
 
 use crate::auth::Caller;

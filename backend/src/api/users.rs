@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::domain::area::AreaTree;
-use gridwork_mobile_core::{Password, Role, RoleGrant, Scope, Username};
 use gridwork_mobile_core::wire::{GrantRevoked, SessionsRevoked, UserPage, UserWithRoles};
+use gridwork_mobile_core::{Password, Role, RoleGrant, Scope, Username};
 use serde::Deserialize;
 use validator::Validate;
 
@@ -16,7 +16,6 @@ use crate::http::extract::ValidJson;
 use crate::models::user::User;
 use crate::queries;
 use crate::state::AppState;
-
 
 /// Whether the caller, with one of `roles`, reaches a user holding `target`: a system-wide holder
 /// reaches everyone; anyone else only users *every* grant of whom lies inside the caller's scope.

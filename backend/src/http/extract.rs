@@ -144,12 +144,6 @@ pub fn json_error_body<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, body).map_into_right_body()))
 }
 
-/// A `validator` rule: text that is more than whitespace (`length(min = 1)` lets "   " through).
-pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
-    if value.trim().is_empty() {
-        let mut e = validator::ValidationError::new("blank");
-        e.message = Some("must not be blank".into());
-        return Err(e);
-    }
-    Ok(())
-}
+/// A `validator` rule: text that is more than whitespace (`length(min = 1)` lets "   " through);
+/// the wire's, so the request types there and here refuse the same text.
+pub use gridwork_mobile_core::wire::not_blank;

@@ -14,7 +14,8 @@ use super::queue::Op;
 use crate::wire::{AreaDetail, EventView};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the applied ones.
-const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
      CREATE TABLE ops (
          seq INTEGER PRIMARY KEY AUTOINCREMENT,
          key TEXT NOT NULL UNIQUE,
@@ -49,7 +50,8 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL,
          '$.resolved_parts', json('[]'), '$.overdue', json('false'), '$.warned', json('false'),
          '$.late_stages', 0, '$.rework_count', 0, '$.version', 0,
          '$.created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
-         '$.updated_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"];
+         '$.updated_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));",
+];
 
 /// A queue entry.
 #[derive(Debug, Clone, PartialEq)]

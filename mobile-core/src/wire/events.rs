@@ -157,7 +157,6 @@ pub struct TaskFeed {
     pub more: bool,
 }
 
-
 wire! {
     /// The answer to a report: the event it was filed as, and how.
     pub struct ReportAnswer {
