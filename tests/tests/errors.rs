@@ -46,8 +46,14 @@ both_backends! {
     async fn unknown_routes_and_methods(app: TestApp) {
         let (s, b) = app.send(app.client.get(app.url("/api/v1/nothing-here"))).await;
         assert_error(s, &b, 404, "not_found");
-        let (s, b) = app.send(app.client.get(app.url("/"))).await;
+        let (s, b) = app.send(app.client.get(app.url("/nothing-here"))).await;
         assert_error(s, &b, 404, "not_found");
+        let (s, b) = app.send(app.client.get(app.url("/console/no-such-file.js"))).await;
+        assert_error(s, &b, 404, "not_found");
+        // The root is the console's door; the console is served with its CSP.
+        let page = app.client.get(app.url("/")).send().await.unwrap();
+        assert_eq!(page.url().path(), "/console/");
+        assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
         let (s, b) = app.send(app.client.delete(app.url("/healthz"))).await;
         assert_error(s, &b, 405, "method_not_allowed");
         let (s, b) = app.send(app.client.get(app.url("/api/v1/auth/login"))).await;
