@@ -90,6 +90,11 @@ async fn ok(app: &TestApp, token: &str, id: &str, body: Value) -> Value {
     b
 }
 
+/// The lead assignee of an event.
+async fn e_assignee(app: &TestApp, token: &str, id: &str) -> String {
+    detail(app, token, id).await["assignees"][0].as_str().unwrap_or_default().to_owned()
+}
+
 async fn detail(app: &TestApp, token: &str, id: &str) -> Value {
     let (s, b) = app.get(&format!("/api/v1/events/{id}"), token).await;
     assert_eq!(s, 200, "{b}");
@@ -215,6 +220,47 @@ both_backends! {
         assert_eq!(last["action"], "dispatch_pending");
         assert_eq!(last["detail"]["problem"], "no grid worker on duty in the street");
         assert!(notifications(&app, "coord").await.contains(&"dispatch_needed".to_owned()));
+    }
+
+    /// The candidate list is dispatch's own order (the first free one is whom it picks), with
+    /// load and distance, and only for those who may dispatch the event.
+    async fn the_candidate_list_ranks_like_dispatch_and_only_ops_centres_see_it(app: TestApp) {
+        let c = city(&app).await;
+        app.on_duty(&c.he, (P.0 + 0.0001, P.1 + 0.0001)).await; // another street: never listed
+        app.on_duty(&c.zhou, (30.583, 114.287)).await; // ~1.3 km
+        app.on_duty(&c.sun, (30.595, 114.280)).await; // ~1.5 km
+        let e = report(&app, &c.zhao, "cand-1", "C-03-01", P).await;
+        let path = format!("/api/v1/events/{}/candidates", id(&e));
+        // Reported, not accepted yet: nothing to dispatch.
+        let (s, b) = app.get(&path, &c.coord).await;
+        assert_error(s, &b, 409, "conflict");
+        ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
+        let (s, b) = app.get(&path, &c.coord).await;
+        assert_eq!(s, 200, "{b}");
+        let list = b["candidates"].as_array().unwrap();
+        let names: Vec<&str> = list.iter().map(|x| x["display_name"].as_str().unwrap()).collect();
+        let (zhou, sun) = (app.id_of("zhou").await, app.id_of("sun").await);
+        // Zhou, nearest, got it at accept; with one task he now weighs ~500 m more than sun, so
+        // sun is whom dispatch would pick next.
+        assert_eq!(e_assignee(&app, &c.coord, &id(&e)).await, zhou);
+        assert_eq!(list[0]["user_id"], sun, "{b}");
+        assert_eq!(list[1]["user_id"], zhou, "{b}");
+        assert!(!names.contains(&"he.wei"), "a worker of another street is listed: {names:?}");
+        // Then the department pools serving the area, each with its least-loaded handler.
+        let depts: Vec<&str> = list.iter().filter_map(|x| x["department"].as_str()).collect();
+        assert_eq!(depts, ["roads", "water"], "{b}");
+        assert!(list.iter().filter(|x| x["department"].is_string()).all(|x| x["rule"] == "department_pool"));
+        assert_eq!((list[0]["rule"].as_str(), list[0]["recommended"].as_bool()), (Some("nearest_in_street"), Some(true)));
+        assert_eq!((list[0]["load"].as_i64(), list[1]["load"].as_i64()), (Some(0), Some(1)));
+        assert!(list[1]["distance_m"].as_f64().unwrap() < list[0]["distance_m"].as_f64().unwrap(), "{b}");
+        assert_eq!(list[1]["recommended"], false);
+        // A grid worker over the event, the reporter and a worker of another street may not ask.
+        for token in [&c.wang, &c.zhao] {
+            let (s, b) = app.get(&path, token).await;
+            assert_error(s, &b, 403, "forbidden");
+        }
+        let (s, b) = app.get(&path, &c.he).await;
+        assert_error(s, &b, 404, "not_found");
     }
 
     async fn a_cross_department_event_resolves_when_every_department_has(app: TestApp) {

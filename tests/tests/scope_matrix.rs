@@ -63,6 +63,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/events/{id}", "                   AA   AN   AA   AN   AN   AN   NN   AN   AN   NN   UU"),
     ("POST", "/api/v1/events/{id}/actions", "          AA   AN   AA   AN   AN   FN   NN   FN   FN   NN   UU"),
     ("POST", "/api/v1/events/{id}/split", "            AA   AN   AA   AN   AN   FN   NN   FN   FN   NN   UU"),
+    ("GET", "/api/v1/events/{id}/candidates", "        AA   AN   AA   AN   AN   FN   NN   FN   FN   NN   UU"),
     ("GET", "/api/v1/events/{id}/evidence", "          AA   AN   AA   AN   AN   AN   NN   AN   AN   NN   UU"),
     // An event named in a body that the caller cannot see is `unknown_event`, as a missing one is.
     ("POST", "/api/v1/evidence", "                     AA   AV   AA   AV   AV   AV   VV   AV   AV   VV   UU"),
@@ -358,6 +359,7 @@ async fn request(
             ),
         ),
         ("GET", "/api/v1/events/{id}/evidence") => (format!("/api/v1/events/{event}/evidence"), None),
+        ("GET", "/api/v1/events/{id}/candidates") => (format!("/api/v1/events/{event}/candidates"), None),
         ("POST", "/api/v1/evidence") => {
             let form = reqwest::multipart::Form::new()
                 .part(

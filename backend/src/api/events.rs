@@ -3,9 +3,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridwork_mobile_core::domain::crs::Crs;
-use gridwork_mobile_core::domain::event::{EventState, Source, VERIFIER_ROLES};
+use gridwork_mobile_core::domain::event::{Actor, EventState, Source, VERIFIER_ROLES};
 use gridwork_mobile_core::wire::{
-    ActionAnswer, ActionRequest, BulkAnswer, BulkItem, EventAreas, EventDetail, EventLink, EventPage, EventTask,
+    ActionAnswer, ActionRequest, BulkAnswer, BulkItem, DispatchCandidate, DispatchCandidates, EventAreas, EventDetail, EventLink, EventPage, EventTask,
     EventView, LatLng, MAX_DISPATCH_DEPARTMENTS, ReportAnswer, ReportRequest, SplitAnswer, SupervisionOrder,
     TimelineEntry,
 };
@@ -395,6 +395,47 @@ pub async fn split(
         .await?;
     state.changed();
     Ok(HttpResponse::Created().json(SplitAnswer { events }))
+}
+
+/// `GET /events/{id}/candidates`: whom the event may be dispatched to, best first, with why —
+/// only for those who may dispatch it (the machine's `may_dispatch`), so nobody else learns who
+/// is on duty where.
+pub async fn candidates(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let (index, policy) = ctx_parts(&state);
+    let body = state
+        .db
+        .run(move |conn| {
+            let row = events::visible(conn, &caller, &id, &index)?;
+            let category = events::category_of(conn, &row.category_code)?;
+            let facts = events::facts_of(conn, &row, &category)?;
+            let held: Vec<Role> = caller.grants.iter().map(|g| g.role).collect();
+            let actor = Actor::for_event(&caller.user.id, roles_over(&caller, row.area_code(), &index), &held, &facts);
+            gridwork_mobile_core::domain::event::may_dispatch(&facts, &actor).map_err(events::actions::refusal)?;
+            let max_load = policy.max_tasks_per_worker;
+            let offers = events::dispatch::candidates(conn, &index, &row, max_load)?;
+            let ids: Vec<String> = offers.iter().map(|o| o.user_id.clone()).collect();
+            let names: std::collections::HashMap<String, String> =
+                queries::users::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u.display_name)).collect();
+            let first_free = offers.iter().position(|o| o.rule != events::dispatch::AT_LIMIT && o.department.is_none());
+            let candidates = offers
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| DispatchCandidate {
+                    display_name: names.get(&o.user_id).cloned().unwrap_or_default(),
+                    recommended: Some(i) == first_free,
+                    user_id: o.user_id,
+                    department: o.department,
+                    in_grid: o.in_grid,
+                    load: o.load,
+                    distance_m: o.metres,
+                    rule: o.rule.to_owned(),
+                })
+                .collect();
+            Ok(DispatchCandidates { event_id: row.id, max_load, candidates })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

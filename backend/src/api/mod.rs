@@ -289,6 +289,9 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .json::<e::SplitBody>()
             .answers(201, JSON)
             .returns::<w::SplitAnswer>(),
+        at("/api/v1/events/{id}/candidates")
+            .get(e::candidates, "Whom the event may be dispatched to, best first, with why (ops centres)")
+            .returns::<w::DispatchCandidates>(),
         at("/api/v1/events/{id}/evidence").get(ev::of_event, "An event's photos").returns::<w::EvidenceGroups>(),
         at("/api/v1/evidence")
             .post(ev::upload, "Upload a photo (multipart)")

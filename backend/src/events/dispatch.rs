@@ -60,18 +60,32 @@ pub struct Candidate {
     pub metres: Option<f64>,
 }
 
-/// The choice among grid workers (pure, so the rule is tested on its own).
+/// Grid workers in the order dispatch prefers them, each with the rule that places it: free
+/// workers of the event's grid (least loaded, then nearest), then free workers of the street by
+/// distance weighed with load (never-located ones last), then those at the task limit. Pure, so
+/// the rule is tested on its own; automatic dispatch takes the first free one.
+pub fn rank_grid_workers(cands: &[Candidate], max_load: i64) -> Vec<(&Candidate, &'static str)> {
+    let free = |c: &&Candidate| c.load < max_load;
+    let mut in_grid: Vec<&Candidate> = cands.iter().filter(free).filter(|c| c.in_grid).collect();
+    in_grid.sort_by_key(|c| (c.load, c.cells.unwrap_or(i64::MAX), c.user_id.clone()));
+    let mut street: Vec<&Candidate> = cands.iter().filter(free).filter(|c| !c.in_grid).collect();
+    street.sort_by_key(|c| (c.cells.map_or(i64::MAX, |d| d + c.load * LOAD_WEIGHT_CELLS), c.load, c.user_id.clone()));
+    let mut full: Vec<&Candidate> = cands.iter().filter(|c| !free(c)).collect();
+    full.sort_by_key(|c| (!c.in_grid, c.load, c.user_id.clone()));
+    in_grid
+        .into_iter()
+        .map(|c| (c, "grid_on_duty"))
+        .chain(street.into_iter().map(|c| (c, "nearest_in_street")))
+        .chain(full.into_iter().map(|c| (c, AT_LIMIT)))
+        .collect()
+}
+
+/// The rule name of a worker who is at the task limit (listed, never picked automatically).
+pub const AT_LIMIT: &str = "at_task_limit";
+
+/// The choice among grid workers: the first free one of [`rank_grid_workers`].
 pub fn pick_grid_worker(cands: &[Candidate], max_load: i64) -> Option<(&Candidate, &'static str)> {
-    let free = cands.iter().filter(|c| c.load < max_load);
-    let in_grid =
-        free.clone().filter(|c| c.in_grid).min_by_key(|c| (c.load, c.cells.unwrap_or(i64::MAX), c.user_id.clone()));
-    if let Some(c) = in_grid {
-        return Some((c, "grid_on_duty"));
-    }
-    // Workers who never sent a position rank after every located one.
-    free.filter(|c| !c.in_grid)
-        .min_by_key(|c| (c.cells.map_or(i64::MAX, |d| d + c.load * LOAD_WEIGHT_CELLS), c.load, c.user_id.clone()))
-        .map(|c| (c, "nearest_in_street"))
+    rank_grid_workers(cands, max_load).into_iter().next().filter(|(_, rule)| *rule != AT_LIMIT)
 }
 
 /// The H3 cell of a point at the finest area resolution, as stored.
@@ -116,15 +130,16 @@ pub fn plan(
     }
 }
 
-fn grid_worker(
+/// The on-duty grid workers of the event's street (and whose grant holds the street), with load
+/// and distance; `None` when the event lies in no grid.
+fn street_workers(
     conn: &mut DbConn,
     tree: &AreaIndex,
     event: &EventRow,
-    max_load: i64,
     exclude: &[String],
-) -> ApiResult<Plan> {
+) -> ApiResult<Option<(AreaCode, AreaCode, Vec<Candidate>)>> {
     let (Some(grid), Some(street)) = (code(&event.grid_code), code(&event.street_code)) else {
-        return Ok(Plan::Nobody { why: json!({"rule": "grid_on_duty", "problem": "the event lies in no grid"}) });
+        return Ok(None);
     };
     let event_cell = cell_of(event.lat, event.lng);
     let mut seen: HashMap<String, Candidate> = HashMap::new();
@@ -157,6 +172,19 @@ fn grid_worker(
     for c in &mut cands {
         c.load = loads.get(&c.user_id).copied().unwrap_or(0);
     }
+    Ok(Some((grid, street, cands)))
+}
+
+fn grid_worker(
+    conn: &mut DbConn,
+    tree: &AreaIndex,
+    event: &EventRow,
+    max_load: i64,
+    exclude: &[String],
+) -> ApiResult<Plan> {
+    let Some((grid, street, cands)) = street_workers(conn, tree, event, exclude)? else {
+        return Ok(Plan::Nobody { why: json!({"rule": "grid_on_duty", "problem": "the event lies in no grid"}) });
+    };
     let in_grid_total = cands.iter().filter(|c| c.in_grid).count();
     match pick_grid_worker(&cands, max_load) {
         Some((c, rule)) => Ok(Plan::Assign(vec![Choice {
@@ -223,6 +251,59 @@ pub fn department(
     })
 }
 
+/// Someone an ops centre may give the event to, and why they are where they are in the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    pub user_id: String,
+    /// For a department's pool: the department's code (dispatch names the department).
+    pub department: Option<String>,
+    pub in_grid: bool,
+    pub load: i64,
+    pub metres: Option<f64>,
+    /// `grid_on_duty`, `nearest_in_street`, `at_task_limit` or `department_pool`.
+    pub rule: &'static str,
+}
+
+/// Everyone an ops centre may dispatch the event to, best first: the street's on-duty grid
+/// workers in automatic dispatch's order (the first is whom it would pick), then each department
+/// serving the area with its least-loaded handler.
+pub fn candidates(conn: &mut DbConn, tree: &AreaIndex, event: &EventRow, max_load: i64) -> ApiResult<Vec<Offer>> {
+    let mut out = vec![];
+    if let Some((_, _, cands)) = street_workers(conn, tree, event, &[])? {
+        for (c, rule) in rank_grid_workers(&cands, max_load) {
+            out.push(Offer {
+                user_id: c.user_id.clone(),
+                department: None,
+                in_grid: c.in_grid,
+                load: c.load,
+                metres: c.metres.map(f64::round),
+                rule,
+            });
+        }
+    }
+    let area = event.area_code().and_then(|a| AreaCode::parse(a).ok());
+    for dept in queries::departments::list(conn)? {
+        let serves = match (&area, AreaCode::parse(&dept.area_code)) {
+            (Some(a), Ok(d)) => tree.is_within(a, &d),
+            _ => false,
+        };
+        if !serves {
+            continue;
+        }
+        if let Ok(choice) = department(conn, tree, event, &dept.code, &[])? {
+            out.push(Offer {
+                load: choice.why["load"].as_i64().unwrap_or(0),
+                user_id: choice.user_id,
+                department: Some(dept.code.clone()),
+                in_grid: false,
+                metres: None,
+                rule: "department_pool",
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Resolves departments named by a coordinator to one handler each (the first leads).
 pub fn departments(conn: &mut DbConn, tree: &AreaIndex, event: &EventRow, codes: &[String]) -> ApiResult<Vec<Choice>> {
     let mut out = vec![];
@@ -247,6 +328,33 @@ mod tests {
 
     fn cand(id: &str, in_grid: bool, load: i64, cells: Option<i64>) -> Candidate {
         Candidate { user_id: id.into(), in_grid, load, cells, metres: None }
+    }
+
+    #[test]
+    fn the_ranking_lists_the_grid_then_the_street_then_those_at_the_limit() {
+        let cands = vec![
+            cand("street-far", false, 0, Some(50)),
+            cand("full", true, 8, Some(1)),
+            cand("own", true, 2, Some(20)),
+            cand("street-near-busy", false, 2, Some(10)),
+            cand("never-located", false, 0, None),
+        ];
+        let ranked: Vec<(&str, &str)> =
+            rank_grid_workers(&cands, 8).into_iter().map(|(c, r)| (c.user_id.as_str(), r)).collect();
+        assert_eq!(
+            ranked,
+            [
+                ("own", "grid_on_duty"),
+                // 10 cells + 2 tasks × 12 = 34 beats 50.
+                ("street-near-busy", "nearest_in_street"),
+                ("street-far", "nearest_in_street"),
+                ("never-located", "nearest_in_street"),
+                ("full", AT_LIMIT),
+            ]
+        );
+        assert_eq!(pick_grid_worker(&cands, 8).map(|(c, _)| c.user_id.as_str()), Some("own"));
+        let all_full = vec![cand("a", true, 8, Some(1))];
+        assert_eq!(pick_grid_worker(&all_full, 8), None);
     }
 
     #[test]

@@ -259,6 +259,33 @@ wire! {
         pub results: Vec<BulkItem>,
     }
 
+    /// Someone the event may be dispatched to, as an ops centre chooses.
+    pub struct DispatchCandidate {
+        pub user_id: String,
+        pub display_name: String,
+        /// A department's pool: dispatch names the department (`departments`), and its
+        /// least-loaded handler (this one, now) takes it.
+        pub department: Option<String>,
+        /// A grid worker of the event's own grid.
+        pub in_grid: bool,
+        /// Open tasks now.
+        pub load: i64,
+        /// From the worker's last position.
+        pub distance_m: Option<f64>,
+        /// Why here: `grid_on_duty`, `nearest_in_street`, `at_task_limit`, `department_pool`.
+        pub rule: String,
+        /// Whom automatic dispatch would pick.
+        pub recommended: bool,
+    }
+
+    /// `GET /events/{id}/candidates`: best first.
+    pub struct DispatchCandidates {
+        pub event_id: String,
+        /// Open tasks at which a grid worker is no longer picked automatically.
+        pub max_load: i64,
+        pub candidates: Vec<DispatchCandidate>,
+    }
+
     /// `POST /events/{id}/split`: the new events.
     pub struct SplitAnswer {
         pub events: Vec<EventView>,
