@@ -99,6 +99,10 @@ class Console(unittest.TestCase):
         self.wait.until(EC.visibility_of_element_located((By.ID, "desk")))
         self.wait.until(EC.text_to_be_present_in_element((By.ID, "live"), "实时"))
 
+    def pick_candidate(self, user_id):
+        self.browser.execute_script(
+            "document.querySelector(`#detail .dispatch input[value='${arguments[0]}']`).click()", user_id)
+
     def row_with(self, text):
         # Rows are redrawn by the live stream at any moment; find them in one go.
         return self.browser.execute_script(
@@ -143,7 +147,8 @@ class Console(unittest.TestCase):
         self.assertIn("accept", [s["action"] for s in after["timeline"]])
         self.shot("04-accepted-timeline")
 
-        # A grid worker of the other grid sees none of it, in any queue, nor by its id.
+        # While it is the water department's (a missing cover is theirs: accept dispatched it to
+        # their pool), worker.li of the other grid sees none of it, in any queue, nor by its id.
         self.browser.find_element(By.ID, "logout").click()
         self.sign_in("worker.li")
         queues = [t.get_attribute("data-queue") for t in self.browser.find_elements(By.CSS_SELECTOR, "#queues button")]
@@ -155,6 +160,60 @@ class Console(unittest.TestCase):
         status, _ = self.api("GET", f"/api/v1/events/{event['id']}", self.token("worker.li"))
         self.assertEqual(status, 404)
         self.shot("05-other-grid-sees-nothing")
+        self.browser.find_element(By.ID, "logout").click()
+        self.sign_in("coordinator")
+        self.browser.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_progress]").click()
+        self.wait.until(lambda _: self.row_with(words))
+        self.row_with(words).click()
+        detail = self.wait.until(EC.visibility_of_element_located((By.ID, "detail")))
+
+        # Reassign from the candidate list: worker.li, of the neighbouring grid. Taking it from
+        # the department's handler needs a reason; the refusal says so, then it goes through.
+        coordinator = self.token("coordinator")
+        li = self.api("POST", "/api/v1/auth/login", body={"username": "worker.li", "password": PASSWORD})[1]["user"]
+        self.wait.until(lambda b: b.execute_script(
+            "return document.querySelectorAll('#detail .dispatch input[type=radio]').length") >= 2)
+        self.shot("06-candidates")
+        self.pick_candidate(li["id"])
+        self.browser.find_element(By.CSS_SELECTOR, "#detail .dispatch button[data-action=dispatch]").click()
+        error = self.wait.until(lambda b: b.execute_script(
+            "return document.querySelector('#detail .dispatch .error')?.innerText || null"))
+        self.assertIn("reason", error)
+        self.pick_candidate(li["id"])
+        self.browser.find_element(By.CSS_SELECTOR, "#detail .dispatch input[name=dispatch-reason]").send_keys("李离得近，先去处置")
+        self.browser.find_element(By.CSS_SELECTOR, "#detail .dispatch button[data-action=dispatch]").click()
+        self.wait.until(lambda _: self.api("GET", f"/api/v1/events/{event['id']}", coordinator)[1]["assignees"] == [li["id"]])
+        self.wait.until(lambda b: "李离得近，先去处置" in b.execute_script(timeline))
+        self.shot("07-reassigned")
+
+        # Bulk: two more reports, accepted (and so dispatched to the department), reassigned together.
+        more = []
+        for n in range(2):
+            status, e = self.api("POST", "/api/v1/events", self.token("resident.chen"), {
+                "category": "C-01-01", "lat": SPOT[0] + 0.0004 * (n + 1), "lng": SPOT[1],
+                "description": f"{words} bulk-{n}"}, key=str(uuid.uuid4()))
+            self.assertEqual(status, 201, e)
+            status, e = self.api("POST", f"/api/v1/events/{e['id']}/actions", coordinator, {"action": "accept"})
+            self.assertEqual(status, 200, e)
+            more.append(e["id"])
+        self.browser.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_progress]").click()
+        for eid in more:
+            self.wait.until(lambda b, eid=eid: b.execute_script(
+                "return document.querySelector(`#events tr[data-id='${arguments[0]}'] input`)", eid))
+            self.browser.execute_script(
+                "document.querySelector(`#events tr[data-id='${arguments[0]}'] input`).click()", eid)
+        self.wait.until(lambda b: b.execute_script(
+            "return [...document.querySelectorAll('#bulk-target option')].some(o => o.value === arguments[0])", li["id"]))
+        self.browser.execute_script(
+            "const s = document.querySelector('#bulk-target'); s.value = arguments[0]; s.dispatchEvent(new Event('change'))",
+            li["id"])
+        self.browser.find_element(By.ID, "bulk-reason").send_keys("集中交由李处理")
+        self.browser.find_element(By.ID, "bulk-dispatch").click()
+        result = self.wait.until(lambda b: b.execute_script("return document.querySelector('#bulk-result').innerText || null"))
+        self.assertIn("完成 2 件", result)
+        for eid in more:
+            self.assertEqual(self.api("GET", f"/api/v1/events/{eid}", coordinator)[1]["assignees"], [li["id"]])
+        self.shot("08-bulk-reassigned")
 
 
 if __name__ == "__main__":

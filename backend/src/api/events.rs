@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use gridwork_mobile_core::domain::crs::Crs;
 use gridwork_mobile_core::domain::event::{Actor, EventState, Source, VERIFIER_ROLES};
 use gridwork_mobile_core::wire::{
-    ActionAnswer, ActionRequest, BulkAnswer, BulkItem, DispatchCandidate, DispatchCandidates, EventAreas, EventDetail, EventLink, EventPage, EventTask,
-    EventView, LatLng, MAX_DISPATCH_DEPARTMENTS, ReportAnswer, ReportRequest, SplitAnswer, SupervisionOrder,
-    TimelineEntry,
+    ActionAnswer, ActionRequest, BulkAnswer, BulkItem, DispatchCandidate, DispatchCandidates, EventAreas, EventDetail,
+    EventLink, EventPage, EventTask, EventView, LatLng, MAX_DISPATCH_DEPARTMENTS, ReportAnswer, ReportRequest,
+    SplitAnswer, SupervisionOrder, TimelineEntry,
 };
 use gridwork_mobile_core::{AreaLevel, Role};
 use serde::Deserialize;
@@ -400,7 +400,11 @@ pub async fn split(
 /// `GET /events/{id}/candidates`: whom the event may be dispatched to, best first, with why —
 /// only for those who may dispatch it (the machine's `may_dispatch`), so nobody else learns who
 /// is on duty where.
-pub async fn candidates(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn candidates(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let (index, policy) = ctx_parts(&state);
     let body = state

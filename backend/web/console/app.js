@@ -29,10 +29,13 @@ const OFFERS = {
   resolved: ["verify", "rework", "escalate", "supervise"],
   suspended: ["resume"],
 };
-const NEEDS_REASON = new Set(["reject", "return", "rework", "suspend", "escalate", "supervise", "extend"]);
+const NEEDS_REASON = new Set(["reject", "return", "rework", "suspend", "escalate", "supervise", "extend", "dispatch"]);
+const DISPATCHABLE = new Set(["accepted", "returned", "dispatched", "claimed", "in_progress", "rework"]);
 
 const $ = (sel) => document.querySelector(sel);
-const state = { queue: QUEUES[0], rows: [], next: null, open: null, stopStream: null, idle: null, me: null };
+const state = {
+  queue: QUEUES[0], rows: [], next: null, open: null, stopStream: null, idle: null, me: null, selected: new Set(),
+};
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -116,7 +119,7 @@ function renderTabs() {
   const nav = $("#queues");
   nav.replaceChildren(...QUEUES.map((q) => el("button", {
     type: "button", role: "tab", "aria-selected": String(q === state.queue), "data-queue": q.key,
-    onclick: () => { state.queue = q; renderTabs(); loadQueue(q); },
+    onclick: () => { state.queue = q; state.selected.clear(); renderTabs(); loadQueue(q); },
   }, t(q.key))));
 }
 
@@ -129,6 +132,8 @@ async function loadQueue(q, cursor) {
 }
 
 $("#more").addEventListener("click", () => loadQueue(state.queue, state.next));
+$("#bulk-dispatch").addEventListener("click", () => runBulk("dispatch"));
+$("#bulk-supervise").addEventListener("click", () => runBulk("supervise"));
 
 function areaOf(e) {
   const a = e.areas;
@@ -143,11 +148,17 @@ function dueClass(e) {
 
 function renderRows() {
   const body = $("#events tbody");
+  const ids = new Set(state.rows.map((r) => r.id));
+  state.selected.forEach((id) => { if (!ids.has(id)) state.selected.delete(id); });
   body.replaceChildren(...state.rows.map((e) => el("tr", {
     "data-id": e.id, class: dueClass(e), tabindex: "0",
     onclick: () => showEvent(e.id),
     onkeydown: (ev) => { if (ev.key === "Enter") showEvent(e.id); },
   },
+  el("td", { onclick: (ev) => ev.stopPropagation() }, el("input", {
+    type: "checkbox", "aria-label": t("select"), checked: state.selected.has(e.id),
+    onchange: (ev) => { if (ev.target.checked) state.selected.add(e.id); else state.selected.delete(e.id); renderBulk(); },
+  })),
   el("td", {}, when(e.created_at)),
   el("td", {}, e.category),
   el("td", {}, e.description),
@@ -156,6 +167,60 @@ function renderRows() {
   el("td", {}, e.overdue ? t("overdue") : when(e.due_at)))));
   $("#queue-count").textContent = t("count", state.rows.length);
   $("#more").hidden = !state.next;
+  renderBulk();
+}
+
+// ----- bulk actions on a queue selection -----
+
+let bulkTargetsFor = null;
+async function renderBulk() {
+  const bar = $("#bulk");
+  const chosen = [...state.selected];
+  bar.hidden = chosen.length === 0;
+  if (!chosen.length) return;
+  $("#bulk-count").textContent = t("selected", chosen.length);
+  // Whom to: the candidates of the first selected event (the server checks each event).
+  if (bulkTargetsFor === chosen[0]) return;
+  bulkTargetsFor = chosen[0];
+  const select = $("#bulk-target");
+  select.replaceChildren(el("option", { value: "" }, "—"));
+  try {
+    const c = await api.call("GET", `/api/v1/events/${chosen[0]}/candidates`);
+    for (const x of c.candidates) {
+      select.append(el("option", { value: x.department ? `dept:${x.department}` : x.user_id }, candidateLabel(x)));
+    }
+  } catch (_) { /* not dispatchable: only the other bulk actions apply */ }
+}
+
+async function runBulk(action) {
+  const out = $("#bulk-result");
+  out.textContent = "";
+  const reason = $("#bulk-reason").value;
+  const body = { action };
+  if (reason) body.reason = reason;
+  if (action === "dispatch") {
+    const target = $("#bulk-target").value;
+    if (!target) { out.textContent = t("pickSomeone"); return; }
+    if (target.startsWith("dept:")) body.departments = [target.slice(5)];
+    else body.assignees = [target];
+  }
+  try {
+    const answer = await api.call("POST", "/api/v1/events/bulk", { events: [...state.selected], action: body });
+    const failed = answer.results.filter((r) => !r.ok)
+      .map((r) => `${r.id.slice(-8)}: ${r.error.fields && Object.values(r.error.fields)[0]?.message || r.error.message}`);
+    out.textContent = [t("bulkDone", answer.done, answer.failed), ...failed].join(" · ");
+    state.selected.clear();
+    bulkTargetsFor = null;
+    loadQueue(state.queue);
+  } catch (err) {
+    out.textContent = `${t("refused")}: ${err.message}`;
+  }
+}
+
+function candidateLabel(x) {
+  const where = x.department ? `${t("department")} ${x.department}` : t(`r_${x.rule}`);
+  const far = x.distance_m == null ? "" : ` · ${Math.round(x.distance_m)} m`;
+  return `${x.recommended ? "★ " : ""}${x.display_name} · ${where} · ${t("load")} ${x.load}${far}`;
 }
 
 /** A change from the stream: refresh the row (or the queue, if it may now belong there). */
@@ -182,6 +247,7 @@ async function showEvent(id) {
     el("p", { class: "muted" }, `${t("chain")}: ${chain}`, e.address ? ` · ${e.address}` : ""),
     e.due_at ? el("p", { class: dueClass(e) }, `${t("dueAt")} ${when(e.due_at)}${e.overdue ? ` (${t("overdue")})` : ""}`) : null,
     actionsPanel(e),
+    DISPATCHABLE.has(e.state) ? dispatchPanel(e) : null,
     el("h3", {}, t("timeline")),
     el("ol", { class: "timeline" }, e.timeline.map((s) => el("li", {},
       el("time", {}, when(s.at)), " ",
@@ -211,6 +277,50 @@ function photosPanel(evidence) {
   return box;
 }
 
+/** Dispatch or reassign from the candidate list (who, with load, distance and why). */
+function dispatchPanel(e) {
+  const box = el("form", { class: "dispatch", "aria-label": t("dispatchTitle") }, el("h3", {}, t("dispatchTitle")));
+  const list = el("div", { role: "radiogroup", "aria-label": t("candidates") });
+  const reason = el("input", { name: "dispatch-reason", maxlength: "500" });
+  const error = el("p", { class: "error", role: "alert" });
+  box.append(list, el("label", {}, t("reason"), " ", reason));
+  api.call("GET", `/api/v1/events/${e.id}/candidates`).then((c) => {
+    if (!c.candidates.length) list.append(el("p", { class: "muted" }, t("nobody")));
+    for (const x of c.candidates) {
+      const value = x.department ? `dept:${x.department}` : x.user_id;
+      const on = e.assignees.includes(x.user_id);
+      list.append(el("label", { class: "candidate" },
+        el("input", { type: "radio", name: "candidate", value, "data-name": x.display_name }),
+        ` ${candidateLabel(x)}${on ? ` (${t("current")})` : ""}`));
+    }
+  }).catch(() => { box.hidden = true; });
+  box.append(el("button", {
+    type: "button", "data-action": "dispatch",
+    onclick: async () => {
+      error.textContent = "";
+      const picked = list.querySelector("input:checked");
+      if (!picked) { error.textContent = t("pickSomeone"); return; }
+      const body = { action: "dispatch", version: e.version };
+      if (reason.value) body.reason = reason.value;
+      if (picked.value.startsWith("dept:")) body.departments = [picked.value.slice(5)];
+      else body.assignees = [picked.value];
+      try {
+        await api.call("POST", `/api/v1/events/${e.id}/actions`, body);
+        await showEvent(e.id);
+        loadQueue(state.queue);
+      } catch (err) {
+        error.textContent = refusalText(err);
+      }
+    },
+  }, t("a_dispatch")), error);
+  return box;
+}
+
+function refusalText(err) {
+  const fields = Object.entries(err.fields || {}).map(([f, v]) => `${f}: ${v.message || v.code}`);
+  return `${t("refused")}: ${fields.length ? fields.join("; ") : err.message}`;
+}
+
 function actionsPanel(e) {
   const offers = OFFERS[e.state] || [];
   const error = el("p", { class: "error", role: "alert" });
@@ -229,8 +339,7 @@ function actionsPanel(e) {
           await showEvent(e.id);
           loadQueue(state.queue);
         } catch (err) {
-          const fields = Object.entries(err.fields || {}).map(([f, v]) => `${f}: ${v.message || v.code}`);
-          error.textContent = `${t("refused")}: ${fields.length ? fields.join("; ") : err.message}`;
+          error.textContent = refusalText(err);
         }
       },
     }, t(`a_${name}`)))),

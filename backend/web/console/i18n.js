@@ -19,6 +19,11 @@ export const TEXT = {
     a_request_extension: "申请延期", a_deadline_warning: "时限预警", a_task_unacknowledged: "超时未签收",
     t_assigned: "已派", t_unacknowledged: "未签收", t_claimed: "已签收", t_in_progress: "处置中",
     t_resolved: "已完成", t_returned: "已退回", t_withdrawn: "已撤回", t_closed: "已结束",
+    select: "选择", selected: (n) => `已选 ${n} 件`, reassignTo: "改派给", bulkReassign: "批量改派",
+    bulkSupervise: "批量督办", bulkDone: (d, f) => `完成 ${d} 件，未完成 ${f} 件`, pickSomeone: "请先选择派给谁",
+    dispatchTitle: "派遣 / 改派", candidates: "候选人", nobody: "暂无可派人员", current: "当前处置人",
+    department: "部门", load: "在办", r_grid_on_duty: "本网格在岗", r_nearest_in_street: "本街道就近",
+    r_at_task_limit: "任务已满", r_department_pool: "部门派单",
   },
   en: {
     title: "Gridwork operations console", signIn: "Sign in", logout: "Sign out", username: "Username",
@@ -41,6 +46,12 @@ export const TEXT = {
     a_task_unacknowledged: "Not acknowledged in time",
     t_assigned: "assigned", t_unacknowledged: "unacknowledged", t_claimed: "claimed", t_in_progress: "in progress",
     t_resolved: "done", t_returned: "returned", t_withdrawn: "withdrawn", t_closed: "closed",
+    select: "Select", selected: (n) => `${n} selected`, reassignTo: "Reassign to", bulkReassign: "Reassign selected",
+    bulkSupervise: "Supervise selected", bulkDone: (d, f) => `${d} done, ${f} not done`,
+    pickSomeone: "Choose whom to give it to first", dispatchTitle: "Dispatch / reassign", candidates: "Candidates",
+    nobody: "Nobody available", current: "on it now", department: "department", load: "open tasks",
+    r_grid_on_duty: "on duty in the grid", r_nearest_in_street: "nearest in the street",
+    r_at_task_limit: "at the task limit", r_department_pool: "department pool",
   },
 };
 
