@@ -215,6 +215,15 @@ class Console(unittest.TestCase):
             self.assertEqual(self.api("GET", f"/api/v1/events/{eid}", coordinator)[1]["assignees"], [li["id"]])
         self.shot("08-bulk-reassigned")
 
+        # The workforce board: worker.li on duty with the three events now on them.
+        self.browser.find_element(By.CSS_SELECTOR, "#views button[data-view=workforce]").click()
+        row = "return [...document.querySelectorAll('#workers tbody tr')].map(r => r.innerText)"
+        self.wait.until(lambda b: any(li["display_name"] in r for r in b.execute_script(row)))
+        li_row = next(r for r in self.browser.execute_script(row) if li["display_name"] in r)
+        self.assertIn("在岗", li_row)
+        self.assertIn("\t3\t", li_row)
+        self.shot("09-workforce")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -263,6 +263,37 @@ both_backends! {
         assert_error(s, &b, 404, "not_found");
     }
 
+    /// The workforce board: the field workers of the caller's area with duty, load and last
+    /// position; another street's workers only to those over both streets.
+    async fn the_workforce_board_shows_the_callers_area_only(app: TestApp) {
+        let c = city(&app).await;
+        app.on_duty(&c.wang, (30.584, 114.276)).await;
+        app.on_duty(&c.he, (30.5826, 114.2741)).await;
+        let (s, b) = app.get("/api/v1/workforce", &c.coord).await;
+        assert_eq!(s, 200, "{b}");
+        let names: Vec<&str> = b["workers"].as_array().unwrap().iter().map(|w| w["display_name"].as_str().unwrap()).collect();
+        assert_eq!(names[0], "wang", "on duty first: {b}");
+        for name in ["zhou", "sun", "qian", "zhao"] {
+            assert!(names.contains(&name), "{name} missing: {names:?}");
+        }
+        assert!(!names.contains(&"he.wei"), "another street's worker is shown: {names:?}");
+        let wang = &b["workers"][0];
+        assert_eq!((wang["on_duty"].as_bool(), wang["role"].as_str()), (Some(true), Some("grid_worker")));
+        assert_eq!(wang["location"]["lat"], 30.584);
+        // Narrowing to a grid; an area outside the caller's is not found, not widened.
+        let (s, b) = app.get("/api/v1/workforce?area=420102003001001", &c.coord).await;
+        assert_eq!(s, 200, "{b}");
+        let names: Vec<&str> = b["workers"].as_array().unwrap().iter().map(|w| w["display_name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["wang", "qian"]);
+        let (s, b) = app.get("/api/v1/workforce?area=420102004", &c.coord).await;
+        assert_error(s, &b, 404, "not_found");
+        // The district sees both streets; field workers see no one's position.
+        let (_, b) = app.get("/api/v1/workforce", &c.district).await;
+        assert!(b["workers"].as_array().unwrap().iter().any(|w| w["display_name"] == "he.wei"), "{b}");
+        let (s, b) = app.get("/api/v1/workforce", &c.wang).await;
+        assert_error(s, &b, 403, "forbidden");
+    }
+
     async fn a_cross_department_event_resolves_when_every_department_has(app: TestApp) {
         let c = city(&app).await;
         let water1 = app.login("water1").await;

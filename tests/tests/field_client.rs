@@ -202,6 +202,14 @@ both_backends! {
             let r = phone.flush(false).await.unwrap();
             assert!(r.interrupted && r.sent == 0, "{r:?}");
         }
+        // Under load the phone may give up (its timeout) before the server has committed: wait
+        // for the claim to land rather than race it.
+        for _ in 0..100 {
+            if steps(&app, &f.coord, &task).await.last().map(String::as_str) == Some("claim") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         assert_eq!(steps(&app, &f.coord, &task).await.last().map(String::as_str), Some("claim"));
         // And the process dies while the next entry is on its way: it is still marked as sending.
         rusqlite_conn(&dir.path().join("phone.sqlite"))

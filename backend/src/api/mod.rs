@@ -19,6 +19,7 @@ pub mod me;
 pub mod openapi;
 pub mod push;
 pub mod users;
+pub mod workforce;
 
 /// What an operation takes as its body, for the OpenAPI document.
 #[derive(Clone)]
@@ -317,6 +318,13 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .get(live::my_tasks, "The caller's tasks by sync cursor")
             .query::<live::MineQuery>()
             .returns::<w::TaskFeed>(),
+        at("/api/v1/workforce")
+            .get(
+                workforce::board,
+                "The field workers of the caller's area: duty, open tasks, last position (ops centres)",
+            )
+            .query::<workforce::WorkforceQuery>()
+            .returns::<w::Workforce>(),
         at("/api/v1/evaluation")
             .get(evaluation::evaluate, "Scores per unit")
             .query::<evaluation::EvaluationQuery>()

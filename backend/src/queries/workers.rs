@@ -65,3 +65,28 @@ pub fn holders(
     }
     q.select((role_assignments::user_id, role_assignments::area_code)).load(conn)
 }
+
+/// A field role held somewhere, with the holder's name and duty status (none if never on duty).
+pub type FieldStaffRow =
+    (String, String, String, Option<String>, Option<bool>, Option<f64>, Option<f64>, Option<chrono::NaiveDateTime>);
+
+/// Active holders of `roles`: (user id, display name, role, area, on duty, lat, lng, located at).
+pub fn field_staff(conn: &mut DbConn, roles: &[&str]) -> QueryResult<Vec<FieldStaffRow>> {
+    role_assignments::table
+        .inner_join(users::table)
+        .left_join(worker_status::table.on(worker_status::user_id.eq(role_assignments::user_id)))
+        .filter(users::is_active.eq(true))
+        .filter(role_assignments::role.eq_any(roles))
+        .order((users::display_name.asc(), role_assignments::user_id.asc()))
+        .select((
+            role_assignments::user_id,
+            users::display_name,
+            role_assignments::role,
+            role_assignments::area_code,
+            worker_status::on_duty.nullable(),
+            worker_status::lat.nullable(),
+            worker_status::lng.nullable(),
+            worker_status::located_at.nullable(),
+        ))
+        .load(conn)
+}

@@ -86,7 +86,8 @@ function touch() {
 
 function enterDesk() {
   $("#login").hidden = true;
-  $("#desk").hidden = false;
+  $("#views").hidden = false;
+  showView("desk");
   $("#logout").hidden = false;
   $("#who").textContent = state.me.display_name;
   touch();
@@ -106,11 +107,41 @@ async function leaveDesk(message) {
   try { await api.signOut(); } catch (_) { /* the session is gone either way */ }
   Object.assign(state, { rows: [], open: null, stopStream: null, me: null });
   $("#desk").hidden = true;
+  $("#workforce").hidden = true;
+  $("#views").hidden = true;
   $("#logout").hidden = true;
   $("#live").hidden = true;
   $("#who").textContent = "";
   $("#login").hidden = false;
   $("#login-error").textContent = message || "";
+}
+
+// ----- views -----
+
+document.querySelectorAll("#views button").forEach((b) => b.addEventListener("click", () => showView(b.dataset.view)));
+
+function showView(name) {
+  for (const b of document.querySelectorAll("#views button")) b.setAttribute("aria-pressed", String(b.dataset.view === name));
+  $("#desk").hidden = name !== "desk";
+  $("#workforce").hidden = name !== "workforce";
+  if (name === "workforce") loadWorkforce();
+}
+
+/** Who works the area: on duty first, their open tasks and how long ago they were located. */
+async function loadWorkforce() {
+  const body = $("#workers tbody");
+  try {
+    const board = await api.call("GET", "/api/v1/workforce");
+    body.replaceChildren(...board.workers.map((w) => el("tr", { class: w.on_duty ? "" : "muted" },
+      el("td", {}, w.display_name),
+      el("td", {}, t(`role_${w.role}`)),
+      el("td", {}, w.area_code || ""),
+      el("td", {}, w.on_duty ? t("yes") : t("no")),
+      el("td", {}, String(w.open_tasks)),
+      el("td", {}, w.located_at ? t("minutesAgo", Math.max(0, Math.round((Date.now() - Date.parse(w.located_at)) / 60000))) : "—"))));
+  } catch (err) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "6", class: "error" }, refusalText(err))));
+  }
 }
 
 // ----- queues -----

@@ -24,6 +24,9 @@ export const TEXT = {
     dispatchTitle: "派遣 / 改派", candidates: "候选人", nobody: "暂无可派人员", current: "当前处置人",
     department: "部门", load: "在办", r_grid_on_duty: "本网格在岗", r_nearest_in_street: "本街道就近",
     r_at_task_limit: "任务已满", r_department_pool: "部门派单",
+    viewEvents: "事件", viewWorkforce: "在岗人员", name: "姓名", role: "角色", onDuty: "在岗", openTasks: "在办任务",
+    lastSeen: "最近定位", yes: "在岗", no: "离岗", minutesAgo: (m) => `${m} 分钟前`,
+    role_grid_worker: "网格员", role_dept_handler: "部门处置人员", role_volunteer: "志愿者",
   },
   en: {
     title: "Gridwork operations console", signIn: "Sign in", logout: "Sign out", username: "Username",
@@ -52,6 +55,10 @@ export const TEXT = {
     nobody: "Nobody available", current: "on it now", department: "department", load: "open tasks",
     r_grid_on_duty: "on duty in the grid", r_nearest_in_street: "nearest in the street",
     r_at_task_limit: "at the task limit", r_department_pool: "department pool",
+    viewEvents: "Events", viewWorkforce: "Workforce", name: "Name", role: "Role", onDuty: "On duty",
+    openTasks: "Open tasks", lastSeen: "Last located", yes: "on duty", no: "off duty",
+    minutesAgo: (m) => `${m} min ago`, role_grid_worker: "grid worker", role_dept_handler: "department handler",
+    role_volunteer: "volunteer",
   },
 };
 

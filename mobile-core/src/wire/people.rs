@@ -122,6 +122,26 @@ wire! {
         pub duplicates: usize,
     }
 
+    /// A field worker as the ops centre over their area sees them (where they were last is
+    /// personal data: only for those who steer the area).
+    pub struct WorkerView {
+        pub user_id: String,
+        pub display_name: String,
+        pub role: Role,
+        /// The area the role is held over.
+        pub area_code: Option<String>,
+        pub on_duty: bool,
+        /// Open tasks now.
+        pub open_tasks: i64,
+        pub location: Option<LatLng>,
+        pub located_at: Option<DateTime<Utc>>,
+    }
+
+    /// `GET /workforce`: the field workers of the caller's area, on duty first.
+    pub struct Workforce {
+        pub workers: Vec<WorkerView>,
+    }
+
     /// The body of `POST /devices`: this phone's push token.
     #[cfg_attr(feature = "validate", derive(validator::Validate))]
     #[serde(deny_unknown_fields)]
