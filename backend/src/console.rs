@@ -14,7 +14,28 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/app.js")),
     ("api.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/api.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/i18n.js")),
+    ("map.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/map.js")),
     ("app.css", "text/css; charset=utf-8", include_bytes!("../web/console/app.css")),
+    // Vendored from npm by web/vendor.sh (versions in web/package-lock.json; licences beside them).
+    ("vendor/leaflet.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/vendor/leaflet.js")),
+    ("vendor/leaflet.css", "text/css; charset=utf-8", include_bytes!("../web/console/vendor/leaflet.css")),
+    (
+        "vendor/leaflet.markercluster.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../web/console/vendor/leaflet.markercluster.js"),
+    ),
+    ("vendor/MarkerCluster.css", "text/css; charset=utf-8", include_bytes!("../web/console/vendor/MarkerCluster.css")),
+    (
+        "vendor/MarkerCluster.Default.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../web/console/vendor/MarkerCluster.Default.css"),
+    ),
+    ("vendor/LICENSE.leaflet", "text/plain; charset=utf-8", include_bytes!("../web/console/vendor/LICENSE.leaflet")),
+    (
+        "vendor/LICENSE.leaflet.markercluster",
+        "text/plain; charset=utf-8",
+        include_bytes!("../web/console/vendor/LICENSE.leaflet.markercluster"),
+    ),
 ];
 
 /// No inline script or style, nothing from elsewhere; photos arrive as blobs the page fetched
@@ -27,7 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(|| async { redirect("/console/") }))
         .route("/console/", web::get().to(|req: HttpRequest| async move { file(&req, "index.html") }))
         .route(
-            "/console/{name}",
+            "/console/{name:.*}",
             web::get().to(|req: HttpRequest, name: web::Path<String>| async move { file(&req, &name) }),
         );
 }

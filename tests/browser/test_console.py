@@ -224,6 +224,16 @@ class Console(unittest.TestCase):
         self.assertIn("\t3\t", li_row)
         self.shot("09-workforce")
 
+        # The map: the street's outline and its communities, the open events as markers.
+        self.browser.find_element(By.CSS_SELECTOR, "#views button[data-view=map]").click()
+        count = self.wait.until(lambda b: b.execute_script("return document.querySelector('#map-count').innerText || null"))
+        self.assertIn("3", count)
+        self.assertGreaterEqual(self.browser.execute_script(
+            "return document.querySelectorAll('#mapview path.leaflet-interactive').length"), 2)
+        self.assertGreaterEqual(self.browser.execute_script(
+            "return document.querySelectorAll('#mapview .dot, #mapview .marker-cluster').length"), 1)
+        self.shot("10-map")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

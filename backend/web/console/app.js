@@ -3,6 +3,7 @@
 // strings), so nothing a reporter typed can become markup.
 import * as api from "./api.js";
 import { t, setLang, currentLang, when } from "./i18n.js";
+import { showMap } from "./map.js";
 
 const QUEUES = [
   { key: "q_reported", query: "state=reported" },
@@ -64,6 +65,7 @@ $("#login").addEventListener("submit", async (ev) => {
     const answer = await api.signIn(form.username.value.trim(), form.password.value);
     form.password.value = "";
     state.me = answer.user;
+    state.grants = (await api.call("GET", "/api/v1/me")).roles;
     enterDesk();
   } catch (e) {
     $("#login-error").textContent = e.message;
@@ -108,6 +110,7 @@ async function leaveDesk(message) {
   Object.assign(state, { rows: [], open: null, stopStream: null, me: null });
   $("#desk").hidden = true;
   $("#workforce").hidden = true;
+  $("#map").hidden = true;
   $("#views").hidden = true;
   $("#logout").hidden = true;
   $("#live").hidden = true;
@@ -124,7 +127,19 @@ function showView(name) {
   for (const b of document.querySelectorAll("#views button")) b.setAttribute("aria-pressed", String(b.dataset.view === name));
   $("#desk").hidden = name !== "desk";
   $("#workforce").hidden = name !== "workforce";
+  $("#map").hidden = name !== "map";
   if (name === "workforce") loadWorkforce();
+  if (name === "map") {
+    showMap(opsScopes(), (id) => { showView("desk"); showEvent(id); }).catch((err) => {
+      console.error(err);
+      $("#map-count").textContent = `${t("refused")}: ${err.message}`;
+    });
+  }
+}
+
+/** The areas the caller steers (none: everywhere). */
+function opsScopes() {
+  return (state.grants || []).map((g) => g.scope.area_code).filter(Boolean);
 }
 
 /** Who works the area: on duty first, their open tasks and how long ago they were located. */
