@@ -342,24 +342,30 @@ function dispatchPanel(e) {
   }).catch(() => { box.hidden = true; });
   box.append(el("button", {
     type: "button", "data-action": "dispatch",
-    onclick: async () => {
-      error.textContent = "";
+    onclick: () => {
       const picked = list.querySelector("input:checked");
       if (!picked) { error.textContent = t("pickSomeone"); return; }
       const body = { action: "dispatch", version: e.version };
       if (reason.value) body.reason = reason.value;
       if (picked.value.startsWith("dept:")) body.departments = [picked.value.slice(5)];
       else body.assignees = [picked.value];
-      try {
-        await api.call("POST", `/api/v1/events/${e.id}/actions`, body);
-        await showEvent(e.id);
-        loadQueue(state.queue);
-      } catch (err) {
-        error.textContent = refusalText(err);
-      }
+      act(e, body, error);
     },
   }, t("a_dispatch")), error);
   return box;
+}
+
+/** Sends an action on the open event, then redraws it; a refusal is shown in `error`, where the
+ * action was asked. */
+async function act(e, body, error) {
+  error.textContent = "";
+  try {
+    await api.call("POST", `/api/v1/events/${e.id}/actions`, body);
+    await showEvent(e.id);
+    loadQueue(state.queue);
+  } catch (err) {
+    error.textContent = refusalText(err);
+  }
 }
 
 function refusalText(err) {
@@ -376,17 +382,10 @@ function actionsPanel(e) {
     el("label", {}, t("reason"), " ", reason),
     el("div", {}, offers.map((name) => el("button", {
       type: "button", "data-action": name,
-      onclick: async () => {
-        error.textContent = "";
+      onclick: () => {
         const body = { action: name, version: e.version };
         if (NEEDS_REASON.has(name)) body.reason = reason.value;
-        try {
-          await api.call("POST", `/api/v1/events/${e.id}/actions`, body);
-          await showEvent(e.id);
-          loadQueue(state.queue);
-        } catch (err) {
-          error.textContent = refusalText(err);
-        }
+        act(e, body, error);
       },
     }, t(`a_${name}`)))),
     error);
