@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridwork_mobile_core::domain::crs::Crs;
-use gridwork_mobile_core::domain::event::{Actor, EventState, Source, VERIFIER_ROLES};
+use gridwork_mobile_core::domain::event::{EventState, Source, VERIFIER_ROLES};
 use gridwork_mobile_core::wire::{
     ActionAnswer, ActionRequest, BulkAnswer, BulkItem, DispatchCandidate, DispatchCandidates, EventAreas, EventDetail,
     EventLink, EventPage, EventTask, EventView, LatLng, MAX_DISPATCH_DEPARTMENTS, ReportAnswer, ReportRequest,
@@ -413,8 +413,7 @@ pub async fn candidates(
             let row = events::visible(conn, &caller, &id, &index)?;
             let category = events::category_of(conn, &row.category_code)?;
             let facts = events::facts_of(conn, &row, &category)?;
-            let held: Vec<Role> = caller.grants.iter().map(|g| g.role).collect();
-            let actor = Actor::for_event(&caller.user.id, roles_over(&caller, row.area_code(), &index), &held, &facts);
+            let actor = events::actor_for(&caller, &row, &facts, &index);
             gridwork_mobile_core::domain::event::may_dispatch(&facts, &actor).map_err(events::actions::refusal)?;
             let max_load = policy.max_tasks_per_worker;
             let offers = events::dispatch::candidates(conn, &index, &row, max_load)?;

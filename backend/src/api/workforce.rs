@@ -47,32 +47,40 @@ pub async fn board(
             Some(code)
         }
     };
-    let rows = state.db.run(|conn| Ok(queries::workers::field_staff(conn, &FIELD_ROLES.map(Role::as_str))?)).await?;
-    let mut seen = HashSet::new();
-    let mut workers: Vec<WorkerView> = vec![];
-    for (user_id, display_name, role, area, on_duty, lat, lng, located_at) in rows {
-        let Some(area) = area.as_deref().and_then(|a| AreaCode::parse(a).ok()) else { continue };
-        let mine = caller.holds_over(&OPS_ROLES, Some(&area), &*index);
-        let wanted = within.as_ref().is_none_or(|w| index.is_within(&area, w));
-        if !mine || !wanted || !seen.insert(user_id.clone()) {
-            continue;
-        }
-        workers.push(WorkerView {
-            user_id,
-            display_name,
-            role: role.parse().map_err(crate::events::internal)?,
-            area_code: Some(area.to_string()),
-            on_duty: on_duty.unwrap_or(false),
-            open_tasks: 0,
-            location: lat.zip(lng).map(|(lat, lng)| LatLng { lat, lng }),
-            located_at: located_at.map(|t| t.and_utc()),
-        });
-    }
-    let ids: Vec<String> = workers.iter().map(|w| w.user_id.clone()).collect();
-    let loads = state.db.run(move |conn| Ok(queries::tasks::open_load(conn, &ids)?)).await?;
-    for w in &mut workers {
-        w.open_tasks = loads.get(&w.user_id).copied().unwrap_or(0);
-    }
+    // One round trip: the holders, then the open tasks of those the caller steers.
+    let mut workers = state
+        .db
+        .run(move |conn| {
+            let mut seen = HashSet::new();
+            let mut workers: Vec<WorkerView> = vec![];
+            for (user_id, display_name, role, area, on_duty, lat, lng, located_at) in
+                queries::workers::field_staff(conn, &FIELD_ROLES.map(Role::as_str))?
+            {
+                let Some(area) = area.as_deref().and_then(|a| AreaCode::parse(a).ok()) else { continue };
+                let mine = caller.holds_over(&OPS_ROLES, Some(&area), &*index);
+                let wanted = within.as_ref().is_none_or(|w| index.is_within(&area, w));
+                if !mine || !wanted || !seen.insert(user_id.clone()) {
+                    continue;
+                }
+                workers.push(WorkerView {
+                    user_id,
+                    display_name,
+                    role: role.parse().map_err(crate::events::internal)?,
+                    area_code: Some(area.to_string()),
+                    on_duty: on_duty.unwrap_or(false),
+                    open_tasks: 0,
+                    location: lat.zip(lng).map(|(lat, lng)| LatLng { lat, lng }),
+                    located_at: located_at.map(|t| t.and_utc()),
+                });
+            }
+            let ids: Vec<String> = workers.iter().map(|w| w.user_id.clone()).collect();
+            let loads = queries::tasks::open_load(conn, &ids)?;
+            for w in &mut workers {
+                w.open_tasks = loads.get(&w.user_id).copied().unwrap_or(0);
+            }
+            Ok(workers)
+        })
+        .await?;
     // On duty first, then by name (the query's order).
     workers.sort_by_key(|w| !w.on_duty);
     Ok(HttpResponse::Ok().json(Workforce { workers }))

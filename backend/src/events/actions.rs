@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::dispatch::{self, Choice, Plan};
 use super::notify;
 use super::timeline::{self, Step, Who};
-use super::{category_of, due, facts_of, grade_of, roles_over, visible};
+use super::{category_of, due, facts_of, grade_of, visible};
 use crate::areas::AreaIndex;
 use crate::auth::Caller;
 use crate::catalog::Category;
@@ -109,8 +109,7 @@ pub fn act(
         }
         let category = category_of(conn, &row.category_code)?;
         let facts = facts_of(conn, &row, &category)?;
-        let held: Vec<Role> = caller.grants.iter().map(|g| g.role).collect();
-        let actor = Actor::for_event(&caller.user.id, roles_over(caller, row.area_code(), ctx.index), &held, &facts);
+        let actor = super::actor_for(caller, &row, &facts, ctx.index);
         let mut action = req.action.clone();
         let mut choices = None;
         if let Action::Dispatch { assignees: named, reason } = &req.action

@@ -13,7 +13,7 @@ pub mod timeline;
 use std::collections::HashMap;
 
 use gridwork_mobile_core::domain::category::{Grade, HandlerKind, Stage};
-use gridwork_mobile_core::domain::event::{EventFacts, VERIFIER_ROLES};
+use gridwork_mobile_core::domain::event::{Actor, EventFacts, VERIFIER_ROLES};
 use gridwork_mobile_core::domain::task::{self, TaskFacts};
 use gridwork_mobile_core::{AreaCode, Role, Scope};
 
@@ -46,6 +46,13 @@ fn reaches(scope: &Scope, area: Option<&AreaCode>, tree: &AreaIndex) -> bool {
 pub fn roles_over(caller: &Caller, area: Option<&str>, tree: &AreaIndex) -> Vec<Role> {
     let code = area.and_then(|a| AreaCode::parse(a).ok());
     caller.grants.iter().filter(|g| reaches(&g.scope, code.as_ref(), tree)).map(|g| g.role).collect()
+}
+
+/// The caller as the state machine sees them on this event: the roles held over its area, and a
+/// handler's roles from elsewhere when it is given to them (`Actor::for_event`).
+pub fn actor_for(caller: &Caller, row: &EventRow, facts: &EventFacts, tree: &AreaIndex) -> Actor {
+    let held: Vec<Role> = caller.grants.iter().map(|g| g.role).collect();
+    Actor::for_event(&caller.user.id, roles_over(caller, row.area_code(), tree), &held, facts)
 }
 
 /// The users holding `role` (for department handlers, of `department`) over the event's area,
