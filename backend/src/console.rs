@@ -15,6 +15,8 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("api.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/api.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/i18n.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/map.js")),
+    ("report.html", "text/html; charset=utf-8", include_bytes!("../web/console/report.html")),
+    ("report.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/report.js")),
     ("app.css", "text/css; charset=utf-8", include_bytes!("../web/console/app.css")),
     // Vendored from npm by web/vendor.sh (versions in web/package-lock.json; licences beside them).
     ("vendor/leaflet.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/vendor/leaflet.js")),
@@ -46,6 +48,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(|| async { redirect("/console/") }))
         .route("/", web::get().to(|| async { redirect("/console/") }))
+        .route("/report", web::get().to(|| async { redirect("/console/report.html") }))
         .route("/console/", web::get().to(|req: HttpRequest| async move { file(&req, "index.html") }))
         .route(
             "/console/{name:.*}",

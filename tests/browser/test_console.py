@@ -1,13 +1,17 @@
 """The ops console in a real browser (Debian chromium through Selenium) against a real
-`gridwork demo`: a resident reports → the coordinator's open console shows it in the queue within
-2 s without reloading → a refused action shows the API's words → accept → the timeline shows it;
-a worker of another grid sees none of it. Screenshots of each step go to OUT_DIR.
+`gridwork demo`: a volunteer reports from the phone-sized report page with a camera photo and the
+browser's location → the coordinator's open console shows it in the queue within 2 s without
+reloading → a refused action shows the API's words → accept (the volunteer's page follows live)
+→ reassign from the candidate list → the timeline shows who and why; a worker of another grid sees
+none of it; bulk reassign; an overdue event stands out. Screenshots of each step go to OUT_DIR.
 
 Usage: test_console.py GRIDWORK_BINARY OUT_DIR
 """
 import json
 import os
 import socket
+import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -16,6 +20,7 @@ import unittest
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -26,6 +31,26 @@ GRIDWORK, OUT = sys.argv.pop(1), sys.argv.pop(1)
 PASSWORD = "gridwork-demo"
 # Inside demo grid 420102003001001 (street 420102003, the coordinator's).
 SPOT = (30.5852, 114.2778)
+
+
+def png(width, height):
+    """A real PNG (a colour gradient), written by hand: the server decodes it like a camera's."""
+    rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in ((x * 7) % 256, (y * 5) % 256, 160))
+                    for y in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def chromium(size):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={size}",
+                "--lang=zh-CN"]:
+        options.add_argument(arg)
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"))
 
 
 def free_port():
@@ -50,18 +75,18 @@ class Console(unittest.TestCase):
                     break
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768",
-                    "--lang=zh-CN"]:
-            options.add_argument(arg)
-        service = webdriver.ChromeService(executable_path="/usr/bin/chromedriver")
-        cls.browser = webdriver.Chrome(options=options, service=service)
+        cls.browser = chromium("1366,768")
         cls.wait = WebDriverWait(cls.browser, 10)
+        # The volunteer's phone: a phone-sized window whose location is where the problem is.
+        cls.phone = chromium("390,844")
+        cls.phone.execute_cdp_cmd("Browser.grantPermissions", {"origin": cls.base, "permissions": ["geolocation"]})
+        cls.phone.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                                  {"latitude": SPOT[0], "longitude": SPOT[1], "accuracy": 8})
 
     @classmethod
     def tearDownClass(cls):
         cls.browser.quit()
+        cls.phone.quit()
         cls.server.terminate()
         cls.server.wait(timeout=30)
         cls.log.close()
@@ -86,8 +111,38 @@ class Console(unittest.TestCase):
         self.assertEqual(status, 200, answer)
         return answer["token"]
 
-    def shot(self, name):
-        self.browser.save_screenshot(os.path.join(OUT, f"{name}.png"))
+    def shot(self, name, browser=None):
+        (browser or self.browser).save_screenshot(os.path.join(OUT, f"{name}.png"))
+
+    def report_from_phone(self, user, words):
+        """The report page as a volunteer uses it: sign in, category, words, locate, photo, send."""
+        p, wait = self.phone, WebDriverWait(self.phone, 10)
+        p.get(self.base + "/report")
+        form = wait.until(EC.visibility_of_element_located((By.ID, "login")))
+        form.find_element(By.NAME, "username").send_keys(user)
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        report = wait.until(EC.visibility_of_element_located((By.ID, "report")))
+        wait.until(lambda _: len(report.find_elements(By.CSS_SELECTOR, "option")) > 1)
+        # Sending without anything says what is missing, next to each field.
+        report.find_element(By.ID, "send").click()
+        self.assertTrue(wait.until(lambda b: b.find_element(By.ID, "err-category").text))
+        self.assertTrue(p.find_element(By.ID, "err-lat").text)
+        self.shot("00-phone-missing-fields", p)
+        p.execute_script("const s = document.querySelector('#report select'); s.value = 'C-01-01';")
+        report.find_element(By.NAME, "description").send_keys(words)
+        report.find_element(By.ID, "locate").click()
+        wait.until(lambda _: report.find_element(By.NAME, "lat").get_attribute("value"))
+        photo = os.path.join(self.data.name, "photo.png")
+        with open(photo, "wb") as f:
+            f.write(png(320, 240))
+        report.find_element(By.NAME, "photo").send_keys(photo)
+        wait.until(lambda b: b.execute_script("return !document.querySelector('#preview').hidden"))
+        self.shot("00-phone-report", p)
+        report.find_element(By.ID, "send").click()
+        sent = wait.until(lambda b: b.find_element(By.ID, "sent").text or None)
+        self.assertIn("已提交", sent)
+        return time.monotonic()
 
     def sign_in(self, user):
         b = self.browser
@@ -118,14 +173,18 @@ class Console(unittest.TestCase):
         self.sign_in("coordinator")
         self.shot("01-queue-empty")
         words = f"井盖缺失 browser-{uuid.uuid4().hex[:8]}"
-        status, event = self.api("POST", "/api/v1/events", self.token("resident.chen"), {
-            "category": "C-01-01", "lat": SPOT[0], "lng": SPOT[1], "description": words,
-        }, key=str(uuid.uuid4()))
-        self.assertEqual(status, 201, event)
-        reported = time.monotonic()
+        reported = self.report_from_phone("volunteer.zhao", words)
         WebDriverWait(self.browser, 2, poll_frequency=0.05).until(lambda _: self.row_with(words))
         self.assertLess(time.monotonic() - reported, 2.0, "the queue did not show the report within 2 s")
         self.shot("02-report-arrived-live")
+        coordinator = self.token("coordinator")
+        status, page = self.api("GET", "/api/v1/events?state=reported", coordinator)
+        event = next(e for e in page["events"] if e["description"] == words)
+        self.assertEqual(event["source"], "volunteer")
+        self.assertEqual(event["areas"]["grid"], "420102003001001")
+        status, photos = self.api("GET", f"/api/v1/events/{event['id']}/evidence", coordinator)
+        self.assertEqual(status, 200)
+        self.assertEqual(len(photos["before"]), 1, photos)
 
         self.row_with(words).click()
         detail = self.wait.until(EC.visibility_of_element_located((By.ID, "detail")))
@@ -145,7 +204,17 @@ class Console(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertNotEqual(after["state"], "reported", after)
         self.assertIn("accept", [s["action"] for s in after["timeline"]])
+        # The event page shows the volunteer's photo, fetched with the token.
+        self.wait.until(lambda b: b.execute_script(
+            "return [...document.querySelectorAll('#detail .photos img')].some(i => i.complete && i.naturalWidth > 0)"))
         self.shot("04-accepted-timeline")
+        # The volunteer's page follows it live: their report now reads as accepted.
+        WebDriverWait(self.phone, 5).until(lambda b: b.execute_script(
+            "return [...document.querySelectorAll('#my-reports li')].some(l => l.innerText.includes(arguments[0]) && l.innerText.includes('已受理'))",
+            words) or b.execute_script(
+            "return [...document.querySelectorAll('#my-reports li')].some(l => l.innerText.includes(arguments[0]) && !l.innerText.includes('已上报'))",
+            words))
+        self.shot("04-phone-follows", self.phone)
 
         # While it is the water department's (a missing cover is theirs: accept dispatched it to
         # their pool), worker.li of the other grid sees none of it, in any queue, nor by its id.
@@ -169,7 +238,6 @@ class Console(unittest.TestCase):
 
         # Reassign from the candidate list: worker.li, of the neighbouring grid. Taking it from
         # the department's handler needs a reason; the refusal says so, then it goes through.
-        coordinator = self.token("coordinator")
         li = self.api("POST", "/api/v1/auth/login", body={"username": "worker.li", "password": PASSWORD})[1]["user"]
         self.wait.until(lambda b: b.execute_script(
             "return document.querySelectorAll('#detail .dispatch input[type=radio]').length") >= 2)
@@ -233,6 +301,22 @@ class Console(unittest.TestCase):
         self.assertGreaterEqual(self.browser.execute_script(
             "return document.querySelectorAll('#mapview .dot, #mapview .marker-cluster').length"), 1)
         self.shot("10-map")
+
+        # An overdue event stands out: its deadline is put an hour back in the database (the
+        # clock cannot be waited for), and the overdue queue shows it in the warning colour.
+        with sqlite3.connect(os.path.join(self.data.name, "gridwork.sqlite"), timeout=10) as db:
+            db.execute("UPDATE events SET due_at = datetime('now', '-1 hour') WHERE id = ?", (more[0],))
+        self.browser.find_element(By.CSS_SELECTOR, "#views button[data-view=desk]").click()
+        self.browser.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_overdue]").click()
+        row = f"#events tr[data-id='{more[0]}']"
+        self.wait.until(lambda b: b.execute_script(f"return document.querySelector(\"{row}\")"))
+        self.assertIn("overdue", self.browser.find_element(By.CSS_SELECTOR, row).get_attribute("class"))
+        colour = self.browser.execute_script(
+            f"return getComputedStyle(document.querySelector(\"{row} td:last-child\")).color")
+        self.assertEqual(colour, "rgb(179, 38, 30)")
+        self.assertIn("已超期", self.browser.find_element(By.CSS_SELECTOR, row).text)
+        self.assertIsNone(self.browser.execute_script(f"return document.querySelector(\"#events tr[data-id='{more[1]}']\")"))
+        self.shot("11-overdue-stands-out")
 
 
 if __name__ == "__main__":

@@ -16,13 +16,22 @@ export class ApiError extends Error {
 export function whenSignedOut(f) { onSignedOut = f; }
 export function signedIn() { return token !== null; }
 
-export async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
+export async function call(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return answer(await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+}
+
+/** A multipart upload (a photo); the browser sets the boundary. */
+export async function upload(path, form) {
+  return answer(await fetch(path, { method: "POST", headers: { Authorization: `Bearer ${token}`, Accept: "application/json" }, body: form }));
+}
+
+async function answer(res) {
   const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (_) { /* not ours (a proxy's page): judged by status */ }
   if (res.status === 401 && token) { token = null; onSignedOut(); }
   if (!res.ok) throw new ApiError(res.status, data);
   return data;

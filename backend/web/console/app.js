@@ -15,6 +15,7 @@ const QUEUES = [
   { key: "q_closed", query: "state=closed,rejected" },
 ];
 const PAGE = 50;
+const REPORTERS = new Set(["resident", "volunteer"]);
 const IDLE_MS = 30 * 60 * 1000;
 
 // What each state offers an ops centre, and whether the action needs a reason. The server's
@@ -66,6 +67,8 @@ $("#login").addEventListener("submit", async (ev) => {
     form.password.value = "";
     state.me = answer.user;
     state.grants = (await api.call("GET", "/api/v1/me")).roles;
+    // Residents and volunteers report from the report page; the console has nothing for them.
+    if (state.grants.every((g) => REPORTERS.has(g.role))) { await leaveDesk(t("notOps")); return; }
     enterDesk();
   } catch (e) {
     $("#login-error").textContent = e.message;

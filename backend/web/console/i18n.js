@@ -28,6 +28,12 @@ export const TEXT = {
     layerWorkers: "在岗人员", mapCount: (n) => `地图上 ${n} 件未结事件`, name: "姓名", role: "角色", onDuty: "在岗", openTasks: "在办任务",
     lastSeen: "最近定位", yes: "在岗", no: "离岗", minutesAgo: (m) => `${m} 分钟前`,
     role_grid_worker: "网格员", role_dept_handler: "部门处置人员", role_volunteer: "志愿者",
+    m_title: "问题上报", m_new: "上报一个问题", m_address: "地址（可选）", m_place: "位置", m_locate: "使用我的位置",
+    m_lat: "纬度", m_lng: "经度", m_photo: "照片", m_send: "提交", m_mine: "我的上报", m_choose: "请选择类别",
+    m_locating: "正在定位…", m_located: (m) => `已定位（精度约 ${m} 米）`, m_noLocation: "无法获取位置，请手动填写",
+    m_needCategory: "请选择类别", m_needDescription: "请描述问题", m_needPlace: "请提供位置（定位或填写经纬度）",
+    m_filed: (id) => `已提交，编号 …${id}`, m_joined: (id) => `附近已有相同问题，已为您关注 …${id}`,
+    m_noneYet: "还没有上报", m_reportLink: "居民、志愿者上报问题", notOps: "此账号不是运行管理人员，请使用上报页面。",
   },
   en: {
     title: "Gridwork operations console", signIn: "Sign in", logout: "Sign out", username: "Username",
@@ -61,6 +67,15 @@ export const TEXT = {
     openTasks: "Open tasks", lastSeen: "Last located", yes: "on duty", no: "off duty",
     minutesAgo: (m) => `${m} min ago`, role_grid_worker: "grid worker", role_dept_handler: "department handler",
     role_volunteer: "volunteer",
+    m_title: "Report a problem", m_new: "Report a problem", m_address: "Address (optional)", m_place: "Place",
+    m_locate: "Use my location", m_lat: "Latitude", m_lng: "Longitude", m_photo: "Photo", m_send: "Send",
+    m_mine: "My reports", m_choose: "Choose a category", m_locating: "Locating…",
+    m_located: (m) => `Located (within about ${m} m)`, m_noLocation: "No location: enter it by hand",
+    m_needCategory: "Choose a category", m_needDescription: "Describe the problem",
+    m_needPlace: "Give the place (locate or enter latitude and longitude)",
+    m_filed: (id) => `Sent, number …${id}`, m_joined: (id) => `The same problem was already reported nearby: you now follow …${id}`,
+    m_noneYet: "No reports yet", m_reportLink: "Residents and volunteers: report a problem",
+    notOps: "This account does not steer operations: use the report page.",
   },
 };
 
