@@ -67,6 +67,8 @@ pub struct FieldEvent {
     pub due_at: Option<String>,
     pub overdue: bool,
     pub escalation_level: Option<String>,
+    /// This phone's handler asked for more time; the ops centre has not answered yet.
+    pub extension_requested: bool,
     pub version: i32,
 }
 
@@ -91,6 +93,7 @@ impl From<gridwork_mobile_core::wire::EventView> for FieldEvent {
             due_at: e.due_at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
             overdue: e.overdue,
             escalation_level: e.escalation_level.map(|l| l.as_str().to_owned()),
+            extension_requested: e.extension_requested,
             version: e.version,
         }
     }

@@ -221,7 +221,7 @@ class Console(unittest.TestCase):
         self.browser.find_element(By.ID, "logout").click()
         self.sign_in("worker.li")
         queues = [t.get_attribute("data-queue") for t in self.browser.find_elements(By.CSS_SELECTOR, "#queues button")]
-        self.assertEqual(len(queues), 7)
+        self.assertEqual(len(queues), 9)
         for queue in queues:
             self.browser.find_element(By.CSS_SELECTOR, f"#queues button[data-queue={queue}]").click()
             time.sleep(0.3)
@@ -302,6 +302,33 @@ class Console(unittest.TestCase):
             "return document.querySelectorAll('#mapview .dot, #mapview .marker-cluster').length"), 1)
         self.shot("10-map")
 
+        # Li asks for more time on one; the coordinator finds it among the extension requests and
+        # refuses (a reason is required, and the console says so), then merges it into its twin.
+        status, b = self.api("POST", f"/api/v1/events/{more[1]}/actions", self.token("worker.li"),
+                             {"action": "request_extension", "reason": "等待配件"})
+        self.assertEqual(status, 200, b)
+        self.browser.find_element(By.CSS_SELECTOR, "#views button[data-view=desk]").click()
+        self.browser.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_extension]").click()
+        self.wait.until(lambda b: b.execute_script(f"return document.querySelector(\"#events tr[data-id='{more[1]}']\")"))
+        self.browser.find_element(By.CSS_SELECTOR, f"#events tr[data-id='{more[1]}']").click()
+        self.wait.until(lambda b: "等待配件" in b.execute_script("return document.querySelector('#detail .notice')?.innerText || ''"))
+        self.browser.find_element(By.CSS_SELECTOR, "#detail button[data-action=refuse_extension]").click()
+        error = self.wait.until(lambda b: b.execute_script("return document.querySelector('#detail .actions .error')?.innerText || null"))
+        self.assertIn("reason", error)
+        self.browser.find_element(By.CSS_SELECTOR, "#detail textarea[name=reason]").send_keys("配件有库存，按期完成")
+        self.browser.find_element(By.CSS_SELECTOR, "#detail button[data-action=refuse_extension]").click()
+        self.wait.until(lambda b: "配件有库存" in b.execute_script(timeline))
+        self.assertFalse(self.api("GET", f"/api/v1/events/{more[1]}", coordinator)[1]["extension_requested"])
+        self.shot("11-extension-refused")
+        self.browser.find_element(By.CSS_SELECTOR, "#detail details.merge summary").click()
+        self.wait.until(lambda b: b.execute_script(
+            f"return document.querySelector(\"#detail input[name=merge-into][value='{more[0]}']\")"))
+        self.browser.find_element(By.CSS_SELECTOR, f"#detail input[name=merge-into][value='{more[0]}']").click()
+        self.browser.find_element(By.CSS_SELECTOR, "#detail input[name=merge-reason]").send_keys("同一处井盖")
+        self.browser.find_element(By.CSS_SELECTOR, "#detail button[data-action=merge]").click()
+        self.wait.until(lambda _: self.api("GET", f"/api/v1/events/{more[1]}", coordinator)[1]["state"] == "closed")
+        self.shot("12-merged")
+
         # An overdue event stands out: its deadline is put an hour back in the database (the
         # clock cannot be waited for), and the overdue queue shows it in the warning colour.
         with sqlite3.connect(os.path.join(self.data.name, "gridwork.sqlite"), timeout=10) as db:
@@ -310,13 +337,15 @@ class Console(unittest.TestCase):
         self.browser.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_overdue]").click()
         row = f"#events tr[data-id='{more[0]}']"
         self.wait.until(lambda b: b.execute_script(f"return document.querySelector(\"{row}\")"))
-        self.assertIn("overdue", self.browser.find_element(By.CSS_SELECTOR, row).get_attribute("class"))
-        colour = self.browser.execute_script(
-            f"return getComputedStyle(document.querySelector(\"{row} td:last-child\")).color")
-        self.assertEqual(colour, "rgb(179, 38, 30)")
-        self.assertIn("已超期", self.browser.find_element(By.CSS_SELECTOR, row).text)
+        # Rows are redrawn by the stream at any moment: read class, colour and words in one go.
+        seen = self.browser.execute_script(
+            "const r = document.querySelector(arguments[0]);"
+            "return [r.className, getComputedStyle(r.lastElementChild).color, r.innerText]", row)
+        self.assertIn("overdue", seen[0])
+        self.assertEqual(seen[1], "rgb(179, 38, 30)")
+        self.assertIn("已超期", seen[2])
         self.assertIsNone(self.browser.execute_script(f"return document.querySelector(\"#events tr[data-id='{more[1]}']\")"))
-        self.shot("11-overdue-stands-out")
+        self.shot("13-overdue-stands-out")
 
 
 if __name__ == "__main__":

@@ -196,10 +196,29 @@ both_backends! {
         // Sun asks for more time: nothing moves until the coordinator extends.
         let due = e["due_at"].clone();
         let e = ok(&app, &c.sun, &id(&e), json!({"action": "request_extension", "reason": "等待物业开门"})).await;
-        assert_eq!(e["due_at"], due);
+        assert_eq!((&e["due_at"], e["extension_requested"].as_bool()), (&due, Some(true)));
         assert!(notifications(&app, "coord").await.contains(&"extension_requested".to_owned()));
+        // It waits in the coordinator's list of requests; asking twice is refused.
+        let (s, b) = app.get("/api/v1/events?extension_requested=true", &c.coord).await;
+        assert_eq!((s, b["events"][0]["id"].as_str()), (200, e["id"].as_str()), "{b}");
+        let (s, b) = act(&app, &c.sun, &id(&e), json!({"action": "request_extension", "reason": "再等等"})).await;
+        assert_eq!((s, b["fields"]["action"]["code"].as_str()), (409, Some("extension_pending")), "{b}");
+        // Refused: the deadline stands, sun is told why, and the request is answered.
+        let (s, b) = act(&app, &c.sun, &id(&e), json!({"action": "refuse_extension", "reason": "x"})).await;
+        assert_eq!((s, b["fields"]["action"]["code"].as_str()), (403, Some("not_permitted")), "{b}");
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "refuse_extension", "reason": "物业已开门"})).await;
+        assert_eq!((&e["due_at"], e["extension_requested"].as_bool()), (&due, Some(false)));
+        assert!(notifications(&app, "sun").await.contains(&"extension_refused".to_owned()));
+        let (_, b) = app.get("/api/v1/events?extension_requested=true", &c.coord).await;
+        assert_eq!(b["events"], json!([]));
+        let (s, b) = act(&app, &c.coord, &id(&e), json!({"action": "refuse_extension", "reason": "x"})).await;
+        assert_eq!((s, b["fields"]["action"]["code"].as_str()), (409, Some("no_extension_requested")), "{b}");
+        // Asked again and granted: the deadline moves.
+        let e = ok(&app, &c.sun, &id(&e), json!({"action": "request_extension", "reason": "零件未到"})).await;
         let e = ok(&app, &c.coord, &id(&e), json!({"action": "extend", "reason": "同意延期"})).await;
         assert_ne!(e["due_at"], due);
+        assert_eq!(e["extension_requested"], false);
+        assert!(notifications(&app, "sun").await.contains(&"extension_granted".to_owned()));
         // Taking it from sun needs a reason.
         let wang = app.id_of("wang").await;
         let (s, b) = act(&app, &c.coord, &id(&e), json!({"action": "dispatch", "assignees": [wang]})).await;

@@ -77,6 +77,7 @@ pub fn event_view(row: &EventRow, on: OnEvent) -> ApiResult<EventView> {
         overdue: row.due_at.is_some_and(|d| d < crate::models::now()),
         warned: row.warned_at.is_some(),
         escalation_level: row.escalation_level.as_deref().map(str::parse).transpose().map_err(bad)?,
+        extension_requested: row.extension_requested_at.is_some(),
         late_stages: row.late_stages,
         rework_count: row.rework_count,
         version: row.version,
@@ -456,6 +457,10 @@ pub struct ListQuery {
     pub mine: Option<bool>,
     /// Only events whose current stage is past its deadline.
     pub overdue: Option<bool>,
+    /// Only events whose handler asked for more time and awaits the answer.
+    pub extension_requested: Option<bool>,
+    /// Only events under a supervision order (督办) or escalated to a higher ops centre.
+    pub supervised: Option<bool>,
     /// Reported at or after (RFC 3339).
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     /// Reported before (RFC 3339).
@@ -515,6 +520,8 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
         filter.states.push(s.trim().parse::<EventState>()?.as_str().to_owned());
     }
     filter.overdue_at = q.overdue.unwrap_or(false).then(crate::models::now);
+    filter.extension_requested = q.extension_requested.unwrap_or(false);
+    filter.supervised = q.supervised.unwrap_or(false);
     filter.within = q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?;
     filter.category = q.category.map(|c| c.trim().to_owned());
     if let Some(a) = q.assignee {

@@ -144,6 +144,7 @@ diesel::table! {
         late_stages -> Integer,
         rework_count -> Integer,
         log_head -> Nullable<Text>,
+        extension_requested_at -> Nullable<Timestamp>,
     }
 }
 
@@ -367,5 +368,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     audit_log,
     evidence,
-    evidence_blobs
+    evidence_blobs,
+    supervision_orders
 );

@@ -274,6 +274,11 @@ pub fn apply(
     up.state = next.state.as_str().to_owned();
     up.resolved_by = next.resolved_by.clone();
     up.escalation_level = next.escalation_level.map(|l| l.as_str().to_owned());
+    up.extension_requested_at = match (facts.extension_requested, next.extension_requested) {
+        (false, true) => Some(at),
+        (_, false) => None,
+        (true, true) => row.extension_requested_at,
+    };
     up.version = row.version + 1;
     up.updated_at = at;
     if out.reworked {

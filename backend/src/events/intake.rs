@@ -106,6 +106,7 @@ fn new_row(
         late_stages: 0,
         rework_count: 0,
         log_head: None,
+        extension_requested_at: None,
     })
 }
 

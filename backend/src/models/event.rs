@@ -44,6 +44,8 @@ pub struct EventRow {
     pub rework_count: i32,
     /// Hash of the newest timeline entry.
     pub log_head: Option<String>,
+    /// A handler asked for more time on the running stage; cleared by the ops centre's answer.
+    pub extension_requested_at: Option<NaiveDateTime>,
 }
 
 impl EventRow {

@@ -27,6 +27,10 @@ pub fn text(kind: &str, locale: &str, category: &str) -> (String, String) {
             ("待派遣", "有事件无人可派，请人工派遣", "Dispatch needed", "Nobody could be picked for an event")
         }
         "extension_requested" => ("延期申请", "处置人申请延期", "Extension requested", "A handler asks for more time"),
+        "extension_granted" => ("延期已批准", "处置时限已延长", "Extension granted", "The deadline was extended"),
+        "extension_refused" => {
+            ("延期未批准", "处置时限不变，请按期完成", "Extension refused", "The deadline stands: finish on time")
+        }
         "task_unacknowledged" => {
             ("任务未确认", "派出的任务未被确认", "Task not acknowledged", "An assigned task was not acknowledged")
         }

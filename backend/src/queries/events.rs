@@ -160,6 +160,10 @@ pub struct EventFilter {
     pub reporter: Option<String>,
     /// Only events due before this instant.
     pub overdue_at: Option<chrono::NaiveDateTime>,
+    /// Only events awaiting an answer to a request for more time.
+    pub extension_requested: bool,
+    /// Only events under a supervision order or escalated.
+    pub supervised: bool,
     pub created_from: Option<chrono::NaiveDateTime>,
     pub created_to: Option<chrono::NaiveDateTime>,
     /// Cursor: events older than this id (ids are time-ordered UUIDv7).
@@ -191,6 +195,16 @@ fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::Mul
     }
     if let Some(t) = f.overdue_at {
         q = q.filter(events::due_at.lt(t));
+    }
+    if f.extension_requested {
+        q = q.filter(events::extension_requested_at.is_not_null());
+    }
+    if f.supervised {
+        q = q.filter(
+            events::escalation_level
+                .is_not_null()
+                .or(events::id.eq_any(supervision_orders::table.select(supervision_orders::event_id))),
+        );
     }
     if let Some(r) = &f.reporter {
         q = q.filter(events::reporter_id.eq(r.clone()));

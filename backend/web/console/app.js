@@ -11,6 +11,8 @@ const QUEUES = [
   { key: "q_progress", query: "state=dispatched,claimed,in_progress,rework" },
   { key: "q_verify", query: "state=resolved" },
   { key: "q_overdue", query: "overdue=true" },
+  { key: "q_extension", query: "extension_requested=true" },
+  { key: "q_supervised", query: "supervised=true&state=accepted,returned,dispatched,claimed,in_progress,rework,resolved,suspended" },
   { key: "q_suspended", query: "state=suspended" },
   { key: "q_closed", query: "state=closed,rejected" },
 ];
@@ -31,7 +33,9 @@ const OFFERS = {
   resolved: ["verify", "rework", "escalate", "supervise"],
   suspended: ["resume"],
 };
-const NEEDS_REASON = new Set(["reject", "return", "rework", "suspend", "escalate", "supervise", "extend", "dispatch"]);
+const NEEDS_REASON = new Set(["reject", "return", "rework", "suspend", "escalate", "supervise", "extend", "refuse_extension", "dispatch"]);
+const OPEN_STATES = "reported,accepted,returned,dispatched,claimed,in_progress,rework,resolved,suspended";
+const MERGE_NEAR_M = 1000;
 const DISPATCHABLE = new Set(["accepted", "returned", "dispatched", "claimed", "in_progress", "rework"]);
 
 const $ = (sel) => document.querySelector(sel);
@@ -89,6 +93,23 @@ function touch() {
 }
 ["click", "keydown"].forEach((k) => document.addEventListener(k, () => { if (api.signedIn()) touch(); }));
 
+/** The catalog's names, so a queue reads 上水井盖 rather than C-01-01. */
+async function loadCategories() {
+  try {
+    const { categories } = await api.call("GET", "/api/v1/categories");
+    state.categories = categories.filter((c) => c.active);
+  } catch (_) { state.categories = []; }
+  state.names = new Map(state.categories.map((c) => [c.code, c.minor_name]));
+}
+
+function categoryName(code) { return state.names?.get(code) || code; }
+
+function categorySelect(selected) {
+  return el("select", { name: "part-category" }, state.categories.map((c) => el("option", {
+    value: c.code, selected: c.code === selected,
+  }, `${c.major_name} · ${c.minor_name}`)));
+}
+
 function enterDesk() {
   $("#login").hidden = true;
   $("#views").hidden = false;
@@ -97,7 +118,7 @@ function enterDesk() {
   $("#who").textContent = state.me.display_name;
   touch();
   renderTabs();
-  loadQueue(state.queue);
+  loadCategories().then(() => loadQueue(state.queue));
   state.stopStream = api.stream(onLive, (s) => {
     const badge = $("#live");
     badge.hidden = false;
@@ -209,7 +230,7 @@ function renderRows() {
     onchange: (ev) => { if (ev.target.checked) state.selected.add(e.id); else state.selected.delete(e.id); renderBulk(); },
   })),
   el("td", {}, when(e.created_at)),
-  el("td", {}, e.category),
+  el("td", {}, categoryName(e.category)),
   el("td", {}, e.description),
   el("td", {}, areaOf(e)),
   el("td", {}, t(`s_${e.state}`)),
@@ -290,13 +311,16 @@ async function showEvent(id) {
   const detail = $("#detail");
   detail.hidden = false;
   const chain = Object.values(e.areas).filter(Boolean).join(" › ");
-  detail.replaceChildren(
-    el("h2", {}, `${e.category} · ${t(`s_${e.state}`)}`),
+  detail.replaceChildren(...[
+    el("h2", {}, `${categoryName(e.category)} · ${t(`s_${e.state}`)}`),
     el("p", {}, e.description),
     el("p", { class: "muted" }, `${t("chain")}: ${chain}`, e.address ? ` · ${e.address}` : ""),
     e.due_at ? el("p", { class: dueClass(e) }, `${t("dueAt")} ${when(e.due_at)}${e.overdue ? ` (${t("overdue")})` : ""}`) : null,
+    e.extension_requested ? extensionNote(e) : null,
     actionsPanel(e),
     DISPATCHABLE.has(e.state) ? dispatchPanel(e) : null,
+    e.state === "closed" || e.state === "rejected" ? null : mergePanel(e),
+    e.state === "closed" || e.state === "rejected" ? null : splitPanel(e),
     el("h3", {}, t("timeline")),
     el("ol", { class: "timeline" }, e.timeline.map((s) => el("li", {},
       el("time", {}, when(s.at)), " ",
@@ -310,7 +334,89 @@ async function showEvent(id) {
       : el("p", { class: "muted" }, t("none")),
     el("h3", {}, t("photos")),
     photosPanel(e.evidence),
-  );
+  ].filter(Boolean));
+}
+
+/** What the handler asked: the newest request for more time on the timeline. */
+function extensionNote(e) {
+  const asked = [...e.timeline].reverse().find((s) => s.action === "request_extension");
+  return el("p", { class: "notice", role: "note" }, `${t("extensionAsked")}: `, asked ? `${asked.reason || ""} (${when(asked.at)})` : "");
+}
+
+function distanceM(a, b) {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLng = (b.lng - a.lng) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
+  return 2 * 6371000 * Math.asin(Math.sqrt(h));
+}
+
+/** Merge into another open event of the same category nearby (the duplicate is filed into it). */
+function mergePanel(e) {
+  const box = el("details", { class: "merge" }, el("summary", {}, t("mergeTitle")));
+  const list = el("div", { role: "radiogroup", "aria-label": t("mergeInto") });
+  const reason = el("input", { name: "merge-reason", maxlength: "500" });
+  const error = el("p", { class: "error", role: "alert" });
+  box.addEventListener("toggle", async () => {
+    if (!box.open || list.dataset.loaded) return;
+    list.dataset.loaded = "1";
+    const page = await api.call("GET", `/api/v1/events?state=${OPEN_STATES}&category=${encodeURIComponent(e.category)}&limit=200`);
+    const near = page.events.filter((x) => x.id !== e.id)
+      .map((x) => ({ x, d: distanceM(e.location, x.location) }))
+      .filter(({ d }) => d <= MERGE_NEAR_M).sort((a, b) => a.d - b.d).slice(0, 10);
+    if (!near.length) list.append(el("p", { class: "muted" }, t("mergeNone")));
+    for (const { x, d } of near) {
+      list.append(el("label", { class: "candidate" }, el("input", { type: "radio", name: "merge-into", value: x.id }),
+        ` ${x.description} · ${t(`s_${x.state}`)} · ${Math.round(d)} m · ${when(x.created_at)}`));
+    }
+  });
+  box.append(list, el("label", {}, t("reason"), " ", reason), el("button", {
+    type: "button", "data-action": "merge",
+    onclick: () => {
+      const picked = list.querySelector("input:checked");
+      if (!picked) { error.textContent = t("pickEvent"); return; }
+      act(e, { action: "merge", into: picked.value, reason: reason.value, version: e.version }, error);
+    },
+  }, t("a_merge")), error);
+  return box;
+}
+
+/** Split one report that holds several problems into new events, each with its category. */
+function splitPanel(e) {
+  const box = el("details", { class: "split-form" }, el("summary", {}, t("splitTitle")));
+  const parts = el("ol", { class: "parts" });
+  const reason = el("input", { name: "split-reason", maxlength: "500" });
+  const error = el("p", { class: "error", role: "alert" });
+  const addPart = () => parts.append(el("li", {},
+    el("label", {}, t("category"), " ", categorySelect(e.category)),
+    el("label", {}, t("description"), " ", el("input", { name: "part-description", maxlength: "2000" }))));
+  addPart();
+  addPart();
+  box.append(parts,
+    el("button", { type: "button", class: "secondary", onclick: addPart }, t("addPart")),
+    el("label", {}, t("reason"), " ", reason),
+    el("button", {
+      type: "button", "data-action": "split",
+      onclick: async () => {
+        error.textContent = "";
+        const body = {
+          reason: reason.value,
+          parts: [...parts.children].map((li) => ({
+            category: li.querySelector("[name=part-category]").value.trim(),
+            description: li.querySelector("[name=part-description]").value,
+          })),
+        };
+        try {
+          const answer = await api.call("POST", `/api/v1/events/${e.id}/split`, body);
+          error.textContent = t("splitDone", answer.events.length);
+          await showEvent(e.id);
+          loadQueue(state.queue);
+        } catch (err) {
+          error.textContent = refusalText(err);
+        }
+      },
+    }, t("a_split")), error);
+  return box;
 }
 
 function photosPanel(evidence) {
@@ -377,7 +483,8 @@ function refusalText(err) {
 }
 
 function actionsPanel(e) {
-  const offers = OFFERS[e.state] || [];
+  // A pending request for more time is answered first: granted (the deadline moves) or refused.
+  const offers = (e.extension_requested ? ["extend", "refuse_extension"] : []).concat(OFFERS[e.state] || []);
   const error = el("p", { class: "error", role: "alert" });
   const reason = el("textarea", { name: "reason", rows: "2", maxlength: "500" });
   const form = el("form", { class: "actions", "aria-label": t("actions") },

@@ -403,6 +403,7 @@ impl FieldClient {
             volunteer_eligible: category.volunteer_eligible(),
             tasks: own.map(|state| TaskFacts { user_id: me.to_owned(), state }).into_iter().collect(),
             escalation_level: data.escalation_level,
+            extension_requested: data.extension_requested,
         })
     }
 
@@ -469,6 +470,7 @@ impl FieldClient {
                     overdue: false,
                     warned: false,
                     escalation_level: None,
+                    extension_requested: false,
                     late_stages: 0,
                     rework_count: 0,
                     version: 0,
@@ -518,6 +520,8 @@ impl FieldClient {
         data.assignees.clone_from(&outcome.facts.assignees);
         data.resolved_by.clone_from(&outcome.facts.resolved_by);
         data.resolved_parts.clone_from(&outcome.facts.resolved_parts);
+        data.escalation_level = outcome.facts.escalation_level;
+        data.extension_requested = outcome.facts.extension_requested;
         // The machine's own answer for this phone's task (the same change the server stores).
         let task_state = outcome
             .facts

@@ -124,6 +124,10 @@ pub enum Action {
     RequestExtension {
         reason: String,
     },
+    /// The ops centre says no to a pending request for more time: the deadline stands.
+    RefuseExtension {
+        reason: String,
+    },
     Escalate {
         reason: String,
     },
@@ -154,6 +158,7 @@ impl Action {
             Action::Resume => "resume",
             Action::Extend { .. } => "extend",
             Action::RequestExtension { .. } => "request_extension",
+            Action::RefuseExtension { .. } => "refuse_extension",
             Action::Escalate { .. } => "escalate",
             Action::Supervise { .. } => "supervise",
             Action::Merge { .. } => "merge",
@@ -169,6 +174,7 @@ impl Action {
             | Action::Suspend { reason }
             | Action::Extend { reason }
             | Action::RequestExtension { reason }
+            | Action::RefuseExtension { reason }
             | Action::Escalate { reason }
             | Action::Supervise { reason }
             | Action::Merge { reason, .. } => Some(reason),
@@ -200,6 +206,9 @@ pub struct EventFacts {
     /// The ops-centre level it is escalated to; `None` while the street handles it.
     #[serde(default)]
     pub escalation_level: Option<AreaLevel>,
+    /// A handler asked for more time for the running stage and the ops centre has not answered.
+    #[serde(default)]
+    pub extension_requested: bool,
 }
 
 impl EventFacts {
@@ -343,7 +352,7 @@ fn refuse(field: &'static str, code: &'static str, message: impl Into<String>) -
 /// `invalid_transition`, `not_permitted`, `not_assignee`, `reason_required`, `too_long`,
 /// `too_many`, `duplicate`,
 /// `evidence_required`, `verifier_is_resolver`, `assignees_required`, `part_resolved`,
-/// `merge_target_required`.
+/// `merge_target_required`, `extension_pending`, `no_extension_requested`.
 pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outcome, DomainError> {
     let mut next = next_facts(facts, actor, action)?;
     let changes = task_changes(facts, &next, actor, action);
@@ -351,6 +360,10 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
     let stage = next.state.timed_stage();
     let restarts =
         stage != facts.state.timed_stage() || matches!(action, Action::Dispatch { .. } | Action::Rework { .. });
+    // A request for more time is about the running stage: a new stage or handler answers it too.
+    if restarts {
+        next.extension_requested = false;
+    }
     let deadline = match action {
         Action::Extend { .. } => Deadline::Extend(stage),
         _ if restarts => Deadline::Restart(stage),
@@ -540,6 +553,10 @@ fn notices(before: &EventFacts, after: &EventFacts, action: &Action, order: Opti
                 detail: reason(),
             });
         }
+        Action::Extend { .. } | Action::RefuseExtension { .. } => {
+            let kind = if matches!(action, Action::Extend { .. }) { "extension_granted" } else { "extension_refused" };
+            out.push(Notice { kind, to: users(after.assignees.clone()), detail: reason() });
+        }
         Action::Escalate { reason } | Action::Supervise { reason } => {
             let level = order.unwrap_or(AreaLevel::Street);
             out.push(Notice {
@@ -717,17 +734,34 @@ fn next_facts(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Even
             next.assignees.clear();
             next.state = S::Accepted;
         }
+        // The ops centre may extend unasked; it refuses only what was asked.
         Action::Extend { .. } => {
             if !matches!(facts.state, S::Dispatched | S::Claimed | S::InProgress | S::Rework) {
                 return Err(wrong_state());
             }
             need(&OPS_ROLES)?;
+            next.extension_requested = false;
+        }
+        Action::RefuseExtension { .. } => {
+            need(&OPS_ROLES)?;
+            if !facts.extension_requested {
+                return Err(refuse("action", "no_extension_requested", "nobody has asked for more time on this stage"));
+            }
+            next.extension_requested = false;
         }
         Action::RequestExtension { .. } => {
             if !matches!(facts.state, S::Dispatched | S::Claimed | S::InProgress | S::Rework) {
                 return Err(wrong_state());
             }
             need_assignee()?;
+            if facts.extension_requested {
+                return Err(refuse(
+                    "action",
+                    "extension_pending",
+                    "more time was asked for already: wait for the answer",
+                ));
+            }
+            next.extension_requested = true;
         }
         Action::Escalate { .. } | Action::Supervise { .. } => {
             if facts.state.is_terminal() {
@@ -776,6 +810,7 @@ mod tests {
             volunteer_eligible: false,
             tasks: vec![],
             escalation_level: None,
+            extension_requested: false,
         }
     }
 
@@ -903,11 +938,29 @@ mod tests {
         assert_eq!(decide(&f, &coord, &to_li(None)).unwrap_err().code, "reason_required");
         assert_eq!(decide(&f, &coord, &to_li(Some(" "))).unwrap_err().code, "reason_required");
         assert_eq!(decide(&f, &coord, &to_li(Some("wang is ill"))).unwrap().facts.assignees, ["li"]);
-        // Asking changes nothing; only the ops centre's extension moves the deadline.
-        let asked = decide(&f, &wang, &Action::RequestExtension { reason: "waiting for parts".into() }).unwrap();
-        assert_eq!(asked.facts, f);
-        let ask = Action::RequestExtension { reason: "x".into() };
+        // Asking marks the request and keeps the deadline; only the ops centre's extension moves it.
+        let ask = Action::RequestExtension { reason: "waiting for parts".into() };
+        let asked = decide(&f, &wang, &ask).unwrap();
+        assert!(asked.facts.extension_requested);
+        assert_eq!(asked.deadline, Deadline::Keep);
+        assert_eq!(asked.facts.state, f.state);
         assert_eq!(decide(&f, &coord, &ask).unwrap_err().code, "not_assignee");
+        assert_eq!(decide(&asked.facts, &wang, &ask).unwrap_err().code, "extension_pending");
+        // The ops centre grants it (the deadline moves) or refuses it with a reason (it stands).
+        let grant = decide(&asked.facts, &coord, &Action::Extend { reason: "parts on order".into() }).unwrap();
+        assert!(!grant.facts.extension_requested);
+        assert!(matches!(grant.deadline, Deadline::Extend(_)));
+        assert_eq!(grant.notices[0].kind, "extension_granted");
+        let no = Action::RefuseExtension { reason: "the parts are in stock".into() };
+        let refused = decide(&asked.facts, &coord, &no).unwrap();
+        assert!(!refused.facts.extension_requested);
+        assert_eq!(refused.deadline, Deadline::Keep);
+        assert_eq!(refused.notices[0].kind, "extension_refused");
+        assert_eq!(decide(&asked.facts, &wang, &no).unwrap_err().code, "not_permitted");
+        assert_eq!(decide(&f, &coord, &no).unwrap_err().code, "no_extension_requested");
+        // A new handler is a new stage: the old request is answered by the reassignment.
+        let moved = decide(&asked.facts, &coord, &to_li(Some("wang is ill"))).unwrap();
+        assert!(!moved.facts.extension_requested);
     }
 
     #[test]
@@ -949,6 +1002,7 @@ mod properties {
                 reason: Some("rebalancing".into())
             }),
             any_reason().prop_map(|reason| Action::RequestExtension { reason }),
+            any_reason().prop_map(|reason| Action::RefuseExtension { reason }),
             Just(Action::Claim),
             any_reason().prop_map(|reason| Action::Return { reason }),
             Just(Action::Start),
@@ -1008,6 +1062,7 @@ mod properties {
                 volunteer_eligible: true,
                 tasks: vec![],
                 escalation_level: None,
+                extension_requested: false,
             };
             for (actor, action) in steps {
                 let mut phone = server.clone();
@@ -1044,6 +1099,7 @@ mod properties {
                 volunteer_eligible: eligible,
                 tasks: vec![],
                 escalation_level: None,
+                extension_requested: false,
             };
             for (actor, action) in steps {
                 let before = f.clone();
@@ -1105,7 +1161,7 @@ mod properties {
             let ops = Actor { user_id: "ops".into(), roles: vec![Role::Coordinator] };
             let worker = Actor { user_id: "u1".into(), roles: vec![Role::GridWorker] };
             let checker = Actor { user_id: "u2".into(), roles: vec![Role::GridWorker] };
-            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None };
+            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None, extension_requested: false };
             let plan = [
                 (&ops, Action::Accept),
                 (&ops, Action::Resume),

@@ -113,6 +113,9 @@ pub struct EventView {
     pub overdue: bool,
     pub warned: bool,
     pub escalation_level: Option<AreaLevel>,
+    /// A handler asked for more time on the running stage; the ops centre has not answered.
+    #[serde(default)]
+    pub extension_requested: bool,
     pub late_stages: i32,
     pub rework_count: i32,
     /// Send it back with an action to be refused (409) if the event changed meanwhile.

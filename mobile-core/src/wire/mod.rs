@@ -89,7 +89,11 @@ impl ErrorCode {
     pub fn of_refusal(code: &str) -> ErrorCode {
         match code {
             "not_permitted" | "not_assignee" | "verifier_is_resolver" => ErrorCode::Forbidden,
-            "invalid_transition" | "part_resolved" | "event_finished" => ErrorCode::Conflict,
+            "invalid_transition"
+            | "part_resolved"
+            | "event_finished"
+            | "extension_pending"
+            | "no_extension_requested" => ErrorCode::Conflict,
             _ => ErrorCode::ValidationFailed,
         }
     }

@@ -1,0 +1,1 @@
+ALTER TABLE events DROP COLUMN extension_requested_at;
