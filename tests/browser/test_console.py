@@ -7,6 +7,8 @@ none of it; bulk reassign; an overdue event stands out. Screenshots of each step
 
 Usage: test_console.py GRIDWORK_BINARY OUT_DIR
 """
+import csv
+import datetime
 import json
 import os
 import socket
@@ -18,6 +20,7 @@ import tempfile
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import zlib
@@ -346,6 +349,34 @@ class Console(unittest.TestCase):
         self.assertIn("已超期", seen[2])
         self.assertIsNone(self.browser.execute_script(f"return document.querySelector(\"#events tr[data-id='{more[1]}']\")"))
         self.shot("13-overdue-stands-out")
+
+        # Evaluation: the street's scores for the last 30 days as a table, a chart and a CSV file
+        # that holds exactly what the API answers.
+        self.browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": OUT})
+        self.browser.find_element(By.CSS_SELECTOR, "#views button[data-view=evaluation]").click()
+        self.wait.until(lambda b: b.execute_script("return document.querySelectorAll('#scores tbody tr th').length") >= 1)
+        self.assertTrue(self.browser.execute_script("return !!document.querySelector('#eval-bars svg rect.bar')"))
+        form = self.browser.execute_script(
+            "const f = document.querySelector('#eval-form'); return [f.from.value, f.to.value]")
+        to_next = (datetime.date.fromisoformat(form[1]) + datetime.timedelta(days=1)).isoformat()
+        query = urllib.parse.urlencode({"by": "street", "from": f"{form[0]}T00:00:00+08:00", "to": f"{to_next}T00:00:00+08:00"})
+        status, scores = self.api("GET", f"/api/v1/evaluation?{query}", coordinator)
+        self.assertEqual(status, 200, scores)
+        street = next(u for u in scores["units"] if u["unit"] == "420102003")
+        self.assertGreaterEqual(street["reported"], 3)
+        self.shot("14-evaluation")
+        csv_path = os.path.join(OUT, f"evaluation-street-{form[0]}-{form[1]}.csv")
+        if os.path.exists(csv_path):
+            os.remove(csv_path)
+        self.browser.find_element(By.ID, "eval-csv").click()
+        WebDriverWait(self.browser, 10).until(lambda _: os.path.exists(csv_path) and os.path.getsize(csv_path) > 0)
+        with open(csv_path, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+        row = next(r for r in rows if r["单位编码"] == "420102003")
+        self.assertEqual(int(row["上报"]), street["reported"])
+        self.assertEqual(int(row["结案"]), street["closed"])
+        self.assertEqual(int(row["当前超期"]), street["overdue_open"])
+        self.assertEqual(row["单位"], street["name"])
 
 
 if __name__ == "__main__":

@@ -564,6 +564,11 @@ both_backends! {
             let e = patrol(&app, &c.wang, key, "C-03-01", (30.581 + if rework { 0.003 } else { 0.0 }, 114.2745)).await;
             ok(&app, &c.wang, &id(&e), json!({"action": "claim"})).await;
             ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
+            if rework {
+                // The one reworked also had its deadline extended once.
+                ok(&app, &c.wang, &id(&e), json!({"action": "request_extension", "reason": "等配件"})).await;
+                ok(&app, &c.coord, &id(&e), json!({"action": "extend", "reason": "同意"})).await;
+            }
             ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&c.wang, &id(&e)).await]})).await;
             if rework {
                 ok(&app, &c.coord, &id(&e), json!({"action": "rework", "reason": "没清干净"})).await;
@@ -580,9 +585,13 @@ both_backends! {
         let u = &b["units"][0];
         assert_eq!((u["unit"].as_str(), u["closed"].as_i64(), u["closed_on_time"].as_i64(), u["reworked"].as_i64()), (Some("420102003"), Some(2), Some(2), Some(1)), "{b}");
         assert_eq!((u["on_time_rate"].as_f64(), u["rework_rate"].as_f64()), (Some(1.0), Some(0.5)));
+        assert_eq!((u["extended"].as_i64(), u["extension_rate"].as_f64(), u["closure_rate"].as_f64()), (Some(1), Some(0.5), Some(1.0)));
+        assert!(u["name"].as_str().is_some_and(|n| !n.is_empty() && n != "420102003"), "{u}");
         let (_, b) = app.get(&q("handler"), &c.district).await;
         assert_eq!(b["units"][0]["unit"], app.id_of("wang").await);
         assert_eq!(b["units"][0]["closed"], 2);
+        let (_, me) = app.get("/api/v1/me", &c.wang).await;
+        assert_eq!(b["units"][0]["name"], me["user"]["display_name"], "{b}");
         let (s, b) = app.get(&q("galaxy"), &c.district).await;
         assert_eq!((s, b["fields"]["by"]["code"].as_str()), (422, Some("invalid")));
     }

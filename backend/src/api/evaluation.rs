@@ -59,6 +59,7 @@ pub async fn evaluate(
     filter.created_to = Some(to);
     filter.within = q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?;
     filter.limit = i64::MAX;
+    let areas = index.clone();
     let scores = state
         .db
         .run(move |conn| {
@@ -81,6 +82,7 @@ pub async fn evaluate(
                 due_at: r.due_at,
                 late_stages: r.late_stages,
                 rework_count: r.rework_count,
+                extension_count: r.extension_count,
                 merged: merged.contains(&r.id),
                 supervision_orders: orders.get(&r.id).copied().unwrap_or(0),
             };
@@ -109,7 +111,21 @@ pub async fn evaluate(
                     out
                 }
             };
-            Ok(score(&facts, from, to, now()))
+            let mut scores = score(&facts, from, to, now());
+            let names: HashMap<String, String> = match by {
+                By::Level(_) => {
+                    scores.iter().filter_map(|s| Some((s.unit.clone(), areas.get(&s.unit)?.name.clone()))).collect()
+                }
+                By::Department => queries::departments::list(conn)?.into_iter().map(|d| (d.id, d.name)).collect(),
+                By::Handler => {
+                    let ids: Vec<String> = scores.iter().map(|s| s.unit.clone()).collect();
+                    queries::users::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u.display_name)).collect()
+                }
+            };
+            for s in &mut scores {
+                s.name = names.get(&s.unit).cloned();
+            }
+            Ok(scores)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Evaluation { from: q.from, to: q.to, units: scores }))

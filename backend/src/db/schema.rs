@@ -145,6 +145,7 @@ diesel::table! {
         rework_count -> Integer,
         log_head -> Nullable<Text>,
         extension_requested_at -> Nullable<Timestamp>,
+        extension_count -> Integer,
     }
 }
 

@@ -287,6 +287,7 @@ pub fn apply(
     match out.deadline {
         Deadline::Keep => {}
         Deadline::Extend(stage) => {
+            up.extension_count += 1;
             up.due_at = due(category, grade, stage, row.due_at.map_or(at, |d| d.max(at)));
             up.warned_at = None;
         }

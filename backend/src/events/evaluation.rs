@@ -17,6 +17,7 @@ pub struct Fact {
     pub due_at: Option<NaiveDateTime>,
     pub late_stages: i32,
     pub rework_count: i32,
+    pub extension_count: i32,
     pub merged: bool,
     pub supervision_orders: i64,
 }
@@ -48,6 +49,9 @@ pub fn score(facts: &[Fact], from: NaiveDateTime, to: NaiveDateTime, now: NaiveD
             if f.rework_count > 0 {
                 s.reworked += 1;
             }
+            if f.extension_count > 0 {
+                s.extended += 1;
+            }
         }
         let open = !matches!(f.state.as_str(), "closed" | "rejected");
         if open && f.due_at.is_some_and(|d| d < now) {
@@ -56,8 +60,10 @@ pub fn score(facts: &[Fact], from: NaiveDateTime, to: NaiveDateTime, now: NaiveD
     }
     by.into_values()
         .map(|mut s| {
+            s.closure_rate = rate(s.closed, s.reported);
             s.on_time_rate = rate(s.closed_on_time, s.closed);
             s.rework_rate = rate(s.reworked, s.closed);
+            s.extension_rate = rate(s.extended, s.closed);
             s
         })
         .collect()
@@ -80,6 +86,7 @@ mod tests {
             due_at: Some(t(3)),
             late_stages: late,
             rework_count: rework,
+            extension_count: 0,
             merged: false,
             supervision_orders: 0,
         }
@@ -89,8 +96,10 @@ mod tests {
     fn rates_count_only_closed_events_in_the_window() {
         let mut merged = fact("a", "closed", 0, 0);
         merged.merged = true;
+        let mut extended = fact("a", "closed", 0, 0);
+        extended.extension_count = 2;
         let facts = vec![
-            fact("a", "closed", 0, 0),
+            extended,
             fact("a", "closed", 1, 0),
             fact("a", "closed", 0, 2),
             fact("a", "in_progress", 0, 0),
@@ -102,6 +111,7 @@ mod tests {
         assert_eq!((a.reported, a.closed, a.closed_on_time, a.reworked, a.overdue_open), (5, 3, 2, 1, 1));
         assert_eq!(a.on_time_rate, Some(0.6667));
         assert_eq!(a.rework_rate, Some(0.3333));
+        assert_eq!((a.extended, a.extension_rate, a.closure_rate), (1, Some(0.3333), Some(0.6)));
         assert_eq!((s[1].closed, s[1].on_time_rate, s[1].overdue_open), (0, None, 0));
         // Closed after the window: not counted as closed in it.
         let later = score(&facts, t(0), t(4), t(4));

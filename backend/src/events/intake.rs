@@ -107,6 +107,7 @@ fn new_row(
         rework_count: 0,
         log_head: None,
         extension_requested_at: None,
+        extension_count: 0,
     })
 }
 

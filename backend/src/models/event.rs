@@ -46,6 +46,8 @@ pub struct EventRow {
     pub log_head: Option<String>,
     /// A handler asked for more time on the running stage; cleared by the ops centre's answer.
     pub extension_requested_at: Option<NaiveDateTime>,
+    /// Deadlines extended by the ops centre (evaluation's extension rate).
+    pub extension_count: i32,
 }
 
 impl EventRow {

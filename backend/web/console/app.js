@@ -4,6 +4,7 @@
 import * as api from "./api.js";
 import { t, setLang, currentLang, when } from "./i18n.js";
 import { showMap } from "./map.js";
+import { showEvaluation, render as renderEvaluation } from "./evaluation.js";
 
 const QUEUES = [
   { key: "q_reported", query: "state=reported" },
@@ -83,7 +84,7 @@ $("#logout").addEventListener("click", () => leaveDesk());
 $("#lang").addEventListener("click", () => {
   setLang(currentLang() === "zh-CN" ? "en" : "zh-CN");
   translateStatic();
-  if (api.signedIn()) { renderTabs(); renderRows(); if (state.open) showEvent(state.open.id); }
+  if (api.signedIn()) { renderTabs(); renderRows(); renderEvaluation(); if (state.open) showEvent(state.open.id); }
 });
 api.whenSignedOut(() => leaveDesk());
 
@@ -135,6 +136,7 @@ async function leaveDesk(message) {
   $("#desk").hidden = true;
   $("#workforce").hidden = true;
   $("#map").hidden = true;
+  $("#evaluation").hidden = true;
   $("#views").hidden = true;
   $("#logout").hidden = true;
   $("#live").hidden = true;
@@ -152,7 +154,9 @@ function showView(name) {
   $("#desk").hidden = name !== "desk";
   $("#workforce").hidden = name !== "workforce";
   $("#map").hidden = name !== "map";
+  $("#evaluation").hidden = name !== "evaluation";
   if (name === "workforce") loadWorkforce();
+  if (name === "evaluation") showEvaluation();
   if (name === "map") {
     showMap(opsScopes(), (id) => { showView("desk"); showEvent(id); }).catch((err) => {
       console.error(err);

@@ -2,3 +2,5 @@
 -- waits the console lists it. Requests made before this column existed were never answered
 -- either way: they stay on the timeline and the handler may ask again.
 ALTER TABLE events ADD COLUMN extension_requested_at TIMESTAMP;
+-- How many times the deadline was extended (evaluation's extension rate, 延期率).
+ALTER TABLE events ADD COLUMN extension_count INTEGER NOT NULL DEFAULT 0;

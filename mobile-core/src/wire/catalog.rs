@@ -47,16 +47,28 @@ wire! {
     #[derive(Default)]
     pub struct Score {
         pub unit: String,
+        /// The unit's name (an area's, a department's, a handler's), where known.
+        #[serde(default)]
+        pub name: Option<String>,
         pub reported: u64,
         pub closed: u64,
         pub closed_on_time: u64,
         pub reworked: u64,
+        /// Closed events whose deadline was extended at least once.
+        #[serde(default)]
+        pub extended: u64,
         pub overdue_open: u64,
         pub supervision_orders: i64,
+        /// closed / reported (结案率); none with nothing reported.
+        #[serde(default)]
+        pub closure_rate: Option<f64>,
         /// closed_on_time / closed; none with nothing closed.
         pub on_time_rate: Option<f64>,
         /// reworked / closed.
         pub rework_rate: Option<f64>,
+        /// extended / closed (延期率).
+        #[serde(default)]
+        pub extension_rate: Option<f64>,
     }
 
     /// `GET /evaluation`.

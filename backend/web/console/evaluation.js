@@ -1,0 +1,177 @@
+// The evaluation view (考核评价): the API's scores per unit over a period as a table, a bar chart
+// of the rates, and the same table as CSV. The server computes every number; this only shows it.
+import * as api from "./api.js";
+import { t } from "./i18n.js";
+
+const $ = (sel) => document.querySelector(sel);
+const SVG = "http://www.w3.org/2000/svg";
+
+// Columns in order: [field, heading key, is a rate].
+const COLUMNS = [
+  ["reported", "ev_reported", false], ["closed", "ev_closed", false], ["closure_rate", "ev_closure_rate", true],
+  ["closed_on_time", "ev_closed_on_time", false], ["on_time_rate", "ev_on_time_rate", true],
+  ["reworked", "ev_reworked", false], ["rework_rate", "ev_rework_rate", true],
+  ["extended", "ev_extended", false], ["extension_rate", "ev_extension_rate", true],
+  ["overdue_open", "ev_overdue_open", false], ["supervision_orders", "ev_supervision_orders", false],
+];
+const CHARTED = ["closure_rate", "on_time_rate", "rework_rate", "extension_rate"];
+const MAX_BARS = 30;
+
+let last = null;
+
+/** Shanghai midnight of a yyyy-mm-dd date, as RFC 3339. */
+function cityMidnight(date) { return `${date}T00:00:00+08:00`; }
+
+function cityToday() {
+  return new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+}
+
+function addDays(date, n) {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Opens the view: the last 30 days by street unless the caller chose otherwise. */
+export function showEvaluation() {
+  const form = $("#eval-form");
+  if (!form.from.value) {
+    form.to.value = cityToday();
+    form.from.value = addDays(form.to.value, -29);
+  }
+  run();
+}
+
+$("#eval-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(); });
+$("#eval-csv").addEventListener("click", () => download());
+
+async function run() {
+  const form = $("#eval-form");
+  $("#eval-error").textContent = "";
+  const by = form.by.value;
+  // `to` is inclusive for people: the period ends at the next day's midnight.
+  const from = cityMidnight(form.from.value);
+  const to = cityMidnight(addDays(form.to.value, 1));
+  try {
+    const q = new URLSearchParams({ by, from, to });
+    const answer = await api.call("GET", `/api/v1/evaluation?${q}`);
+    last = { by, from: form.from.value, to: form.to.value, units: answer.units };
+    render();
+  } catch (err) {
+    last = null;
+    render();
+    const fields = Object.entries(err.fields || {}).map(([f, v]) => `${f}: ${v.message || v.code}`);
+    $("#eval-error").textContent = `${t("refused")}: ${fields.length ? fields.join("; ") : err.message}`;
+  }
+}
+
+function percent(v) { return v == null ? "—" : `${(v * 100).toFixed(1)}%`; }
+
+function unitLabel(u) { return u.name ? `${u.name} (${u.unit.length > 12 ? u.unit.slice(-8) : u.unit})` : u.unit; }
+
+/** Redraws the table and chart (also after a language switch). */
+export function render() {
+  const head = $("#scores thead tr");
+  head.replaceChildren(...[["unit", "ev_unit"], ...COLUMNS].map(([, key]) => {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = t(key);
+    return th;
+  }));
+  const body = $("#scores tbody");
+  const units = last?.units || [];
+  body.replaceChildren(...units.map((u) => {
+    const tr = document.createElement("tr");
+    const name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = unitLabel(u);
+    tr.append(name);
+    for (const [field, , isRate] of COLUMNS) {
+      const td = document.createElement("td");
+      td.className = "num";
+      td.textContent = isRate ? percent(u[field]) : String(u[field] ?? 0);
+      tr.append(td);
+    }
+    return tr;
+  }));
+  if (last && !units.length) {
+    const tr = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = COLUMNS.length + 1;
+    td.className = "muted";
+    td.textContent = t("none");
+    tr.append(td);
+    body.append(tr);
+  }
+  $("#eval-csv").disabled = !units.length;
+  chart(units);
+}
+
+/** Grouped horizontal bars, one group per unit, one bar per rate, 0–100 %. */
+function chart(units) {
+  const box = $("#eval-bars");
+  const shown = units.slice(0, MAX_BARS);
+  $("#eval-chart").hidden = !shown.length;
+  if (!shown.length) { box.replaceChildren(); return; }
+  const label = 180, width = 720, bar = 7, gap = 10;
+  const group = CHARTED.length * bar + gap;
+  const height = shown.length * group + 40;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("width", "100%");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", t("evalChart"));
+  const text = (x, y, s, anchor = "end") => {
+    const n = document.createElementNS(SVG, "text");
+    n.setAttribute("x", x); n.setAttribute("y", y); n.setAttribute("text-anchor", anchor);
+    n.setAttribute("font-size", "11");
+    n.textContent = s;
+    return n;
+  };
+  const scale = (width - label - 50) / 1;
+  shown.forEach((u, i) => {
+    const y0 = 20 + i * group;
+    svg.append(text(label - 6, y0 + (CHARTED.length * bar) / 2 + 4, unitLabel(u)));
+    CHARTED.forEach((field, j) => {
+      const v = u[field];
+      const r = document.createElementNS(SVG, "rect");
+      r.setAttribute("x", label);
+      r.setAttribute("y", y0 + j * bar);
+      r.setAttribute("height", bar - 1);
+      r.setAttribute("width", v == null ? 0 : Math.max(1, v * scale));
+      r.setAttribute("class", `bar bar-${j}`);
+      const tip = document.createElementNS(SVG, "title");
+      tip.textContent = `${unitLabel(u)} · ${t(`ev_${field}`)} ${percent(v)}`;
+      r.append(tip);
+      svg.append(r);
+    });
+  });
+  // The legend, and the 0 / 50 / 100 % marks.
+  CHARTED.forEach((field, j) => {
+    const r = document.createElementNS(SVG, "rect");
+    r.setAttribute("x", label + j * 130); r.setAttribute("y", 2); r.setAttribute("width", 10); r.setAttribute("height", 10);
+    r.setAttribute("class", `bar bar-${j}`);
+    svg.append(r, text(label + j * 130 + 14, 11, t(`ev_${field}`), "start"));
+  });
+  for (const p of [0, 0.5, 1]) svg.append(text(label + p * scale, height - 4, `${p * 100}%`, "middle"));
+  box.replaceChildren(svg);
+}
+
+/** The table as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese). */
+function download() {
+  if (!last) return;
+  const cell = (v) => {
+    const s = String(v ?? "");
+    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  const head = [t("ev_unit_code"), t("ev_unit"), ...COLUMNS.map(([, key]) => t(key))];
+  const rows = last.units.map((u) => [u.unit, u.name || "", ...COLUMNS.map(([field]) => u[field] ?? "")]);
+  const csv = `\ufeff${[head, ...rows].map((r) => r.map(cell).join(",")).join("\r\n")}\r\n`;
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+  a.download = `evaluation-${last.by}-${last.from}-${last.to}.csv`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
