@@ -101,6 +101,20 @@ pub struct ServeArgs {
     /// [default: 480, China Standard Time]
     #[arg(long, env = "GRIDWORK_CAMERA_UTC_OFFSET_MINUTES", value_name = "MIN", allow_hyphen_values = true)]
     pub camera_utc_offset_minutes: Option<i32>,
+    /// Base-map tiles for the console, e.g. https://tile.example.com/{z}/{x}/{y}.png (`{s}` for
+    /// subdomains) [default: none; the map shows outlines only]
+    #[arg(long, env = "GRIDWORK_MAP_TILES", value_name = "URL")]
+    pub map_tiles: Option<String>,
+    /// The tiles' coordinate system: wgs84, or gcj02 for Chinese providers (AMap, Tencent)
+    /// [default: wgs84]
+    #[arg(long, env = "GRIDWORK_MAP_TILES_CRS", value_name = "CRS")]
+    pub map_tiles_crs: Option<String>,
+    /// The tiles' attribution, as their licence requires
+    #[arg(long, env = "GRIDWORK_MAP_TILES_ATTRIBUTION", value_name = "TEXT")]
+    pub map_tiles_attribution: Option<String>,
+    /// What `{s}` in the tile URL takes [default: abc]
+    #[arg(long, env = "GRIDWORK_MAP_TILES_SUBDOMAINS", value_name = "CHARS")]
+    pub map_tiles_subdomains: Option<String>,
 }
 
 /// The config file: the same settings as the flags, snake_case.
@@ -132,6 +146,10 @@ pub struct FileSettings {
     pub evidence_max_pixels: Option<u64>,
     pub evidence_retention_days: Option<u32>,
     pub camera_utc_offset_minutes: Option<i32>,
+    pub map_tiles: Option<String>,
+    pub map_tiles_crs: Option<String>,
+    pub map_tiles_attribution: Option<String>,
+    pub map_tiles_subdomains: Option<String>,
 }
 
 impl FileSettings {
@@ -164,6 +182,7 @@ pub struct Settings {
     pub event_loop: LoopSettings,
     pub push: crate::push::PushSettings,
     pub evidence: crate::evidence::EvidenceSettings,
+    pub map: crate::console::MapSettings,
 }
 
 /// Dispatch and deadline policy.
@@ -264,6 +283,12 @@ impl Settings {
                 token_uri: args.fcm_token_uri.clone().or_else(|| file.fcm_token_uri.clone()),
             },
             evidence,
+            map: crate::console::MapSettings::resolve(
+                args.map_tiles.clone().or_else(|| file.map_tiles.clone()),
+                args.map_tiles_crs.clone().or_else(|| file.map_tiles_crs.clone()),
+                args.map_tiles_attribution.clone().or_else(|| file.map_tiles_attribution.clone()),
+                args.map_tiles_subdomains.clone().or_else(|| file.map_tiles_subdomains.clone()),
+            )?,
         })
     }
 

@@ -97,11 +97,13 @@ fn run(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
     let settings = state.settings.clone();
     let data = web::Data::new(state.clone());
     let db = web::Data::new(state.db.clone());
+    let site = web::Data::new(crate::console::Site::new(&state.settings.map));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(db.clone())
             .app_data(metrics.clone())
+            .app_data(site.clone())
             .app_data(web::PayloadConfig::new(settings.max_body_bytes))
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))

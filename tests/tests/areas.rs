@@ -176,6 +176,16 @@ both_backends! {
         assert_eq!(b["areas"].as_array().unwrap().len(), 8);
         let (_, b) = app.get("/api/v1/areas?parent=TS", &token).await;
         assert!(b["areas"].as_array().unwrap().iter().all(|a| a["level"] == "community" && a["code"].as_str().unwrap().starts_with("TS-")));
+        // One level down with outlines, in one answer: the same children as the browse list.
+        let listed: Vec<Value> = b["areas"].as_array().unwrap().iter().map(|a| a["code"].clone()).collect();
+        let (s, o) = app.get("/api/v1/areas/TS/children", &token).await;
+        assert_eq!(s, 200, "{o}");
+        let outlined: Vec<Value> = o["areas"].as_array().unwrap().iter().map(|a| a["code"].clone()).collect();
+        assert_eq!(listed.len(), outlined.len());
+        assert!(listed.iter().all(|c| outlined.contains(c)));
+        assert!(o["areas"].as_array().unwrap().iter().all(|a| a["geometry"]["type"].as_str().is_some_and(|t| t.ends_with("Polygon"))), "{o}");
+        let (s, b) = app.get("/api/v1/areas/NOPE/children", &token).await;
+        assert_error(s, &b, 404, "not_found");
         let (s, b) = app.get("/api/v1/areas?parent=NOPE", &token).await;
         assert_error(s, &b, 404, "not_found");
         let (s, b) = app.get("/api/v1/areas?level=ward", &token).await;

@@ -594,6 +594,22 @@ both_backends! {
         assert_eq!(b["units"][0]["name"], me["user"]["display_name"], "{b}");
         let (s, b) = app.get(&q("galaxy"), &c.district).await;
         assert_eq!((s, b["fields"]["by"]["code"].as_str()), (422, Some("invalid")));
+
+        // The hotspot layer: the two events ~330 m apart fall in two res-9 cells (of 6 corners),
+        // one in a res-6 cell; a category filter narrows, a worker is refused.
+        let (s, b) = app.get("/api/v1/events/density?res=9&state=closed", &c.coord).await;
+        assert_eq!((s, b["total"].as_u64()), (200, Some(2)), "{b}");
+        let counts: Vec<u64> = b["cells"].as_array().unwrap().iter().map(|c| c["count"].as_u64().unwrap()).collect();
+        assert_eq!(counts, [1, 1]);
+        assert_eq!(b["cells"][0]["boundary"].as_array().map(Vec::len), Some(6));
+        let (_, b) = app.get("/api/v1/events/density?res=6&state=closed", &c.coord).await;
+        assert_eq!(b["cells"].as_array().map(|c| c.iter().map(|x| x["count"].as_u64().unwrap()).sum::<u64>()), Some(2));
+        let (_, b) = app.get("/api/v1/events/density?category=C-01-01", &c.coord).await;
+        assert_eq!(b["total"], 0);
+        let (s, b) = app.get("/api/v1/events/density?res=15", &c.coord).await;
+        assert_eq!((s, b["fields"]["res"]["code"].as_str()), (422, Some("out_of_range")));
+        let (s, _) = app.get("/api/v1/events/density", &c.wang).await;
+        assert_eq!(s, 403);
     }
 }
 

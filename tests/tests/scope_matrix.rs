@@ -60,6 +60,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/events", "                       AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/events/stream", "                 AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("POST", "/api/v1/events/bulk", "                  AA   AN   AA   AN   AN   FN   NN   FN   FN   NN   UU"),
+    ("GET", "/api/v1/events/density", "                AA   AH   AA   AH   AH   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/events/{id}", "                   AA   AN   AA   AN   AN   AN   NN   AN   AN   NN   UU"),
     ("POST", "/api/v1/events/{id}/actions", "          AA   AN   AA   AN   AN   FN   NN   FN   FN   NN   UU"),
     ("POST", "/api/v1/events/{id}/split", "            AA   AN   AA   AN   AN   FN   NN   FN   FN   NN   UU"),
@@ -82,6 +83,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/areas", "                         AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/areas/{code}", "                  AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/areas/{code}/cells", "            AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
+    ("GET", "/api/v1/areas/{code}/children", "         AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
 ];
 
 /// Which target a request is about.
@@ -428,6 +430,13 @@ async fn request(
         ("GET", "/api/v1/areas/{code}/cells") => {
             (format!("/api/v1/areas/{}/cells", pick("420102003", "420103003")), None)
         }
+        ("GET", "/api/v1/areas/{code}/children") => {
+            (format!("/api/v1/areas/{}/children", pick("420102003", "420103003")), None)
+        }
+        // The density of the street each target lies in: counted only where the caller reaches.
+        ("GET", "/api/v1/events/density") => {
+            (format!("/api/v1/events/density?area={}", pick("420102003", "420103003")), None)
+        }
         ("GET", p) => (p.to_owned(), None),
         (m, p) => panic!("no request for {m} {p}: add one to the matrix"),
     };
@@ -463,6 +472,13 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/events") => {
             let id = if t == Target::In { &w.ev_in } else { &w.ev_out };
             if listed("events", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/events/density") => {
+            if body["total"].as_u64().is_some_and(|n| n > 0) {
+                'A'
+            } else {
+                'H'
+            }
         }
         ("POST", "/api/v1/events/bulk") => {
             let r = &body["results"][0];
@@ -565,6 +581,9 @@ both_backends! {
             "category=%25".to_owned(),
             "category=C-03-01".to_owned(),
             "overdue=true".to_owned(),
+            "extension_requested=true".to_owned(),
+            "supervised=true".to_owned(),
+            "extension_requested=false&supervised=false".to_owned(),
             "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z".to_owned(),
             "limit=500".to_owned(),
         ];

@@ -2,7 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::domain::crs::Crs;
-use gridwork_mobile_core::wire::{AreaCells, AreaDetail, AreaList, AreaLookup, AreaSummary, AreaVersion, LatLng};
+use gridwork_mobile_core::wire::{
+    AreaCells, AreaDetail, AreaList, AreaLookup, AreaOutline, AreaOutlines, AreaSummary, AreaVersion, LatLng,
+};
 use gridwork_mobile_core::{AreaCode, AreaLevel, Role};
 use serde::Deserialize;
 
@@ -103,6 +105,28 @@ pub async fn get(_caller: Caller, state: web::Data<AppState>, path: web::Path<St
         versions,
         geometry,
     }))
+}
+
+/// `GET /areas/{code}/children`: the areas one level down with their outlines.
+pub async fn children(_caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    if state.areas().get(&code).is_none() {
+        return Err(ApiError::not_found(format!("no area {code}")));
+    }
+    let parent = code.clone();
+    let rows = state.db.run(move |conn| Ok(queries::areas::current_children(conn, &parent)?)).await?;
+    let areas = rows
+        .into_iter()
+        .map(|row| {
+            Ok(AreaOutline {
+                level: row.level.parse()?,
+                geometry: serde_json::from_str(&row.geometry).map_err(|e| ApiError::internal(e.to_string()))?,
+                code: row.code,
+                name: row.name,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(AreaOutlines { code, areas }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -8,6 +8,7 @@ use crate::http::metrics;
 pub mod areas;
 pub mod auth;
 pub mod categories;
+pub mod density;
 pub mod departments;
 pub mod duty;
 pub mod evaluation;
@@ -274,6 +275,10 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
         at("/api/v1/events/stream")
             .get(live::stream, "Server-sent changes in reach")
             .answers(200, Some("text/event-stream")),
+        at("/api/v1/events/density")
+            .get(density::density, "Events per H3 cell over the caller's area (ops centres)")
+            .query::<density::DensityQuery>()
+            .returns::<w::Density>(),
         at("/api/v1/events/bulk")
             .post(e::bulk, "One action on many events")
             .json::<e::BulkBody>()
@@ -340,6 +345,9 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .query::<areas::ListQuery>()
             .returns::<w::AreaList>(),
         at("/api/v1/areas/{code}").get(areas::get, "An area with its outline and versions").returns::<w::AreaDetail>(),
+        at("/api/v1/areas/{code}/children")
+            .get(areas::children, "The areas one level down, with their outlines")
+            .returns::<w::AreaOutlines>(),
         at("/api/v1/areas/{code}/cells")
             .get(areas::cells, "An area's H3 cover")
             .query::<areas::CellsQuery>()

@@ -18,6 +18,16 @@ pub fn current_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Area
         .optional()
 }
 
+/// The current areas directly under `parent`, by code.
+pub fn current_children(conn: &mut DbConn, parent: &str) -> QueryResult<Vec<AreaRow>> {
+    areas::table
+        .filter(areas::parent_code.eq(parent))
+        .filter(areas::valid_to.is_null())
+        .order(areas::code.asc())
+        .select(AreaRow::as_select())
+        .load(conn)
+}
+
 /// Every version of an area, oldest first.
 pub fn history(conn: &mut DbConn, code: &str) -> QueryResult<Vec<(NaiveDateTime, Option<NaiveDateTime>)>> {
     areas::table

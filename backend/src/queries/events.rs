@@ -221,6 +221,11 @@ fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::Mul
     q
 }
 
+/// Where the filtered events lie (lat, lng), without a page limit: density maps.
+pub fn points(conn: &mut DbConn, f: &EventFilter) -> QueryResult<Vec<(f64, f64)>> {
+    filtered(f).select((events::lat, events::lng)).load(conn)
+}
+
 pub fn list(conn: &mut DbConn, f: &EventFilter) -> QueryResult<Vec<EventRow>> {
     let mut q = filtered(f);
     if let Some(id) = &f.before_id {

@@ -45,6 +45,37 @@ wire! {
         pub geometry: serde_json::Value,
     }
 
+    /// One area with its outline (GeoJSON geometry, WGS-84).
+    pub struct AreaOutline {
+        pub code: String,
+        pub name: String,
+        pub level: AreaLevel,
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        pub geometry: serde_json::Value,
+    }
+
+    /// `GET /areas/{code}/children`: the next level down, outlines included (one request per
+    /// parent as a map zooms in).
+    pub struct AreaOutlines {
+        pub code: String,
+        pub areas: Vec<AreaOutline>,
+    }
+
+    /// One H3 cell of a density map: how many events lie in it.
+    pub struct DensityCell {
+        pub cell: String,
+        pub count: u64,
+        /// The cell's corners (WGS-84), to draw without an H3 library.
+        pub boundary: Vec<LatLng>,
+    }
+
+    /// `GET /events/density`: events per H3 cell (hotspots), densest first.
+    pub struct Density {
+        pub res: u8,
+        pub total: u64,
+        pub cells: Vec<DensityCell>,
+    }
+
     /// `GET /areas/{code}/cells`: the H3 cells covering an area.
     pub struct AreaCells {
         pub code: String,
