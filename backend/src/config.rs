@@ -285,7 +285,7 @@ impl Settings {
             evidence,
             map: crate::console::MapSettings::resolve(
                 args.map_tiles.clone().or_else(|| file.map_tiles.clone()),
-                args.map_tiles_crs.clone().or_else(|| file.map_tiles_crs.clone()),
+                args.map_tiles_crs.as_deref().or(file.map_tiles_crs.as_deref()),
                 args.map_tiles_attribution.clone().or_else(|| file.map_tiles_attribution.clone()),
                 args.map_tiles_subdomains.clone().or_else(|| file.map_tiles_subdomains.clone()),
             )?,
