@@ -17,6 +17,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("api.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/api.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/i18n.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/map.js")),
+    ("crs.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/crs.js")),
     ("evaluation.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/evaluation.js")),
     ("report.html", "text/html; charset=utf-8", include_bytes!("../web/console/report.html")),
     ("report.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/report.js")),

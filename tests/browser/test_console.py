@@ -304,6 +304,43 @@ class Console(unittest.TestCase):
         self.assertGreaterEqual(self.browser.execute_script(
             "return document.querySelectorAll('#mapview .dot, #mapview .marker-cluster').length"), 1)
         self.shot("10-map")
+        # Zooming in opens the areas one level deeper each time, down to buildings.
+        level = lambda b: b.execute_script("return document.querySelector('#mapview').dataset.level || null")
+        drawn = "return [...new Set([...document.querySelectorAll('#mapview path[class*=area-]')].map(p => [...p.classList].find(c => c.startsWith('area-'))))]"
+        levels, outlined = [self.wait.until(level)], set(self.browser.execute_script(drawn))
+        for _ in range(4):
+            self.browser.find_element(By.CSS_SELECTOR, "#mapview .leaflet-control-zoom-in").click()
+            time.sleep(0.6)
+            levels.append(self.wait.until(level))
+            outlined |= set(self.browser.execute_script(drawn))
+        order = ["district", "street", "community", "grid", "compound", "building"]
+        self.assertEqual([order.index(x) for x in levels], sorted(order.index(x) for x in levels), levels)
+        self.assertGreater(order.index(levels[-1]), order.index(levels[0]), levels)
+        # The street's communities, then its grids, then compounds were each outlined on the way.
+        self.assertGreaterEqual(outlined, {"area-community", "area-grid", "area-compound"}, (levels, outlined))
+        self.shot("10-map-zoomed")
+        for _ in range(4):
+            self.browser.find_element(By.CSS_SELECTOR, "#mapview .leaflet-control-zoom-out").click()
+            time.sleep(0.3)
+        # The hotspot layer: every event so far, per H3 cell, from the API's density.
+        self.browser.execute_script(
+            "const s = document.querySelector('#hotspot-form select[name=window]'); s.value = '0';"
+            "s.dispatchEvent(new Event('change', {bubbles: true}))")
+        self.wait.until(lambda b: b.execute_script("return document.querySelectorAll('#mapview path.hotspot').length") >= 1)
+        status, density = self.api("GET", "/api/v1/events/density?res=9", coordinator)
+        self.assertEqual(status, 200)
+        self.assertIn(str(density["total"]), self.browser.find_element(By.ID, "hotspot-count").text)
+        self.shot("10-map-hotspots")
+        # The console's GCJ-02 shift (for Chinese tiles) agrees with the server's: the point it
+        # draws, looked up as GCJ-02, is the WGS-84 point it came from, within a centimetre.
+        gcj = self.browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "import('/console/crs.js').then(m => done(m.wgs84ToGcj02(arguments[0], arguments[1])))", *SPOT)
+        self.assertGreater(abs(gcj[1] - SPOT[1]), 0.001, "GCJ-02 shifts points in Wuhan")
+        status, found = self.api("GET", f"/api/v1/areas/lookup?lat={gcj[0]}&lng={gcj[1]}&crs=gcj02", coordinator)
+        self.assertEqual(status, 200, found)
+        self.assertAlmostEqual(found["wgs84"]["lat"], SPOT[0], places=7)
+        self.assertAlmostEqual(found["wgs84"]["lng"], SPOT[1], places=7)
 
         # Li asks for more time on one; the coordinator finds it among the extension requests and
         # refuses (a reason is required, and the console says so), then merges it into its twin.

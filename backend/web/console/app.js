@@ -158,7 +158,7 @@ function showView(name) {
   if (name === "workforce") loadWorkforce();
   if (name === "evaluation") showEvaluation();
   if (name === "map") {
-    showMap(opsScopes(), (id) => { showView("desk"); showEvent(id); }).catch((err) => {
+    showMap(opsScopes(), (id) => { showView("desk"); showEvent(id); }, state.categories || []).catch((err) => {
       console.error(err);
       $("#map-count").textContent = `${t("refused")}: ${err.message}`;
     });
