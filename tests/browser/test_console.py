@@ -11,12 +11,14 @@ import csv
 import datetime
 import json
 import os
+import http.server
 import socket
 import sqlite3
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -27,6 +29,7 @@ import zlib
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -62,22 +65,54 @@ def free_port():
         return s.getsockname()[1]
 
 
+class TileServer(http.server.ThreadingHTTPServer):
+    """A base-map tile provider: the same PNG for every /{z}/{x}/{y}.png, each request counted."""
+
+    def __init__(self):
+        self.requests = []
+        tile = png(256, 256)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(tile)))
+                self.end_headers()
+                self.wfile.write(tile)
+
+            def log_message(self, *_):
+                pass
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def start_demo(data_dir, *flags):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, GRIDWORK_DATA_DIR=data_dir, GRIDWORK_LOG="warn")
+    log = open(os.path.join(data_dir, "server.log"), "wb")
+    server = subprocess.Popen([GRIDWORK, "demo", "--listen", f"127.0.0.1:{port}", *flags], env=env,
+                              stdout=subprocess.DEVNULL, stderr=log)
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=1):
+                break
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    return base, server, log
+
+
 class Console(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.data = tempfile.TemporaryDirectory()
-        port = free_port()
-        cls.base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, GRIDWORK_DATA_DIR=cls.data.name, GRIDWORK_LOG="warn")
-        cls.log = open(os.path.join(cls.data.name, "server.log"), "wb")
-        cls.server = subprocess.Popen([GRIDWORK, "demo", "--listen", f"127.0.0.1:{port}"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=cls.log)
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(cls.base + "/readyz", timeout=1):
-                    break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
+        # Base-map tiles from a provider on GCJ-02 (as AMap's are), through the server's setting.
+        cls.tiles = TileServer()
+        tile_url = f"http://127.0.0.1:{cls.tiles.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+        cls.base, cls.server, cls.log = start_demo(cls.data.name, "--map-tiles", tile_url, "--map-tiles-crs", "gcj02",
+                                                   "--map-tiles-attribution", "test tiles")
         cls.browser = chromium("1366,768")
         cls.wait = WebDriverWait(cls.browser, 10)
         # The volunteer's phone: a phone-sized window whose location is where the problem is.
@@ -93,6 +128,7 @@ class Console(unittest.TestCase):
         cls.server.terminate()
         cls.server.wait(timeout=30)
         cls.log.close()
+        cls.tiles.shutdown()
         cls.data.cleanup()
 
     def api(self, method, path, token=None, body=None, key=None):
@@ -304,6 +340,12 @@ class Console(unittest.TestCase):
         self.assertGreaterEqual(self.browser.execute_script(
             "return document.querySelectorAll('#mapview .dot, #mapview .marker-cluster').length"), 1)
         self.shot("10-map")
+        # The tiles came through the CSP, with their attribution, and the map knows they are on
+        # GCJ-02 (so it draws through crs.js's shift, checked against the server's below).
+        self.wait.until(lambda b: b.execute_script("return document.querySelectorAll('#mapview img.leaflet-tile-loaded').length") >= 1)
+        self.assertTrue(self.tiles.requests)
+        self.assertEqual(self.browser.execute_script("return document.querySelector('#mapview').dataset.tiles"), "gcj02")
+        self.assertIn("test tiles", self.browser.find_element(By.CSS_SELECTOR, "#mapview .leaflet-control-attribution").text)
         # Zooming in opens the areas one level deeper each time, down to buildings.
         level = lambda b: b.execute_script("return document.querySelector('#mapview').dataset.level || null")
         drawn = "return [...new Set([...document.querySelectorAll('#mapview path[class*=area-]')].map(p => [...p.classList].find(c => c.startsWith('area-'))))]"
@@ -414,6 +456,50 @@ class Console(unittest.TestCase):
         self.assertEqual(int(row["结案"]), street["closed"])
         self.assertEqual(int(row["当前超期"]), street["overdue_open"])
         self.assertEqual(row["单位"], street["name"])
+
+    def test_the_console_works_from_the_keyboard(self):
+        """Sign in, reach the queue's row, open the event and act on it, all without the mouse."""
+        status, event = self.api("POST", "/api/v1/events", self.token("resident.chen"), {
+            "category": "C-03-01", "lat": SPOT[0], "lng": SPOT[1], "description": "键盘操作 " + uuid.uuid4().hex[:6],
+        }, key=str(uuid.uuid4()))
+        self.assertEqual(status, 201, event)
+        b = self.browser
+        b.get(self.base + "/console/")
+        self.wait.until(EC.visibility_of_element_located((By.ID, "login")))
+        # Each control has a label a screen reader reads.
+        unlabelled = b.execute_script(
+            "return [...document.querySelectorAll('input, select, textarea')].filter(e => !e.closest('label') && !e.labels?.length && !e.getAttribute('aria-label')).map(e => e.outerHTML)")
+        self.assertEqual(unlabelled, [])
+        actions = webdriver.ActionChains(b)
+        b.find_element(By.NAME, "username").click()
+        actions.send_keys("coordinator").send_keys(Keys.TAB).send_keys(PASSWORD).send_keys(Keys.ENTER).perform()
+        self.wait.until(EC.visibility_of_element_located((By.ID, "desk")))
+        # Tab to the first row of the queue and open it with Enter.
+        row = f"#events tr[data-id='{event['id']}']"
+        self.wait.until(lambda b: b.execute_script(f"return document.querySelector(\"{row}\")"))
+        for _ in range(60):
+            webdriver.ActionChains(b).send_keys(Keys.TAB).perform()
+            if b.execute_script(f"return document.activeElement === document.querySelector(\"{row}\")"):
+                break
+        else:
+            self.fail("the queue's row cannot be reached with Tab")
+        webdriver.ActionChains(b).send_keys(Keys.ENTER).perform()
+        self.wait.until(lambda b: b.execute_script("return document.querySelector('#detail h2')?.innerText || null"))
+        # Tab into the actions and press 受理 with the keyboard.
+        for _ in range(40):
+            webdriver.ActionChains(b).send_keys(Keys.TAB).perform()
+            if b.execute_script("return document.activeElement?.dataset?.action === 'accept'"):
+                break
+        else:
+            self.fail("the accept button cannot be reached with Tab")
+        # A focused control is visible as such.
+        self.assertNotEqual(b.execute_script("return getComputedStyle(document.activeElement).outlineStyle"), "none")
+        webdriver.ActionChains(b).send_keys(Keys.ENTER).perform()
+        self.wait.until(lambda _: self.api("GET", f"/api/v1/events/{event['id']}", self.token("coordinator"))[1]["state"] != "reported")
+        # The event is drawn afresh; the keyboard stays in it instead of falling back to the page.
+        self.wait.until(lambda b: b.execute_script("return document.querySelector('#detail').contains(document.activeElement)"))
+        self.shot("20-keyboard")
+        b.find_element(By.ID, "logout").send_keys(Keys.ENTER)
 
 
 if __name__ == "__main__":

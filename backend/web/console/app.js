@@ -314,9 +314,11 @@ async function showEvent(id) {
   state.open = e;
   const detail = $("#detail");
   detail.hidden = false;
+  // Redrawing removes the focused control; keep the keyboard in the event, not the page's top.
+  const hadFocus = detail.contains(document.activeElement);
   const chain = Object.values(e.areas).filter(Boolean).join(" › ");
   detail.replaceChildren(...[
-    el("h2", {}, `${categoryName(e.category)} · ${t(`s_${e.state}`)}`),
+    el("h2", { tabindex: "-1" }, `${categoryName(e.category)} · ${t(`s_${e.state}`)}`),
     el("p", {}, e.description),
     el("p", { class: "muted" }, `${t("chain")}: ${chain}`, e.address ? ` · ${e.address}` : ""),
     e.due_at ? el("p", { class: dueClass(e) }, `${t("dueAt")} ${when(e.due_at)}${e.overdue ? ` (${t("overdue")})` : ""}`) : null,
@@ -339,6 +341,7 @@ async function showEvent(id) {
     el("h3", {}, t("photos")),
     photosPanel(e.evidence),
   ].filter(Boolean));
+  if (hadFocus) detail.querySelector("h2").focus();
 }
 
 /** What the handler asked: the newest request for more time on the timeline. */
