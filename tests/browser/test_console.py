@@ -291,6 +291,11 @@ class Console(unittest.TestCase):
         self.browser.find_element(By.CSS_SELECTOR, "#detail .dispatch button[data-action=dispatch]").click()
         self.wait.until(lambda _: self.api("GET", f"/api/v1/events/{event['id']}", coordinator)[1]["assignees"] == [li["id"]])
         self.wait.until(lambda b: "李离得近，先去处置" in b.execute_script(timeline))
+        # Who did it is named, in words, with the role they acted in.
+        me = self.api("GET", "/api/v1/me", coordinator)[1]["user"]["display_name"]
+        self.assertIn(f"{me} (街道调度员)", self.browser.execute_script(timeline))
+        tasks = self.browser.execute_script("return [...document.querySelectorAll('#detail ul li')].map(l => l.innerText)")
+        self.assertTrue(any(li["display_name"] in t and "调度员指派" in t for t in tasks), tasks)
         self.shot("07-reassigned")
 
         # Bulk: two more reports, accepted (and so dispatched to the department), reassigned together.
@@ -321,6 +326,18 @@ class Console(unittest.TestCase):
         for eid in more:
             self.assertEqual(self.api("GET", f"/api/v1/events/{eid}", coordinator)[1]["assignees"], [li["id"]])
         self.shot("08-bulk-reassigned")
+        # The filter bar narrows the queue: by source, only the volunteer's report is left.
+        self.browser.execute_script(
+            "const s = document.querySelector('#filters select[name=source]'); s.value = 'volunteer';"
+            "s.dispatchEvent(new Event('change', {bubbles: true}))")
+        self.wait.until(lambda b: self.row_with(words) and not self.row_with(f"{words} bulk-0"))
+        self.browser.execute_script(
+            "const s = document.querySelector('#filters select[name=source]'); s.value = 'resident';"
+            "s.dispatchEvent(new Event('change', {bubbles: true}))")
+        self.wait.until(lambda b: self.row_with(f"{words} bulk-0") and not self.row_with(f"{words}\t"))
+        self.shot("08-filtered")
+        self.browser.find_element(By.CSS_SELECTOR, "#filters button[type=reset]").click()
+        self.wait.until(lambda b: self.row_with(f"{words} bulk-0") and self.row_with(f"{words} bulk-1"))
 
         # The workforce board: worker.li on duty with the three events now on them.
         self.browser.find_element(By.CSS_SELECTOR, "#views button[data-view=workforce]").click()

@@ -249,6 +249,14 @@ both_backends! {
         app.on_duty(&c.zhou, (30.583, 114.287)).await; // ~1.3 km
         app.on_duty(&c.sun, (30.595, 114.280)).await; // ~1.5 km
         let e = report(&app, &c.zhao, "cand-1", "C-03-01", P).await;
+        // The queue filters by source and grade; an unknown value is named, not ignored.
+        let listed = |b: &Value| b["events"].as_array().unwrap().iter().any(|x| x["id"] == e["id"]);
+        let (_, b) = app.get(&format!("/api/v1/events?source={}&grade={}", e["source"].as_str().unwrap(), e["grade"].as_str().unwrap()), &c.coord).await;
+        assert!(listed(&b), "{b}");
+        let (_, b) = app.get("/api/v1/events?source=sensor", &c.coord).await;
+        assert!(!listed(&b), "{b}");
+        let (s, b) = app.get("/api/v1/events?grade=urgent", &c.coord).await;
+        assert_eq!((s, b["fields"]["grade"]["code"].as_str().is_some()), (422, true), "{b}");
         let path = format!("/api/v1/events/{}/candidates", id(&e));
         // Reported, not accepted yet: nothing to dispatch.
         let (s, b) = app.get(&path, &c.coord).await;

@@ -583,6 +583,8 @@ both_backends! {
             "overdue=true".to_owned(),
             "extension_requested=true".to_owned(),
             "supervised=true".to_owned(),
+            "grade=critical".to_owned(),
+            "source=volunteer&grade=general".to_owned(),
             "extension_requested=false&supervised=false".to_owned(),
             "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z".to_owned(),
             "limit=500".to_owned(),

@@ -2,6 +2,7 @@
 //! splitting, and scoped listing with cursor pagination.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::Crs;
 use gridwork_mobile_core::domain::event::{EventState, Source, VERIFIER_ROLES};
 use gridwork_mobile_core::wire::{
@@ -220,13 +221,25 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
         .run(move |conn| {
             let row = events::visible(conn, &caller, &id, &index)?;
             let staff = events::is_staff(&roles_over(&caller, row.area_code(), &index));
+            let timeline = timeline_view(timeline::of(conn, &id)?, staff)?;
+            let tasks: Vec<EventTask> = queries::tasks::for_event(conn, &id)?
+                .into_iter()
+                .map(|t| task_view(t, staff))
+                .collect::<ApiResult<_>>()?;
+            let names = if staff {
+                let mut ids: Vec<String> = timeline.iter().filter_map(|s| s.actor.clone()).collect();
+                ids.extend(tasks.iter().map(|t| t.user.clone()));
+                ids.sort();
+                ids.dedup();
+                queries::users::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u.display_name)).collect()
+            } else {
+                std::collections::BTreeMap::new()
+            };
             Ok(EventDetail {
                 event: view_of(conn, &row)?,
-                timeline: timeline_view(timeline::of(conn, &id)?, staff)?,
-                tasks: queries::tasks::for_event(conn, &id)?
-                    .into_iter()
-                    .map(|t| task_view(t, staff))
-                    .collect::<ApiResult<_>>()?,
+                timeline,
+                tasks,
+                names,
                 supervision_orders: queries::events::orders(conn, &id)?
                     .into_iter()
                     .map(order_view)
@@ -451,6 +464,10 @@ pub struct ListQuery {
     /// Only events in this area (any level).
     pub area: Option<String>,
     pub category: Option<String>,
+    /// Only events of this grade (`general`, `significant`, `serious`, `critical`).
+    pub grade: Option<String>,
+    /// Only events from this source (`resident`, `volunteer`, `grid_worker`, `hotline`, `sensor`, `department`).
+    pub source: Option<String>,
     /// Only events given to this user (`me` for the caller).
     pub assignee: Option<String>,
     /// Only events given to me (a handler's task list).
@@ -524,6 +541,8 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
     filter.supervised = q.supervised.unwrap_or(false);
     filter.within = q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?;
     filter.category = q.category.map(|c| c.trim().to_owned());
+    filter.grade = q.grade.as_deref().map(|g| g.trim().parse::<Grade>()).transpose()?.map(|g| g.as_str().to_owned());
+    filter.source = q.source.as_deref().map(|s| s.trim().parse::<Source>()).transpose()?.map(|s| s.as_str().to_owned());
     if let Some(a) = q.assignee {
         let who = if a.trim() == "me" { caller.user.id.clone() } else { user_id_param("assignee", &a)? };
         if filter.assignee.as_ref().is_some_and(|mine| *mine != who) {

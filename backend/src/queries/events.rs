@@ -155,6 +155,8 @@ pub struct EventFilter {
     pub states: Vec<String>,
     pub within: Option<(gridwork_mobile_core::AreaLevel, String)>,
     pub category: Option<String>,
+    pub grade: Option<String>,
+    pub source: Option<String>,
     /// Only events this user is currently given (a user id, checked by the caller).
     pub assignee: Option<String>,
     pub reporter: Option<String>,
@@ -189,6 +191,12 @@ fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::Mul
     }
     if let Some(c) = &f.category {
         q = q.filter(events::category_code.eq(c.clone()));
+    }
+    if let Some(g) = &f.grade {
+        q = q.filter(events::grade.eq(g.clone()));
+    }
+    if let Some(s) = &f.source {
+        q = q.filter(events::source.eq(s.clone()));
     }
     if let Some(a) = &f.assignee {
         q = q.filter(assigned_to(a));

@@ -42,6 +42,7 @@ const DISPATCHABLE = new Set(["accepted", "returned", "dispatched", "claimed", "
 const $ = (sel) => document.querySelector(sel);
 const state = {
   queue: QUEUES[0], rows: [], next: null, open: null, stopStream: null, idle: null, me: null, selected: new Set(),
+  areaNames: new Map(),
 };
 
 function el(tag, attrs = {}, ...children) {
@@ -101,6 +102,8 @@ async function loadCategories() {
     state.categories = categories.filter((c) => c.active);
   } catch (_) { state.categories = []; }
   state.names = new Map(state.categories.map((c) => [c.code, c.minor_name]));
+  const select = $("#filters select[name=category]");
+  select.replaceChildren(select.options[0], ...state.categories.map((c) => el("option", { value: c.code }, `${c.major_name} · ${c.minor_name}`)));
 }
 
 function categoryName(code) { return state.names?.get(code) || code; }
@@ -120,6 +123,7 @@ function enterDesk() {
   touch();
   renderTabs();
   loadCategories().then(() => loadQueue(state.queue));
+  loadAreaChoices();
   state.stopStream = api.stream(onLive, (s) => {
     const badge = $("#live");
     badge.hidden = false;
@@ -197,8 +201,48 @@ function renderTabs() {
   }, t(q.key))));
 }
 
+/** The filter bar's choices as list filters (each only narrows the caller's scope). */
+function filterQuery() {
+  const f = $("#filters");
+  const q = new URLSearchParams();
+  for (const name of ["area", "category", "grade", "source"]) if (f[name].value) q.set(name, f[name].value);
+  // Dates are days in the city's time; `to` includes its day.
+  if (f.from.value) q.set("from", `${f.from.value}T00:00:00+08:00`);
+  if (f.to.value) q.set("to", new Date(Date.parse(`${f.to.value}T00:00:00+08:00`) + 86400000).toISOString());
+  const s = q.toString();
+  return s ? `&${s}` : "";
+}
+
+$("#filters").addEventListener("change", () => { state.selected.clear(); loadQueue(state.queue); });
+$("#filters").addEventListener("reset", () => setTimeout(() => loadQueue(state.queue)));
+
+/** The areas to filter by: the caller's own and two levels under them. */
+async function loadAreaChoices() {
+  const select = $("#filters select[name=area]");
+  select.replaceChildren(select.options[0]);
+  const add = (a, depth) => {
+    state.areaNames.set(a.code, a.name);
+    select.append(el("option", { value: a.code }, `${"\u3000".repeat(depth)}${a.name}`));
+  };
+  for (const code of opsScopes()) {
+    try {
+      const root = await api.call("GET", `/api/v1/areas/${code}`);
+      add(root, 0);
+      // The areas above it are named in every event's chain.
+      for (let up = root.parent; up; up = (await api.call("GET", `/api/v1/areas/${up.code}`)).parent) {
+        state.areaNames.set(up.code, up.name);
+      }
+      for (const child of root.children) {
+        add(child, 1);
+        const grand = await api.call("GET", `/api/v1/areas?parent=${child.code}`);
+        grand.areas.forEach((g) => add(g, 2));
+      }
+    } catch (_) { /* an area that went away: not offered */ }
+  }
+}
+
 async function loadQueue(q, cursor) {
-  const page = await api.call("GET", `/api/v1/events?${q.query}&limit=${PAGE}${cursor ? `&cursor=${cursor}` : ""}`);
+  const page = await api.call("GET", `/api/v1/events?${q.query}${filterQuery()}&limit=${PAGE}${cursor ? `&cursor=${cursor}` : ""}`);
   if (q !== state.queue) return;
   state.rows = cursor ? state.rows.concat(page.events) : page.events;
   state.next = page.next;
@@ -209,9 +253,12 @@ $("#more").addEventListener("click", () => loadQueue(state.queue, state.next));
 $("#bulk-dispatch").addEventListener("click", () => runBulk("dispatch"));
 $("#bulk-supervise").addEventListener("click", () => runBulk("supervise"));
 
+/** An area's name where the console has it (the caller's areas, two levels down), else its code. */
+function areaName(code) { return state.areaNames.get(code) || code; }
+
 function areaOf(e) {
   const a = e.areas;
-  return a.grid || a.community || a.street || a.district || a.city || "";
+  return areaName(a.grid || a.community || a.street || a.district || a.city || "");
 }
 
 function dueClass(e) {
@@ -316,7 +363,7 @@ async function showEvent(id) {
   detail.hidden = false;
   // Redrawing removes the focused control; keep the keyboard in the event, not the page's top.
   const hadFocus = detail.contains(document.activeElement);
-  const chain = Object.values(e.areas).filter(Boolean).join(" › ");
+  const chain = Object.values(e.areas).filter(Boolean).map(areaName).join(" › ");
   detail.replaceChildren(...[
     el("h2", { tabindex: "-1" }, `${categoryName(e.category)} · ${t(`s_${e.state}`)}`),
     el("p", {}, e.description),
@@ -331,12 +378,14 @@ async function showEvent(id) {
     el("ol", { class: "timeline" }, e.timeline.map((s) => el("li", {},
       el("time", {}, when(s.at)), " ",
       el("strong", {}, t(`a_${s.action}`)), " ",
-      s.role ? el("span", { class: "muted" }, s.role) : null,
-      s.actor ? el("span", { class: "muted" }, ` ${s.actor.slice(-8)}`) : null,
+      s.actor ? el("span", {}, ` ${e.names[s.actor] || s.actor.slice(-8)}`) : null,
+      s.role ? el("span", { class: "muted" }, ` (${t(`role_${s.role}`)})`) : null,
       s.reason ? el("div", { class: "reason" }, s.reason) : null))),
     el("h3", {}, t("tasks")),
     e.tasks.length
-      ? el("ul", {}, e.tasks.map((k) => el("li", {}, `${k.user.slice(-8)} · ${t(`t_${k.state}`)}${k.lead ? " ★" : ""}`)))
+      ? el("ul", {}, e.tasks.map((k) => el("li", {},
+        `${e.names[k.user] || k.user.slice(-8)}${k.lead ? " ★" : ""} · ${t(`t_${k.state}`)} · ${when(k.assigned_at)}`,
+        k.why?.rule ? el("span", { class: "muted" }, ` · ${t("why")}: ${t(`r_${k.why.rule}`)}${k.why.problem ? ` (${k.why.problem})` : ""}`) : null)))
       : el("p", { class: "muted" }, t("none")),
     el("h3", {}, t("photos")),
     photosPanel(e.evidence),

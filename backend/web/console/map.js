@@ -42,8 +42,14 @@ function resForZoom(z) {
   return 10;
 }
 
-function dot(kind) {
-  return L.divIcon({ className: `dot dot-${kind}`, iconSize: [14, 14] });
+// The ring says where in the loop an event is; the fill says how its deadline stands.
+const STAGE = {
+  reported: "new", accepted: "waiting", returned: "waiting", dispatched: "working", claimed: "working",
+  in_progress: "working", rework: "working", resolved: "checking", suspended: "paused",
+};
+
+function dot(kind, stage) {
+  return L.divIcon({ className: `dot dot-${kind}${stage ? ` ring-${stage}` : ""}`, iconSize: [14, 14] });
 }
 
 function eventKind(e) {
@@ -164,7 +170,7 @@ async function drawEvents() {
   do {
     const page = await api.call("GET", `/api/v1/events?state=${OPEN}&limit=500${cursor ? `&cursor=${cursor}` : ""}`);
     const markers = page.events.map((e) => L.marker(latLng(e.location.lat, e.location.lng), {
-      icon: dot(eventKind(e)), keyboard: true, title: `${e.category} ${e.description}`,
+      icon: dot(eventKind(e), STAGE[e.state]), keyboard: true, title: `${t(`s_${e.state}`)} · ${e.description}`,
     }).on("click", () => onPickEvent(e.id)));
     layers.events.addLayers(markers);
     count += page.events.length;

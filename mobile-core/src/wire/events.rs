@@ -241,6 +241,10 @@ wire! {
         pub supervision_orders: Vec<SupervisionOrder>,
         pub links: Vec<EventLink>,
         pub evidence: EvidenceGroups,
+        /// The display names of the people the timeline and tasks name, by user id (staff over
+        /// the area only; others see no actors).
+        #[serde(default)]
+        pub names: std::collections::BTreeMap<String, String>,
     }
 
     /// What one event of a bulk action came to.
