@@ -15,6 +15,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("index.html", "text/html; charset=utf-8", include_bytes!("../web/console/index.html")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/app.js")),
     ("api.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/api.js")),
+    ("page.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/page.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/i18n.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/map.js")),
     ("crs.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/crs.js")),

@@ -197,6 +197,12 @@ class Console(unittest.TestCase):
         self.browser.execute_script(
             "document.querySelector(`#detail .dispatch input[value='${arguments[0]}']`).click()", user_id)
 
+    def open_row(self, text):
+        """Clicks the queue's row holding `text` (found and clicked in one go: the stream redraws rows)."""
+        self.wait.until(lambda b: b.execute_script(
+            "const r = [...document.querySelectorAll('#events tbody tr')].find(r => r.innerText.includes(arguments[0]));"
+            "if (r) r.click(); return !!r", text))
+
     def row_with(self, text):
         # Rows are redrawn by the live stream at any moment; find them in one go.
         return self.browser.execute_script(
@@ -225,7 +231,7 @@ class Console(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(len(photos["before"]), 1, photos)
 
-        self.row_with(words).click()
+        self.open_row(words)
         detail = self.wait.until(EC.visibility_of_element_located((By.ID, "detail")))
         self.wait.until(lambda _: words in detail.text)
         # Rejecting needs a reason: the API refuses, and the console says so where it was asked.
@@ -272,7 +278,7 @@ class Console(unittest.TestCase):
         self.sign_in("coordinator")
         self.browser.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_progress]").click()
         self.wait.until(lambda _: self.row_with(words))
-        self.row_with(words).click()
+        self.open_row(words)
         detail = self.wait.until(EC.visibility_of_element_located((By.ID, "detail")))
 
         # Reassign from the candidate list: worker.li, of the neighbouring grid. Taking it from
@@ -409,7 +415,8 @@ class Console(unittest.TestCase):
         self.browser.find_element(By.CSS_SELECTOR, "#views button[data-view=desk]").click()
         self.browser.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_extension]").click()
         self.wait.until(lambda b: b.execute_script(f"return document.querySelector(\"#events tr[data-id='{more[1]}']\")"))
-        self.browser.find_element(By.CSS_SELECTOR, f"#events tr[data-id='{more[1]}']").click()
+        self.wait.until(lambda b: b.execute_script(
+            "const r = document.querySelector(arguments[0]); if (r) r.click(); return !!r", f"#events tr[data-id='{more[1]}']"))
         self.wait.until(lambda b: "等待配件" in b.execute_script("return document.querySelector('#detail .notice')?.innerText || ''"))
         self.browser.find_element(By.CSS_SELECTOR, "#detail button[data-action=refuse_extension]").click()
         error = self.wait.until(lambda b: b.execute_script("return document.querySelector('#detail .actions .error')?.innerText || null"))

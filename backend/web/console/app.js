@@ -1,8 +1,8 @@
 // The ops console: queues of the caller's area, live; an event with its timeline, tasks and
-// photos; the actions the caller may take. Every element is built with the DOM (never from HTML
-// strings), so nothing a reporter typed can become markup.
+// photos; the actions the caller may take; the map, workforce and evaluation views.
 import * as api from "./api.js";
-import { t, setLang, currentLang, when } from "./i18n.js";
+import { t, when } from "./i18n.js";
+import { $, el, session } from "./page.js";
 import { showMap } from "./map.js";
 import { showEvaluation, render as renderEvaluation } from "./evaluation.js";
 
@@ -19,7 +19,6 @@ const QUEUES = [
 ];
 const PAGE = 50;
 const REPORTERS = new Set(["resident", "volunteer"]);
-const IDLE_MS = 30 * 60 * 1000;
 
 // What each state offers an ops centre, and whether the action needs a reason. The server's
 // state machine decides; a refusal is shown where the action was made.
@@ -39,61 +38,26 @@ const OPEN_STATES = "reported,accepted,returned,dispatched,claimed,in_progress,r
 const MERGE_NEAR_M = 1000;
 const DISPATCHABLE = new Set(["accepted", "returned", "dispatched", "claimed", "in_progress", "rework"]);
 
-const $ = (sel) => document.querySelector(sel);
 const state = {
-  queue: QUEUES[0], rows: [], next: null, open: null, stopStream: null, idle: null, me: null, selected: new Set(),
+  queue: QUEUES[0], rows: [], next: null, open: null, stopStream: null, me: null, selected: new Set(),
   areaNames: new Map(),
 };
 
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
-  return e;
-}
-
-function translateStatic() {
-  document.querySelectorAll("[data-t]").forEach((n) => { n.textContent = t(n.dataset.t); });
-  document.title = t("title");
-  $("#lang").textContent = currentLang() === "zh-CN" ? "English" : "中文";
-}
-
 // ----- session -----
 
-$("#login").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const form = ev.target;
-  $("#login-error").textContent = "";
-  try {
-    const answer = await api.signIn(form.username.value.trim(), form.password.value);
-    form.password.value = "";
-    state.me = answer.user;
-    state.grants = (await api.call("GET", "/api/v1/me")).roles;
+session({
+  titleKey: "title",
+  enter: ({ user, grants }) => {
+    state.me = user;
+    state.grants = grants;
     // Residents and volunteers report from the report page; the console has nothing for them.
-    if (state.grants.every((g) => REPORTERS.has(g.role))) { await leaveDesk(t("notOps")); return; }
+    if (grants.every((g) => REPORTERS.has(g.role))) return t("notOps");
     enterDesk();
-  } catch (e) {
-    $("#login-error").textContent = e.message;
-  }
+    return null;
+  },
+  leave: leaveDesk,
+  relabel: () => { renderTabs(); renderRows(); renderEvaluation(); if (state.open) showEvent(state.open.id); },
 });
-
-$("#logout").addEventListener("click", () => leaveDesk());
-$("#lang").addEventListener("click", () => {
-  setLang(currentLang() === "zh-CN" ? "en" : "zh-CN");
-  translateStatic();
-  if (api.signedIn()) { renderTabs(); renderRows(); renderEvaluation(); if (state.open) showEvent(state.open.id); }
-});
-api.whenSignedOut(() => leaveDesk());
-
-function touch() {
-  clearTimeout(state.idle);
-  state.idle = setTimeout(() => leaveDesk(t("loggedOutIdle")), IDLE_MS);
-}
-["click", "keydown"].forEach((k) => document.addEventListener(k, () => { if (api.signedIn()) touch(); }));
 
 /** The catalog's names, so a queue reads 上水井盖 rather than C-01-01. */
 async function loadCategories() {
@@ -115,12 +79,8 @@ function categorySelect(selected) {
 }
 
 function enterDesk() {
-  $("#login").hidden = true;
   $("#views").hidden = false;
   showView("desk");
-  $("#logout").hidden = false;
-  $("#who").textContent = state.me.display_name;
-  touch();
   renderTabs();
   loadCategories().then(() => loadQueue(state.queue));
   loadAreaChoices();
@@ -132,21 +92,10 @@ function enterDesk() {
   });
 }
 
-async function leaveDesk(message) {
+function leaveDesk() {
   if (state.stopStream) state.stopStream();
-  clearTimeout(state.idle);
-  try { await api.signOut(); } catch (_) { /* the session is gone either way */ }
   Object.assign(state, { rows: [], open: null, stopStream: null, me: null });
-  $("#desk").hidden = true;
-  $("#workforce").hidden = true;
-  $("#map").hidden = true;
-  $("#evaluation").hidden = true;
-  $("#views").hidden = true;
-  $("#logout").hidden = true;
-  $("#live").hidden = true;
-  $("#who").textContent = "";
-  $("#login").hidden = false;
-  $("#login-error").textContent = message || "";
+  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#views", "#live"]) $(id).hidden = true;
 }
 
 // ----- views -----
@@ -557,5 +506,3 @@ function actionsPanel(e) {
     error);
   return form;
 }
-
-translateStatic();

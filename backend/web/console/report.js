@@ -2,90 +2,36 @@
 // place from the browser's location, a photo from the camera) and follow my reports live. Same
 // API and accounts as the console; the server's scope shows a reporter only their own reports.
 import * as api from "./api.js";
-import { t, setLang, currentLang, when } from "./i18n.js";
+import { t, when } from "./i18n.js";
+import { $, el, session } from "./page.js";
 
 const MAX_SIDE = 2048;
 const PAGE = 20;
-const IDLE_MS = 30 * 60 * 1000;
 
-const $ = (sel) => document.querySelector(sel);
-const state = { me: null, grants: [], photo: null, evidenceId: null, draftKey: null, rows: [], next: null, stopStream: null, idle: null };
+const state = { grants: [], photo: null, evidenceId: null, draftKey: null, rows: [], next: null, stopStream: null };
 
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
-  return e;
-}
-
-function translateStatic() {
-  document.querySelectorAll("[data-t]").forEach((n) => { n.textContent = t(n.dataset.t); });
-  document.title = t("m_title");
-  $("#lang").textContent = currentLang() === "zh-CN" ? "English" : "中文";
-}
-
-// ----- session -----
-
-$("#login").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const form = ev.target;
-  $("#login-error").textContent = "";
-  try {
-    const answer = await api.signIn(form.username.value.trim(), form.password.value);
-    form.password.value = "";
-    state.me = answer.user;
-    state.grants = (await api.call("GET", "/api/v1/me")).roles;
-    await enter();
-  } catch (e) {
-    $("#login-error").textContent = e.message;
-  }
+session({
+  titleKey: "m_title",
+  enter: async ({ grants }) => {
+    state.grants = grants;
+    await loadCategories();
+    newDraft();
+    $("#report").hidden = false;
+    $("#mine").hidden = false;
+    loadMine();
+    state.stopStream = api.stream(onLive, () => {});
+    return null;
+  },
+  leave: () => {
+    if (state.stopStream) state.stopStream();
+    Object.assign(state, { grants: [], rows: [], stopStream: null });
+    $("#report").reset();
+    clearPhoto();
+    $("#report").hidden = true;
+    $("#mine").hidden = true;
+  },
+  relabel: () => renderMine(),
 });
-
-$("#logout").addEventListener("click", () => leave());
-$("#lang").addEventListener("click", () => {
-  setLang(currentLang() === "zh-CN" ? "en" : "zh-CN");
-  translateStatic();
-  if (api.signedIn()) renderMine();
-});
-api.whenSignedOut(() => leave());
-
-function touch() {
-  clearTimeout(state.idle);
-  state.idle = setTimeout(() => leave(t("loggedOutIdle")), IDLE_MS);
-}
-["click", "keydown"].forEach((k) => document.addEventListener(k, () => { if (api.signedIn()) touch(); }));
-
-async function enter() {
-  $("#login").hidden = true;
-  $("#logout").hidden = false;
-  $("#who").textContent = state.me.display_name;
-  touch();
-  await loadCategories();
-  newDraft();
-  $("#report").hidden = false;
-  $("#mine").hidden = false;
-  loadMine();
-  state.stopStream = api.stream(onLive, () => {});
-}
-
-async function leave(message) {
-  if (state.stopStream) state.stopStream();
-  clearTimeout(state.idle);
-  try { await api.signOut(); } catch (_) { /* the session is gone either way */ }
-  Object.assign(state, { me: null, grants: [], rows: [], stopStream: null });
-  $("#report").reset();
-  clearPhoto();
-  $("#report").hidden = true;
-  $("#mine").hidden = true;
-  $("#logout").hidden = true;
-  $("#who").textContent = "";
-  $("#login").hidden = false;
-  $("#login-error").textContent = message || "";
-}
 
 // ----- the report form -----
 
@@ -262,5 +208,3 @@ function onLive(view) {
   const open = $("#followed");
   if (!open.hidden && open.dataset.id === view.id) follow(view.id);
 }
-
-translateStatic();
