@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// [default: 480, China Standard Time]
     #[arg(long, env = "GRIDWORK_CAMERA_UTC_OFFSET_MINUTES", value_name = "MIN", allow_hyphen_values = true)]
     pub camera_utc_offset_minutes: Option<i32>,
+    /// Days location pings are kept; the scheduler purges older ones (0: kept forever)
+    /// [default: 30]
+    #[arg(long, env = "GRIDWORK_LOCATION_RETENTION_DAYS", value_name = "DAYS")]
+    pub location_retention_days: Option<u32>,
     /// Base-map tiles for the console, e.g. https://tile.example.com/{z}/{x}/{y}.png (`{s}` for
     /// subdomains) [default: none; the map shows outlines only]
     #[arg(long, env = "GRIDWORK_MAP_TILES", value_name = "URL")]
@@ -146,6 +150,7 @@ pub struct FileSettings {
     pub evidence_max_pixels: Option<u64>,
     pub evidence_retention_days: Option<u32>,
     pub camera_utc_offset_minutes: Option<i32>,
+    pub location_retention_days: Option<u32>,
     pub map_tiles: Option<String>,
     pub map_tiles_crs: Option<String>,
     pub map_tiles_attribution: Option<String>,
@@ -183,6 +188,8 @@ pub struct Settings {
     pub push: crate::push::PushSettings,
     pub evidence: crate::evidence::EvidenceSettings,
     pub map: crate::console::MapSettings,
+    /// How long location pings are kept (`None`: forever).
+    pub location_retention: Option<chrono::Duration>,
 }
 
 /// Dispatch and deadline policy.
@@ -283,6 +290,10 @@ impl Settings {
                 token_uri: args.fcm_token_uri.clone().or_else(|| file.fcm_token_uri.clone()),
             },
             evidence,
+            location_retention: match args.location_retention_days.or(file.location_retention_days).unwrap_or(30) {
+                0 => None,
+                d => Some(chrono::Duration::days(i64::from(d))),
+            },
             map: crate::console::MapSettings::resolve(
                 args.map_tiles.clone().or_else(|| file.map_tiles.clone()),
                 args.map_tiles_crs.as_deref().or(file.map_tiles_crs.as_deref()),

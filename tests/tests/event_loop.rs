@@ -502,23 +502,51 @@ both_backends! {
         let _ = (&c.admin, &c.zhou, &c.sun, &c.zhao);
     }
 
-    async fn location_pings_arrive_in_batches_once(app: TestApp) {
+    async fn location_pings_arrive_in_batches_once_and_only_on_duty(app: TestApp) {
         let c = city(&app).await;
-        let t0 = chrono::Utc::now() - chrono::Duration::minutes(3);
-        let ping = |m: i64, lat: f64| json!({"lat": lat, "lng": 114.276, "accuracy_m": 8.5, "recorded_at": (t0 + chrono::Duration::minutes(m)).to_rfc3339()});
-        let batch = json!({"pings": [ping(0, 30.581), ping(1, 30.582), ping(2, 30.583)]});
+        let at = |t: chrono::DateTime<chrono::Utc>, lat: f64| json!({"lat": lat, "lng": 114.276, "accuracy_m": 8.5, "recorded_at": t.to_rfc3339()});
+        // Off duty, positions are not tracked: the pings are counted as such, and not kept.
+        let (s, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": [at(chrono::Utc::now(), 30.58)]})).await;
+        assert_eq!((s, b["accepted"].as_i64(), b["off_duty"].as_i64()), (200, Some(0), Some(1)), "{b}");
+        let (_, d) = app.get("/api/v1/me/duty", &c.wang).await;
+        assert_eq!(d["location"], Value::Null);
+
+        // The phone went on duty ten minutes ago, offline: its queue says when, and what it
+        // recorded since is kept. A switch "in the future" is refused.
+        let (s, b) = app.put("/api/v1/me/duty", &c.wang, json!({"on_duty": true, "at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339()})).await;
+        assert_eq!((s, b["fields"]["at"]["code"].as_str()), (422, Some("in_the_future")), "{b}");
+        let ten_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
+        let (s, _) = app.put("/api/v1/me/duty", &c.wang, json!({"on_duty": true, "at": ten_ago.to_rfc3339()})).await;
+        assert_eq!(s, 200);
+        let (_, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": [at(ten_ago + chrono::Duration::minutes(5), 30.579), at(ten_ago - chrono::Duration::minutes(5), 30.578)]})).await;
+        assert_eq!((b["accepted"].as_i64(), b["off_duty"].as_i64()), (Some(1), Some(1)), "{b}");
+        let t0 = chrono::Utc::now();
+        let ping = |secs: i64, lat: f64| at(t0 + chrono::Duration::seconds(secs), lat);
+        let batch = json!({"pings": [ping(10, 30.581), ping(20, 30.582), ping(30, 30.583)]});
         let (s, b) = app.post("/api/v1/me/location", &c.wang, batch.clone()).await;
         assert_eq!((s, b["accepted"].as_i64(), b["duplicates"].as_i64()), (200, Some(3), Some(0)), "{b}");
         // The phone resends (it never saw the answer) with one more: only the new one is stored.
         let mut again = batch.clone();
-        again["pings"].as_array_mut().unwrap().push(ping(3, 30.584));
+        again["pings"].as_array_mut().unwrap().push(ping(40, 30.584));
         let (_, b) = app.post("/api/v1/me/location", &c.wang, again).await;
-        assert_eq!((b["accepted"].as_i64(), b["duplicates"].as_i64()), (Some(1), Some(3)));
+        assert_eq!((b["accepted"].as_i64(), b["duplicates"].as_i64(), b["off_duty"].as_i64()), (Some(1), Some(3), Some(0)));
         // An older batch arriving late does not move the position back.
-        let (_, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": [ping(-10, 30.570)]})).await;
+        let (_, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": [ping(5, 30.570)]})).await;
         assert_eq!(b["accepted"], 1);
         let (_, d) = app.get("/api/v1/me/duty", &c.wang).await;
         assert_eq!(d["location"]["lat"], 30.584);
+
+        // Off duty again: what the phone recorded on duty still arrives from its queue; what it
+        // recorded afterwards does not.
+        let on = chrono::Utc::now();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        app.put("/api/v1/me/duty", &c.wang, json!({"on_duty": false})).await;
+        let late = chrono::Utc::now() + chrono::Duration::minutes(2);
+        let (_, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": [at(on, 30.585), at(late, 30.59)]})).await;
+        assert_eq!((b["accepted"].as_i64(), b["off_duty"].as_i64()), (Some(1), Some(1)), "{b}");
+        // Going off duty twice opens and closes nothing more.
+        app.put("/api/v1/me/duty", &c.wang, json!({"on_duty": false})).await;
+
         // Bad pings name the one at fault.
         let (s, b) = app.post("/api/v1/me/location", &c.wang, json!({"pings": [ping(0, 30.5), ping(1, 95.0)]})).await;
         assert_eq!((s, b["fields"]["pings[1]"]["code"].as_str()), (422, Some("out_of_range")));
@@ -529,6 +557,15 @@ both_backends! {
         assert_error(s, &b, 422, "validation_failed");
         let (s, _) = app.post("/api/v1/me/location", &c.chen, json!({"pings": [ping(0, 30.58)]})).await;
         assert_eq!(s, 403);
+
+        // Retention: the trail is kept 30 days by default, then purged by the scheduler's pass.
+        let stored = || async { pings_of(&app, "wang").await };
+        assert_eq!(stored().await, 7);
+        let purge = |days: i64| gridwork::duty::purge(&app.state, gridwork::models::now() + chrono::Duration::days(days));
+        assert_eq!(purge(29).await.unwrap(), 0);
+        assert_eq!(stored().await, 7);
+        assert_eq!(purge(31).await.unwrap(), 7);
+        assert_eq!(stored().await, 0);
     }
 
     async fn the_stream_pushes_changes_in_scope_and_resumes(app: TestApp) {
@@ -623,6 +660,19 @@ both_backends! {
 
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
+}
+
+/// How many location pings are stored for a user.
+async fn pings_of(app: &TestApp, name: &str) -> i64 {
+    let user = app.id_of(name).await;
+    app.db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use gridwork::db::schema::location_pings;
+            Ok(location_pings::table.filter(location_pings::user_id.eq(user)).count().get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap()
 }
 
 /// The kinds of notifications queued for a user, oldest first.

@@ -28,8 +28,8 @@ pub async fn get(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpRe
 pub type DutyBody = DutyRequest;
 
 pub async fn set(caller: Caller, state: web::Data<AppState>, body: ValidJson<DutyBody>) -> ApiResult<HttpResponse> {
-    let on = body.0.on_duty;
-    let row = state.db.run(move |conn| duty::set_duty(conn, &caller, on)).await?;
+    let (on, at) = (body.0.on_duty, body.0.at.map(|t| t.naive_utc()));
+    let row = state.db.run(move |conn| duty::set_duty(conn, &caller, on, at)).await?;
     Ok(HttpResponse::Ok().json(view(&row)))
 }
 

@@ -198,6 +198,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    duty_periods (user_id, started_at) {
+        user_id -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     location_pings (user_id, recorded_at) {
         user_id -> Text,
         recorded_at -> Timestamp,

@@ -185,6 +185,9 @@ pub fn spawn(state: AppState, every: Duration) {
             if let Err(e) = crate::evidence::retention::purge(&state, crate::models::now()).await {
                 tracing::warn!(error = %e.message, "evidence retention pass failed");
             }
+            if let Err(e) = crate::duty::purge(&state, crate::models::now()).await {
+                tracing::warn!(error = %e.message, "location retention pass failed");
+            }
         }
     });
 }

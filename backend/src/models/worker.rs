@@ -1,7 +1,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{location_pings, worker_status};
+use crate::db::schema::{duty_periods, location_pings, worker_status};
 
 /// A field worker's duty status and last position.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -27,4 +27,20 @@ pub struct PingRow {
     pub lng: f64,
     pub accuracy_m: Option<f64>,
     pub received_at: NaiveDateTime,
+}
+
+/// A stretch of time a field worker was on duty (`ended_at` none: still on duty).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = duty_periods)]
+pub struct DutyPeriodRow {
+    pub user_id: String,
+    pub started_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+impl DutyPeriodRow {
+    /// Whether `t` falls inside the period, `grace` either side (phone clocks drift).
+    pub fn covers(&self, t: NaiveDateTime, now: NaiveDateTime, grace: chrono::Duration) -> bool {
+        t >= self.started_at - grace && t <= self.ended_at.unwrap_or(now) + grace
+    }
 }

@@ -1,8 +1,8 @@
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{location_pings, role_assignments, users, worker_status};
-use crate::models::worker::{PingRow, WorkerStatusRow};
+use crate::db::schema::{duty_periods, location_pings, role_assignments, users, worker_status};
+use crate::models::worker::{DutyPeriodRow, PingRow, WorkerStatusRow};
 
 pub fn status(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<WorkerStatusRow>> {
     worker_status::table.find(user_id).select(WorkerStatusRow::as_select()).first(conn).optional()
@@ -14,6 +14,51 @@ pub fn save_status(conn: &mut DbConn, row: &WorkerStatusRow) -> QueryResult<()> 
         diesel::insert_into(worker_status::table).values(row).execute(conn)?;
     }
     Ok(())
+}
+
+/// Opens a duty period at `at` (none is open: the caller checked).
+pub fn start_duty(conn: &mut DbConn, user_id: &str, at: chrono::NaiveDateTime) -> QueryResult<()> {
+    let row = DutyPeriodRow { user_id: user_id.to_owned(), started_at: at, ended_at: None };
+    diesel::insert_into(duty_periods::table).values(&row).execute(conn).map(|_| ())
+}
+
+/// The newest duty period (the open one, if on duty).
+pub fn last_duty(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<DutyPeriodRow>> {
+    duty_periods::table
+        .filter(duty_periods::user_id.eq(user_id))
+        .order(duty_periods::started_at.desc())
+        .select(DutyPeriodRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Closes the open duty period, if any.
+pub fn end_duty(conn: &mut DbConn, user_id: &str, at: chrono::NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        duty_periods::table.filter(duty_periods::user_id.eq(user_id)).filter(duty_periods::ended_at.is_null()),
+    )
+    .set(duty_periods::ended_at.eq(Some(at)))
+    .execute(conn)
+}
+
+/// The duty periods that reach into [from, to].
+pub fn duty_between(
+    conn: &mut DbConn,
+    user_id: &str,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+) -> QueryResult<Vec<DutyPeriodRow>> {
+    duty_periods::table
+        .filter(duty_periods::user_id.eq(user_id))
+        .filter(duty_periods::started_at.le(to))
+        .filter(duty_periods::ended_at.is_null().or(duty_periods::ended_at.ge(from)))
+        .select(DutyPeriodRow::as_select())
+        .load(conn)
+}
+
+/// Deletes pings recorded before `before` (retention); how many went.
+pub fn purge_pings(conn: &mut DbConn, before: chrono::NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(location_pings::table.filter(location_pings::recorded_at.lt(before))).execute(conn)
 }
 
 /// Of the pings given, the recorded times already stored (a resent batch).

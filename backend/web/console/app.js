@@ -82,8 +82,9 @@ function enterDesk() {
   $("#views").hidden = false;
   showView("desk");
   renderTabs();
-  loadCategories().then(() => loadQueue(state.queue));
-  loadAreaChoices();
+  // The first page first; the category and area names fill in as they arrive.
+  loadQueue(state.queue).then(() => loadAreaChoices()).then(() => renderRows());
+  loadCategories().then(() => renderRows());
   state.stopStream = api.stream(onLive, (s) => {
     const badge = $("#live");
     badge.hidden = false;

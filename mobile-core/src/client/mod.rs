@@ -589,7 +589,9 @@ impl FieldClient {
     /// Goes on or off duty (check-in / check-out).
     pub fn set_duty(&self, on_duty: bool) -> ClientResult<()> {
         self.actor()?;
-        self.with_store(|s| s.tx(|tx| write::enqueue(tx, &Op::Duty { on_duty }, &[], None).map(drop)))?;
+        self.with_store(|s| {
+            s.tx(|tx| write::enqueue(tx, &Op::Duty { on_duty, at: Some(chrono::Utc::now()) }, &[], None).map(drop))
+        })?;
         self.after_enqueue();
         Ok(())
     }
@@ -796,8 +798,8 @@ impl FieldClient {
                 let body = serde_json::to_value(LocationBatch { pings: pings.clone() })?;
                 self.transport.call("POST", "/api/v1/me/location", Body::Json(&body), None).await?
             }
-            Op::Duty { on_duty } => {
-                let body = serde_json::to_value(DutyRequest { on_duty: *on_duty })?;
+            Op::Duty { on_duty, at } => {
+                let body = serde_json::to_value(DutyRequest { on_duty: *on_duty, at: *at })?;
                 self.transport.call("PUT", "/api/v1/me/duty", Body::Json(&body), None).await?
             }
         };

@@ -41,17 +41,14 @@ pub enum Op {
     },
     /// An action on an event, as the wire carries it; a resolve cites the evidence its `photos`
     /// entries became.
-    Action {
-        event: EventRef,
-        action: ActionRequest,
-        photos: Vec<i64>,
-    },
+    Action { event: EventRef, action: ActionRequest, photos: Vec<i64> },
     /// Location pings, batched.
-    Location {
-        pings: Vec<Ping>,
-    },
+    Location { pings: Vec<Ping> },
     Duty {
         on_duty: bool,
+        /// When the switch was made (queues written before this field send none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 

@@ -86,6 +86,10 @@ wire! {
     #[serde(deny_unknown_fields)]
     pub struct DutyRequest {
         pub on_duty: bool,
+        /// When the worker switched, on the phone's clock (an offline queue sends it later);
+        /// the server's time otherwise. Pings are judged against these times.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub at: Option<DateTime<Utc>>,
     }
 
     /// Whether a field worker is on duty, and where they were last.
@@ -120,6 +124,9 @@ wire! {
     pub struct PingsStored {
         pub accepted: usize,
         pub duplicates: usize,
+        /// Recorded while the sender was off duty: not kept (positions are tracked on duty only).
+        #[serde(default)]
+        pub off_duty: usize,
     }
 
     /// A field worker as the ops centre over their area sees them (where they were last is

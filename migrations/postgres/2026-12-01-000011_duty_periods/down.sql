@@ -1,0 +1,2 @@
+DROP INDEX location_pings_recorded_at;
+DROP TABLE duty_periods;
