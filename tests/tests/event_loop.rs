@@ -125,6 +125,12 @@ both_backends! {
         // 积存垃圾渣土: a grid-worker category.
         let e = report(&app, &c.zhao, "v-1", "E-01-02", P).await;
         assert_eq!(e["state"], "reported");
+        // Filed as a volunteer's by role, not by the client's say-so; a resident cannot claim it.
+        assert_eq!(e["source"], "volunteer");
+        let body = json!({"category": "E-01-02", "lat": P.0, "lng": P.1, "description": "冒充志愿者", "source": "volunteer"});
+        let req = app.client.post(app.url("/api/v1/events")).bearer_auth(&c.chen).header("Idempotency-Key", "fake-vol").json(&body);
+        let (s, b) = app.send(req).await;
+        assert_eq!((s, b["fields"]["source"]["code"].as_str()), (422, Some("source_not_permitted")), "{b}");
         let e = ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
         assert_eq!(e["state"], "dispatched");
         assert_eq!(e["assignees"], json!([app.id_of("wang").await]));
@@ -362,7 +368,24 @@ both_backends! {
         assert_eq!(notifications(&app, "zhao").await, ["pool_open"]);
         let (s, _) = app.get(&format!("/api/v1/events/{}", id(&e)), &c.zhao).await;
         assert_eq!(s, 200);
+        // The pool lists it for the community's volunteers, with the distance from where they are.
+        let (s, pool) = app.get(&format!("/api/v1/pool?lat={}&lng={}", P.0 + 0.001, P.1), &c.zhao).await;
+        assert_eq!(s, 200, "{pool}");
+        assert_eq!(pool["events"][0]["id"], e["id"], "{pool}");
+        let d = pool["events"][0]["distance_m"].as_f64().unwrap();
+        assert!((100.0..120.0).contains(&d), "{d}");
+        // Not for a volunteer of another community, and not for someone who is no volunteer.
+        app.user("lin", Role::Volunteer, Some("420102003002")).await;
+        let (s, other) = app.get("/api/v1/pool", &app.login("lin").await).await;
+        assert_eq!((s, other["events"].clone()), (200, json!([])), "{other}");
+        let (s, _) = app.get("/api/v1/pool", &c.chen).await;
+        assert_eq!(s, 403);
+        let (s, b) = app.get("/api/v1/pool?lat=30.5", &c.zhao).await;
+        assert_eq!((s, b["fields"]["lng"]["code"].as_str()), (422, Some("required")));
         let e = ok(&app, &c.zhao, &id(&e), json!({"action": "claim"})).await;
+        // Claimed, it leaves the pool.
+        let (_, pool) = app.get("/api/v1/pool", &c.zhao).await;
+        assert_eq!(pool["events"], json!([]));
         assert_eq!(e["assignees"], json!([app.id_of("zhao").await]));
         let full = detail(&app, &c.coord, &id(&e)).await;
         assert_eq!(full["tasks"][0]["why"]["rule"], "volunteer_claim");

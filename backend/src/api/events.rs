@@ -137,7 +137,7 @@ pub async fn report(
     let at = b.reporter_location.map(|p| p.wgs84("reporter_location")).transpose()?;
     let new = NewReport {
         category: b.category.trim().to_owned(),
-        source: b.source.unwrap_or(Source::Resident),
+        source: b.source.unwrap_or_else(|| Source::for_reporter(&caller.roles())),
         lat,
         lng,
         description: b.description,

@@ -18,6 +18,7 @@ pub mod health;
 pub mod live;
 pub mod me;
 pub mod openapi;
+pub mod pool;
 pub mod push;
 pub mod users;
 pub mod workforce;
@@ -323,6 +324,10 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .get(live::my_tasks, "The caller's tasks by sync cursor")
             .query::<live::MineQuery>()
             .returns::<w::TaskFeed>(),
+        at("/api/v1/pool")
+            .get(pool::pool, "The community volunteer pool: events to claim, nearest first (volunteers)")
+            .query::<pool::PoolQuery>()
+            .returns::<w::PoolPage>(),
         at("/api/v1/workforce")
             .get(
                 workforce::board,

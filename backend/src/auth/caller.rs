@@ -59,6 +59,11 @@ impl Caller {
         self.grants.iter().any(|g| g.role == role)
     }
 
+    /// Every role the caller holds, wherever (a capacity such as a report's source).
+    pub fn roles(&self) -> Vec<Role> {
+        self.grants.iter().map(|g| g.role).collect()
+    }
+
     /// The scopes over which the caller holds any of `roles`.
     pub fn scopes_for(&self, roles: &[Role]) -> Vec<&Scope> {
         self.grants.iter().filter(|g| roles.contains(&g.role)).map(|g| &g.scope).collect()

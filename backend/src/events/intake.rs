@@ -36,18 +36,6 @@ pub struct NewReport {
 
 pub use gridwork_mobile_core::wire::Filed;
 
-/// Who may file with a given source: patrols are grid workers', hotline entries the ops
-/// centre's, sensor feeds administrators' integrations, department reports handlers'.
-fn may_use_source(caller: &Caller, source: Source) -> bool {
-    match source {
-        Source::Resident | Source::Volunteer => true,
-        Source::GridWorker => caller.has_role(Role::GridWorker),
-        Source::Hotline => caller.require_any(&OPS_ROLES).is_ok(),
-        Source::Sensor => caller.has_role(Role::Admin) || caller.has_role(Role::CityOperator),
-        Source::Department => caller.has_role(Role::DeptHandler),
-    }
-}
-
 fn active_category(conn: &mut DbConn, code: &str, field: &str) -> ApiResult<Category> {
     queries::categories::by_code(conn, code)?
         .map(|r| catalog::from_row(&r))
@@ -145,7 +133,7 @@ pub fn report(
     new: &NewReport,
     key: &str,
 ) -> ApiResult<(EventRow, Filed)> {
-    if !may_use_source(caller, new.source) {
+    if !new.source.permitted_for(&caller.roles()) {
         return Err(ApiError::field(
             "source",
             "source_not_permitted",

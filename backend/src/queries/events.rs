@@ -155,6 +155,8 @@ pub struct EventFilter {
     pub states: Vec<String>,
     pub within: Option<(gridwork_mobile_core::AreaLevel, String)>,
     pub category: Option<String>,
+    /// Only events of one of these categories (empty: any).
+    pub categories: Vec<String>,
     pub grade: Option<String>,
     pub source: Option<String>,
     /// Only events this user is currently given (a user id, checked by the caller).
@@ -191,6 +193,9 @@ fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::Mul
     }
     if let Some(c) = &f.category {
         q = q.filter(events::category_code.eq(c.clone()));
+    }
+    if !f.categories.is_empty() {
+        q = q.filter(events::category_code.eq_any(f.categories.clone()));
     }
     if let Some(g) = &f.grade {
         q = q.filter(events::grade.eq(g.clone()));

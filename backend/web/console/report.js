@@ -1,6 +1,7 @@
 // The report page for residents and volunteers, sized for a phone: report a problem (category,
 // place from the browser's location, a photo from the camera) and follow my reports live. Same
-// API and accounts as the console; the server's scope shows a reporter only their own reports.
+// API and accounts as the console; the server's scope shows a reporter only their own reports,
+// and files a volunteer's report as theirs by role.
 import * as api from "./api.js";
 import { t, when } from "./i18n.js";
 import { $, el, session } from "./page.js";
@@ -8,12 +9,11 @@ import { $, el, session } from "./page.js";
 const MAX_SIDE = 2048;
 const PAGE = 20;
 
-const state = { grants: [], photo: null, evidenceId: null, draftKey: null, rows: [], next: null, stopStream: null };
+const state = { photo: null, evidenceId: null, draftKey: null, rows: [], next: null, stopStream: null };
 
 session({
   titleKey: "m_title",
-  enter: async ({ grants }) => {
-    state.grants = grants;
+  enter: async () => {
     await loadCategories();
     newDraft();
     $("#report").hidden = false;
@@ -24,7 +24,7 @@ session({
   },
   leave: () => {
     if (state.stopStream) state.stopStream();
-    Object.assign(state, { grants: [], rows: [], stopStream: null });
+    Object.assign(state, { rows: [], stopStream: null });
     $("#report").reset();
     clearPhoto();
     $("#report").hidden = true;
@@ -149,7 +149,6 @@ $("#report").addEventListener("submit", async (ev) => {
     const body = { category: form.category.value, description: form.description.value.trim(), lat, lng };
     if (form.address.value.trim()) body.address = form.address.value.trim();
     if (state.evidenceId) body.evidence = [state.evidenceId];
-    if (state.grants.some((g) => g.role === "volunteer")) body.source = "volunteer";
     const answer = await api.call("POST", "/api/v1/events", body, { "Idempotency-Key": state.draftKey });
     $("#sent").textContent = t(answer.filed === "duplicate" ? "m_joined" : "m_filed", answer.id.slice(-8));
     form.reset();

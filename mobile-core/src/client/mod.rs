@@ -25,7 +25,6 @@ use store::{CachedEvent, Entry, Failure, Store, now_ms, write};
 use transport::{Body, Transport};
 
 use crate::domain::event::{self, Action, Actor, EventFacts, EvidenceKind, Source};
-use crate::domain::role::Role;
 use crate::domain::task::{TaskFacts, TaskState};
 use crate::photo::{self, Limits};
 use crate::wire::{
@@ -428,7 +427,7 @@ impl FieldClient {
                 message: "describe the problem".into(),
             });
         }
-        let source = if actor.roles.contains(&Role::GridWorker) { Source::GridWorker } else { Source::Resident };
+        let source = Source::for_reporter(&actor.roles);
         let processed = photos
             .iter()
             .map(|bytes| photo_entry(bytes, None, EvidenceKind::Before, Some(at)))

@@ -79,6 +79,33 @@ impl Source {
             _ => EventState::Reported,
         }
     }
+
+    /// What a person's report is filed as when they do not say: a grid worker's is a patrol
+    /// finding, a volunteer's counts as their service, anyone else's is a resident's.
+    pub fn for_reporter(roles: &[Role]) -> Source {
+        if roles.contains(&Role::GridWorker) {
+            Source::GridWorker
+        } else if roles.contains(&Role::Volunteer) {
+            Source::Volunteer
+        } else {
+            Source::Resident
+        }
+    }
+
+    /// Whether someone holding `roles` may file as this source: a source is a capacity, never
+    /// the client's say-so. Hotline entries are the ops centre's, sensor feeds the city's
+    /// integrations', department reports handlers'.
+    pub fn permitted_for(self, roles: &[Role]) -> bool {
+        let has = |r: &[Role]| roles.iter().any(|x| r.contains(x));
+        match self {
+            Source::Resident => true,
+            Source::Volunteer => has(&[Role::Volunteer]),
+            Source::GridWorker => has(&[Role::GridWorker]),
+            Source::Hotline => has(&OPS_ROLES),
+            Source::Sensor => has(&[Role::Admin, Role::CityOperator]),
+            Source::Department => has(&[Role::DeptHandler]),
+        }
+    }
 }
 
 /// Something a person asks to do to an event.
@@ -961,6 +988,20 @@ mod tests {
         // A new handler is a new stage: the old request is answered by the reassignment.
         let moved = decide(&asked.facts, &coord, &to_li(Some("wang is ill"))).unwrap();
         assert!(!moved.facts.extension_requested);
+    }
+
+    #[test]
+    fn a_source_is_a_capacity_the_reporter_holds() {
+        assert_eq!(Source::for_reporter(&[Role::Volunteer]), Source::Volunteer);
+        assert_eq!(Source::for_reporter(&[Role::Volunteer, Role::GridWorker]), Source::GridWorker);
+        assert_eq!(Source::for_reporter(&[]), Source::Resident);
+        assert_eq!(Source::for_reporter(&[Role::Coordinator]), Source::Resident);
+        assert!(!Source::Volunteer.permitted_for(&[Role::Resident]));
+        assert!(Source::Volunteer.permitted_for(&[Role::Volunteer]));
+        assert!(Source::Resident.permitted_for(&[]));
+        assert!(Source::Hotline.permitted_for(&[Role::Coordinator]));
+        assert!(!Source::Hotline.permitted_for(&[Role::GridWorker]));
+        assert!(!Source::Sensor.permitted_for(&[Role::Coordinator]));
     }
 
     #[test]

@@ -133,6 +133,26 @@ pub struct EventPage {
     pub next: Option<String>,
 }
 
+/// One event of the volunteer pool, with how far it is from the volunteer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PoolItem {
+    #[serde(flatten)]
+    pub event: EventView,
+    /// Metres from where the volunteer said they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<f64>,
+}
+
+/// One page of `GET /pool`: nearest first; `next` is the cursor of the following page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PoolPage {
+    pub events: Vec<PoolItem>,
+    pub limit: i64,
+    pub next: Option<String>,
+}
+
 /// One of the caller's tasks in the sync feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
