@@ -158,7 +158,18 @@ both_backends! {
         let (s, b) = act(&app, &c.sun, &id(&e), json!({"action": "rework", "reason": "渣土还在"})).await;
         assert_error(s, &b, 404, "not_found");
         let qian = app.login("qian").await;
+        // It waits in the verify queue of qian and the coordinator, not of wang who resolved it,
+        // nor of sun of another grid.
+        let queued = |b: &Value| b["events"].as_array().unwrap().iter().any(|x| x["id"] == e["id"]);
+        for (token, expected) in [(&qian, true), (&c.coord, true), (&c.wang, false), (&c.sun, false)] {
+            let (s, b) = app.get("/api/v1/verify-queue", token).await;
+            assert_eq!((s, queued(&b)), (200, expected), "{b}");
+        }
+        let (s, _) = app.get("/api/v1/verify-queue", &c.zhao).await;
+        assert_eq!(s, 403);
         ok(&app, &qian, &id(&e), json!({"action": "rework", "reason": "渣土还在"})).await;
+        let (_, b) = app.get("/api/v1/verify-queue", &qian).await;
+        assert!(!queued(&b), "{b}");
         ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
         ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "evidence": [app.after_photo(&c.wang, &id(&e)).await, app.after_photo(&c.wang, &id(&e)).await]})).await;
         let e = ok(&app, &c.coord, &id(&e), json!({"action": "verify"})).await;

@@ -77,6 +77,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/tasks/mine", "                    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/evaluation", "                    AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/pool", "                          FF   FF   FF   FF   FF   FF   AA   FF   FF   FF   UU"),
+    ("GET", "/api/v1/verify-queue", "                  AA   AA   AA   AA   AA   AA   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/workforce", "                     AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/categories", "                    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/categories.csv", "                AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),

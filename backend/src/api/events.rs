@@ -491,8 +491,14 @@ pub struct ListQuery {
 /// reported or are given.
 pub fn scoped(caller: &Caller, index: &AreaIndex) -> EventFilter {
     let staff: Vec<Role> = VERIFIER_ROLES.iter().copied().chain([Role::DeptHandler]).collect();
-    let mut filter = EventFilter { own: Some(caller.user.id.clone()), ..Default::default() };
-    for scope in caller.scopes_for(&staff) {
+    EventFilter { own: Some(caller.user.id.clone()), ..within_roles(caller, index, &staff) }
+}
+
+/// The events filed in the areas where the caller holds one of `roles` (nothing of their own
+/// beyond that): the pool of a volunteer, the queue of a verifier.
+pub fn within_roles(caller: &Caller, index: &AreaIndex, roles: &[Role]) -> EventFilter {
+    let mut filter = EventFilter::default();
+    for scope in caller.scopes_for(roles) {
         match scope.area_code() {
             None => filter.everywhere = true,
             Some(code) => {

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod pool;
 pub mod push;
 pub mod users;
+pub mod verify;
 pub mod workforce;
 
 /// What an operation takes as its body, for the OpenAPI document.
@@ -328,6 +329,10 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .get(pool::pool, "The community volunteer pool: events to claim, nearest first (volunteers)")
             .query::<pool::PoolQuery>()
             .returns::<w::PoolPage>(),
+        at("/api/v1/verify-queue")
+            .get(verify::queue, "Resolved events to check on site in the caller's areas, due soonest first (verifiers)")
+            .query::<verify::VerifyQuery>()
+            .returns::<w::EventPage>(),
         at("/api/v1/workforce")
             .get(
                 workforce::board,

@@ -8,7 +8,7 @@ use gridwork_mobile_core::domain::event::EventState;
 use gridwork_mobile_core::wire::{Point, PoolItem, PoolPage};
 use serde::Deserialize;
 
-use super::events::{PointExt, views_of};
+use super::events::{PointExt, views_of, within_roles};
 use crate::auth::Caller;
 use crate::catalog;
 use crate::error::{ApiError, ApiResult};
@@ -57,17 +57,7 @@ pub async fn pool(caller: Caller, state: web::Data<AppState>, q: web::Query<Pool
     };
     let index = state.areas();
     // The volunteer's own areas only: the pool is never wider than where they serve.
-    let mut filter = EventFilter { limit: POOL_MAX, ..Default::default() };
-    for scope in caller.scopes_for(&[Role::Volunteer]) {
-        match scope.area_code() {
-            None => filter.everywhere = true,
-            Some(code) => {
-                if let Some(area) = index.get(code.as_str()) {
-                    filter.scope.push((area.level, code.to_string()));
-                }
-            }
-        }
-    }
+    let mut filter = EventFilter { limit: POOL_MAX, ..within_roles(&caller, &index, &[Role::Volunteer]) };
     filter.states = [EventState::Accepted, EventState::Returned].iter().map(|s| s.as_str().to_owned()).collect();
     let views = state
         .db
