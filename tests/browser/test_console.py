@@ -253,6 +253,14 @@ class Console(unittest.TestCase):
         self.wait.until(lambda b: b.execute_script(
             "return [...document.querySelectorAll('#detail .photos img')].some(i => i.complete && i.naturalWidth > 0)"))
         self.shot("04-accepted-timeline")
+        # The full photo opens in a dialog, decoded at the size the server kept (320×240).
+        self.browser.execute_script("document.querySelector('#detail .photos button.thumb').click()")
+        self.wait.until(lambda b: b.execute_script(
+            "const i = document.querySelector('#photo[open] img'); return i && i.complete && i.naturalWidth === 320"))
+        self.assertIn("320×240", self.browser.find_element(By.ID, "photo").text)
+        self.shot("04-full-photo")
+        self.browser.find_element(By.CSS_SELECTOR, "#photo button[type=submit]").click()
+        self.wait.until(lambda b: not b.execute_script("return document.querySelector('#photo').open"))
         # The volunteer's page follows it live: their report now reads as accepted.
         WebDriverWait(self.phone, 5).until(lambda b: b.execute_script(
             "return [...document.querySelectorAll('#my-reports li')].some(l => l.innerText.includes(arguments[0]) && l.innerText.includes('已受理'))",

@@ -432,10 +432,26 @@ function photosPanel(evidence) {
       const img = el("img", { alt: `${t(kind)} ${p.id.slice(0, 8)}`, width: "120" });
       api.blobUrl(p.thumbnail_url).then((u) => { img.src = u; }).catch(() => {});
       const flags = (p.flags || []).map((f) => f.code).join(", ");
-      box.append(el("figure", {}, img, el("figcaption", {}, t(kind), flags ? ` ⚠ ${flags}` : "")));
+      const open = el("button", {
+        type: "button", class: "thumb", "aria-label": `${t("fullPhoto")}: ${t(kind)}`, onclick: () => showPhoto(p, kind),
+      }, img);
+      box.append(el("figure", {}, open, el("figcaption", {}, t(kind), flags ? ` ⚠ ${flags}` : "")));
     }
   }
   return box;
+}
+
+/** The whole photo in a dialog (fetched with the token), with where and when it was taken. */
+async function showPhoto(p, kind) {
+  const dialog = $("#photo");
+  const img = el("img", { alt: `${t(kind)} ${p.id.slice(0, 8)}` });
+  const at = p.capture?.location ? ` · ${p.capture.location.lat.toFixed(5)}, ${p.capture.location.lng.toFixed(5)}` : "";
+  const taken = p.capture?.taken_at ? ` · ${when(p.capture.taken_at)}` : "";
+  dialog.replaceChildren(img, el("p", {}, `${t(kind)} · ${p.width}×${p.height}${taken}${at}`),
+    el("form", { method: "dialog" }, el("button", { type: "submit" }, t("close"))));
+  dialog.showModal();
+  try { img.src = await api.blobUrl(p.photo_url); } catch (err) { img.replaceWith(el("p", { class: "error" }, refusalText(err))); }
+  dialog.addEventListener("close", () => URL.revokeObjectURL(img.src), { once: true });
 }
 
 /** Dispatch or reassign from the candidate list (who, with load, distance and why). */
