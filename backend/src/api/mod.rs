@@ -18,6 +18,7 @@ pub mod health;
 pub mod live;
 pub mod me;
 pub mod openapi;
+pub mod paging;
 pub mod pool;
 pub mod push;
 pub mod users;

@@ -9,6 +9,7 @@ use gridwork_mobile_core::wire::{Point, PoolItem, PoolPage};
 use serde::Deserialize;
 
 use super::events::{PointExt, views_of, within_roles};
+use super::paging::Window;
 use crate::auth::Caller;
 use crate::catalog;
 use crate::error::{ApiError, ApiResult};
@@ -37,16 +38,7 @@ const POOL_MAX: i64 = 2_000;
 pub async fn pool(caller: Caller, state: web::Data<AppState>, q: web::Query<PoolQuery>) -> ApiResult<HttpResponse> {
     caller.require_any(&[Role::Volunteer])?;
     let q = q.into_inner();
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 200"));
-    }
-    let offset: usize = match q.cursor.as_deref() {
-        None => 0,
-        Some(c) => {
-            c.parse().map_err(|_| ApiError::field("cursor", "invalid", "pass the `next` value of the previous page"))?
-        }
-    };
+    let window = Window::parse(q.limit, q.cursor.as_deref())?;
     let here = match (q.lat, q.lng) {
         (Some(lat), Some(lng)) => {
             let crs = q.crs.as_deref().map(str::parse).transpose()?;
@@ -91,9 +83,6 @@ pub async fn pool(caller: Caller, state: web::Data<AppState>, q: web::Query<Pool
     if here.is_some() {
         items.sort_by(|a, b| a.distance_m.unwrap_or(f64::MAX).total_cmp(&b.distance_m.unwrap_or(f64::MAX)));
     }
-    let total = items.len();
-    let page: Vec<PoolItem> = items.into_iter().skip(offset).take(usize::try_from(limit).unwrap_or(50)).collect();
-    let end = offset + page.len();
-    let next = (end < total).then(|| end.to_string());
-    Ok(HttpResponse::Ok().json(PoolPage { events: page, limit, next }))
+    let (events, next) = window.take(items);
+    Ok(HttpResponse::Ok().json(PoolPage { events, limit: window.limit, next }))
 }

@@ -8,8 +8,9 @@ use gridwork_mobile_core::wire::EventPage;
 use serde::Deserialize;
 
 use super::events::{views_of, within_roles};
+use super::paging::Window;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::queries;
 use crate::queries::events::EventFilter;
 use crate::state::AppState;
@@ -29,16 +30,7 @@ const QUEUE_MAX: i64 = 5_000;
 
 pub async fn queue(caller: Caller, state: web::Data<AppState>, q: web::Query<VerifyQuery>) -> ApiResult<HttpResponse> {
     caller.require_any(&VERIFIER_ROLES)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 200"));
-    }
-    let offset: usize = match q.cursor.as_deref() {
-        None => 0,
-        Some(c) => {
-            c.parse().map_err(|_| ApiError::field("cursor", "invalid", "pass the `next` value of the previous page"))?
-        }
-    };
+    let window = Window::parse(q.limit, q.cursor.as_deref())?;
     let index = state.areas();
     let mut filter = EventFilter { limit: QUEUE_MAX, ..within_roles(&caller, &index, &VERIFIER_ROLES) };
     filter.states = vec![EventState::Resolved.as_str().to_owned()];
@@ -61,8 +53,6 @@ pub async fn queue(caller: Caller, state: web::Data<AppState>, q: web::Query<Ver
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.updated_at.cmp(&b.updated_at),
     });
-    let total = events.len();
-    let page: Vec<_> = events.into_iter().skip(offset).take(usize::try_from(limit).unwrap_or(50)).collect();
-    let end = offset + page.len();
-    Ok(HttpResponse::Ok().json(EventPage { events: page, limit, next: (end < total).then(|| end.to_string()) }))
+    let (events, next) = window.take(events);
+    Ok(HttpResponse::Ok().json(EventPage { events, limit: window.limit, next }))
 }
