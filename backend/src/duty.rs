@@ -66,18 +66,17 @@ pub fn set_duty(
     write_tx(conn, |conn| {
         let mut row = queries::workers::status(conn, &me)?.unwrap_or_else(|| blank(&me));
         // The periods are what pings are judged by; saying the same twice changes nothing.
+        if row.on_duty == on_duty {
+            return Ok(row);
+        }
         let last = queries::workers::last_duty(conn, &me)?;
         let step = chrono::Duration::milliseconds(1);
-        match (row.on_duty, on_duty) {
-            (false, true) => {
-                let floor = last.and_then(|p| p.ended_at).map(|e| e + step);
-                queries::workers::start_duty(conn, &me, switch_time(when, floor, at))?;
-            }
-            (true, false) => {
-                let floor = last.map(|p| p.started_at + step);
-                queries::workers::end_duty(conn, &me, switch_time(when, floor, at))?;
-            }
-            _ => return Ok(row),
+        if on_duty {
+            let floor = last.and_then(|p| p.ended_at).map(|e| e + step);
+            queries::workers::start_duty(conn, &me, switch_time(when, floor, at))?;
+        } else {
+            let floor = last.map(|p| p.started_at + step);
+            queries::workers::end_duty(conn, &me, switch_time(when, floor, at))?;
         }
         row.on_duty = on_duty;
         row.updated_at = at;

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use gridwork_mobile_core::domain::event::{EventState, OPS_ROLES};
+use gridwork_mobile_core::domain::event::OPS_ROLES;
 use gridwork_mobile_core::wire::{Density, DensityCell, LatLng};
 use serde::Deserialize;
 
-use super::events::{area_filter, scoped};
+use super::events::{area_filter, scoped, states_param};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::queries;
@@ -49,9 +49,7 @@ pub async fn density(
     };
     let index = state.areas();
     let mut filter = scoped(&caller, &index);
-    for s in q.state.as_deref().map(|s| s.split(',')).into_iter().flatten() {
-        filter.states.push(s.trim().parse::<EventState>()?.as_str().to_owned());
-    }
+    filter.states = states_param(q.state.as_deref())?;
     filter.category = q.category.map(|c| c.trim().to_owned());
     filter.within = q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?;
     filter.created_from = q.from.map(|t| t.naive_utc());

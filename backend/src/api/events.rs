@@ -511,6 +511,15 @@ pub fn within_roles(caller: &Caller, index: &AreaIndex, roles: &[Role]) -> Event
     filter
 }
 
+/// `state=accepted,returned`: one state or several, each one of the machine's.
+pub fn states_param(raw: Option<&str>) -> ApiResult<Vec<String>> {
+    raw.map(|s| s.split(','))
+        .into_iter()
+        .flatten()
+        .map(|s| Ok(s.trim().parse::<EventState>()?.as_str().to_owned()))
+        .collect()
+}
+
 /// A user id given as a filter: a UUID, nothing else (it never reaches a pattern).
 fn user_id_param(field: &'static str, raw: &str) -> ApiResult<String> {
     uuid::Uuid::parse_str(raw.trim())
@@ -538,10 +547,7 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
         filter.assignee = Some(caller.user.id.clone());
     }
     filter.limit = limit;
-    // `state=accepted,returned`: a queue is several states.
-    for s in q.state.as_deref().map(|s| s.split(',')).into_iter().flatten() {
-        filter.states.push(s.trim().parse::<EventState>()?.as_str().to_owned());
-    }
+    filter.states = states_param(q.state.as_deref())?;
     filter.overdue_at = q.overdue.unwrap_or(false).then(crate::models::now);
     filter.extension_requested = q.extension_requested.unwrap_or(false);
     filter.supervised = q.supervised.unwrap_or(false);

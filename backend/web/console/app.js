@@ -2,7 +2,7 @@
 // photos; the actions the caller may take; the map, workforce and evaluation views.
 import * as api from "./api.js";
 import { t, when } from "./i18n.js";
-import { $, el, session } from "./page.js";
+import { $, el, refusalText, session } from "./page.js";
 import { showMap } from "./map.js";
 import { showEvaluation, render as renderEvaluation } from "./evaluation.js";
 
@@ -497,11 +497,6 @@ async function act(e, body, error) {
   } catch (err) {
     error.textContent = refusalText(err);
   }
-}
-
-function refusalText(err) {
-  const fields = Object.entries(err.fields || {}).map(([f, v]) => `${f}: ${v.message || v.code}`);
-  return `${t("refused")}: ${fields.length ? fields.join("; ") : err.message}`;
 }
 
 function actionsPanel(e) {

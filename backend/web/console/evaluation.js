@@ -2,6 +2,7 @@
 // of the rates, and the same table as CSV. The server computes every number; this only shows it.
 import * as api from "./api.js";
 import { t } from "./i18n.js";
+import { refusalText } from "./page.js";
 
 const $ = (sel) => document.querySelector(sel);
 const SVG = "http://www.w3.org/2000/svg";
@@ -60,8 +61,7 @@ async function run() {
   } catch (err) {
     last = null;
     render();
-    const fields = Object.entries(err.fields || {}).map(([f, v]) => `${f}: ${v.message || v.code}`);
-    $("#eval-error").textContent = `${t("refused")}: ${fields.length ? fields.join("; ") : err.message}`;
+    $("#eval-error").textContent = refusalText(err);
   }
 }
 

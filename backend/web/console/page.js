@@ -19,6 +19,12 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+/** An API refusal in words: each field at fault with its message, else the message. */
+export function refusalText(err) {
+  const fields = Object.entries(err.fields || {}).map(([f, v]) => `${f}: ${v.message || v.code}`);
+  return `${t("refused")}: ${fields.length ? fields.join("; ") : err.message}`;
+}
+
 /**
  * Wires the page's `#login` form, `#logout` and `#lang` buttons. `enter({ user, grants })` runs
  * after a sign-in (it may return a message to refuse the page to this user); `leave()` clears
