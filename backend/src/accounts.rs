@@ -25,10 +25,16 @@ pub struct NewUser {
 }
 
 pub fn create_user(conn: &mut DbConn, new: &NewUser, actor: Option<&str>) -> ApiResult<User> {
-    // Hash before the transaction: argon2 takes tens of milliseconds and must not hold a write lock.
+    let form = user_form(new)?;
+    write_tx(conn, |conn| insert_user(conn, &form, actor))
+}
+
+/// The row of a new account. Hashing happens here, before any transaction: argon2 takes tens of
+/// milliseconds and must not hold a write lock.
+pub fn user_form(new: &NewUser) -> ApiResult<UserInsertForm> {
     let hash = password::hash(new.password.expose()).map_err(|e| ApiError::internal(e.to_string()))?;
     let at = now();
-    let form = UserInsertForm {
+    Ok(UserInsertForm {
         id: new_id(),
         username: new.username.as_str().to_owned(),
         display_name: new.display_name.trim().to_owned(),
@@ -37,19 +43,21 @@ pub fn create_user(conn: &mut DbConn, new: &NewUser, actor: Option<&str>) -> Api
         is_active: true,
         created_at: at,
         updated_at: at,
-    };
-    write_tx(conn, |conn| {
-        if queries::users::by_username(conn, &form.username)?.is_some() {
-            return Err(ApiError::conflict(format!("username {} is taken", form.username)).with_field(
-                "username",
-                "taken",
-                "this username is taken",
-            ));
-        }
-        let user = queries::users::insert(conn, &form)?;
-        queries::audit::record(conn, actor, "user.create", &user.id, &user.username)?;
-        Ok(user)
     })
+}
+
+/// Stores a new account inside the caller's transaction; a taken username is a conflict.
+pub fn insert_user(conn: &mut DbConn, form: &UserInsertForm, actor: Option<&str>) -> ApiResult<User> {
+    if queries::users::by_username(conn, &form.username)?.is_some() {
+        return Err(ApiError::conflict(format!("username {} is taken", form.username)).with_field(
+            "username",
+            "taken",
+            "this username is taken",
+        ));
+    }
+    let user = queries::users::insert(conn, form)?;
+    queries::audit::record(conn, actor, "user.create", &user.id, &user.username)?;
+    Ok(user)
 }
 
 pub fn find_user(conn: &mut DbConn, username_or_id: &str) -> ApiResult<User> {

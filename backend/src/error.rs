@@ -61,6 +61,11 @@ impl ApiError {
         Self::new(ErrorCode::Unauthorized, message)
     }
 
+    /// A refusal of a shared-core rule: permission 403, wrong state 409, input 422.
+    pub fn refusal(e: gridwork_mobile_core::DomainError) -> Self {
+        Self::new(ErrorCode::of_refusal(e.code), e.message.clone()).with_field(e.field, e.code, e.message)
+    }
+
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, message)
     }

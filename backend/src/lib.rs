@@ -22,3 +22,4 @@ pub mod queries;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod volunteers;

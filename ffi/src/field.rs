@@ -44,6 +44,25 @@ pub struct FieldTask {
     pub due_at: Option<String>,
     pub local_only: bool,
     pub pending_ops: u32,
+    /// Pool events: metres from where the phone last was when it synced.
+    pub distance_m: Option<f64>,
+}
+
+impl From<core::TaskView> for FieldTask {
+    fn from(t: core::TaskView) -> Self {
+        Self {
+            event_id: t.event_id,
+            task_state: t.task_state,
+            event_state: t.event_state,
+            category: t.category,
+            description: t.description,
+            location: GeoPoint { lat: t.lat, lng: t.lng },
+            due_at: t.due_at,
+            local_only: t.local_only,
+            pending_ops: t.pending_ops,
+            distance_m: t.distance_m,
+        }
+    }
 }
 
 /// An event as the phone holds it (the server's view with local changes applied). States,
@@ -111,6 +130,9 @@ pub struct FlushReport {
 pub struct SyncReport {
     pub changed_tasks: u32,
     pub open_tasks: u32,
+    /// Events in the volunteer pool (volunteers) and the verify queue (verifiers).
+    pub pool: u32,
+    pub to_verify: u32,
 }
 
 /// What the UI hears: queue state, task list changes, sync progress.
@@ -198,7 +220,17 @@ impl FieldClient {
 
     pub async fn sync(&self) -> Result<SyncReport, GridworkError> {
         let r = self.inner.sync().await?;
-        Ok(SyncReport { changed_tasks: r.changed_tasks, open_tasks: r.open_tasks })
+        Ok(SyncReport {
+            changed_tasks: r.changed_tasks,
+            open_tasks: r.open_tasks,
+            pool: r.pool,
+            to_verify: r.to_verify,
+        })
+    }
+
+    /// Pulls the volunteer pool again (nearest first from the last recorded position).
+    pub async fn sync_pool(&self) -> Result<u32, GridworkError> {
+        Ok(self.inner.sync_pool().await?)
     }
 
     /// Sends what is queued now, ignoring backoff (the user pulled to refresh).
@@ -226,22 +258,18 @@ impl FieldClient {
     }
 
     pub fn tasks(&self) -> Result<Vec<FieldTask>, GridworkError> {
-        Ok(self
-            .inner
-            .tasks()?
-            .into_iter()
-            .map(|t| FieldTask {
-                event_id: t.event_id,
-                task_state: t.task_state,
-                event_state: t.event_state,
-                category: t.category,
-                description: t.description,
-                location: GeoPoint { lat: t.lat, lng: t.lng },
-                due_at: t.due_at,
-                local_only: t.local_only,
-                pending_ops: t.pending_ops,
-            })
-            .collect())
+        Ok(self.inner.tasks()?.into_iter().map(FieldTask::from).collect())
+    }
+
+    /// The volunteer pool as last synced (offline too), nearest first; claim with `claim`.
+    pub fn pool(&self) -> Result<Vec<FieldTask>, GridworkError> {
+        Ok(self.inner.pool()?.into_iter().map(FieldTask::from).collect())
+    }
+
+    /// Resolved events waiting for this verifier, as last synced (offline too), due soonest
+    /// first; check with `verify` or `rework`.
+    pub fn verify_queue(&self) -> Result<Vec<FieldTask>, GridworkError> {
+        Ok(self.inner.verify_queue()?.into_iter().map(FieldTask::from).collect())
     }
 
     /// The cached event (the server's view, local changes applied).
@@ -270,8 +298,15 @@ impl FieldClient {
         self.act(&event_id, &Action::Verify, &photos, at)
     }
 
-    pub fn rework(&self, event_id: String, reason: String) -> Result<(), GridworkError> {
-        self.act(&event_id, &Action::Rework { reason }, &[], None)
+    /// Sends the work back, with verify-photos of what is still wrong.
+    pub fn rework(
+        &self,
+        event_id: String,
+        reason: String,
+        photos: Vec<Vec<u8>>,
+        at: Option<GeoPoint>,
+    ) -> Result<(), GridworkError> {
+        self.act(&event_id, &Action::Rework { reason }, &photos, at)
     }
 
     /// A photo of an event on its own: `kind` is `before`, `after` or `verify`.

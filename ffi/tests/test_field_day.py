@@ -192,6 +192,67 @@ class FieldDayTest(unittest.TestCase):
             self.assertIn((0, 0, 0), listener.summaries)
             self.assertGreater(listener.task_changes, 0)
 
+    def test_the_pool_and_the_verify_queue_offline(self):
+        asyncio.run(self.with_server(self.pool_and_verify))
+
+    async def with_server(self, body):
+        with tempfile.TemporaryDirectory() as tmp:
+            server = Server(os.path.join(tmp, "server"), free_port())
+            server.start()
+            try:
+                await body(server, tmp)
+            finally:
+                server.stop()
+
+    async def pool_and_verify(self, server, tmp):
+        # Illegal small ads: volunteer-eligible, so once accepted they wait in the community pool.
+        chen, coord = server.login("resident.chen"), server.login("coordinator")
+        status, event = server.call("POST", "/api/v1/events", chen, {
+            "category": "E-02-01", "lat": SPOT[0], "lng": SPOT[1], "description": "小广告 py-pool",
+        }, {"Idempotency-Key": "py-pool-1"})
+        self.assertEqual(status, 201, event)
+        eid = event["id"]
+        status, event = server.call("POST", f"/api/v1/events/{eid}/actions", coord, {"action": "accept"})
+        self.assertEqual((status, event["state"]), (200, "accepted"), event)
+
+        zhao = core.FieldClient(server.base, os.path.join(tmp, "zhao.sqlite"), 3000)
+        zhao_id = await zhao.sign_in("volunteer.zhao", PASSWORD)
+        zhao.record_location(core.GeoPoint(lat=SPOT[0] + 0.001, lng=SPOT[1]), 5.0)
+        synced = await zhao.sync()
+        self.assertEqual((synced.pool, synced.to_verify), (1, 0))
+        server.stop()
+        pool = zhao.pool()
+        self.assertEqual([t.event_id for t in pool], [eid])
+        self.assertTrue(90 < pool[0].distance_m < 130, pool[0])
+        zhao.claim(eid)
+        self.assertEqual(zhao.pool(), [])
+        zhao.start_work(eid)
+        zhao.resolve(eid, [png(640, 480, tint=3)], core.GeoPoint(lat=SPOT[0], lng=SPOT[1]))
+        server.start()
+        sent = await zhao.flush()
+        self.assertEqual((sent.conflicts, sent.remaining), (0, 0), [(o.kind, o.error) for o in zhao.queue()])
+
+        # worker.wang checks it from the phone, offline, and sends it back with a photo.
+        wang = core.FieldClient(server.base, os.path.join(tmp, "wang.sqlite"), 3000)
+        await wang.sign_in("worker.wang", PASSWORD)
+        self.assertEqual((await wang.sync()).to_verify, 1)
+        server.stop()
+        self.assertEqual([t.event_id for t in wang.verify_queue()], [eid])
+        with self.assertRaises(core.GridworkError.Validation):
+            wang.rework(eid, "", [], None)
+        wang.rework(eid, "还有残留", [png(640, 480, tint=4)], core.GeoPoint(lat=SPOT[0], lng=SPOT[1]))
+        self.assertEqual(wang.verify_queue(), [])
+        server.start()
+        sent = await wang.flush()
+        self.assertEqual((sent.sent, sent.conflicts, sent.remaining), (2, 0, 0))
+        self.assertEqual((await wang.flush()).sent, 0)
+        status, detail = server.call("GET", f"/api/v1/events/{eid}", server.login("coordinator"))
+        actions = [t["action"] for t in detail["timeline"]]
+        self.assertEqual(actions.count("rework"), 1, actions)
+        self.assertEqual(detail["state"], "rework")
+        self.assertEqual(len(detail["evidence"]["verify"]), 1, detail["evidence"])
+        self.assertEqual(detail["assignees"], [zhao_id])
+
 
 if __name__ == "__main__":
     unittest.main()

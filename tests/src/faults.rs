@@ -27,12 +27,28 @@ struct Dice {
     rng: Mutex<Rng>,
     rate_permille: AtomicU64,
     forced: Mutex<Option<Fault>>,
+    /// A fault for the next request whose first line holds the text (then it is spent).
+    aimed: Mutex<Option<(String, Fault)>>,
     log: Mutex<Vec<Fault>>,
 }
 
 impl Dice {
-    async fn roll(&self) -> Fault {
-        let fault = if let Some(f) = *self.forced.lock().await {
+    async fn roll(&self, head: &[u8]) -> Fault {
+        let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+        let aimed = {
+            let mut aimed = self.aimed.lock().await;
+            match &*aimed {
+                Some((needle, f)) if line.windows(needle.len()).any(|w| w == needle.as_bytes()) => {
+                    let f = *f;
+                    *aimed = None;
+                    Some(f)
+                }
+                _ => None,
+            }
+        };
+        let fault = if let Some(f) = aimed {
+            f
+        } else if let Some(f) = *self.forced.lock().await {
             f
         } else {
             let mut r = self.rng.lock().await;
@@ -85,7 +101,7 @@ async fn relay(inbound: TcpStream, target: SocketAddr, dice: Arc<Dice>, mut drop
                 }
                 if new_request {
                     new_request = false;
-                    (up_left, down_left) = match dice.roll().await {
+                    (up_left, down_left) = match dice.roll(&up[..n]).await {
                         Fault::Pass => (usize::MAX, usize::MAX),
                         Fault::CutRequest(b) => (b, usize::MAX),
                         Fault::CutResponse(b) => (usize::MAX, b),
@@ -135,6 +151,7 @@ impl FaultyProxy {
             rng: Mutex::new(Rng(seed)),
             rate_permille: AtomicU64::new(0),
             forced: Mutex::new(None),
+            aimed: Mutex::new(None),
             log: Mutex::new(Vec::new()),
         });
         let offline = Arc::new(AtomicBool::new(false));
@@ -163,6 +180,12 @@ impl FaultyProxy {
     pub async fn force(&self, fault: Option<Fault>) {
         *self.dice.forced.lock().await = fault;
         self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// `fault` for the next request whose request line contains `needle` (a method and path
+    /// such as `POST /api/v1/events/…/actions`), once; the others as before.
+    pub async fn aim(&self, needle: &str, fault: Fault) {
+        *self.dice.aimed.lock().await = Some((needle.to_owned(), fault));
     }
 
     /// Refuses new connections and drops the open ones (the phone is in a basement).

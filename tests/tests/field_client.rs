@@ -191,7 +191,9 @@ both_backends! {
         let dir = tempfile::tempdir().unwrap();
         let proxy = FaultyProxy::start(app.base.trim_start_matches("http://").parse().unwrap(), 2).await;
         {
-            let phone = client(dir.path(), &proxy.url(), 5_000);
+            // A patient phone: under load a short timeout would give up (and drop the request)
+            // before the server has even begun, and the claim would never land.
+            let phone = client(dir.path(), &proxy.url(), 60_000);
             phone.sign_in("wang", gridwork_tests::PASSWORD).await.unwrap();
             phone.sync().await.unwrap();
             phone.act(&task, &Action::Claim, &[], None).unwrap();
@@ -202,8 +204,7 @@ both_backends! {
             let r = phone.flush(false).await.unwrap();
             assert!(r.interrupted && r.sent == 0, "{r:?}");
         }
-        // Under load the phone may give up (its timeout) before the server has committed: wait
-        // for the claim to land rather than race it.
+        // The server may still be committing when the phone hears the cut: wait for the claim.
         for _ in 0..100 {
             if steps(&app, &f.coord, &task).await.last().map(String::as_str) == Some("claim") {
                 break;

@@ -78,6 +78,14 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/evaluation", "                    AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/pool", "                          FF   FF   FF   FF   FF   FF   AA   FF   FF   FF   UU"),
     ("GET", "/api/v1/verify-queue", "                  AA   AA   AA   AA   AA   AA   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/volunteers/sign-up", "           AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
+    ("GET", "/api/v1/me/volunteer-applications", "    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
+    ("GET", "/api/v1/volunteer-applications", "       AA   AH   FF   FF   AH   FF   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/volunteer-applications/{id}/decision", "AA AN FF FF AN FF FF FF FF FF UU"),
+    ("GET", "/api/v1/me/service", "                    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
+    ("GET", "/api/v1/volunteers/ranking", "            AA   AF   AA   AF   AF   FF   AF   FF   FF   FF   UU"),
+    // Tracks are for the coordinators over the worker's area, nobody else (administrators neither).
+    ("GET", "/api/v1/users/{id}/track", "              FF   FF   FF   FF   AN   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/workforce", "                     AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/categories", "                    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/categories.csv", "                AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
@@ -107,6 +115,9 @@ struct World {
     other_device: String,
     other_notification: String,
     other_upload: String,
+    /// Volunteer sign-ups in community 420102003001 and in 420103003001.
+    application_in: String,
+    application_out: String,
 }
 
 impl World {
@@ -178,6 +189,15 @@ async fn notification_for(app: &TestApp, user: &str, event: &str, token: &str) -
     b["notifications"][0]["id"].as_str().unwrap().to_owned()
 }
 
+/// A pending volunteer sign-up in `community`; its id.
+async fn sign_up(app: &TestApp, community: &str) -> String {
+    let name = format!("v{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let body = json!({"username": name, "password": PASSWORD, "display_name": "报名者", "phone": "13900003333", "community": community});
+    let (s, b) = app.send(app.client.post(app.url("/api/v1/volunteers/sign-up")).json(&body)).await;
+    assert_eq!(s, 201, "{b}");
+    b["id"].as_str().unwrap().to_owned()
+}
+
 async fn world(app: &TestApp) -> World {
     let crew = app.street_crew().await;
     let root = crew.admin.clone();
@@ -237,7 +257,21 @@ async fn world(app: &TestApp) -> World {
     let other_device = device(app, &li).await;
     let other_notification = notification_for(app, &ids["li.na"], &ev_in, &li).await;
     let other_upload = begin_upload(app, &other_coord, None, &unique_jpeg()).await;
-    World { tokens, ids, ev_in, ev_out, evidence_in, evidence_out, other_device, other_notification, other_upload }
+    let application_in = sign_up(app, "420102003001").await;
+    let application_out = sign_up(app, "420103003001").await;
+    World {
+        tokens,
+        ids,
+        ev_in,
+        ev_out,
+        evidence_in,
+        evidence_out,
+        other_device,
+        other_notification,
+        other_upload,
+        application_in,
+        application_out,
+    }
 }
 
 /// Builds the request of one cell; some cells first make the caller's own object.
@@ -439,6 +473,20 @@ async fn request(
         ("GET", "/api/v1/events/density") => {
             (format!("/api/v1/events/density?area={}", pick("420102003", "420103003")), None)
         }
+        ("POST", "/api/v1/volunteers/sign-up") => {
+            let community = pick("420102003001", "420103003001");
+            let body = json!({"username": format!("v{}", &unique[..12]), "password": PASSWORD,
+                "display_name": "报名者", "phone": "13900003333", "community": community});
+            (path.into(), Some(body))
+        }
+        ("POST", "/api/v1/volunteer-applications/{id}/decision") => {
+            let id = sign_up(app, &pick("420102003001", "420103003001")).await;
+            (format!("/api/v1/volunteer-applications/{id}/decision"), Some(json!({"decision": "approve"})))
+        }
+        ("GET", "/api/v1/volunteers/ranking") => {
+            (format!("/api/v1/volunteers/ranking?area={}", pick("420102003001", "420103003001")), None)
+        }
+        ("GET", "/api/v1/users/{id}/track") => (format!("/api/v1/users/{user}/track"), None),
         ("GET", p) => (p.to_owned(), None),
         (m, p) => panic!("no request for {m} {p}: add one to the matrix"),
     };
@@ -474,6 +522,10 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/events") => {
             let id = if t == Target::In { &w.ev_in } else { &w.ev_out };
             if listed("events", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/volunteer-applications") => {
+            let id = if t == Target::In { &w.application_in } else { &w.application_out };
+            if listed("applications", id) { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/events/density") => {
             if body["total"].as_u64().is_some_and(|n| n > 0) {

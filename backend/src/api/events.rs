@@ -428,7 +428,7 @@ pub async fn candidates(
             let category = events::category_of(conn, &row.category_code)?;
             let facts = events::facts_of(conn, &row, &category)?;
             let actor = events::actor_for(&caller, &row, &facts, &index);
-            gridwork_mobile_core::domain::event::may_dispatch(&facts, &actor).map_err(events::actions::refusal)?;
+            gridwork_mobile_core::domain::event::may_dispatch(&facts, &actor).map_err(ApiError::refusal)?;
             let max_load = policy.max_tasks_per_worker;
             let offers = events::dispatch::candidates(conn, &index, &row, max_load)?;
             let ids: Vec<String> = offers.iter().map(|o| o.user_id.clone()).collect();

@@ -23,6 +23,7 @@ pub mod pool;
 pub mod push;
 pub mod users;
 pub mod verify;
+pub mod volunteers;
 pub mod workforce;
 
 /// What an operation takes as its body, for the OpenAPI document.
@@ -183,7 +184,7 @@ fn schemas_of<T: utoipa::ToSchema>() -> (String, Schemas) {
 /// that `stream` or `uploads` is not taken for an id). Paths under `/api/v1` start with it.
 pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
     use gridwork_mobile_core::wire as w;
-    use {auth as a, departments as d, duty as du, events as e, evidence as ev, users as u};
+    use {auth as a, departments as d, duty as du, events as e, evidence as ev, users as u, volunteers as vo};
     vec![
         at("/healthz").get(health::healthz, "Liveness").returns::<w::Status>().public(),
         at("/readyz")
@@ -213,6 +214,10 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .patch(u::update, "Enable, disable or set the password of a user in reach")
             .json::<u::UpdateUserBody>()
             .returns::<w::UserView>(),
+        at("/api/v1/users/{id}/track")
+            .get(u::track, "Where a worker was on duty (their coordinators; each read audited)")
+            .query::<u::TrackQuery>()
+            .returns::<w::Track>(),
         at("/api/v1/users/{id}/revoke-sessions")
             .post(u::revoke_sessions, "Sign a user out everywhere")
             .returns::<w::SessionsRevoked>(),
@@ -334,6 +339,30 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .get(verify::queue, "Resolved events to check on site in the caller's areas, due soonest first (verifiers)")
             .query::<verify::VerifyQuery>()
             .returns::<w::EventPage>(),
+        at("/api/v1/volunteers/sign-up")
+            .post(vo::sign_up, "Sign up as a volunteer of a community (a new account, pending approval)")
+            .json::<vo::SignUpBody>()
+            .answers(201, JSON)
+            .returns::<w::ApplicationView>()
+            .public(),
+        at("/api/v1/volunteers/ranking")
+            .get(vo::ranking, "Volunteers of a community or street by points")
+            .query::<vo::RankingQuery>()
+            .returns::<w::Ranking>(),
+        at("/api/v1/volunteer-applications")
+            .get(vo::list, "Volunteer sign-ups to decide in the caller's streets, oldest first (phone reads audited)")
+            .query::<vo::ApplicationsQuery>()
+            .returns::<w::ApplicationList>(),
+        at("/api/v1/volunteer-applications/{id}/decision")
+            .post(vo::decide, "Approve or decline a volunteer sign-up (a decline needs a reason)")
+            .json::<vo::DecisionBody>()
+            .returns::<w::ApplicationView>(),
+        at("/api/v1/me/volunteer-applications")
+            .get(vo::mine, "The caller's own volunteer sign-ups")
+            .returns::<w::ApplicationList>(),
+        at("/api/v1/me/service")
+            .get(vo::my_service, "The caller's volunteer service: points, hours, records")
+            .returns::<w::ServiceSummary>(),
         at("/api/v1/workforce")
             .get(
                 workforce::board,

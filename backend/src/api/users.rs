@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::domain::area::AreaTree;
-use gridwork_mobile_core::wire::{GrantRevoked, SessionsRevoked, UserPage, UserWithRoles};
+use gridwork_mobile_core::wire::{GrantRevoked, SessionsRevoked, Track, TrackPoint, UserPage, UserWithRoles};
 use gridwork_mobile_core::{Password, Role, RoleGrant, Scope, Username};
 use serde::Deserialize;
 use validator::Validate;
@@ -91,7 +91,8 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
                 .into_iter()
                 .map(|u| {
                     let mine: Vec<_> = grants.extract_if(.., |(r, _)| r.user_id == u.id).collect();
-                    UserWithRoles { user: u.view(true), roles: grants_of(mine) }
+                    // Phone numbers only one at a time (`GET /users/{id}`), where each read is audited.
+                    UserWithRoles { user: u.view(false), roles: grants_of(mine) }
                 })
                 .collect::<Vec<_>>())
         })
@@ -109,9 +110,71 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<List
     Ok(HttpResponse::Ok().json(UserPage { users: rows, limit, offset }))
 }
 
+/// A user with their phone number: personal data, so a manager's read is written to the audit log.
 pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let (user, roles) = target_for(&caller, &state, path.into_inner(), &MANAGER_ROLES).await?;
+    if user.id != caller.user.id && user.phone.is_some() {
+        let (reader, subject) = (caller.user.id.clone(), user.id.clone());
+        state
+            .db
+            .run(move |conn| Ok(queries::audit::record(conn, Some(&reader), "phone.read", &subject, "user record")?))
+            .await?;
+    }
     Ok(HttpResponse::Ok().json(UserWithRoles { user: user.view(true), roles }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TrackQuery {
+    /// RFC 3339 [default: 24 hours before `to`]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// RFC 3339 [default: now]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The longest stretch one read of a track may cover.
+const TRACK_MAX_DAYS: i64 = 7;
+const TRACK_MAX_POINTS: i64 = 20_000;
+
+/// Where a worker was while on duty. Only their coordinators (and the worker) see it, and each
+/// read by someone else is written to the audit log.
+pub async fn track(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<TrackQuery>,
+) -> ApiResult<HttpResponse> {
+    let to = q.to.unwrap_or_else(chrono::Utc::now);
+    let from = q.from.unwrap_or(to - chrono::Duration::hours(24));
+    if from > to {
+        return Err(ApiError::field("from", "out_of_range", "from must not be after to"));
+    }
+    if to - from > chrono::Duration::days(TRACK_MAX_DAYS) {
+        return Err(ApiError::field("from", "out_of_range", "a track covers at most 7 days"));
+    }
+    let id = path.into_inner();
+    let (user, _) = if id == caller.user.id || Some(id.as_str()) == Some(caller.user.username.as_str()) {
+        load_target(&state, id).await?
+    } else {
+        target_for(&caller, &state, id, &[Role::Coordinator]).await?
+    };
+    let (reader, subject) = (caller.user.id.clone(), user.id.clone());
+    let points = state
+        .db
+        .run(move |conn| {
+            if reader != subject {
+                let detail = format!("{} to {}", from.to_rfc3339(), to.to_rfc3339());
+                queries::audit::record(conn, Some(&reader), "track.read", &subject, &detail)?;
+            }
+            Ok(queries::workers::track(conn, &subject, from.naive_utc(), to.naive_utc(), TRACK_MAX_POINTS)?)
+        })
+        .await?;
+    let points = points
+        .into_iter()
+        .map(|p| TrackPoint { lat: p.lat, lng: p.lng, accuracy_m: p.accuracy_m, recorded_at: p.recorded_at.and_utc() })
+        .collect();
+    Ok(HttpResponse::Ok().json(Track { user_id: user.id, from, to, points }))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]

@@ -356,6 +356,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    volunteer_applications (id) {
+        id -> Text,
+        user_id -> Text,
+        community_code -> Text,
+        street_code -> Text,
+        phone -> Text,
+        note -> Text,
+        state -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_records (user_id, event_id) {
+        user_id -> Text,
+        event_id -> Text,
+        community_code -> Text,
+        street_code -> Text,
+        points -> Integer,
+        minutes -> Integer,
+        claimed_at -> Timestamp,
+        resolved_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -365,6 +395,8 @@ diesel::joinable!(tasks -> events (event_id));
 diesel::joinable!(evidence -> evidence_blobs (upload_sha256));
 diesel::joinable!(evidence -> events (event_id));
 diesel::joinable!(worker_status -> users (user_id));
+diesel::joinable!(volunteer_applications -> users (user_id));
+diesel::joinable!(service_records -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -378,5 +410,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     evidence,
     evidence_blobs,
-    supervision_orders
+    supervision_orders,
+    volunteer_applications,
+    service_records
 );

@@ -21,7 +21,7 @@ use crate::auth::Caller;
 use crate::catalog::Category;
 use crate::config::LoopSettings;
 use crate::db::DbConn;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::models::event::{ActionKeyRow, EventLinkRow, EventRow, FollowerRow, SupervisionOrderRow, TaskRow};
 use crate::models::{new_id, now};
 use crate::queries;
@@ -72,11 +72,6 @@ fn acting_role(roles: &[Role], action: &Action, is_assignee: bool) -> String {
     prefer.iter().find(|r| roles.contains(r)).or(roles.first()).map_or("none", |r| r.as_str()).to_owned()
 }
 
-/// A refusal of the machine as an HTTP error: permission 403, wrong state 409, input 422.
-pub(crate) fn refusal(e: gridwork_mobile_core::DomainError) -> ApiError {
-    ApiError::new(ErrorCode::of_refusal(e.code), e.message.clone()).with_field(e.field, e.code, e.message)
-}
-
 /// Applies an action by a person, in one transaction.
 pub fn act(
     conn: &mut DbConn,
@@ -119,7 +114,7 @@ pub fn act(
                 return Err(ApiError::field("departments", "ambiguous", "name assignees or departments, not both"));
             }
             // Check permission before revealing anything about the pools.
-            event::may_dispatch(&facts, &actor).map_err(refusal)?;
+            event::may_dispatch(&facts, &actor).map_err(ApiError::refusal)?;
             let picked = dispatch::departments(conn, ctx.index, &row, &req.departments)?;
             action = Action::Dispatch {
                 assignees: picked.iter().map(|c| c.user_id.clone()).collect(),
@@ -266,7 +261,7 @@ pub fn apply(
     at_point: Option<(f64, f64)>,
 ) -> ApiResult<EventRow> {
     let facts = facts_of(conn, row, category)?;
-    let out = event::decide(&facts, actor, action).map_err(refusal)?;
+    let out = event::decide(&facts, actor, action).map_err(ApiError::refusal)?;
     let next = &out.facts;
     let at = now();
     let grade = grade_of(row)?;
@@ -306,6 +301,9 @@ pub fn apply(
     }
     if !queries::events::update_if_version(conn, &up, row.version)? {
         return Err(ApiError::conflict("the event changed meanwhile; reload it"));
+    }
+    if next.state == EventState::Closed && facts.state != EventState::Closed {
+        crate::volunteers::award_on_close(conn, &up, grade)?;
     }
     store_tasks(conn, &up, &out.tasks, actor, choices)?;
     let mut detail = match action {
@@ -371,7 +369,7 @@ fn store_tasks(
                 let why = match (origin, choice) {
                     (_, Some(c)) => c.why.clone(),
                     (TaskOrigin::PoolClaim, None) => {
-                        json!({"rule": "volunteer_claim", "community": event.community_code})
+                        json!({"rule": crate::volunteers::CLAIM_RULE, "community": event.community_code})
                     }
                     (TaskOrigin::Dispatched, None) => json!({"rule": "manual", "by": actor.user_id}),
                 };

@@ -258,7 +258,7 @@ pub fn split(
         let original_category = super::category_of(conn, &original.category_code)?;
         let facts = super::facts_of(conn, original, &original_category)?;
         let actor = Actor { user_id: caller.user.id.clone(), roles };
-        let start = event::may_split(&facts, &actor).map_err(super::actions::refusal)?;
+        let start = event::may_split(&facts, &actor).map_err(crate::error::ApiError::refusal)?;
         let role = actor.roles.iter().find(|r| OPS_ROLES.contains(r)).map_or("none", |r| r.as_str());
         let who = Who { user_id: caller.user.id.clone(), role: role.to_owned() };
         let followers = queries::events::followers(conn, &original.id)?;

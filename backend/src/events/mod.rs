@@ -66,6 +66,17 @@ pub fn holders_over(
     department: Option<&str>,
 ) -> ApiResult<Vec<String>> {
     let area = event.area_code().and_then(|a| AreaCode::parse(a).ok());
+    holders_over_area(conn, tree, area.as_ref(), role, department)
+}
+
+/// Holders of `role` whose scope covers `area` (`None`: system-wide holders only).
+pub fn holders_over_area(
+    conn: &mut DbConn,
+    tree: &AreaIndex,
+    area: Option<&AreaCode>,
+    role: Role,
+    department: Option<&str>,
+) -> ApiResult<Vec<String>> {
     Ok(queries::workers::holders(conn, role.as_str(), department)?
         .into_iter()
         .filter(|(_, scope)| {
@@ -74,7 +85,7 @@ pub fn holders_over(
                 Some(Ok(code)) => Some(Scope::Area(code)),
                 Some(Err(_)) => None,
             };
-            scope.is_some_and(|s| reaches(&s, area.as_ref(), tree))
+            scope.is_some_and(|s| reaches(&s, area, tree))
         })
         .map(|(user, _)| user)
         .collect())

@@ -12,27 +12,35 @@ use crate::models::event::EventRow;
 use crate::models::push::NotificationRow;
 use crate::queries;
 
-/// Queues one notification per distinct user (the system account never hears anything).
+/// Queues one notification per distinct user about an event.
 pub fn send(conn: &mut DbConn, users: &[String], event: &EventRow, kind: &str, extra: &Value) -> ApiResult<()> {
+    let mut payload = json!({
+        "event_id": event.id,
+        "category": event.category_code,
+        "state": event.state,
+        "due_at": event.due_at.map(|d| d.and_utc()),
+    });
+    if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
+    send_to(conn, users, Some(&event.id), kind, &payload)
+}
+
+/// Queues one notification per distinct user (the system account never hears anything).
+pub fn send_to(
+    conn: &mut DbConn,
+    users: &[String],
+    event_id: Option<&str>,
+    kind: &str,
+    payload: &Value,
+) -> ApiResult<()> {
     let mut seen: Vec<&String> = vec![];
     for user in users {
         if seen.contains(&user) || user == super::SYSTEM_USER {
             continue;
         }
         seen.push(user);
-        let mut payload = json!({
-            "event_id": event.id,
-            "category": event.category_code,
-            "state": event.state,
-            "due_at": event.due_at.map(|d| d.and_utc()),
-        });
-        if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
-            p.extend(e.clone());
-        }
-        queries::push::insert_notification(
-            conn,
-            &NotificationRow::new(user, Some(&event.id), kind, payload.to_string()),
-        )?;
+        queries::push::insert_notification(conn, &NotificationRow::new(user, event_id, kind, payload.to_string()))?;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod role_assignment;
 pub mod session;
 pub mod throttle;
 pub mod user;
+pub mod volunteer;
 pub mod worker;
 
 /// Timestamps are stored as naive UTC (portable across both backends) and shown as RFC 3339 UTC.

@@ -40,6 +40,24 @@ pub fn text(kind: &str, locale: &str, category: &str) -> (String, String) {
             "Photo flagged",
             "An after-photo failed the place or time check",
         ),
+        "volunteer_signed_up" => (
+            "志愿者报名",
+            "有居民报名社区志愿者，请审核",
+            "Volunteer sign-up",
+            "Someone asks to volunteer: please decide",
+        ),
+        "volunteer_approved" => {
+            ("报名已通过", "您已成为社区志愿者", "Sign-up approved", "You are now a volunteer of the community")
+        }
+        "volunteer_declined" => {
+            ("报名未通过", "您的志愿者报名未通过", "Sign-up declined", "Your volunteer sign-up was declined")
+        }
+        "service_recorded" => (
+            "服务已记录",
+            "您处置的事件已核查结案，积分已到账",
+            "Service recorded",
+            "Your task was verified: points added",
+        ),
         _ => ("网格通知", "您有一条新通知", "Gridwork", "You have a new notification"),
     };
     let (t, b) = if en { (en_t, en_b) } else { (zh_t, zh_b) };

@@ -13,4 +13,5 @@ pub mod sessions;
 pub mod tasks;
 pub mod throttle;
 pub mod users;
+pub mod volunteers;
 pub mod workers;

@@ -135,3 +135,20 @@ pub fn field_staff(conn: &mut DbConn, roles: &[&str]) -> QueryResult<Vec<FieldSt
         ))
         .load(conn)
 }
+
+/// A worker's pings recorded in `[from, to]`, oldest first, at most `limit`.
+pub fn track(
+    conn: &mut DbConn,
+    user_id: &str,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<PingRow>> {
+    location_pings::table
+        .filter(location_pings::user_id.eq(user_id))
+        .filter(location_pings::recorded_at.between(from, to))
+        .order(location_pings::recorded_at.asc())
+        .limit(limit)
+        .select(PingRow::as_select())
+        .load(conn)
+}

@@ -24,13 +24,14 @@ use queue::{LOCAL_PREFIX, Op, Verdict};
 use store::{CachedEvent, Entry, Failure, Store, now_ms, write};
 use transport::{Body, Transport};
 
-use crate::domain::event::{self, Action, Actor, EventFacts, EvidenceKind, Source};
+use crate::domain::event::{self, Action, Actor, EventFacts, EventState, EvidenceKind, Source};
+use crate::domain::role::Role;
 use crate::domain::task::{TaskFacts, TaskState};
 use crate::photo::{self, Limits};
 use crate::wire::{
     ActionAnswer, ActionRequest, AreaDetail, Category, CategoryList, DeviceRequest, DutyRequest, ErrorBody, EventAreas,
-    EventDetail, EventView, EvidenceView, Grant, LatLng, LocationBatch, LoginAnswer, LoginRequest, Me, Ping, Point,
-    ReportAnswer, ReportRequest, TaskFeed,
+    EventDetail, EventPage, EventView, EvidenceView, Grant, LatLng, LocationBatch, LoginAnswer, LoginRequest, Me, Ping,
+    Point, PoolPage, ReportAnswer, ReportRequest, TaskFeed,
 };
 
 /// How the app sees the queue.
@@ -71,6 +72,8 @@ pub struct TaskView {
     pub local_only: bool,
     /// Queue entries about it still to send.
     pub pending_ops: u32,
+    /// For the volunteer pool: metres from where the phone last was when it synced.
+    pub distance_m: Option<f64>,
 }
 
 /// The result of a pass over the queue.
@@ -88,7 +91,16 @@ pub struct FlushReport {
 pub struct SyncReport {
     pub changed_tasks: u32,
     pub open_tasks: u32,
+    /// Events in the volunteer pool (volunteers) and in the verify queue (verifiers).
+    pub pool: u32,
+    pub to_verify: u32,
 }
+
+/// The lists a phone keeps besides its tasks, by the roles it holds.
+const POOL: &str = "pool";
+const VERIFY: &str = "verify";
+/// The most events a list holds on the phone (pages of 200).
+const LIST_MAX_PAGES: usize = 5;
 
 /// Callbacks for the UI (called from the client's threads; keep them short).
 pub trait FieldListener: Send + Sync {
@@ -306,9 +318,57 @@ impl FieldClient {
             }
         }
         self.sync_areas().await?;
+        let roles: Vec<Role> = self.grants()?.into_iter().map(|g| g.role).collect();
+        if roles.contains(&Role::Volunteer) {
+            report.pool = self.sync_pool().await?;
+        }
+        if roles.iter().any(|r| event::VERIFIER_ROLES.contains(r)) {
+            report.to_verify = self.sync_list(VERIFY, "/api/v1/verify-queue?limit=200").await?;
+        }
         report.open_tasks = u32::try_from(self.tasks()?.iter().filter(|t| t.task_state.is_some()).count()).unwrap_or(0);
         self.tasks_changed();
         Ok(report)
+    }
+
+    /// Pulls the community's volunteer pool, nearest first from where the phone last recorded
+    /// its position. Kept on the phone, so it can be read and claimed from offline.
+    pub async fn sync_pool(&self) -> ClientResult<u32> {
+        let near = match self.with_store(|s| s.meta("last_position"))? {
+            Some(text) => serde_json::from_str::<LatLng>(&text).ok(),
+            None => None,
+        };
+        let path = match near {
+            Some(p) => format!("/api/v1/pool?limit=200&lat={}&lng={}", p.lat, p.lng),
+            None => "/api/v1/pool?limit=200".to_owned(),
+        };
+        self.sync_list(POOL, &path).await
+    }
+
+    /// Pulls a list page by page (the server's order) and replaces the phone's copy of it.
+    async fn sync_list(&self, list: &str, first: &str) -> ClientResult<u32> {
+        let mut items: Vec<(EventView, Option<f64>)> = vec![];
+        let mut path = first.to_owned();
+        for _ in 0..LIST_MAX_PAGES {
+            let next = if list == POOL {
+                let page: PoolPage = self.get(&path).await?;
+                items.extend(page.events.into_iter().map(|i| (i.event, i.distance_m)));
+                page.next
+            } else {
+                let page: EventPage = self.get(&path).await?;
+                items.extend(page.events.into_iter().map(|e| (e, None)));
+                page.next
+            };
+            match next {
+                Some(cursor) => path = format!("{first}&cursor={cursor}"),
+                None => break,
+            }
+        }
+        self.with_store(|s| {
+            let busy: std::collections::HashSet<String> =
+                s.open_entries()?.iter().filter_map(|e| e.op.event().map(str::to_owned)).collect();
+            s.tx(|tx| write::replace_list(tx, list, &items, &busy))
+        })?;
+        Ok(u32::try_from(items.len()).unwrap_or(u32::MAX))
     }
 
     /// The areas of the user's grants (names, levels, outlines), for maps offline.
@@ -348,10 +408,52 @@ impl FieldClient {
                         due_at: e.data.due_at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
                         local_only: e.local,
                         pending_ops,
+                        distance_m: None,
                     }
                 })
                 .collect())
         })
+    }
+
+    /// The volunteer pool as last synced, without the events claimed since (here or, as far as
+    /// the phone knows, elsewhere): readable offline.
+    pub fn pool(&self) -> ClientResult<Vec<TaskView>> {
+        self.listed(POOL, |facts, event| event.assignees.is_empty() && facts.is_some_and(EventFacts::in_volunteer_pool))
+    }
+
+    /// Resolved events waiting for this verifier, as last synced, without those checked since.
+    pub fn verify_queue(&self) -> ClientResult<Vec<TaskView>> {
+        self.listed(VERIFY, |_, event| event.state == EventState::Resolved)
+    }
+
+    fn listed(
+        &self,
+        list: &str,
+        keep: impl Fn(Option<&EventFacts>, &EventView) -> bool,
+    ) -> ClientResult<Vec<TaskView>> {
+        let me = self.with_store(|s| s.meta("user_id"))?.unwrap_or_default();
+        let (rows, pending) = self.with_store(|s| Ok((s.listed(list)?, s.pending_by_event()?)))?;
+        let mut out = vec![];
+        for (e, distance_m) in rows {
+            let facts = self.facts(&e, &me).ok();
+            if !keep(facts.as_ref(), &e.data) {
+                continue;
+            }
+            out.push(TaskView {
+                event_id: e.id.clone(),
+                task_state: e.task_state.clone(),
+                event_state: e.data.state.as_str().to_owned(),
+                category: e.data.category.clone(),
+                description: e.data.description.clone(),
+                lat: e.data.location.lat,
+                lng: e.data.location.lng,
+                due_at: e.data.due_at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                local_only: e.local,
+                pending_ops: pending.get(&e.id).copied().unwrap_or(0),
+                distance_m,
+            });
+        }
+        Ok(out)
     }
 
     /// The cached event as the server shows it (with local changes applied).
@@ -555,7 +657,8 @@ impl FieldClient {
                         id: cached.id.clone(),
                         data: data.clone(),
                         task_state: task_state.clone(),
-                        is_task: cached.is_task && task_state.as_deref().is_some_and(is_open_task),
+                        // A claim from the pool makes the event one of this phone's tasks.
+                        is_task: task_state.as_deref().is_some_and(is_open_task),
                         local: cached.local,
                     },
                 )
@@ -600,6 +703,8 @@ impl FieldClient {
         self.actor()?;
         let ping = Ping { lat, lng, crs: None, accuracy_m, recorded_at: chrono::Utc::now() };
         self.with_store(|s| {
+            // Where the pool is ordered from at the next sync.
+            s.set_meta("last_position", &serde_json::to_string(&LatLng { lat, lng })?)?;
             s.tx(|tx| {
                 if let Some((seq, Op::Location { mut pings })) = write::open_location_batch(tx)?
                     && pings.len() < 100

@@ -51,6 +51,15 @@ const MIGRATIONS: &[&str] = &[
          '$.late_stages', 0, '$.rework_count', 0, '$.version', 0,
          '$.created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),
          '$.updated_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));",
+    // Lists of events that are not this phone's tasks: the volunteer pool and the verify queue,
+    // each in the server's order (and the pool's distances), replaced whole at every sync.
+    "CREATE TABLE listed (
+         list TEXT NOT NULL,
+         event_id TEXT NOT NULL,
+         position INTEGER NOT NULL,
+         distance_m REAL,
+         PRIMARY KEY (list, event_id)
+     );",
 ];
 
 /// A queue entry.
@@ -331,6 +340,24 @@ impl Store {
         Ok(self.pending_by_event()?.get(event).copied().unwrap_or(0))
     }
 
+    /// The events of a list (`pool`, `verify`) in the server's order, with their distances.
+    pub fn listed(&self, list: &str) -> ClientResult<Vec<(CachedEvent, Option<f64>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.id, e.data, e.task_state, e.is_task, e.local, l.distance_m
+             FROM listed l JOIN events e ON e.id = l.event_id WHERE l.list = ?1 ORDER BY l.position",
+        )?;
+        let rows = stmt
+            .query_map([list], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, data, task_state, is_task, local, distance)| {
+                Ok((CachedEvent { id, data: serde_json::from_str(&data)?, task_state, is_task, local }, distance))
+            })
+            .collect()
+    }
+
     pub fn areas(&self) -> ClientResult<Vec<AreaDetail>> {
         let mut stmt = self.conn.prepare("SELECT data FROM areas ORDER BY code")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
@@ -395,6 +422,32 @@ pub mod write {
                  is_task = excluded.is_task, local = excluded.local, updated_at = excluded.updated_at",
             params![e.id, serde_json::to_string(&e.data)?, e.task_state, e.is_task, e.local, now_ms()],
         )?;
+        Ok(())
+    }
+
+    /// Replaces a list with the server's (`events` in order). An event's cached copy is
+    /// refreshed unless `keep` holds it (queued work waits on the local copy); its task state, if
+    /// it is also one of this phone's tasks, stays.
+    pub fn replace_list(
+        tx: &Transaction<'_>,
+        list: &str,
+        events: &[(EventView, Option<f64>)],
+        keep: &std::collections::HashSet<String>,
+    ) -> ClientResult<()> {
+        tx.execute("DELETE FROM listed WHERE list = ?1", params![list])?;
+        for (position, (event, distance)) in events.iter().enumerate() {
+            if !keep.contains(&event.id) {
+                tx.execute(
+                    "INSERT INTO events (id, data, task_state, is_task, local, updated_at) VALUES (?1, ?2, NULL, 0, 0, ?3)
+                     ON CONFLICT(id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                    params![event.id, serde_json::to_string(event)?, now_ms()],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO listed (list, event_id, position, distance_m) VALUES (?1, ?2, ?3, ?4)",
+                params![list, event.id, i64::try_from(position).unwrap_or(i64::MAX), distance],
+            )?;
+        }
         Ok(())
     }
 

@@ -50,3 +50,4 @@ pub mod event;
 pub mod role;
 pub mod task;
 pub mod user;
+pub mod volunteer;

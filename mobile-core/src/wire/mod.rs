@@ -23,12 +23,14 @@ mod events;
 mod evidence;
 mod map;
 mod people;
+mod volunteers;
 
 pub use catalog::*;
 pub use events::*;
 pub use evidence::*;
 pub use map::*;
 pub use people::*;
+pub use volunteers::*;
 
 /// Refuses text that is only whitespace (a description of spaces says nothing).
 #[cfg(feature = "validate")]
@@ -93,7 +95,8 @@ impl ErrorCode {
             | "part_resolved"
             | "event_finished"
             | "extension_pending"
-            | "no_extension_requested" => ErrorCode::Conflict,
+            | "no_extension_requested"
+            | "already_decided" => ErrorCode::Conflict,
             _ => ErrorCode::ValidationFailed,
         }
     }

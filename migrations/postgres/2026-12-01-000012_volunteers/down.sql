@@ -1,0 +1,2 @@
+DROP TABLE service_records;
+DROP TABLE volunteer_applications;
