@@ -31,7 +31,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 GRIDWORK, OUT = sys.argv.pop(1), sys.argv.pop(1)
 PASSWORD = "gridwork-demo"
@@ -488,6 +488,44 @@ class Console(unittest.TestCase):
         self.assertEqual(int(row["结案"]), street["closed"])
         self.assertEqual(int(row["当前超期"]), street["overdue_open"])
         self.assertEqual(row["单位"], street["name"])
+
+    def test_a_coordinator_decides_volunteer_sign_ups(self):
+        """Two people sign up; the street's coordinator approves one and declines the other with a reason."""
+        names = []
+        for i in range(2):
+            name = f"vol{uuid.uuid4().hex[:8]}"
+            status, signed = self.api("POST", "/api/v1/volunteers/sign-up", body={
+                "username": name, "password": PASSWORD, "display_name": f"报名者{i}", "phone": "139 0000 444" + str(i),
+                "community": "420102003001", "note": "周末有空"})
+            self.assertEqual(status, 201, signed)
+            names.append(name)
+        self.sign_in("coordinator")
+        b = self.browser
+        b.find_element(By.CSS_SELECTOR, "#views button[data-view=volunteers]").click()
+        row = lambda name: b.execute_script(
+            "return [...document.querySelectorAll('#applications tbody tr')].find(r => r.innerText.includes(arguments[0])) || null", name)
+        self.wait.until(lambda _: row(names[0]) and row(names[1]))
+        self.assertIn("13900004440", row(names[0]).text)
+        self.shot("15-volunteer-sign-ups")
+        row(names[0]).find_element(By.CSS_SELECTOR, "button.approve").click()
+        self.wait.until(lambda _: row(names[0]) is None)
+        # A decline without a reason is refused, and says so.
+        row(names[1]).find_element(By.CSS_SELECTOR, "button.decline").click()
+        self.wait.until(lambda _: "reason" in b.find_element(By.ID, "apps-result").text)
+        row(names[1]).find_element(By.CSS_SELECTOR, "input").send_keys("不在本社区居住")
+        row(names[1]).find_element(By.CSS_SELECTOR, "button.decline").click()
+        self.wait.until(lambda _: row(names[1]) is None)
+        self.assertTrue(self.wait.until(lambda _: b.execute_script(
+            "return document.querySelector('#ranking tbody').innerText.length > 0")))
+        # What the people themselves now see.
+        approved, declined = self.token(names[0]), self.token(names[1])
+        self.assertEqual(self.api("GET", "/api/v1/pool", approved)[0], 200)
+        self.assertEqual(self.api("GET", "/api/v1/pool", declined)[0], 403)
+        status, mine = self.api("GET", "/api/v1/me/volunteer-applications", declined)
+        self.assertEqual((mine["applications"][0]["state"], mine["applications"][0]["reason"]), ("declined", "不在本社区居住"))
+        # Decided sign-ups are listed under their state.
+        Select(b.find_element(By.ID, "apps-state")).select_by_value("approved")
+        self.wait.until(lambda _: row(names[0]) is not None)
 
     def test_the_console_works_from_the_keyboard(self):
         """Sign in, reach the queue's row, open the event and act on it, all without the mouse."""

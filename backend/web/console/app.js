@@ -5,6 +5,7 @@ import { t, when } from "./i18n.js";
 import { $, el, refusalText, session } from "./page.js";
 import { showMap } from "./map.js";
 import { showEvaluation, render as renderEvaluation } from "./evaluation.js";
+import { showVolunteers } from "./volunteers.js";
 
 const QUEUES = [
   { key: "q_reported", query: "state=reported" },
@@ -80,6 +81,7 @@ function categorySelect(selected) {
 
 function enterDesk() {
   $("#views").hidden = false;
+  $("#views button[data-view=volunteers]").hidden = !(state.grants || []).some((g) => g.role === "coordinator" || g.role === "admin");
   showView("desk");
   renderTabs();
   // The first page first; the category and area names fill in as they arrive.
@@ -96,7 +98,7 @@ function enterDesk() {
 function leaveDesk() {
   if (state.stopStream) state.stopStream();
   Object.assign(state, { rows: [], open: null, stopStream: null, me: null });
-  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#views", "#live"]) $(id).hidden = true;
+  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#volunteers", "#views", "#live"]) $(id).hidden = true;
 }
 
 // ----- views -----
@@ -109,6 +111,8 @@ function showView(name) {
   $("#workforce").hidden = name !== "workforce";
   $("#map").hidden = name !== "map";
   $("#evaluation").hidden = name !== "evaluation";
+  $("#volunteers").hidden = name !== "volunteers";
+  if (name === "volunteers") showVolunteers(deciderScopes(), state.areaNames);
   if (name === "workforce") loadWorkforce();
   if (name === "evaluation") showEvaluation();
   if (name === "map") {
@@ -117,6 +121,12 @@ function showView(name) {
       $("#map-count").textContent = `${t("refused")}: ${err.message}`;
     });
   }
+}
+
+/** The areas over which the caller decides volunteer sign-ups (coordinators, administrators). */
+function deciderScopes() {
+  return (state.grants || []).filter((g) => g.role === "coordinator" || g.role === "admin")
+    .map((g) => g.scope.area_code).filter(Boolean);
 }
 
 /** The areas the caller steers (none: everywhere). */
