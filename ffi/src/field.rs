@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use gridwork_mobile_core::client::{self as core, ClientConfig};
 use gridwork_mobile_core::domain::event::{Action, EvidenceKind};
+use gridwork_mobile_core::wire::SignUpRequest;
 
 use crate::GridworkError;
 
@@ -118,6 +119,39 @@ impl From<gridwork_mobile_core::wire::EventView> for FieldEvent {
     }
 }
 
+/// A volunteer sign-up: `pending`, `approved` or `declined` (with the coordinator's reason).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct VolunteerApplication {
+    pub id: String,
+    pub state: String,
+    pub community_code: String,
+    pub community_name: Option<String>,
+    pub reason: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<gridwork_mobile_core::wire::ApplicationView> for VolunteerApplication {
+    fn from(a: gridwork_mobile_core::wire::ApplicationView) -> Self {
+        Self {
+            id: a.id,
+            state: a.state.as_str().to_owned(),
+            community_code: a.community_code,
+            community_name: a.community_name,
+            reason: a.reason,
+            created_at: a.created_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        }
+    }
+}
+
+/// A volunteer's points (积分) and service hours from verified, closed tasks.
+#[derive(Debug, Clone, Copy, uniffi::Record)]
+pub struct VolunteerService {
+    pub points: i64,
+    pub hours: f64,
+    pub tasks: i64,
+}
+
 #[derive(Debug, Clone, Copy, uniffi::Record)]
 pub struct FlushReport {
     pub sent: u32,
@@ -226,6 +260,33 @@ impl FieldClient {
             pool: r.pool,
             to_verify: r.to_verify,
         })
+    }
+
+    /// Signs up as a volunteer of `community` (a community's code): a new account that may sign
+    /// in at once and holds no role until the street's coordinator approves.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sign_up(
+        &self,
+        username: String,
+        password: String,
+        display_name: String,
+        phone: String,
+        community: String,
+        note: String,
+    ) -> Result<VolunteerApplication, GridworkError> {
+        let request = SignUpRequest { username, password, display_name, phone, community, note };
+        Ok(self.inner.sign_up(&request).await?.into())
+    }
+
+    /// The signed-in user's sign-ups, newest first.
+    pub async fn volunteer_applications(&self) -> Result<Vec<VolunteerApplication>, GridworkError> {
+        Ok(self.inner.volunteer_applications().await?.into_iter().map(VolunteerApplication::from).collect())
+    }
+
+    /// The signed-in volunteer's points and hours.
+    pub async fn service(&self) -> Result<VolunteerService, GridworkError> {
+        let s = self.inner.service().await?;
+        Ok(VolunteerService { points: s.points, hours: s.hours, tasks: s.tasks })
     }
 
     /// Pulls the volunteer pool again (nearest first from the last recorded position).

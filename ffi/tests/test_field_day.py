@@ -215,8 +215,19 @@ class FieldDayTest(unittest.TestCase):
         status, event = server.call("POST", f"/api/v1/events/{eid}/actions", coord, {"action": "accept"})
         self.assertEqual((status, event["state"]), (200, "accepted"), event)
 
+        # A neighbour signs up from the phone; the street's coordinator approves.
         zhao = core.FieldClient(server.base, os.path.join(tmp, "zhao.sqlite"), 3000)
-        zhao_id = await zhao.sign_in("volunteer.zhao", PASSWORD)
+        with self.assertRaises(core.GridworkError.Validation) as refused:
+            await zhao.sign_up("py.zhao", PASSWORD, "赵志愿", "12345", "420102003001", "")
+        self.assertEqual((refused.exception.field, refused.exception.code), ("phone", "invalid_phone"))
+        signed = await zhao.sign_up("py.zhao", PASSWORD, "赵志愿", "139 0000 5555", "420102003001", "周末有空")
+        self.assertEqual(signed.state, "pending")
+        zhao_id = await zhao.sign_in("py.zhao", PASSWORD)
+        self.assertEqual([a.state for a in await zhao.volunteer_applications()], ["pending"])
+        self.assertEqual((await zhao.sync()).pool, 0)
+        status, decided = server.call("POST", f"/api/v1/volunteer-applications/{signed.id}/decision", coord,
+                                      {"decision": "approve"})
+        self.assertEqual((status, decided["state"]), (200, "approved"), decided)
         zhao.record_location(core.GeoPoint(lat=SPOT[0] + 0.001, lng=SPOT[1]), 5.0)
         synced = await zhao.sync()
         self.assertEqual((synced.pool, synced.to_verify), (1, 0))
@@ -252,6 +263,19 @@ class FieldDayTest(unittest.TestCase):
         self.assertEqual(detail["state"], "rework")
         self.assertEqual(len(detail["evidence"]["verify"]), 1, detail["evidence"])
         self.assertEqual(detail["assignees"], [zhao_id])
+
+        # Fixed and verified: the volunteer's points arrive.
+        self.assertEqual((await zhao.service()).tasks, 0)
+        await zhao.sync()
+        zhao.start_work(eid)
+        zhao.resolve(eid, [png(640, 480, tint=5)], core.GeoPoint(lat=SPOT[0], lng=SPOT[1]))
+        self.assertEqual((await zhao.flush()).remaining, 0)
+        self.assertEqual((await wang.sync()).to_verify, 1)
+        wang.verify(eid, [], None)
+        self.assertEqual((await wang.flush()).sent, 1)
+        service = await zhao.service()
+        self.assertEqual(service.tasks, 1)
+        self.assertGreaterEqual(service.points, 10)
 
 
 if __name__ == "__main__":

@@ -240,6 +240,17 @@ class Console(unittest.TestCase):
         self.assertIn("未能执行", error)
         self.assertIn("reason", error)
         self.shot("03-refusal-shown")
+        # The ops centre sets the grade (定级) with a reason; the page shows it and the deadline follows.
+        self.assertIn("较大", self.browser.find_element(By.ID, "grade").text)
+        Select(self.browser.find_element(By.CSS_SELECTOR, "#detail .regrade select")).select_by_value("serious")
+        self.browser.find_element(By.CSS_SELECTOR, "#detail .actions textarea[name=reason]").send_keys("井盖在学校门口")
+        self.browser.find_element(By.CSS_SELECTOR, "#detail button[data-action=regrade]").click()
+        self.wait.until(lambda b: "重新定级" in b.execute_script("return document.querySelector('#detail .timeline')?.innerText || ''"))
+        self.assertIn("重大", self.browser.find_element(By.ID, "grade").text)
+        status, graded = self.api("GET", f"/api/v1/events/{event['id']}", coordinator)
+        self.assertEqual((graded["grade"], graded["timeline"][-1]["reason"]), ("serious", "井盖在学校门口"))
+        self.assertLess(graded["due_at"], event["due_at"])
+        detail = self.browser.find_element(By.ID, "detail")
 
         detail.find_element(By.CSS_SELECTOR, "button[data-action=accept]").click()
         # The detail is drawn afresh after the action: read it whole, not through old elements.
@@ -526,6 +537,58 @@ class Console(unittest.TestCase):
         # Decided sign-ups are listed under their state.
         Select(b.find_element(By.ID, "apps-state")).select_by_value("approved")
         self.wait.until(lambda _: row(names[0]) is not None)
+
+    def test_a_neighbour_signs_up_on_the_phone_page(self):
+        """The sign-up form: refused fields named, communities found by name, the state after sign-in."""
+        p, wait = self.phone, WebDriverWait(self.phone, 10)
+        p.get(self.base + "/report")
+        wait.until(EC.visibility_of_element_located((By.ID, "show-signup"))).click()
+        form = wait.until(EC.visibility_of_element_located((By.ID, "signup")))
+        name = f"nb{uuid.uuid4().hex[:8]}"
+        form.find_element(By.NAME, "username").send_keys(name)
+        form.find_element(By.NAME, "password").send_keys(PASSWORD)
+        form.find_element(By.NAME, "display_name").send_keys("邻居小李")
+        form.find_element(By.NAME, "phone").send_keys("12345")
+        # Typing part of a name offers the communities; picking one fills in its label.
+        form.find_element(By.NAME, "community").send_keys("第1社区")
+        wait.until(lambda b: b.execute_script("return document.querySelectorAll('#communities option').length") > 0)
+        label = p.execute_script(
+            "return [...document.querySelectorAll('#communities option')].map(o => o.value).find(v => v.includes('大智街道')) || null")
+        self.assertIsNotNone(label)
+        field = form.find_element(By.NAME, "community")
+        field.clear()
+        field.send_keys(label)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.assertIn("手机号码", wait.until(lambda b: b.find_element(By.ID, "err-su-phone").text))
+        self.shot("16-phone-sign-up-refused", p)
+        phone = form.find_element(By.NAME, "phone")
+        phone.clear()
+        phone.send_keys("139 0000 6666")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        login = wait.until(EC.visibility_of_element_located((By.ID, "login")))
+        self.assertIn("报名已提交", login.find_element(By.ID, "login-error").text)
+        self.assertEqual(login.find_element(By.NAME, "username").get_attribute("value"), name)
+        status, mine = self.api("GET", "/api/v1/me/volunteer-applications", self.token(name))
+        application = mine["applications"][0]
+        self.assertEqual((application["state"], application["community_code"]), ("pending", "420102003001"), mine)
+        login.find_element(By.NAME, "password").send_keys(PASSWORD)
+        login.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        state = wait.until(EC.visibility_of_element_located((By.ID, "application-state")))
+        self.assertIn("等待街道审核", state.text)
+        self.shot("17-phone-sign-up-pending", p)
+        status, decided = self.api("POST", f"/api/v1/volunteer-applications/{application['id']}/decision",
+                                   self.token("coordinator"), {"decision": "approve"})
+        self.assertEqual(status, 200, decided)
+        p.find_element(By.ID, "logout").click()
+        login = wait.until(EC.visibility_of_element_located((By.ID, "login")))
+        user = login.find_element(By.NAME, "username")
+        user.clear()
+        user.send_keys(name)
+        login.find_element(By.NAME, "password").send_keys(PASSWORD)
+        login.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        service = wait.until(EC.visibility_of_element_located((By.ID, "service")))
+        self.assertIn("积分 0", service.text)
+        p.find_element(By.ID, "logout").click()
 
     def test_the_console_works_from_the_keyboard(self):
         """Sign in, reach the queue's row, open the event and act on it, all without the mouse."""

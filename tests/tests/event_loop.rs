@@ -370,6 +370,47 @@ both_backends! {
         assert_eq!(ok(&app, &c.coord, &id(&e), json!({"action": "verify"})).await["state"], "closed");
     }
 
+    async fn the_ops_centre_grades_and_the_deadline_follows(app: TestApp) {
+        let c = city(&app).await;
+        // A resident's grade is a suggestion: the event keeps the category's default.
+        let body = json!({"category": "C-03-01", "lat": P.0, "lng": P.1, "description": "垃圾桶满溢", "grade": "critical"});
+        let e = file(&app, &c.chen, "grade-1", body).await;
+        assert_eq!((e["grade"].as_str(), e["suggested_grade"].as_str()), (Some("general"), Some("critical")), "{e}");
+        let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+        let created = time(&e["created_at"]);
+        assert_eq!(time(&e["due_at"]) - created, chrono::Duration::minutes(120), "general: 2 hours to accept");
+        // Only the ops centre regrades, with a reason, to another grade.
+        let regrade = |g: &str, r: &str| json!({"action": "regrade", "grade": g, "reason": r});
+        let (s, b) = act(&app, &c.wang, &id(&e), regrade("critical", "学校门口")).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = act(&app, &c.coord, &id(&e), regrade("critical", " ")).await;
+        assert_eq!((s, b["fields"]["reason"]["code"].as_str()), (422, Some("reason_required")), "{b}");
+        let (s, b) = act(&app, &c.coord, &id(&e), regrade("general", "照旧")).await;
+        assert_eq!((s, b["fields"]["grade"]["code"].as_str()), (422, Some("same_grade")), "{b}");
+        let (s, b) = act(&app, &c.coord, &id(&e), json!({"action": "regrade", "grade": "urgent", "reason": "x"})).await;
+        assert_eq!(s, 422, "{b}");
+        let r = ok(&app, &c.coord, &id(&e), regrade("critical", "学校门口，影响学生")).await;
+        assert_eq!((r["grade"].as_str(), r["state"].as_str()), (Some("critical"), Some("reported")));
+        // The running stage is due by the new grade, from when it started.
+        let e = detail(&app, &c.coord, &id(&e)).await;
+        assert_eq!(time(&e["due_at"]) - created, chrono::Duration::minutes(15), "critical: 15 minutes to accept");
+        let step = e["timeline"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((step["action"].as_str(), step["reason"].as_str()), (Some("regrade"), Some("学校门口，影响学生")));
+        // The next stage runs by it too.
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
+        let left = time(&e["due_at"]) - chrono::Utc::now().fixed_offset();
+        assert!(left <= chrono::Duration::minutes(15) && left > chrono::Duration::minutes(13), "{left}");
+        // An ops centre's own report is graded as filed.
+        let body = json!({"category": "E-01-02", "lat": P.0, "lng": P.1, "description": "渣土", "grade": "serious"});
+        let own = file(&app, &c.coord, "grade-2", body).await;
+        assert_eq!((own["grade"].as_str(), own.get("suggested_grade")), (Some("serious"), None), "{own}");
+        // A finished event is not regraded.
+        let (s, b) = act(&app, &c.coord, &id(&own), json!({"action": "merge", "into": id(&e), "reason": "同一处"})).await;
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = act(&app, &c.coord, &id(&own), regrade("general", "x")).await;
+        assert_eq!((s, b["fields"]["action"]["code"].as_str()), (409, Some("invalid_transition")), "{b}");
+    }
+
     async fn volunteers_claim_from_the_community_pool(app: TestApp) {
         let c = city(&app).await;
         // 非法小广告: volunteer-eligible, stays in the pool once accepted.

@@ -104,8 +104,11 @@ both_backends! {
         let names: Vec<&str> = b["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
         assert!(names.contains(&"mate") && names.contains(&"coord"), "{names:?}");
         assert!(!names.contains(&"stranger"), "{names:?}");
-        // Managers see phone numbers of their people; outsiders are not even found.
-        assert!(b["users"][0]["phone"].is_string());
+        // Managers see a phone number one person at a time (each read audited), never in a list;
+        // outsiders are not even found.
+        assert!(b["users"].as_array().unwrap().iter().all(|u| u.get("phone").is_none()), "{b}");
+        let (s, mate) = app.get("/api/v1/users/mate", &coord).await;
+        assert_eq!((s, mate["phone"].is_string()), (200, true), "{mate}");
         let (s, b) = app.get("/api/v1/users/stranger", &coord).await;
         assert_error(s, &b, 404, "not_found");
         // Field roles may not list people at all.

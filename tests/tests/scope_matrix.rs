@@ -79,6 +79,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/pool", "                          FF   FF   FF   FF   FF   FF   AA   FF   FF   FF   UU"),
     ("GET", "/api/v1/verify-queue", "                  AA   AA   AA   AA   AA   AA   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/volunteers/sign-up", "           AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
+    ("GET", "/api/v1/volunteers/communities", "       AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
     ("GET", "/api/v1/me/volunteer-applications", "    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/volunteer-applications", "       AA   AH   FF   FF   AH   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/volunteer-applications/{id}/decision", "AA AN FF FF AN FF FF FF FF FF UU"),

@@ -94,6 +94,17 @@ both_backends! {
         }
         let (s, b) = sign_up(&app, json!({"username": "x"})).await;
         assert_eq!(s, 422, "{b}");
+        // The form finds communities by code or name, without sign-in; streets are not offered.
+        let find = |q: &str| app.client.get(app.url("/api/v1/volunteers/communities")).query(&[("q", q)]);
+        let (s, found) = app.send(find("420102003")).await;
+        assert_eq!(s, 200, "{found}");
+        let codes: Vec<&str> = found["communities"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+        assert!(codes.contains(&"420102003001") && codes.iter().all(|c| c.len() == 12 && c.starts_with("420102003")), "{found}");
+        let name = found["communities"][0]["name"].as_str().unwrap().to_owned();
+        let (_, by_name) = app.send(find(&name)).await;
+        assert_eq!(by_name["communities"][0]["code"], found["communities"][0]["code"], "{by_name}");
+        let (s, b) = app.send(find(&"长".repeat(51))).await;
+        assert_eq!((s, b["fields"]["q"]["code"].as_str()), (422, Some("too_long")));
 
         let (s, signed) = sign_up(&app, applicant("liu.xiao", "420102003001")).await;
         assert_eq!(s, 201, "{signed}");

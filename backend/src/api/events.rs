@@ -57,6 +57,7 @@ pub fn event_view(row: &EventRow, on: OnEvent) -> ApiResult<EventView> {
         id: row.id.clone(),
         category: row.category_code.clone(),
         grade: row.grade.parse().map_err(bad)?,
+        suggested_grade: row.suggested_grade.as_deref().map(str::parse).transpose().map_err(bad)?,
         state: row.state.parse().map_err(bad)?,
         source: row.source.parse().map_err(bad)?,
         description: row.description.clone(),
@@ -143,6 +144,7 @@ pub async fn report(
         description: b.description,
         address: b.address,
         grade: b.grade,
+        suggested_grade: None,
         at,
         evidence: b.evidence,
     };

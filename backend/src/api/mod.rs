@@ -345,6 +345,11 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .answers(201, JSON)
             .returns::<w::ApplicationView>()
             .public(),
+        at("/api/v1/volunteers/communities")
+            .get(vo::communities, "Communities to sign up for, by name (no sign-in)")
+            .query::<vo::CommunitiesQuery>()
+            .returns::<w::CommunityChoices>()
+            .public(),
         at("/api/v1/volunteers/ranking")
             .get(vo::ranking, "Volunteers of a community or street by points")
             .query::<vo::RankingQuery>()

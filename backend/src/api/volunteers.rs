@@ -8,8 +8,8 @@ use gridwork_mobile_core::AreaCode;
 use gridwork_mobile_core::domain::area::{AreaLevel, AreaTree};
 use gridwork_mobile_core::domain::volunteer::ApplicationState;
 use gridwork_mobile_core::wire::{
-    ApplicationList, ApplicationView, DecisionRequest, Ranking, RankingRow, ServiceRecordView, ServiceSummary,
-    SignUpRequest,
+    ApplicationList, ApplicationView, CommunityChoice, CommunityChoices, DecisionRequest, Ranking, RankingRow,
+    ServiceRecordView, ServiceSummary, SignUpRequest,
 };
 use serde::Deserialize;
 
@@ -21,6 +21,50 @@ use crate::state::AppState;
 use crate::volunteers::{self, DECIDERS};
 
 pub type SignUpBody = SignUpRequest;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CommunitiesQuery {
+    /// Part of the community's or its street's name (or a code prefix) [default: all]
+    pub q: Option<String>,
+    /// 1 to 200 [default: 50]
+    pub limit: Option<i64>,
+}
+
+/// The communities one may sign up for, by name, for the sign-up form (no sign-in: these are the
+/// names of public administrative areas).
+pub async fn communities(state: web::Data<AppState>, q: web::Query<CommunitiesQuery>) -> ApiResult<HttpResponse> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 200"));
+    }
+    let needle = q.q.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if needle.chars().count() > 50 {
+        return Err(ApiError::field("q", "too_long", "q is at most 50 characters"));
+    }
+    let index = state.areas();
+    let mut out = vec![];
+    for community in index.all().filter(|a| a.level == AreaLevel::Community) {
+        let street = index.parent_of(&community.code);
+        let district = street.and_then(|s| index.parent_of(&s.code));
+        let hit = needle.is_empty()
+            || community.name.contains(&needle)
+            || community.code.starts_with(&needle)
+            || street.is_some_and(|s| s.name.contains(&needle));
+        if hit {
+            out.push(CommunityChoice {
+                code: community.code.clone(),
+                name: community.name.clone(),
+                street_name: street.map(|s| s.name.clone()),
+                district_name: district.map(|d| d.name.clone()),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out.truncate(usize::try_from(limit).unwrap_or(50));
+    Ok(HttpResponse::Ok().json(CommunityChoices { communities: out }))
+}
 
 pub async fn sign_up(state: web::Data<AppState>, body: ValidJson<SignUpBody>) -> ApiResult<HttpResponse> {
     let index = state.areas();

@@ -146,6 +146,7 @@ diesel::table! {
         log_head -> Nullable<Text>,
         extension_requested_at -> Nullable<Timestamp>,
         extension_count -> Integer,
+        suggested_grade -> Nullable<Text>,
     }
 }
 

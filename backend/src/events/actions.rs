@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::dispatch::{self, Choice, Plan};
 use super::notify;
 use super::timeline::{self, Step, Who};
-use super::{category_of, due, facts_of, grade_of, visible};
+use super::{category_of, due, facts_of, visible};
 use crate::areas::AreaIndex;
 use crate::auth::Caller;
 use crate::catalog::Category;
@@ -264,9 +264,11 @@ pub fn apply(
     let out = event::decide(&facts, actor, action).map_err(ApiError::refusal)?;
     let next = &out.facts;
     let at = now();
-    let grade = grade_of(row)?;
+    // Deadlines from here on follow the grade the machine leaves (a regrade changes it).
+    let grade = next.grade;
     let mut up = row.clone();
     up.state = next.state.as_str().to_owned();
+    up.grade = grade.as_str().to_owned();
     up.resolved_by = next.resolved_by.clone();
     up.escalation_level = next.escalation_level.map(|l| l.as_str().to_owned());
     up.extension_requested_at = match (facts.extension_requested, next.extension_requested) {
@@ -284,6 +286,10 @@ pub fn apply(
         Deadline::Extend(stage) => {
             up.extension_count += 1;
             up.due_at = due(category, grade, stage, row.due_at.map_or(at, |d| d.max(at)));
+            up.warned_at = None;
+        }
+        Deadline::Regrade(stage) => {
+            up.due_at = due(category, grade, stage, row.stage_started_at.unwrap_or(row.created_at));
             up.warned_at = None;
         }
         Deadline::Restart(stage) => {

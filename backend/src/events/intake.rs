@@ -28,6 +28,8 @@ pub struct NewReport {
     pub description: String,
     pub address: Option<String>,
     pub grade: Option<Grade>,
+    /// A grade the reporter asked for but may not set (only the ops centre grades).
+    pub suggested_grade: Option<Grade>,
     /// Where the reporter stood, if it differs from the problem's point.
     pub at: Option<(f64, f64)>,
     /// Before-photos the reporter uploaded ahead of the report.
@@ -96,6 +98,7 @@ fn new_row(
         log_head: None,
         extension_requested_at: None,
         extension_count: 0,
+        suggested_grade: new.suggested_grade.map(|g| g.as_str().to_owned()),
     })
 }
 
@@ -124,6 +127,15 @@ fn open(
     Ok(row)
 }
 
+/// Whether the caller holds an ops role over the area deepest at the point.
+fn grades_here(caller: &Caller, ctx: Ctx<'_>, lat: f64, lng: f64) -> bool {
+    ctx.index
+        .lookup(lng, lat)
+        .last()
+        .and_then(|a| gridwork_mobile_core::AreaCode::parse(&a.code).ok())
+        .is_some_and(|area| caller.holds_over(&OPS_ROLES, Some(&area), ctx.index))
+}
+
 /// Files a report. The same key from the same user returns the same event; a report near an
 /// open event of the same category joins it.
 pub fn report(
@@ -141,6 +153,13 @@ pub fn report(
         ));
     }
     let category = active_category(conn, &new.category, "category")?;
+    // Only the ops centre over the point grades; anyone else's grade is a suggestion.
+    let graded = grades_here(caller, ctx, new.lat, new.lng);
+    let mut new = new.clone();
+    if !graded {
+        new.suggested_grade = new.grade.take();
+    }
+    let new = &new;
     let user = caller.user.id.clone();
     let who = Who { user_id: user.clone(), role: reporter_role(caller, new.source) };
     // Two people reporting the same problem at the same instant both append to its timeline; the
@@ -273,6 +292,7 @@ pub fn split(
                 description: p.description.clone(),
                 address: original.address.clone(),
                 grade: None,
+                suggested_grade: None,
                 at: None,
                 evidence: Vec::new(),
             };

@@ -167,6 +167,7 @@ pub fn facts_of(conn: &mut DbConn, row: &EventRow, category: &Category) -> ApiRe
         tasks: task_facts(&rows)?,
         escalation_level: row.escalation_level.as_deref().map(str::parse).transpose().map_err(internal)?,
         extension_requested: row.extension_requested_at.is_some(),
+        grade: grade_of(row)?,
     })
 }
 

@@ -48,6 +48,8 @@ pub struct EventRow {
     pub extension_requested_at: Option<NaiveDateTime>,
     /// Deadlines extended by the ops centre (evaluation's extension rate).
     pub extension_count: i32,
+    /// The grade the reporter suggested, where it was not theirs to set.
+    pub suggested_grade: Option<String>,
 }
 
 impl EventRow {

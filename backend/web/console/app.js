@@ -37,6 +37,7 @@ const OFFERS = {
 const NEEDS_REASON = new Set(["reject", "return", "rework", "suspend", "escalate", "supervise", "extend", "refuse_extension", "dispatch"]);
 const OPEN_STATES = "reported,accepted,returned,dispatched,claimed,in_progress,rework,resolved,suspended";
 const MERGE_NEAR_M = 1000;
+const TERMINAL = new Set(["closed", "rejected"]);
 const DISPATCHABLE = new Set(["accepted", "returned", "dispatched", "claimed", "in_progress", "rework"]);
 
 const state = {
@@ -328,6 +329,8 @@ async function showEvent(id) {
     el("h2", { tabindex: "-1" }, `${categoryName(e.category)} · ${t(`s_${e.state}`)}`),
     el("p", {}, e.description),
     el("p", { class: "muted" }, `${t("chain")}: ${chain}`, e.address ? ` · ${e.address}` : ""),
+    el("p", { id: "grade" }, `${t("grade")}: ${t(`g_${e.grade}`)}`,
+      e.suggested_grade && e.suggested_grade !== e.grade ? el("span", { class: "muted" }, ` · ${t("suggestedGrade")}: ${t(`g_${e.suggested_grade}`)}`) : null),
     e.due_at ? el("p", { class: dueClass(e) }, `${t("dueAt")} ${when(e.due_at)}${e.overdue ? ` (${t("overdue")})` : ""}`) : null,
     e.extension_requested ? extensionNote(e) : null,
     actionsPanel(e),
@@ -525,6 +528,17 @@ function actionsPanel(e) {
         act(e, body, error);
       },
     }, t(`a_${name}`)))),
+    TERMINAL.has(e.state) ? null : regradeControl(e, reason, error),
     error);
   return form;
+}
+
+/** Regrading (定级): the ops centre sets the grade, with the reason above; deadlines follow. */
+function regradeControl(e, reason, error) {
+  const grade = el("select", { name: "grade", "aria-label": t("grade") },
+    ["general", "significant", "serious", "critical"].map((g) => el("option", { value: g, selected: g === (e.suggested_grade || e.grade) }, t(`g_${g}`))));
+  return el("div", { class: "regrade" }, grade, " ", el("button", {
+    type: "button", "data-action": "regrade",
+    onclick: () => act(e, { action: "regrade", grade: grade.value, reason: reason.value, version: e.version }, error),
+  }, t("a_regrade")));
 }

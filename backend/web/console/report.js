@@ -5,6 +5,7 @@
 import * as api from "./api.js";
 import { t, when } from "./i18n.js";
 import { $, el, session } from "./page.js";
+import { showVolunteering, hideVolunteering } from "./signup.js";
 
 const MAX_SIDE = 2048;
 const PAGE = 20;
@@ -13,8 +14,9 @@ const state = { photo: null, evidenceId: null, draftKey: null, rows: [], next: n
 
 session({
   titleKey: "m_title",
-  enter: async () => {
+  enter: async ({ grants }) => {
     await loadCategories();
+    showVolunteering(grants).catch(() => hideVolunteering());
     newDraft();
     $("#report").hidden = false;
     $("#mine").hidden = false;
@@ -23,6 +25,7 @@ session({
     return null;
   },
   leave: () => {
+    hideVolunteering();
     if (state.stopStream) state.stopStream();
     Object.assign(state, { rows: [], stopStream: null });
     $("#report").reset();

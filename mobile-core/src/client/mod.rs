@@ -29,9 +29,10 @@ use crate::domain::role::Role;
 use crate::domain::task::{TaskFacts, TaskState};
 use crate::photo::{self, Limits};
 use crate::wire::{
-    ActionAnswer, ActionRequest, AreaDetail, Category, CategoryList, DeviceRequest, DutyRequest, ErrorBody, EventAreas,
-    EventDetail, EventPage, EventView, EvidenceView, Grant, LatLng, LocationBatch, LoginAnswer, LoginRequest, Me, Ping,
-    Point, PoolPage, ReportAnswer, ReportRequest, TaskFeed,
+    ActionAnswer, ActionRequest, ApplicationList, ApplicationView, AreaDetail, Category, CategoryList, DeviceRequest,
+    DutyRequest, ErrorBody, EventAreas, EventDetail, EventPage, EventView, EvidenceView, Grant, LatLng, LocationBatch,
+    LoginAnswer, LoginRequest, Me, Ping, Point, PoolPage, ReportAnswer, ReportRequest, ServiceSummary, SignUpRequest,
+    TaskFeed,
 };
 
 /// How the app sees the queue.
@@ -262,12 +263,38 @@ impl FieldClient {
         parse(answer, path)
     }
 
+    // ----- volunteers -----
+
+    /// Signs up as a volunteer of a community: a new account (no sign-in needed) that may sign in
+    /// at once; the street's coordinator approves or declines.
+    pub async fn sign_up(&self, request: &SignUpRequest) -> ClientResult<ApplicationView> {
+        let body = serde_json::to_value(request)?;
+        let (status, answer, _) =
+            self.transport.call("POST", "/api/v1/volunteers/sign-up", Body::Json(&body), None).await?;
+        Self::expect_ok(status, &answer)?;
+        parse(answer, "sign-up answer")
+    }
+
+    /// The signed-in user's sign-ups, newest first, with the decision and its reason.
+    pub async fn volunteer_applications(&self) -> ClientResult<Vec<ApplicationView>> {
+        let list: ApplicationList = self.get("/api/v1/me/volunteer-applications").await?;
+        Ok(list.applications)
+    }
+
+    /// The signed-in volunteer's points, hours and service records.
+    pub async fn service(&self) -> ClientResult<ServiceSummary> {
+        self.get("/api/v1/me/service").await
+    }
+
     // ----- sync -----
 
     /// Pulls the task changes since the last sync (all open tasks the first time) and the areas
     /// of the user's grants. Events with queued work keep their local copy until it is sent.
     pub async fn sync(&self) -> ClientResult<SyncReport> {
         let mut report = SyncReport::default();
+        // Grants change (a sign-up approved, a role revoked): what the phone decides by follows.
+        let me: Me = self.get("/api/v1/me").await?;
+        self.with_store(|s| s.set_meta("roles", &serde_json::to_string(&me.roles)?))?;
         loop {
             let cursor = self.with_store(|s| s.meta("cursor"))?;
             let path = match &cursor {
@@ -505,6 +532,7 @@ impl FieldClient {
             tasks: own.map(|state| TaskFacts { user_id: me.to_owned(), state }).into_iter().collect(),
             escalation_level: data.escalation_level,
             extension_requested: data.extension_requested,
+            grade: data.grade,
         })
     }
 
@@ -572,6 +600,7 @@ impl FieldClient {
                     warned: false,
                     escalation_level: None,
                     extension_requested: false,
+                    suggested_grade: None,
                     late_stages: 0,
                     rework_count: 0,
                     version: 0,

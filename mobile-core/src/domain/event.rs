@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::area::AreaLevel;
-use super::category::Stage;
+use super::category::{Grade, Stage};
 use super::error::DomainError;
 use super::role::Role;
 use super::task::{self, TaskChange, TaskFacts, TaskOrigin, TaskState};
@@ -167,6 +167,12 @@ pub enum Action {
         into: String,
         reason: String,
     },
+    /// The ops centre sets the grade (a reporter only suggests one); the running stage's
+    /// deadline follows the new grade.
+    Regrade {
+        grade: Grade,
+        reason: String,
+    },
 }
 
 impl Action {
@@ -189,6 +195,7 @@ impl Action {
             Action::Escalate { .. } => "escalate",
             Action::Supervise { .. } => "supervise",
             Action::Merge { .. } => "merge",
+            Action::Regrade { .. } => "regrade",
         }
     }
 
@@ -204,7 +211,8 @@ impl Action {
             | Action::RefuseExtension { reason }
             | Action::Escalate { reason }
             | Action::Supervise { reason }
-            | Action::Merge { reason, .. } => Some(reason),
+            | Action::Merge { reason, .. }
+            | Action::Regrade { reason, .. } => Some(reason),
             Action::Dispatch { reason, .. } => reason.as_deref(),
             _ => None,
         }
@@ -215,6 +223,8 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventFacts {
     pub state: EventState,
+    /// The grade the ops centre set (the category's default until then).
+    pub grade: Grade,
     /// Users the event is dispatched to (a lead and co-handlers are each assignees).
     pub assignees: Vec<String>,
     /// Who reported it resolved; that person may not verify it.
@@ -286,6 +296,8 @@ pub enum Deadline {
     Restart(Option<Stage>),
     /// An approved extension: the stage's time is added to the deadline (or to now, if past).
     Extend(Option<Stage>),
+    /// A new grade: the running stage is due its start plus the new grade's time.
+    Regrade(Option<Stage>),
 }
 
 /// Who is told: named users, the event's followers, or the holders of a role over its area.
@@ -393,6 +405,7 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
     }
     let deadline = match action {
         Action::Extend { .. } => Deadline::Extend(stage),
+        Action::Regrade { .. } => Deadline::Regrade(stage),
         _ if restarts => Deadline::Restart(stage),
         _ => Deadline::Keep,
     };
@@ -583,6 +596,13 @@ fn notices(before: &EventFacts, after: &EventFacts, action: &Action, order: Opti
         Action::Extend { .. } | Action::RefuseExtension { .. } => {
             let kind = if matches!(action, Action::Extend { .. }) { "extension_granted" } else { "extension_refused" };
             out.push(Notice { kind, to: users(after.assignees.clone()), detail: reason() });
+        }
+        Action::Regrade { .. } => {
+            out.push(Notice {
+                kind: "regraded",
+                to: vec![Recipients::Users(after.assignees.clone()), Recipients::Followers],
+                detail: reason(),
+            });
         }
         Action::Escalate { reason } | Action::Supervise { reason } => {
             let level = order.unwrap_or(AreaLevel::Street);
@@ -796,6 +816,16 @@ fn next_facts(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Even
             }
             need(&OPS_ROLES)?;
         }
+        Action::Regrade { grade, .. } => {
+            if facts.state.is_terminal() {
+                return Err(wrong_state());
+            }
+            need(&OPS_ROLES)?;
+            if *grade == facts.grade {
+                return Err(refuse("grade", "same_grade", format!("the event is {grade} already")));
+            }
+            next.grade = *grade;
+        }
         Action::Merge { into, .. } => {
             if facts.state.is_terminal() {
                 return Err(wrong_state());
@@ -838,6 +868,7 @@ mod tests {
             tasks: vec![],
             escalation_level: None,
             extension_requested: false,
+            grade: Grade::General,
         }
     }
 
@@ -846,6 +877,31 @@ mod tests {
             f = decide(&f, a, action)?.facts;
         }
         Ok(f)
+    }
+
+    #[test]
+    fn only_the_ops_centre_regrades_and_the_running_stage_follows() {
+        let coord = actor("coord", &[Role::Coordinator]);
+        let wang = actor("wang", &[Role::GridWorker]);
+        let mut f = facts(EventState::InProgress);
+        f.assignees = vec!["wang".into()];
+        let to_serious = Action::Regrade { grade: Grade::Serious, reason: "路面塌陷扩大".into() };
+        let out = decide(&f, &coord, &to_serious).unwrap();
+        assert_eq!((out.facts.grade, out.facts.state), (Grade::Serious, EventState::InProgress));
+        assert_eq!(out.deadline, Deadline::Regrade(EventState::InProgress.timed_stage()));
+        assert_eq!(out.step.action, "regrade");
+        assert!(out.tasks.is_empty(), "nobody's task changes");
+        assert!(
+            out.notices.iter().any(|n| n.kind == "regraded" && n.to.contains(&Recipients::Users(vec!["wang".into()])))
+        );
+        let code = |f: &EventFacts, a: &Actor, action: &Action| decide(f, a, action).unwrap_err().code;
+        assert_eq!(code(&f, &wang, &to_serious), "not_permitted");
+        assert_eq!(code(&out.facts, &coord, &to_serious), "same_grade");
+        assert_eq!(
+            code(&f, &coord, &Action::Regrade { grade: Grade::Critical, reason: " ".into() }),
+            "reason_required"
+        );
+        assert_eq!(code(&facts(EventState::Closed), &coord, &to_serious), "invalid_transition");
     }
 
     #[test]
@@ -1056,6 +1112,8 @@ mod properties {
             any_reason().prop_map(|reason| Action::Escalate { reason }),
             any_reason().prop_map(|reason| Action::Supervise { reason }),
             any_reason().prop_map(|reason| Action::Merge { into: "other".into(), reason }),
+            (proptest::sample::select(Grade::ALL.to_vec()), any_reason())
+                .prop_map(|(grade, reason)| Action::Regrade { grade, reason }),
         ]
     }
 
@@ -1104,6 +1162,7 @@ mod properties {
                 tasks: vec![],
                 escalation_level: None,
                 extension_requested: false,
+                grade: Grade::General,
             };
             for (actor, action) in steps {
                 let mut phone = server.clone();
@@ -1141,6 +1200,7 @@ mod properties {
                 tasks: vec![],
                 escalation_level: None,
                 extension_requested: false,
+                grade: Grade::General,
             };
             for (actor, action) in steps {
                 let before = f.clone();
@@ -1202,7 +1262,7 @@ mod properties {
             let ops = Actor { user_id: "ops".into(), roles: vec![Role::Coordinator] };
             let worker = Actor { user_id: "u1".into(), roles: vec![Role::GridWorker] };
             let checker = Actor { user_id: "u2".into(), roles: vec![Role::GridWorker] };
-            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None, extension_requested: false };
+            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None, extension_requested: false, grade: Grade::General };
             let plan = [
                 (&ops, Action::Accept),
                 (&ops, Action::Resume),

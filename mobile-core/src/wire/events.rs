@@ -97,6 +97,9 @@ pub struct EventView {
     pub id: String,
     pub category: String,
     pub grade: Grade,
+    /// The grade the reporter suggested; the ops centre sets `grade` (`regrade`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_grade: Option<Grade>,
     pub state: EventState,
     pub source: Source,
     pub description: String,

@@ -28,6 +28,20 @@ wire! {
         pub note: String,
     }
 
+    /// A community one may volunteer in, as the sign-up form offers it (public: the names of
+    /// administrative areas).
+    pub struct CommunityChoice {
+        pub code: String,
+        pub name: String,
+        pub street_name: Option<String>,
+        pub district_name: Option<String>,
+    }
+
+    /// `GET /volunteers/communities?q=`: communities whose name (or street's name) holds `q`.
+    pub struct CommunityChoices {
+        pub communities: Vec<CommunityChoice>,
+    }
+
     /// A sign-up as the applicant and the coordinator see it.
     pub struct ApplicationView {
         pub id: String,

@@ -1,0 +1,4 @@
+-- A reporter's grade is a suggestion; the ops centre sets the grade (`regrade`). SQLite takes a
+-- CHECK on an added column.
+ALTER TABLE events ADD COLUMN suggested_grade TEXT
+    CHECK (suggested_grade IN ('general', 'significant', 'serious', 'critical'));
