@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// Share of a stage's time after which a deadline warning goes out, in percent [default: 80]
     #[arg(long, env = "GRIDWORK_WARNING_PERCENT", value_name = "PCT")]
     pub warning_percent: Option<i64>,
+    /// Hours the responsible unit has to reply to a supervision order before it escalates [default: 24]
+    #[arg(long, env = "GRIDWORK_SUPERVISION_REPLY_HOURS", value_name = "HOURS")]
+    pub supervision_reply_hours: Option<i64>,
     /// Firebase service account key (JSON) for push; without it push is off
     #[arg(long, env = "GRIDWORK_FCM_CREDENTIALS", value_name = "FILE")]
     pub fcm_credentials: Option<PathBuf>,
@@ -142,6 +145,7 @@ pub struct FileSettings {
     pub max_tasks_per_worker: Option<i64>,
     pub scheduler_interval: Option<u64>,
     pub warning_percent: Option<i64>,
+    pub supervision_reply_hours: Option<i64>,
     pub fcm_credentials: Option<PathBuf>,
     pub fcm_endpoint: Option<String>,
     pub fcm_token_uri: Option<String>,
@@ -199,6 +203,8 @@ pub struct LoopSettings {
     /// `None`: the scheduler does not run in this process.
     pub scheduler_interval: Option<Duration>,
     pub warning_percent: i64,
+    /// How long the responsible unit has to reply to a supervision order.
+    pub supervision_reply: chrono::Duration,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> anyhow::Result<T> {
@@ -279,6 +285,10 @@ impl Settings {
                     p @ 1..=99 => p,
                     p => anyhow::bail!("warning_percent must be within 1..=99, got {p}"),
                 },
+                supervision_reply: chrono::Duration::hours(positive(
+                    "supervision_reply_hours",
+                    args.supervision_reply_hours.or(file.supervision_reply_hours).unwrap_or(24),
+                )?),
             },
             push: crate::push::PushSettings {
                 credentials: args.fcm_credentials.clone().or_else(|| file.fcm_credentials.clone()),

@@ -411,6 +411,89 @@ both_backends! {
         assert_eq!((s, b["fields"]["action"]["code"].as_str()), (409, Some("invalid_transition")), "{b}");
     }
 
+    async fn a_supervision_order_is_answered_late_escalates_and_closes(app: TestApp) {
+        let c = city(&app).await;
+        app.on_duty(&c.wang, P).await;
+        let e = report(&app, &c.chen, "sup-1", "C-03-01", P).await;
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
+        assert_eq!(e["assignees"], json!([app.id_of("wang").await]), "{e}");
+        ok(&app, &c.coord, &id(&e), json!({"action": "supervise", "reason": "群众反映强烈"})).await;
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        let street = full["supervision_orders"][0].clone();
+        assert_eq!((street["level"].as_str(), street["state"].as_str()), (Some("street"), Some("open")), "{street}");
+        let due = chrono::DateTime::parse_from_rfc3339(street["due_at"].as_str().unwrap()).unwrap();
+        let issued = chrono::DateTime::parse_from_rfc3339(street["created_at"].as_str().unwrap()).unwrap();
+        assert_eq!(due - issued, chrono::Duration::hours(24), "a day to reply by default");
+        let street_id = street["id"].as_str().unwrap().to_owned();
+        // The handler has it to answer; the reporter and another street's worker do not see it.
+        let listed = |b: &Value| b["orders"].as_array().unwrap().iter().map(|o| o["order"]["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let (s, mine) = app.get("/api/v1/supervision-orders", &c.wang).await;
+        assert_eq!((s, listed(&mine)), (200, vec![street_id.clone()]), "{mine}");
+        for outsider in [&c.chen, &c.he] {
+            let (s, none) = app.get("/api/v1/supervision-orders", outsider).await;
+            assert_eq!((s, listed(&none)), (200, vec![]), "{none}");
+        }
+        let (s, b) = app.get("/api/v1/supervision-orders?state=lost", &c.coord).await;
+        assert_eq!((s, b["fields"]["state"]["code"].as_str()), (422, Some("invalid_state")), "{b}");
+
+        // Nobody answers in time: the scheduler hands it to the district.
+        let id_ = street_id.clone();
+        app.db
+            .run(move |conn| {
+                let mut o = gridwork::queries::events::order_by_id(conn, &id_)?.unwrap();
+                o.due_at = Some(gridwork::models::now() - chrono::Duration::minutes(1));
+                Ok(gridwork::queries::events::update_order(conn, &o, "open")?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(tick(&app, 0).await.orders_escalated, 1);
+        assert_eq!(tick(&app, 0).await.orders_escalated, 0, "once");
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        let orders = full["supervision_orders"].as_array().unwrap().clone();
+        assert_eq!(orders.len(), 2, "{orders:?}");
+        let district_id = orders[1]["id"].as_str().unwrap().to_owned();
+        assert_eq!((orders[0]["state"].as_str(), orders[0]["escalated_to"].as_str()), (Some("escalated"), Some(district_id.as_str())));
+        assert_eq!((orders[1]["level"].as_str(), orders[1]["state"].as_str(), orders[1]["automatic"].as_bool()), (Some("district"), Some("open"), Some(true)));
+        assert!(notifications(&app, "district").await.contains(&"supervision".to_owned()));
+
+        // The late reply goes to the district's order; the escalated one takes none.
+        let order_act = |o: &str| format!("/api/v1/supervision-orders/{o}/actions");
+        let reply = |text: &str| json!({"action": "reply", "text": text});
+        let (s, b) = app.post(&order_act(&street_id), &c.wang, reply("已处理")).await;
+        assert_eq!((s, b["fields"]["action"]["code"].as_str()), (409, Some("invalid_transition")), "{b}");
+        let (s, b) = app.post(&order_act(&district_id), &c.chen, reply("我来答")).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = app.post(&order_act(&district_id), &c.he, reply("我来答")).await;
+        assert_error(s, &b, 404, "not_found");
+        let (s, b) = app.post(&order_act(&district_id), &c.wang, reply(" ")).await;
+        assert_eq!((s, b["fields"]["text"]["code"].as_str()), (422, Some("reason_required")), "{b}");
+        let (s, b) = app.post(&order_act(&district_id), &c.wang, json!({"action": "reply", "text": "x", "evidence": ["nope"]})).await;
+        assert_eq!((s, b["fields"]["evidence"]["code"].as_str()), (422, Some("unknown_evidence")), "{b}");
+        let (s, photo) = app.upload_photo(&c.wang, gridwork_tests::unique_jpeg(), &[("kind", "before".into()), ("event_id", id(&e))]).await;
+        assert!(s == 201 || s == 200, "{photo}");
+        let (s, b) = app.post(&order_act(&district_id), &c.wang, json!({"action": "reply", "text": "已清运，附照片", "evidence": [photo["id"]]})).await;
+        assert_eq!((s, b["state"].as_str(), b["reply_evidence"][0].as_str()), (200, Some("replied"), photo["id"].as_str()), "{b}");
+        assert!(notifications(&app, "district").await.contains(&"supervision_replied".to_owned()));
+        // The street cannot close the district's order; the district sends the reply back once.
+        let (s, b) = app.post(&order_act(&district_id), &c.coord, json!({"action": "accept"})).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = app.post(&order_act(&district_id), &c.district, json!({"action": "send_back"})).await;
+        assert_eq!(s, 422, "{b}");
+        let back = app.post(&order_act(&district_id), &c.district, json!({"action": "send_back", "reason": "没有整改前后对比"})).await;
+        assert_eq!((back.0, back.1["state"].as_str()), (200, Some("open")), "{}", back.1);
+        assert!(notifications(&app, "wang").await.contains(&"supervision_sent_back".to_owned()));
+        let (s, _) = app.post(&order_act(&district_id), &c.district, json!({"action": "accept"})).await;
+        assert_eq!(s, 409, "nothing to accept until the next reply");
+        ok_order(&app, &c.wang, &order_act(&district_id), reply("已补充整改前后对比照片")).await;
+        let closed = ok_order(&app, &c.district, &order_act(&district_id), json!({"action": "accept"})).await;
+        assert_eq!(closed["state"], "closed");
+        let steps: Vec<String> = detail(&app, &c.coord, &id(&e)).await["timeline"].as_array().unwrap().iter()
+            .map(|t| t["action"].as_str().unwrap().to_owned()).filter(|a| a.starts_with("supervis")).collect();
+        assert_eq!(steps, ["supervise", "supervision_escalate", "supervision_reply", "supervision_send_back", "supervision_reply", "supervision_accept"]);
+        let (_, done) = app.get("/api/v1/supervision-orders?state=closed", &c.district).await;
+        assert_eq!(listed(&done), vec![district_id]);
+    }
+
     async fn volunteers_claim_from_the_community_pool(app: TestApp) {
         let c = city(&app).await;
         // 非法小广告: volunteer-eligible, stays in the pool once accepted.
@@ -494,8 +577,8 @@ both_backends! {
         // (general) has 120 minutes.
         let e = patrol(&app, &c.wang, "late", "C-03-01", P).await;
         assert_eq!(e["state"], "accepted");
-        assert_eq!(tick(&app, 60).await, scheduler::Tick { warned: 0, escalated: 0, unacknowledged: 0 });
-        assert_eq!(tick(&app, 100).await, scheduler::Tick { warned: 1, escalated: 0, unacknowledged: 0 });
+        assert_eq!(tick(&app, 60).await, scheduler::Tick { warned: 0, escalated: 0, unacknowledged: 0, orders_escalated: 0 });
+        assert_eq!(tick(&app, 100).await, scheduler::Tick { warned: 1, escalated: 0, unacknowledged: 0, orders_escalated: 0 });
         assert_eq!(tick(&app, 101).await.warned, 0);
         // A second server on the same database scans at the same moment as the first.
         let second = gridwork::startup::Application::build(app.state.settings.as_ref().clone()).await.unwrap();
@@ -751,6 +834,12 @@ async fn pings_of(app: &TestApp, name: &str) -> i64 {
 }
 
 /// The kinds of notifications queued for a user, oldest first.
+async fn ok_order(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let (s, b) = app.post(path, token, body.clone()).await;
+    assert_eq!(s, 200, "{body} → {b}");
+    b
+}
+
 async fn notifications(app: &TestApp, name: &str) -> Vec<String> {
     let user = app.id_of(name).await;
     app.db

@@ -77,6 +77,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/tasks/mine", "                    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/evaluation", "                    AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/pool", "                          FF   FF   FF   FF   FF   FF   AA   FF   FF   FF   UU"),
+    ("GET", "/api/v1/supervision-orders", "            AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
+    // A city-level order (issued by root) is answered by the event's handler or the district
+    // ops centre below the city; those who issue or merely see it may not reply.
+    ("POST", "/api/v1/supervision-orders/{id}/actions", "FF FN FF AN FN AN NN FN FN NN UU"),
     ("GET", "/api/v1/verify-queue", "                  AA   AA   AA   AA   AA   AA   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/volunteers/sign-up", "           AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
     ("GET", "/api/v1/volunteers/communities", "       AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
@@ -188,6 +192,16 @@ async fn notification_for(app: &TestApp, user: &str, event: &str, token: &str) -
     let (s, b) = app.get("/api/v1/notifications", token).await;
     assert_eq!(s, 200, "{b}");
     b["notifications"][0]["id"].as_str().unwrap().to_owned()
+}
+
+/// A new supervision order on `event`, issued by `token`'s holder; its id.
+async fn supervise(app: &TestApp, token: &str, event: &str) -> String {
+    let (s, b) = app
+        .post(&format!("/api/v1/events/{event}/actions"), token, json!({"action": "supervise", "reason": "matrix"}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, e) = app.get(&format!("/api/v1/events/{event}"), token).await;
+    e["supervision_orders"].as_array().unwrap().last().unwrap()["id"].as_str().unwrap().to_owned()
 }
 
 /// A pending volunteer sign-up in `community`; its id.
@@ -486,6 +500,10 @@ async fn request(
         }
         ("GET", "/api/v1/volunteers/ranking") => {
             (format!("/api/v1/volunteers/ranking?area={}", pick("420102003001", "420103003001")), None)
+        }
+        ("POST", "/api/v1/supervision-orders/{id}/actions") => {
+            let order = supervise(app, root, &event).await;
+            (format!("/api/v1/supervision-orders/{order}/actions"), Some(json!({"action": "reply", "text": "已处理"})))
         }
         ("GET", "/api/v1/users/{id}/track") => (format!("/api/v1/users/{user}/track"), None),
         ("GET", p) => (p.to_owned(), None),

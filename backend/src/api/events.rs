@@ -198,7 +198,9 @@ fn task_view(t: TaskRow, staff: bool) -> ApiResult<EventTask> {
     })
 }
 
-fn order_view(o: SupervisionOrderRow) -> ApiResult<SupervisionOrder> {
+pub fn order_view(o: SupervisionOrderRow) -> ApiResult<SupervisionOrder> {
+    let state: gridwork_mobile_core::domain::supervision::OrderState = o.state.parse().map_err(events::internal)?;
+    let due_at = o.due_at.map(|d| d.and_utc());
     Ok(SupervisionOrder {
         level: o.level.parse().map_err(events::internal)?,
         id: o.id,
@@ -208,6 +210,21 @@ fn order_view(o: SupervisionOrderRow) -> ApiResult<SupervisionOrder> {
         reason: o.reason,
         issued_by: o.issued_by,
         created_at: o.created_at.and_utc(),
+        overdue: gridwork_mobile_core::domain::supervision::overdue(
+            state,
+            due_at.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+            chrono::Utc::now(),
+        ),
+        state,
+        due_at,
+        reply: o.reply,
+        reply_evidence: serde_json::from_str(&o.reply_evidence).map_err(|e| ApiError::internal(e.to_string()))?,
+        replied_by: o.replied_by,
+        replied_at: o.replied_at.map(|d| d.and_utc()),
+        decided_by: o.decided_by,
+        decided_at: o.decided_at.map(|d| d.and_utc()),
+        send_back_reason: o.send_back_reason,
+        escalated_to: o.escalated_to,
     })
 }
 

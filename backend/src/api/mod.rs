@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod paging;
 pub mod pool;
 pub mod push;
+pub mod supervision;
 pub mod users;
 pub mod verify;
 pub mod volunteers;
@@ -184,7 +185,10 @@ fn schemas_of<T: utoipa::ToSchema>() -> (String, Schemas) {
 /// that `stream` or `uploads` is not taken for an id). Paths under `/api/v1` start with it.
 pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
     use gridwork_mobile_core::wire as w;
-    use {auth as a, departments as d, duty as du, events as e, evidence as ev, users as u, volunteers as vo};
+    use {
+        auth as a, departments as d, duty as du, events as e, evidence as ev, supervision as sv, users as u,
+        volunteers as vo,
+    };
     vec![
         at("/healthz").get(health::healthz, "Liveness").returns::<w::Status>().public(),
         at("/readyz")
@@ -335,6 +339,14 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .get(pool::pool, "The community volunteer pool: events to claim, nearest first (volunteers)")
             .query::<pool::PoolQuery>()
             .returns::<w::PoolPage>(),
+        at("/api/v1/supervision-orders")
+            .get(sv::list, "Supervision orders the caller issues or must answer, newest first")
+            .query::<sv::OrdersQuery>()
+            .returns::<w::SupervisionList>(),
+        at("/api/v1/supervision-orders/{id}/actions")
+            .post(sv::act, "Reply to a supervision order, or accept or send back its reply")
+            .json::<gridwork_mobile_core::domain::supervision::OrderAction>()
+            .returns::<w::SupervisionOrder>(),
         at("/api/v1/verify-queue")
             .get(verify::queue, "Resolved events to check on site in the caller's areas, due soonest first (verifiers)")
             .query::<verify::VerifyQuery>()

@@ -242,6 +242,16 @@ diesel::table! {
         reason -> Text,
         issued_by -> Text,
         created_at -> Timestamp,
+        state -> Text,
+        due_at -> Nullable<Timestamp>,
+        reply -> Nullable<Text>,
+        reply_evidence -> Text,
+        replied_by -> Nullable<Text>,
+        replied_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        send_back_reason -> Nullable<Text>,
+        escalated_to -> Nullable<Text>,
     }
 }
 
@@ -393,6 +403,7 @@ diesel::joinable!(role_assignments -> departments (department_id));
 diesel::joinable!(role_assignments -> users (user_id));
 
 diesel::joinable!(tasks -> events (event_id));
+diesel::joinable!(supervision_orders -> events (event_id));
 diesel::joinable!(evidence -> evidence_blobs (upload_sha256));
 diesel::joinable!(evidence -> events (event_id));
 diesel::joinable!(worker_status -> users (user_id));

@@ -322,16 +322,16 @@ pub fn apply(
         );
     }
     if let Some(level) = out.order {
-        let order = SupervisionOrderRow {
-            id: new_id(),
-            event_id: row.id.clone(),
-            level: level.as_str().to_owned(),
-            area_code: row.code_at(level).map(str::to_owned),
-            automatic: who.user_id == super::SYSTEM_USER,
-            reason: action.reason().unwrap_or_default().to_owned(),
-            issued_by: who.user_id.clone(),
-            created_at: at,
-        };
+        let order = SupervisionOrderRow::issue(
+            &row.id,
+            level.as_str(),
+            row.code_at(level).map(str::to_owned),
+            who.user_id == super::SYSTEM_USER,
+            action.reason().unwrap_or_default(),
+            &who.user_id,
+            at,
+            at + ctx.policy.supervision_reply,
+        );
         queries::events::insert_order(conn, &order)?;
         detail = Some(json!({"supervision_order": order.id, "level": order.level}));
     }

@@ -8,6 +8,7 @@ pub mod evaluation;
 pub mod intake;
 pub mod notify;
 pub mod scheduler;
+pub mod supervision;
 pub mod timeline;
 
 use std::collections::HashMap;

@@ -32,6 +32,8 @@ pub struct Tick {
     pub escalated: usize,
     /// Tasks neither acknowledged nor claimed in the category's accept time.
     pub unacknowledged: usize,
+    /// Supervision orders left unanswered past their due time, escalated one level.
+    pub orders_escalated: usize,
 }
 
 fn stage_length(row: &EventRow) -> Option<chrono::Duration> {
@@ -77,6 +79,7 @@ pub fn tick(conn: &mut DbConn, ctx: Ctx<'_>, at: NaiveDateTime) -> ApiResult<Tic
             out.unacknowledged += 1;
         }
     }
+    out.orders_escalated = super::supervision::escalate_overdue(conn, ctx, at)?;
     Ok(out)
 }
 

@@ -145,6 +145,59 @@ pub struct SupervisionOrderRow {
     pub issued_by: String,
     #[serde(serialize_with = "crate::models::utc")]
     pub created_at: NaiveDateTime,
+    /// `open`, `replied`, `closed` or `escalated` (`domain::supervision::OrderState`).
+    pub state: String,
+    /// When the reply is due.
+    #[serde(skip)]
+    pub due_at: Option<NaiveDateTime>,
+    pub reply: Option<String>,
+    /// The reply's evidence ids, as a JSON array.
+    pub reply_evidence: String,
+    pub replied_by: Option<String>,
+    #[serde(skip)]
+    pub replied_at: Option<NaiveDateTime>,
+    pub decided_by: Option<String>,
+    #[serde(skip)]
+    pub decided_at: Option<NaiveDateTime>,
+    pub send_back_reason: Option<String>,
+    /// The order this one escalated into.
+    pub escalated_to: Option<String>,
+}
+
+impl SupervisionOrderRow {
+    /// A new open order, due a reply by `due_at`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue(
+        event_id: &str,
+        level: &str,
+        area_code: Option<String>,
+        automatic: bool,
+        reason: &str,
+        issued_by: &str,
+        at: NaiveDateTime,
+        due_at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: crate::models::new_id(),
+            event_id: event_id.to_owned(),
+            level: level.to_owned(),
+            area_code,
+            automatic,
+            reason: reason.to_owned(),
+            issued_by: issued_by.to_owned(),
+            created_at: at,
+            state: "open".to_owned(),
+            due_at: Some(due_at),
+            reply: None,
+            reply_evidence: "[]".to_owned(),
+            replied_by: None,
+            replied_at: None,
+            decided_by: None,
+            decided_at: None,
+            send_back_reason: None,
+            escalated_to: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]

@@ -40,6 +40,27 @@ pub fn text(kind: &str, locale: &str, category: &str) -> (String, String) {
             "Photo flagged",
             "An after-photo failed the place or time check",
         ),
+        "supervision_replied" => (
+            "督办已回复",
+            "责任单位已回复督办，请审核",
+            "Supervision replied",
+            "The responsible unit replied: please review",
+        ),
+        "supervision_closed" => {
+            ("督办已办结", "督办回复已通过", "Supervision closed", "The reply to the supervision order was accepted")
+        }
+        "supervision_sent_back" => (
+            "督办回复被退回",
+            "请按要求重新回复督办",
+            "Reply sent back",
+            "Reply to the supervision order again, as asked",
+        ),
+        "regraded" => (
+            "事件已重新定级",
+            "事件等级已调整，处置时限随之调整",
+            "Regraded",
+            "The grade changed; the deadline follows",
+        ),
         "volunteer_signed_up" => (
             "志愿者报名",
             "有居民报名社区志愿者，请审核",

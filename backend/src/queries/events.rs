@@ -100,6 +100,66 @@ pub fn insert_order(conn: &mut DbConn, row: &SupervisionOrderRow) -> QueryResult
     diesel::insert_into(supervision_orders::table).values(row).execute(conn).map(drop)
 }
 
+pub fn order_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<SupervisionOrderRow>> {
+    supervision_orders::table.find(id).select(SupervisionOrderRow::as_select()).first(conn).optional()
+}
+
+/// Saves an order's new state if it is still in `expected` (else someone acted first: false).
+pub fn update_order(conn: &mut DbConn, row: &SupervisionOrderRow, expected: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        supervision_orders::table
+            .filter(supervision_orders::id.eq(&row.id))
+            .filter(supervision_orders::state.eq(expected)),
+    )
+    .set((
+        supervision_orders::state.eq(&row.state),
+        supervision_orders::due_at.eq(row.due_at),
+        supervision_orders::reply.eq(&row.reply),
+        supervision_orders::reply_evidence.eq(&row.reply_evidence),
+        supervision_orders::replied_by.eq(&row.replied_by),
+        supervision_orders::replied_at.eq(row.replied_at),
+        supervision_orders::decided_by.eq(&row.decided_by),
+        supervision_orders::decided_at.eq(row.decided_at),
+        supervision_orders::send_back_reason.eq(&row.send_back_reason),
+        supervision_orders::escalated_to.eq(&row.escalated_to),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Open orders whose reply is overdue at `at`, oldest due first.
+pub fn orders_overdue(
+    conn: &mut DbConn,
+    at: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<SupervisionOrderRow>> {
+    supervision_orders::table
+        .filter(supervision_orders::state.eq("open"))
+        .filter(supervision_orders::due_at.lt(at))
+        .order(supervision_orders::due_at.asc())
+        .limit(limit)
+        .select(SupervisionOrderRow::as_select())
+        .load(conn)
+}
+
+/// Orders in `states` (all if empty), newest first, at most `limit`, with their events.
+pub fn orders_in(
+    conn: &mut DbConn,
+    states: &[String],
+    limit: i64,
+) -> QueryResult<Vec<(SupervisionOrderRow, EventRow)>> {
+    let mut q = supervision_orders::table
+        .inner_join(events::table)
+        .order(supervision_orders::created_at.desc())
+        .limit(limit)
+        .select((SupervisionOrderRow::as_select(), EventRow::as_select()))
+        .into_boxed();
+    if !states.is_empty() {
+        q = q.filter(supervision_orders::state.eq_any(states));
+    }
+    q.load(conn)
+}
+
 pub fn orders(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<SupervisionOrderRow>> {
     supervision_orders::table
         .filter(supervision_orders::event_id.eq(event_id))

@@ -48,6 +48,7 @@ pub mod crs;
 pub mod error;
 pub mod event;
 pub mod role;
+pub mod supervision;
 pub mod task;
 pub mod user;
 pub mod volunteer;

@@ -8,6 +8,7 @@ use crate::domain::area::AreaLevel;
 use crate::domain::category::Grade;
 use crate::domain::crs::Crs;
 use crate::domain::event::{Action, EventState, Source};
+use crate::domain::supervision::OrderState;
 use crate::domain::task::TaskState;
 
 wire! {
@@ -245,6 +246,36 @@ wire! {
         pub reason: String,
         pub issued_by: String,
         pub created_at: DateTime<Utc>,
+        /// `open` (a reply is due), `replied`, `closed` or `escalated` (past due, a higher
+        /// level's order took over).
+        pub state: OrderState,
+        pub due_at: Option<DateTime<Utc>>,
+        /// Open past its due time.
+        pub overdue: bool,
+        pub reply: Option<String>,
+        /// Photos (evidence ids) of the reply.
+        pub reply_evidence: Vec<String>,
+        pub replied_by: Option<String>,
+        pub replied_at: Option<DateTime<Utc>>,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<DateTime<Utc>>,
+        /// Why the issuing level sent the last reply back.
+        pub send_back_reason: Option<String>,
+        /// The higher level's order this one escalated into.
+        pub escalated_to: Option<String>,
+    }
+
+    /// An order with the event it is about, as the supervision list shows it.
+    pub struct SupervisionItem {
+        pub order: SupervisionOrder,
+        pub event: EventView,
+    }
+
+    /// `GET /supervision-orders`: newest first.
+    pub struct SupervisionList {
+        pub orders: Vec<SupervisionItem>,
+        pub limit: i64,
+        pub next: Option<String>,
     }
 
     /// A link between two events (a duplicate merged into another, a split part).

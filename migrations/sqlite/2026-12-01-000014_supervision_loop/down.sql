@@ -1,0 +1,11 @@
+DROP INDEX supervision_orders_due;
+ALTER TABLE supervision_orders DROP COLUMN escalated_to;
+ALTER TABLE supervision_orders DROP COLUMN send_back_reason;
+ALTER TABLE supervision_orders DROP COLUMN decided_at;
+ALTER TABLE supervision_orders DROP COLUMN decided_by;
+ALTER TABLE supervision_orders DROP COLUMN replied_at;
+ALTER TABLE supervision_orders DROP COLUMN replied_by;
+ALTER TABLE supervision_orders DROP COLUMN reply_evidence;
+ALTER TABLE supervision_orders DROP COLUMN reply;
+ALTER TABLE supervision_orders DROP COLUMN due_at;
+ALTER TABLE supervision_orders DROP COLUMN state;
