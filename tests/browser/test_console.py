@@ -590,6 +590,47 @@ class Console(unittest.TestCase):
         self.assertIn("积分 0", service.text)
         p.find_element(By.ID, "logout").click()
 
+    def test_a_supervision_order_is_answered_and_closed_in_the_console(self):
+        """The street orders a reply; the worker answers; the coordinator sends it back, then closes it."""
+        words = "督办闭环 " + uuid.uuid4().hex[:6]
+        coordinator, wang = self.token("coordinator"), self.token("worker.wang")
+        status, event = self.api("POST", "/api/v1/events", self.token("resident.chen"), {
+            "category": "E-01-02", "lat": SPOT[0] + 0.002, "lng": SPOT[1], "description": words}, key=str(uuid.uuid4()))
+        self.assertEqual(status, 201, event)
+        eid = event["id"]
+        for body in ({"action": "accept"}, {"action": "supervise", "reason": "群众反映强烈"}):
+            status, answer = self.api("POST", f"/api/v1/events/{eid}/actions", coordinator, body)
+            self.assertEqual(status, 200, answer)
+        status, orders = self.api("GET", "/api/v1/supervision-orders", wang)
+        order = next(o["order"] for o in orders["orders"] if o["event"]["id"] == eid)
+        reply = lambda text: self.api("POST", f"/api/v1/supervision-orders/{order['id']}/actions", wang, {"action": "reply", "text": text})
+        self.assertEqual(reply("已安排清运")[0], 200)
+
+        self.sign_in("coordinator")
+        b = self.browser
+        b.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_supervised]").click()
+        self.open_row(words)
+        item = f"#detail .orders li[data-order='{order['id']}']"
+        self.wait.until(lambda _: "已回复待审核" in b.execute_script(f"return document.querySelector(\"{item}\")?.innerText || ''"))
+        self.assertIn("已安排清运", b.find_element(By.CSS_SELECTOR, item).text)
+        # Sending back needs a reason, and the console says so next to the order.
+        b.find_element(By.CSS_SELECTOR, f"{item} button[data-order-action=send_back]").click()
+        self.wait.until(lambda _: "reason" in b.find_element(By.CSS_SELECTOR, f"{item} .error").text)
+        b.find_element(By.CSS_SELECTOR, f"{item} textarea").send_keys("请附清运后照片")
+        b.find_element(By.CSS_SELECTOR, f"{item} button[data-order-action=send_back]").click()
+        self.wait.until(lambda _: "待回复" in b.execute_script(f"return document.querySelector(\"{item}\")?.innerText || ''"))
+        self.assertEqual(reply("已清运，照片已补")[0], 200)
+        b.find_element(By.CSS_SELECTOR, "#queues button[data-queue=q_supervised]").click()
+        self.open_row(words)
+        self.wait.until(lambda _: "已清运" in b.execute_script(f"return document.querySelector(\"{item}\")?.innerText || ''"))
+        self.shot("18-supervision-reply-to-review")
+        b.find_element(By.CSS_SELECTOR, f"{item} button[data-order-action=accept]").click()
+        self.wait.until(lambda _: "已办结" in b.execute_script(f"return document.querySelector(\"{item}\")?.innerText || ''"))
+        status, detail = self.api("GET", f"/api/v1/events/{eid}", coordinator)
+        self.assertEqual(detail["supervision_orders"][0]["state"], "closed")
+        steps = [s["action"] for s in detail["timeline"] if s["action"].startswith("supervision")]
+        self.assertEqual(steps, ["supervision_reply", "supervision_send_back", "supervision_reply", "supervision_accept"])
+
     def test_the_console_works_from_the_keyboard(self):
         """Sign in, reach the queue's row, open the event and act on it, all without the mouse."""
         status, event = self.api("POST", "/api/v1/events", self.token("resident.chen"), {

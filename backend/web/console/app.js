@@ -334,6 +334,7 @@ async function showEvent(id) {
     e.due_at ? el("p", { class: dueClass(e) }, `${t("dueAt")} ${when(e.due_at)}${e.overdue ? ` (${t("overdue")})` : ""}`) : null,
     e.extension_requested ? extensionNote(e) : null,
     actionsPanel(e),
+    e.supervision_orders.length ? ordersPanel(e) : null,
     DISPATCHABLE.has(e.state) ? dispatchPanel(e) : null,
     e.state === "closed" || e.state === "rejected" ? null : mergePanel(e),
     e.state === "closed" || e.state === "rejected" ? null : splitPanel(e),
@@ -354,6 +355,46 @@ async function showEvent(id) {
     photosPanel(e.evidence),
   ].filter(Boolean));
   if (hadFocus) detail.querySelector("h2").focus();
+}
+
+/**
+ * Supervision orders (督办) of the event, newest first: each with its level, due time and reply;
+ * a reply to an open one, acceptance or send-back of a replied one. The server decides who may.
+ */
+function ordersPanel(e) {
+  const orders = [...e.supervision_orders].reverse();
+  return el("section", { class: "orders", "aria-label": t("ordersTitle") },
+    el("h3", {}, t("ordersTitle")),
+    el("ul", {}, orders.map((o) => {
+      const error = el("p", { class: "error", role: "alert" });
+      const text = el("textarea", { rows: "2", maxlength: "500", "aria-label": t("reason") });
+      const send = (body) => orderAct(e, o, body, error);
+      const controls = o.state === "open"
+        ? [text, el("button", { type: "button", "data-order-action": "reply", onclick: () => send({ action: "reply", text: text.value }) }, t("o_reply"))]
+        : o.state === "replied"
+          ? [el("button", { type: "button", "data-order-action": "accept", onclick: () => send({ action: "accept" }) }, t("o_accept")),
+            text,
+            el("button", { type: "button", class: "secondary", "data-order-action": "send_back", onclick: () => send({ action: "send_back", reason: text.value }) }, t("o_send_back"))]
+          : [];
+      return el("li", { "data-order": o.id, class: o.overdue ? "overdue" : "" },
+        el("strong", {}, `${t(`lvl_${o.level}`)} · ${t(`o_${o.state}`)}`), " ",
+        el("span", {}, o.reason), " ",
+        o.due_at ? el("span", { class: o.overdue ? "late" : "muted" }, `${t("dueAt")} ${when(o.due_at)}${o.overdue ? ` (${t("overdue")})` : ""}`) : null,
+        o.reply ? el("div", { class: "reason" }, `${t("o_replyText")}: ${o.reply}`) : null,
+        o.send_back_reason ? el("div", { class: "reason" }, `${t("o_sentBackWhy")}: ${o.send_back_reason}`) : null,
+        controls.length ? el("div", { class: "order-actions" }, controls) : null,
+        error);
+    })));
+}
+
+async function orderAct(e, order, body, error) {
+  error.textContent = "";
+  try {
+    await api.call("POST", `/api/v1/supervision-orders/${order.id}/actions`, body);
+    await showEvent(e.id);
+  } catch (err) {
+    error.textContent = refusalText(err);
+  }
 }
 
 /** What the handler asked: the newest request for more time on the timeline. */
