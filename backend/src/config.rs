@@ -78,6 +78,12 @@ pub struct ServeArgs {
     /// Hours the responsible unit has to reply to a supervision order before it escalates [default: 24]
     #[arg(long, env = "GRIDWORK_SUPERVISION_REPLY_HOURS", value_name = "HOURS")]
     pub supervision_reply_hours: Option<i64>,
+    /// Days over which recurring reports make a hotspot [default: 7]
+    #[arg(long, env = "GRIDWORK_HOTSPOT_WINDOW_DAYS", value_name = "DAYS")]
+    pub hotspot_window_days: Option<i64>,
+    /// Reports of one category in one H3 cell (resolution 9, about 0.1 km²) that make a hotspot [default: 3]
+    #[arg(long, env = "GRIDWORK_HOTSPOT_MIN_EVENTS", value_name = "N")]
+    pub hotspot_min_events: Option<i64>,
     /// Firebase service account key (JSON) for push; without it push is off
     #[arg(long, env = "GRIDWORK_FCM_CREDENTIALS", value_name = "FILE")]
     pub fcm_credentials: Option<PathBuf>,
@@ -146,6 +152,8 @@ pub struct FileSettings {
     pub scheduler_interval: Option<u64>,
     pub warning_percent: Option<i64>,
     pub supervision_reply_hours: Option<i64>,
+    pub hotspot_window_days: Option<i64>,
+    pub hotspot_min_events: Option<i64>,
     pub fcm_credentials: Option<PathBuf>,
     pub fcm_endpoint: Option<String>,
     pub fcm_token_uri: Option<String>,
@@ -205,6 +213,10 @@ pub struct LoopSettings {
     pub warning_percent: i64,
     /// How long the responsible unit has to reply to a supervision order.
     pub supervision_reply: chrono::Duration,
+    /// Recurring reports within this window make a hotspot …
+    pub hotspot_window: chrono::Duration,
+    /// … when at least this many fall in one cell.
+    pub hotspot_min_events: usize,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> anyhow::Result<T> {
@@ -289,6 +301,14 @@ impl Settings {
                     "supervision_reply_hours",
                     args.supervision_reply_hours.or(file.supervision_reply_hours).unwrap_or(24),
                 )?),
+                hotspot_window: chrono::Duration::days(positive(
+                    "hotspot_window_days",
+                    args.hotspot_window_days.or(file.hotspot_window_days).unwrap_or(7),
+                )?),
+                hotspot_min_events: match args.hotspot_min_events.or(file.hotspot_min_events).unwrap_or(3) {
+                    n @ 2..=1000 => usize::try_from(n).unwrap_or(3),
+                    n => anyhow::bail!("hotspot_min_events must be within 2..=1000, got {n}"),
+                },
             },
             push: crate::push::PushSettings {
                 credentials: args.fcm_credentials.clone().or_else(|| file.fcm_credentials.clone()),

@@ -4,7 +4,7 @@
 //! the live stream, evaluation, the timeline's hash chain; and scope violations refused.
 
 use gridwork::events::actions::Ctx;
-use gridwork::events::scheduler;
+use gridwork::events::{hotspots, scheduler};
 use gridwork_mobile_core::Role;
 use gridwork_tests::{TestApp, assert_error, both_backends};
 use serde_json::{Value, json};
@@ -494,6 +494,58 @@ both_backends! {
         assert_eq!(listed(&done), vec![district_id]);
     }
 
+    async fn recurring_reports_in_one_cell_become_a_hotspot_for_the_street(app: TestApp) {
+        let c = city(&app).await;
+        // Points around the centre of P's cell, 45 to 65 m apart: not duplicates of each other
+        // (30 m for this category), all in one cell.
+        let centre = h3o::LatLng::from(h3o::LatLng::new(P.0, P.1).unwrap().to_cell(h3o::Resolution::Nine));
+        let spots = [(0.0003, 0.0), (-0.0003, 0.0), (0.0, 0.0004), (0.0, -0.0004)];
+        let mut ids = vec![];
+        for (i, (dlat, dlng)) in spots.iter().take(3).enumerate() {
+            let body = json!({"category": "C-03-01", "lat": centre.lat() + dlat, "lng": centre.lng() + dlng, "description": format!("垃圾桶又满了 {i}")});
+            let e = file(&app, &c.chen, &format!("hot-{i}"), body).await;
+            assert_eq!(e["filed"], "created", "{e}");
+            ids.push(id(&e));
+            if i == 1 {
+                assert_eq!(hotspot_scan(&app, 0).await.detected, 0, "two reports are no hotspot yet");
+            }
+        }
+        // Another category in the same cell does not count.
+        file(&app, &c.chen, "hot-x", json!({"category": "E-01-02", "lat": centre.lat(), "lng": centre.lng(), "description": "渣土"})).await;
+        assert_eq!(hotspot_scan(&app, 0).await, hotspots::Scan { detected: 1, grown: 0, cooled: 0 });
+        assert_eq!(hotspot_scan(&app, 0).await, hotspots::Scan::default(), "found once");
+        let (s, list) = app.get("/api/v1/hotspots", &c.coord).await;
+        assert_eq!(s, 200, "{list}");
+        let h = &list["hotspots"][0];
+        assert_eq!((h["category"].as_str(), h["street_code"].as_str(), h["event_count"].as_i64()), (Some("C-03-01"), Some("420102003"), Some(3)), "{h}");
+        let mut listed: Vec<String> = h["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_owned()).collect();
+        listed.sort();
+        ids.sort();
+        assert_eq!(listed, ids);
+        assert!(notifications(&app, "coord").await.contains(&"hotspot".to_owned()));
+        assert!(notifications(&app, "district").await.contains(&"hotspot".to_owned()));
+        // Not for another street's coordinator, nor for field workers.
+        app.user("coord.next", Role::Coordinator, Some("420102004")).await;
+        let (s, other) = app.get("/api/v1/hotspots", &app.login("coord.next").await).await;
+        assert_eq!((s, other["hotspots"].clone()), (200, json!([])));
+        let (s, _) = app.get("/api/v1/hotspots", &c.wang).await;
+        assert_eq!(s, 403);
+        let (s, b) = app.get("/api/v1/hotspots?state=hot", &c.coord).await;
+        assert_eq!((s, b["fields"]["state"]["code"].as_str()), (422, Some("invalid_state")));
+        // A fourth report grows it; once the window has passed, it cools.
+        let (dlat, dlng) = spots[3];
+        let body = json!({"category": "C-03-01", "lat": centre.lat() + dlat, "lng": centre.lng() + dlng, "description": "垃圾桶又满了 3"});
+        file(&app, &c.chen, "hot-3", body).await;
+        assert_eq!(hotspot_scan(&app, 0).await.grown, 1);
+        let (_, list) = app.get("/api/v1/hotspots?area=420102003", &c.coord).await;
+        assert_eq!(list["hotspots"][0]["event_count"], 4);
+        assert_eq!(hotspot_scan(&app, 8 * 24 * 60).await.cooled, 1);
+        let (_, active) = app.get("/api/v1/hotspots", &c.coord).await;
+        assert_eq!(active["hotspots"], json!([]));
+        let (_, cooled) = app.get("/api/v1/hotspots?state=cooled", &c.coord).await;
+        assert_eq!(cooled["hotspots"][0]["id"], h["id"]);
+    }
+
     async fn volunteers_claim_from_the_community_pool(app: TestApp) {
         let c = city(&app).await;
         // 非法小广告: volunteer-eligible, stays in the pool once accepted.
@@ -834,6 +886,18 @@ async fn pings_of(app: &TestApp, name: &str) -> i64 {
 }
 
 /// The kinds of notifications queued for a user, oldest first.
+async fn hotspot_scan(app: &TestApp, minutes_ahead: i64) -> hotspots::Scan {
+    let state = app.state.clone();
+    let at = gridwork::models::now() + chrono::Duration::minutes(minutes_ahead);
+    app.db
+        .run(move |conn| {
+            let index = state.areas();
+            hotspots::scan(conn, Ctx { index: &index, policy: &state.settings.event_loop }, at)
+        })
+        .await
+        .unwrap()
+}
+
 async fn ok_order(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let (s, b) = app.post(path, token, body.clone()).await;
     assert_eq!(s, 200, "{body} → {b}");

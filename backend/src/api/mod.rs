@@ -15,6 +15,7 @@ pub mod evaluation;
 pub mod events;
 pub mod evidence;
 pub mod health;
+pub mod hotspots;
 pub mod live;
 pub mod me;
 pub mod openapi;
@@ -291,6 +292,13 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .get(density::density, "Events per H3 cell over the caller's area (ops centres)")
             .query::<density::DensityQuery>()
             .returns::<w::Density>(),
+        at("/api/v1/hotspots")
+            .get(
+                hotspots::list,
+                "Hotspots the scheduler found in the caller's streets, with their reports (ops centres)",
+            )
+            .query::<hotspots::HotspotQuery>()
+            .returns::<w::HotspotList>(),
         at("/api/v1/events/bulk")
             .post(e::bulk, "One action on many events")
             .json::<e::BulkBody>()

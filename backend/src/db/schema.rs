@@ -397,6 +397,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hotspots (id) {
+        id -> Text,
+        category_code -> Text,
+        cell -> Text,
+        lat -> Double,
+        lng -> Double,
+        street_code -> Nullable<Text>,
+        district_code -> Nullable<Text>,
+        event_count -> Integer,
+        first_event_at -> Timestamp,
+        last_event_at -> Timestamp,
+        state -> Text,
+        detected_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hotspot_events (hotspot_id, event_id) {
+        hotspot_id -> Text,
+        event_id -> Text,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -404,6 +429,7 @@ diesel::joinable!(role_assignments -> users (user_id));
 
 diesel::joinable!(tasks -> events (event_id));
 diesel::joinable!(supervision_orders -> events (event_id));
+diesel::joinable!(hotspot_events -> hotspots (hotspot_id));
 diesel::joinable!(evidence -> evidence_blobs (upload_sha256));
 diesel::joinable!(evidence -> events (event_id));
 diesel::joinable!(worker_status -> users (user_id));
@@ -424,5 +450,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     evidence_blobs,
     supervision_orders,
     volunteer_applications,
-    service_records
+    service_records,
+    hotspots,
+    hotspot_events
 );

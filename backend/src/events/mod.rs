@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod dispatch;
 pub mod evaluation;
+pub mod hotspots;
 pub mod intake;
 pub mod notify;
 pub mod scheduler;

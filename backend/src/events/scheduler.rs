@@ -165,13 +165,34 @@ fn escalate(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) 
     })
 }
 
+const HOTSPOT_SCAN_EVERY: Duration = Duration::from_secs(600);
+
 /// Runs `tick` every `every` until the process ends.
 pub fn spawn(state: AppState, every: Duration) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_hotspot_scan: Option<std::time::Instant> = None;
         loop {
             interval.tick().await;
+            // Hotspots move slowly: a scan every ten minutes is enough.
+            if last_hotspot_scan.is_none_or(|t| t.elapsed() >= HOTSPOT_SCAN_EVERY) {
+                last_hotspot_scan = Some(std::time::Instant::now());
+                let (index, policy) = (state.areas(), state.settings.event_loop);
+                let scanned = state
+                    .db
+                    .run(move |conn| {
+                        super::hotspots::scan(conn, Ctx { index: &index, policy: &policy }, crate::models::now())
+                    })
+                    .await;
+                match scanned {
+                    Ok(s) if s.detected + s.cooled > 0 => {
+                        tracing::info!(detected = s.detected, cooled = s.cooled, "hotspot scan");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "hotspot scan failed"),
+                }
+            }
             let index = state.areas();
             let policy = state.settings.event_loop;
             let result = state

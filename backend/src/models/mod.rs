@@ -6,6 +6,7 @@ pub mod category;
 pub mod department;
 pub mod event;
 pub mod evidence;
+pub mod hotspot;
 pub mod push;
 pub mod role_assignment;
 pub mod session;

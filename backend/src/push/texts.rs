@@ -55,6 +55,12 @@ pub fn text(kind: &str, locale: &str, category: &str) -> (String, String) {
             "Reply sent back",
             "Reply to the supervision order again, as asked",
         ),
+        "hotspot" => (
+            "发现热点",
+            "同类问题在同一地点反复出现，请研判",
+            "Hotspot",
+            "The same problem keeps coming back in one place",
+        ),
         "regraded" => (
             "事件已重新定级",
             "事件等级已调整，处置时限随之调整",

@@ -7,6 +7,7 @@ pub mod categories;
 pub mod departments;
 pub mod events;
 pub mod evidence;
+pub mod hotspots;
 pub mod push;
 pub mod roles;
 pub mod sessions;

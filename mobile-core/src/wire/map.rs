@@ -83,4 +83,27 @@ wire! {
         pub count: usize,
         pub cells: Vec<String>,
     }
+
+    /// A category recurring in one small H3 cell (研判·热点), with the reports that make it.
+    pub struct Hotspot {
+        pub id: String,
+        pub category: String,
+        /// The H3 cell (resolution 9, about 0.1 km²) and its centre.
+        pub cell: String,
+        pub center: LatLng,
+        pub street_code: Option<String>,
+        pub event_count: i32,
+        pub first_event_at: DateTime<Utc>,
+        pub last_event_at: DateTime<Utc>,
+        /// `active`, or `cooled` once the cell falls below the threshold.
+        pub state: String,
+        pub detected_at: DateTime<Utc>,
+        /// The reports, oldest first.
+        pub events: Vec<String>,
+    }
+
+    /// `GET /hotspots`: newest activity first.
+    pub struct HotspotList {
+        pub hotspots: Vec<Hotspot>,
+    }
 }

@@ -1,0 +1,2 @@
+DROP TABLE hotspot_events;
+DROP TABLE hotspots;
