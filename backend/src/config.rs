@@ -114,6 +114,21 @@ pub struct ServeArgs {
     /// [default: 30]
     #[arg(long, env = "GRIDWORK_LOCATION_RETENTION_DAYS", value_name = "DAYS")]
     pub location_retention_days: Option<u32>,
+    /// Send Strict-Transport-Security (the site is served over HTTPS by a proxy in front)
+    #[arg(long, env = "GRIDWORK_HSTS")]
+    pub hsts: Option<bool>,
+    /// Sign-in attempts per client address and minute, 0 for no limit [default: 30]
+    #[arg(long, env = "GRIDWORK_LIMIT_SIGN_INS_PER_MINUTE", value_name = "N")]
+    pub limit_sign_ins_per_minute: Option<u32>,
+    /// Volunteer sign-ups per client address and hour, 0 for no limit [default: 20]
+    #[arg(long, env = "GRIDWORK_LIMIT_SIGN_UPS_PER_HOUR", value_name = "N")]
+    pub limit_sign_ups_per_hour: Option<u32>,
+    /// Community searches of the sign-up form per client address and minute, 0 for no limit [default: 120]
+    #[arg(long, env = "GRIDWORK_LIMIT_LOOKUPS_PER_MINUTE", value_name = "N")]
+    pub limit_lookups_per_minute: Option<u32>,
+    /// Reports filed per client address and minute, 0 for no limit [default: 60]
+    #[arg(long, env = "GRIDWORK_LIMIT_REPORTS_PER_MINUTE", value_name = "N")]
+    pub limit_reports_per_minute: Option<u32>,
     /// Base-map tiles for the console, e.g. https://tile.example.com/{z}/{x}/{y}.png (`{s}` for
     /// subdomains) [default: none; the map shows outlines only]
     #[arg(long, env = "GRIDWORK_MAP_TILES", value_name = "URL")]
@@ -163,6 +178,11 @@ pub struct FileSettings {
     pub evidence_retention_days: Option<u32>,
     pub camera_utc_offset_minutes: Option<i32>,
     pub location_retention_days: Option<u32>,
+    pub hsts: Option<bool>,
+    pub limit_sign_ins_per_minute: Option<u32>,
+    pub limit_sign_ups_per_hour: Option<u32>,
+    pub limit_lookups_per_minute: Option<u32>,
+    pub limit_reports_per_minute: Option<u32>,
     pub map_tiles: Option<String>,
     pub map_tiles_crs: Option<String>,
     pub map_tiles_attribution: Option<String>,
@@ -202,6 +222,8 @@ pub struct Settings {
     pub map: crate::console::MapSettings,
     /// How long location pings are kept (`None`: forever).
     pub location_retention: Option<chrono::Duration>,
+    /// Security headers and per-client limits.
+    pub hardening: crate::http::hardening::Hardening,
 }
 
 /// Dispatch and deadline policy.
@@ -323,6 +345,30 @@ impl Settings {
             location_retention: match args.location_retention_days.or(file.location_retention_days).unwrap_or(30) {
                 0 => None,
                 d => Some(chrono::Duration::days(i64::from(d))),
+            },
+            hardening: {
+                let d = crate::http::hardening::RateLimits::default();
+                crate::http::hardening::Hardening {
+                    hsts: args.hsts.or(file.hsts).unwrap_or(false),
+                    limits: crate::http::hardening::RateLimits {
+                        sign_ins_per_minute: args
+                            .limit_sign_ins_per_minute
+                            .or(file.limit_sign_ins_per_minute)
+                            .unwrap_or(d.sign_ins_per_minute),
+                        sign_ups_per_hour: args
+                            .limit_sign_ups_per_hour
+                            .or(file.limit_sign_ups_per_hour)
+                            .unwrap_or(d.sign_ups_per_hour),
+                        lookups_per_minute: args
+                            .limit_lookups_per_minute
+                            .or(file.limit_lookups_per_minute)
+                            .unwrap_or(d.lookups_per_minute),
+                        reports_per_minute: args
+                            .limit_reports_per_minute
+                            .or(file.limit_reports_per_minute)
+                            .unwrap_or(d.reports_per_minute),
+                    },
+                }
             },
             map: crate::console::MapSettings::resolve(
                 args.map_tiles.clone().or_else(|| file.map_tiles.clone()),

@@ -108,6 +108,7 @@ fn run(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
             .app_data(web::QueryConfig::default().error_handler(extract::query_error))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .wrap(ErrorHandlers::new().default_handler(extract::json_error_body))
+            .wrap(from_fn(crate::http::hardening::middleware))
             .wrap(from_fn(metrics::middleware))
             .wrap(from_fn(request_id::middleware))
             .configure(|cfg| api::routes(cfg, settings.max_import_bytes, settings.evidence.chunk_bytes))

@@ -25,6 +25,8 @@ pub struct AppState {
     /// Turns true when the server begins to stop: long-lived responses (event streams) end, so
     /// that a graceful stop does not wait out its timeout on them.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Per-client request counts for the limited endpoints.
+    pub limiter: Arc<crate::http::hardening::Limiter>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             import_lock: Arc::new(tokio::sync::Mutex::new(())),
             changes: Arc::new(tokio::sync::Notify::new()),
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            limiter: Arc::new(crate::http::hardening::Limiter::default()),
         })
     }
 

@@ -148,6 +148,8 @@ impl TestApp {
         settings.shutdown_timeout = Duration::from_secs(1);
         // Tests run the deadline scheduler themselves, with a fake clock.
         settings.event_loop.scheduler_interval = None;
+        // Every test client comes from 127.0.0.1; the limits have their own test.
+        settings.hardening.limits = gridwork::http::hardening::RateLimits::OFF;
         tweak(&mut settings);
         Some(Self::start(settings, test_db).await)
     }

@@ -57,6 +57,9 @@ pub enum ErrorCode {
     Unauthorized,
     InvalidCredentials,
     LoginLocked,
+    /// Too many requests from this client for an endpoint anyone can reach (`Retry-After` says
+    /// when to come back).
+    RateLimited,
     Forbidden,
     NotFound,
     MethodNotAllowed,
@@ -74,7 +77,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
-            ErrorCode::LoginLocked => 429,
+            ErrorCode::LoginLocked | ErrorCode::RateLimited => 429,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
