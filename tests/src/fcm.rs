@@ -134,6 +134,9 @@ impl FcmDouble {
         account["token_uri"] = json!(token_uri);
         let credentials = dir.path().join("service-account.json");
         std::fs::write(&credentials, account.to_string()).unwrap();
+        // As a real key file is kept: the server refuses one that others can read.
+        #[cfg(unix)]
+        std::fs::set_permissions(&credentials, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         Self { url, inner, credentials, _dir: dir, handle }
     }
 

@@ -49,9 +49,57 @@ impl ServiceAccount {
         })
     }
 
+    /// Reads the key file; one that others on the machine can read (or write) is refused: the
+    /// private key signs pushes to every phone.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
+        refuse_shared(path)?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read the FCM credentials {}: {e}", path.display()))?;
         Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+#[cfg(unix)]
+fn refuse_shared(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the FCM credentials {}: {e}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "the FCM credentials {} are open to other users (mode {:o}): chmod 600 it",
+            path.display(),
+            mode & 0o777
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_shared(_path: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.json");
+        std::fs::write(&path, "{}").unwrap();
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = ServiceAccount::load(&path).unwrap_err().to_string();
+            assert!(e.contains("chmod 600"), "{mode:o}: {e}");
+        }
+        // Private, it is read (and this one then fails as the key it is not).
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let e = ServiceAccount::load(&path).unwrap_err().to_string();
+        assert!(!e.contains("chmod"), "{e}");
     }
 }
