@@ -546,6 +546,60 @@ both_backends! {
         assert_eq!(cooled["hotspots"][0]["id"], h["id"]);
     }
 
+    async fn an_excused_late_stage_stays_on_record_and_counts_as_on_time(app: TestApp) {
+        let c = city(&app).await;
+        app.on_duty(&c.wang, P).await;
+        let e = report(&app, &c.chen, "late-1", "C-03-01", P).await;
+        let e = ok(&app, &c.coord, &id(&e), json!({"action": "accept"})).await;
+        assert_eq!(e["state"], "dispatched", "{e}");
+        // The claim comes after the stage's deadline: a late stage.
+        let event = id(&e);
+        app.db
+            .run(move |conn| {
+                use diesel::prelude::*;
+                use gridwork::db::schema::events::dsl as ev;
+                let past = gridwork::models::now() - chrono::Duration::minutes(1);
+                Ok(diesel::update(ev::events.find(&event)).set(ev::due_at.eq(Some(past))).execute(conn)?)
+            })
+            .await
+            .unwrap();
+        ok(&app, &c.wang, &id(&e), json!({"action": "claim"})).await;
+        ok(&app, &c.wang, &id(&e), json!({"action": "start"})).await;
+        let photo = app.after_photo(&c.wang, &id(&e)).await;
+        ok(&app, &c.wang, &id(&e), json!({"action": "resolve", "evidence": [photo]})).await;
+        let closed = ok(&app, &c.coord, &id(&e), json!({"action": "verify"})).await;
+        assert_eq!((closed["state"].as_str(), closed["late_stages"].as_i64()), (Some("closed"), Some(1)));
+        let street = |b: &Value| b["units"].as_array().unwrap().iter().find(|u| u["unit"] == "420102003").cloned().unwrap();
+        let to = chrono::Utc::now() + chrono::Duration::hours(1);
+        let q = format!(
+            "/api/v1/evaluation?by=street&from={}&to={}",
+            (to - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+            to.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        let (s, before) = app.get(&q, &c.coord).await;
+        assert_eq!(s, 200, "{before}");
+        let u = street(&before);
+        assert_eq!((u["closed"].as_u64(), u["closed_on_time"].as_u64(), u["excused"].as_u64()), (Some(1), Some(0), Some(0)), "{u}");
+        // Only the ops centre excuses, with a reason, each late stage once — after closing too.
+        let excuse = json!({"action": "excuse", "reason": "暴雨预警停工，经批准"});
+        let (s, b) = act(&app, &c.wang, &id(&e), excuse.clone()).await;
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = act(&app, &c.coord, &id(&e), json!({"action": "excuse", "reason": ""})).await;
+        assert_eq!((s, b["fields"]["reason"]["code"].as_str()), (422, Some("reason_required")));
+        ok(&app, &c.coord, &id(&e), excuse.clone()).await;
+        let (s, b) = act(&app, &c.coord, &id(&e), excuse).await;
+        assert_eq!((s, b["fields"]["action"]["code"].as_str()), (409, Some("nothing_to_excuse")), "{b}");
+        // It stays on the record: late stages and the timeline keep it.
+        let full = detail(&app, &c.coord, &id(&e)).await;
+        assert_eq!(full["late_stages"], 1);
+        let step = full["timeline"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((step["action"].as_str(), step["reason"].as_str()), (Some("excuse"), Some("暴雨预警停工，经批准")));
+        let (_, after) = app.get(&q, &c.coord).await;
+        let u = street(&after);
+        assert_eq!((u["closed"].as_u64(), u["closed_on_time"].as_u64(), u["excused"].as_u64()), (Some(1), Some(1), Some(1)), "{u}");
+        assert_eq!(u["on_time_rate"], 1.0);
+    }
+
     async fn volunteers_claim_from_the_community_pool(app: TestApp) {
         let c = city(&app).await;
         // 非法小广告: volunteer-eligible, stays in the pool once accepted.

@@ -70,9 +70,11 @@ pub async fn evaluate(
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let mut merged = std::collections::HashSet::new();
             let mut orders = std::collections::HashMap::new();
+            let mut excused = std::collections::HashMap::new();
             for chunk in ids.chunks(500) {
                 merged.extend(queries::events::merged_ids(conn, chunk)?);
                 orders.extend(queries::events::order_counts(conn, chunk)?);
+                excused.extend(queries::events::excuse_counts(conn, chunk)?);
             }
             let fact = |r: &EventRow, unit: Option<String>| Fact {
                 unit,
@@ -81,6 +83,7 @@ pub async fn evaluate(
                 updated_at: r.updated_at,
                 due_at: r.due_at,
                 late_stages: r.late_stages,
+                excused_stages: i32::try_from(excused.get(&r.id).copied().unwrap_or(0)).unwrap_or(i32::MAX),
                 rework_count: r.rework_count,
                 extension_count: r.extension_count,
                 merged: merged.contains(&r.id),

@@ -422,6 +422,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_excuses (event_id, excused_at) {
+        event_id -> Text,
+        excused_at -> Timestamp,
+        excused_by -> Text,
+        reason -> Text,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));

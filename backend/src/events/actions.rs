@@ -281,6 +281,10 @@ pub fn apply(
     if out.reworked {
         up.rework_count += 1;
     }
+    if next.excused_stages > facts.excused_stages {
+        let reason = action.reason().unwrap_or_default().trim().to_owned();
+        queries::events::excuse(conn, &row.id, &actor.user_id, &reason, at)?;
+    }
     match out.deadline {
         Deadline::Keep => {}
         Deadline::Extend(stage) => {

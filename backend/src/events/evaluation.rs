@@ -16,6 +16,8 @@ pub struct Fact {
     pub updated_at: NaiveDateTime,
     pub due_at: Option<NaiveDateTime>,
     pub late_stages: i32,
+    /// Late stages excused by the ops centre: not held against the on-time rate.
+    pub excused_stages: i32,
     pub rework_count: i32,
     pub extension_count: i32,
     pub merged: bool,
@@ -43,8 +45,11 @@ pub fn score(facts: &[Fact], from: NaiveDateTime, to: NaiveDateTime, now: NaiveD
         let closed = f.state == "closed";
         if closed && !f.merged && f.updated_at >= from && f.updated_at < to {
             s.closed += 1;
-            if f.late_stages == 0 {
+            if f.late_stages <= f.excused_stages {
                 s.closed_on_time += 1;
+            }
+            if f.excused_stages > 0 {
+                s.excused += 1;
             }
             if f.rework_count > 0 {
                 s.reworked += 1;
@@ -85,6 +90,7 @@ mod tests {
             updated_at: t(5),
             due_at: Some(t(3)),
             late_stages: late,
+            excused_stages: 0,
             rework_count: rework,
             extension_count: 0,
             merged: false,
@@ -116,5 +122,12 @@ mod tests {
         // Closed after the window: not counted as closed in it.
         let later = score(&facts, t(0), t(4), t(4));
         assert_eq!(later[0].closed, 0);
+        // An excused late stage is on time, and counted as excused.
+        let mut excused = fact("c", "closed", 1, 0);
+        excused.excused_stages = 1;
+        let mut half = fact("c", "closed", 2, 0);
+        half.excused_stages = 1;
+        let c = &score(&[excused, half], t(0), t(10), t(4))[0];
+        assert_eq!((c.closed, c.closed_on_time, c.excused, c.on_time_rate), (2, 1, 2, Some(0.5)));
     }
 }

@@ -170,6 +170,8 @@ pub fn facts_of(conn: &mut DbConn, row: &EventRow, category: &Category) -> ApiRe
         escalation_level: row.escalation_level.as_deref().map(str::parse).transpose().map_err(internal)?,
         extension_requested: row.extension_requested_at.is_some(),
         grade: grade_of(row)?,
+        late_stages: u32::try_from(row.late_stages).unwrap_or(0),
+        excused_stages: u32::try_from(queries::events::excuses(conn, &row.id)?).unwrap_or(0),
     })
 }
 

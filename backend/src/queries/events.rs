@@ -3,7 +3,8 @@ use gridwork_mobile_core::domain::task::TaskState;
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    action_idempotency, event_followers, event_idempotency, event_links, event_log, events, supervision_orders, tasks,
+    action_idempotency, event_excuses, event_followers, event_idempotency, event_links, event_log, events,
+    supervision_orders, tasks,
 };
 use crate::models::event::{
     ActionKeyRow, EventLinkRow, EventLogRow, EventRow, FollowerRow, IdempotencyRow, SupervisionOrderRow,
@@ -98,6 +99,34 @@ pub fn links(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<EventLinkRow>
 
 pub fn insert_order(conn: &mut DbConn, row: &SupervisionOrderRow) -> QueryResult<()> {
     diesel::insert_into(supervision_orders::table).values(row).execute(conn).map(drop)
+}
+
+/// Late stages of the event the ops centre excused.
+pub fn excuses(conn: &mut DbConn, event_id: &str) -> QueryResult<i64> {
+    event_excuses::table.filter(event_excuses::event_id.eq(event_id)).count().get_result(conn)
+}
+
+pub fn excuse(conn: &mut DbConn, event_id: &str, by: &str, reason: &str, at: chrono::NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(event_excuses::table)
+        .values((
+            event_excuses::event_id.eq(event_id),
+            event_excuses::excused_at.eq(at),
+            event_excuses::excused_by.eq(by),
+            event_excuses::reason.eq(reason),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Excused late stages per event, for the events given.
+pub fn excuse_counts(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<String> =
+        event_excuses::table.filter(event_excuses::event_id.eq_any(ids)).select(event_excuses::event_id).load(conn)?;
+    let mut counts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for id in rows {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    Ok(counts.into_iter().collect())
 }
 
 pub fn order_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<SupervisionOrderRow>> {

@@ -34,7 +34,7 @@ const OFFERS = {
   resolved: ["verify", "rework", "escalate", "supervise"],
   suspended: ["resume"],
 };
-const NEEDS_REASON = new Set(["reject", "return", "rework", "suspend", "escalate", "supervise", "extend", "refuse_extension", "dispatch"]);
+const NEEDS_REASON = new Set(["excuse", "reject", "return", "rework", "suspend", "escalate", "supervise", "extend", "refuse_extension", "dispatch"]);
 const OPEN_STATES = "reported,accepted,returned,dispatched,claimed,in_progress,rework,resolved,suspended";
 const MERGE_NEAR_M = 1000;
 const TERMINAL = new Set(["closed", "rejected"]);
@@ -555,7 +555,9 @@ async function act(e, body, error) {
 
 function actionsPanel(e) {
   // A pending request for more time is answered first: granted (the deadline moves) or refused.
-  const offers = (e.extension_requested ? ["extend", "refuse_extension"] : []).concat(OFFERS[e.state] || []);
+  const offers = (e.extension_requested ? ["extend", "refuse_extension"] : []).concat(OFFERS[e.state] || [])
+    // A stage finished late may be excused (容错免责), also once the event is closed.
+    .concat(e.late_stages > 0 ? ["excuse"] : []);
   const error = el("p", { class: "error", role: "alert" });
   const reason = el("textarea", { name: "reason", rows: "2", maxlength: "500" });
   const form = el("form", { class: "actions", "aria-label": t("actions") },

@@ -13,6 +13,7 @@ const COLUMNS = [
   ["closed_on_time", "ev_closed_on_time", false], ["on_time_rate", "ev_on_time_rate", true],
   ["reworked", "ev_reworked", false], ["rework_rate", "ev_rework_rate", true],
   ["extended", "ev_extended", false], ["extension_rate", "ev_extension_rate", true],
+  ["excused", "ev_excused", false],
   ["overdue_open", "ev_overdue_open", false], ["supervision_orders", "ev_supervision_orders", false],
 ];
 const CHARTED = ["closure_rate", "on_time_rate", "rework_rate", "extension_rate"];

@@ -533,6 +533,9 @@ impl FieldClient {
             escalation_level: data.escalation_level,
             extension_requested: data.extension_requested,
             grade: data.grade,
+            late_stages: u32::try_from(data.late_stages).unwrap_or(0),
+            // Excusing is the ops centre's, on the server: the phone never needs the count.
+            excused_stages: 0,
         })
     }
 

@@ -173,6 +173,11 @@ pub enum Action {
         grade: Grade,
         reason: String,
     },
+    /// Excused lateness (容错免责): the ops centre excuses one stage that finished late, with a
+    /// reason. It stays in the record and no longer counts against the on-time rate.
+    Excuse {
+        reason: String,
+    },
 }
 
 impl Action {
@@ -196,6 +201,7 @@ impl Action {
             Action::Supervise { .. } => "supervise",
             Action::Merge { .. } => "merge",
             Action::Regrade { .. } => "regrade",
+            Action::Excuse { .. } => "excuse",
         }
     }
 
@@ -212,7 +218,8 @@ impl Action {
             | Action::Escalate { reason }
             | Action::Supervise { reason }
             | Action::Merge { reason, .. }
-            | Action::Regrade { reason, .. } => Some(reason),
+            | Action::Regrade { reason, .. }
+            | Action::Excuse { reason } => Some(reason),
             Action::Dispatch { reason, .. } => reason.as_deref(),
             _ => None,
         }
@@ -225,6 +232,11 @@ pub struct EventFacts {
     pub state: EventState,
     /// The grade the ops centre set (the category's default until then).
     pub grade: Grade,
+    /// Stages that finished after their deadline, and how many of them the ops centre excused.
+    #[serde(default)]
+    pub late_stages: u32,
+    #[serde(default)]
+    pub excused_stages: u32,
     /// Users the event is dispatched to (a lead and co-handlers are each assignees).
     pub assignees: Vec<String>,
     /// Who reported it resolved; that person may not verify it.
@@ -816,6 +828,13 @@ fn next_facts(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Even
             }
             need(&OPS_ROLES)?;
         }
+        Action::Excuse { .. } => {
+            need(&OPS_ROLES)?;
+            if facts.excused_stages >= facts.late_stages {
+                return Err(refuse("action", "nothing_to_excuse", "no late stage is left to excuse"));
+            }
+            next.excused_stages += 1;
+        }
         Action::Regrade { grade, .. } => {
             if facts.state.is_terminal() {
                 return Err(wrong_state());
@@ -869,6 +888,8 @@ mod tests {
             escalation_level: None,
             extension_requested: false,
             grade: Grade::General,
+            late_stages: 0,
+            excused_stages: 0,
         }
     }
 
@@ -902,6 +923,23 @@ mod tests {
             "reason_required"
         );
         assert_eq!(code(&facts(EventState::Closed), &coord, &to_serious), "invalid_transition");
+    }
+
+    #[test]
+    fn the_ops_centre_excuses_late_stages_one_by_one_even_after_closing() {
+        let coord = actor("coord", &[Role::Coordinator]);
+        let wang = actor("wang", &[Role::GridWorker]);
+        let mut f = facts(EventState::Closed);
+        f.late_stages = 2;
+        let excuse = Action::Excuse { reason: "暴雨停工，经批准".into() };
+        let once = decide(&f, &coord, &excuse).unwrap();
+        assert_eq!((once.facts.excused_stages, once.facts.state), (1, EventState::Closed));
+        assert_eq!((once.deadline, once.step.action), (Deadline::Keep, "excuse"));
+        let twice = decide(&once.facts, &coord, &excuse).unwrap();
+        assert_eq!(decide(&twice.facts, &coord, &excuse).unwrap_err().code, "nothing_to_excuse");
+        assert_eq!(decide(&f, &wang, &excuse).unwrap_err().code, "not_permitted");
+        assert_eq!(decide(&f, &coord, &Action::Excuse { reason: String::new() }).unwrap_err().code, "reason_required");
+        assert_eq!(decide(&facts(EventState::InProgress), &coord, &excuse).unwrap_err().code, "nothing_to_excuse");
     }
 
     #[test]
@@ -1114,6 +1152,7 @@ mod properties {
             any_reason().prop_map(|reason| Action::Merge { into: "other".into(), reason }),
             (proptest::sample::select(Grade::ALL.to_vec()), any_reason())
                 .prop_map(|(grade, reason)| Action::Regrade { grade, reason }),
+            any_reason().prop_map(|reason| Action::Excuse { reason }),
         ]
     }
 
@@ -1163,6 +1202,8 @@ mod properties {
                 escalation_level: None,
                 extension_requested: false,
                 grade: Grade::General,
+            late_stages: 0,
+            excused_stages: 0,
             };
             for (actor, action) in steps {
                 let mut phone = server.clone();
@@ -1201,6 +1242,8 @@ mod properties {
                 escalation_level: None,
                 extension_requested: false,
                 grade: Grade::General,
+            late_stages: 0,
+            excused_stages: 0,
             };
             for (actor, action) in steps {
                 let before = f.clone();
@@ -1262,7 +1305,7 @@ mod properties {
             let ops = Actor { user_id: "ops".into(), roles: vec![Role::Coordinator] };
             let worker = Actor { user_id: "u1".into(), roles: vec![Role::GridWorker] };
             let checker = Actor { user_id: "u2".into(), roles: vec![Role::GridWorker] };
-            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None, extension_requested: false, grade: Grade::General };
+            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None, extension_requested: false, grade: Grade::General, late_stages: 0, excused_stages: 0 };
             let plan = [
                 (&ops, Action::Accept),
                 (&ops, Action::Resume),

@@ -57,6 +57,9 @@ wire! {
         /// Closed events whose deadline was extended at least once.
         #[serde(default)]
         pub extended: u64,
+        /// Closed events with a late stage the ops centre excused (容错免责).
+        #[serde(default)]
+        pub excused: u64,
         pub overdue_open: u64,
         pub supervision_orders: i64,
         /// closed / reported (结案率); none with nothing reported.

@@ -99,7 +99,8 @@ impl ErrorCode {
             | "event_finished"
             | "extension_pending"
             | "no_extension_requested"
-            | "already_decided" => ErrorCode::Conflict,
+            | "already_decided"
+            | "nothing_to_excuse" => ErrorCode::Conflict,
             _ => ErrorCode::ValidationFailed,
         }
     }
