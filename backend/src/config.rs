@@ -114,6 +114,15 @@ pub struct ServeArgs {
     /// [default: 30]
     #[arg(long, env = "GRIDWORK_LOCATION_RETENTION_DAYS", value_name = "DAYS")]
     pub location_retention_days: Option<u32>,
+    /// Days notifications (and their delivery records) are kept (0: kept forever) [default: 180]
+    #[arg(long, env = "GRIDWORK_NOTIFICATION_RETENTION_DAYS", value_name = "DAYS")]
+    pub notification_retention_days: Option<u32>,
+    /// Days a deactivated device's push token is kept before the row goes (0: kept forever) [default: 30]
+    #[arg(long, env = "GRIDWORK_DEVICE_RETENTION_DAYS", value_name = "DAYS")]
+    pub device_retention_days: Option<u32>,
+    /// Days audit entries are kept, reads of personal data included (0: kept forever) [default: 1095]
+    #[arg(long, env = "GRIDWORK_AUDIT_RETENTION_DAYS", value_name = "DAYS")]
+    pub audit_retention_days: Option<u32>,
     /// Send Strict-Transport-Security (the site is served over HTTPS by a proxy in front)
     #[arg(long, env = "GRIDWORK_HSTS")]
     pub hsts: Option<bool>,
@@ -178,6 +187,9 @@ pub struct FileSettings {
     pub evidence_retention_days: Option<u32>,
     pub camera_utc_offset_minutes: Option<i32>,
     pub location_retention_days: Option<u32>,
+    pub notification_retention_days: Option<u32>,
+    pub device_retention_days: Option<u32>,
+    pub audit_retention_days: Option<u32>,
     pub hsts: Option<bool>,
     pub limit_sign_ins_per_minute: Option<u32>,
     pub limit_sign_ups_per_hour: Option<u32>,
@@ -224,6 +236,8 @@ pub struct Settings {
     pub location_retention: Option<chrono::Duration>,
     /// Security headers and per-client limits.
     pub hardening: crate::http::hardening::Hardening,
+    /// How long notifications, deactivated devices and audit entries are kept.
+    pub retention: crate::retention::Retention,
 }
 
 /// Dispatch and deadline policy.
@@ -345,6 +359,17 @@ impl Settings {
             location_retention: match args.location_retention_days.or(file.location_retention_days).unwrap_or(30) {
                 0 => None,
                 d => Some(chrono::Duration::days(i64::from(d))),
+            },
+            retention: {
+                let days = |v: Option<u32>, default: u32| match v.unwrap_or(default) {
+                    0 => None,
+                    d => Some(chrono::Duration::days(i64::from(d))),
+                };
+                crate::retention::Retention {
+                    notifications: days(args.notification_retention_days.or(file.notification_retention_days), 180),
+                    deactivated_devices: days(args.device_retention_days.or(file.device_retention_days), 30),
+                    audit: days(args.audit_retention_days.or(file.audit_retention_days), 1095),
+                }
             },
             hardening: {
                 let d = crate::http::hardening::RateLimits::default();

@@ -19,6 +19,7 @@ pub mod http;
 pub mod models;
 pub mod push;
 pub mod queries;
+pub mod retention;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -105,27 +105,32 @@ class Listener(core.FieldListener):
 
 class FieldDayTest(unittest.TestCase):
     def test_a_field_day_offline_and_back(self):
-        asyncio.run(self.field_day())
+        asyncio.run(self.with_server(lambda server, tmp: self.day(server, os.path.join(tmp, "phone", "gridwork.sqlite"))))
 
-    async def field_day(self):
+    async def with_server(self, body):
         with tempfile.TemporaryDirectory() as tmp:
             server = Server(os.path.join(tmp, "server"), free_port())
             server.start()
             try:
-                await self.day(server, os.path.join(tmp, "phone", "gridwork.sqlite"))
+                await body(server, tmp)
             finally:
                 server.stop()
 
-    async def day(self, server, phone_db):
-        # A resident reports; the street coordinator accepts; dispatch gives it to worker.wang.
+    def accepted_report(self, server, category, description, key):
+        """A resident's report, accepted by the street coordinator: the event after acceptance."""
         chen, coord = server.login("resident.chen"), server.login("coordinator")
         status, event = server.call("POST", "/api/v1/events", chen, {
-            "category": "C-03-01", "lat": SPOT[0], "lng": SPOT[1], "description": "垃圾桶满溢",
-        }, {"Idempotency-Key": "py-field-day-1"})
+            "category": category, "lat": SPOT[0], "lng": SPOT[1], "description": description,
+        }, {"Idempotency-Key": key})
         self.assertEqual(status, 201, event)
-        eid = event["id"]
-        status, event = server.call("POST", f"/api/v1/events/{eid}/actions", coord, {"action": "accept"})
+        status, event = server.call("POST", f"/api/v1/events/{event['id']}/actions", coord, {"action": "accept"})
         self.assertEqual(status, 200, event)
+        return event
+
+    async def day(self, server, phone_db):
+        # A resident reports; the street coordinator accepts; dispatch gives it to worker.wang.
+        event = self.accepted_report(server, "C-03-01", "垃圾桶满溢", "py-field-day-1")
+        eid = event["id"]
         self.assertEqual(event["state"], "dispatched", event)
 
         phone = core.FieldClient(server.base, phone_db, 3000)
@@ -195,25 +200,12 @@ class FieldDayTest(unittest.TestCase):
     def test_the_pool_and_the_verify_queue_offline(self):
         asyncio.run(self.with_server(self.pool_and_verify))
 
-    async def with_server(self, body):
-        with tempfile.TemporaryDirectory() as tmp:
-            server = Server(os.path.join(tmp, "server"), free_port())
-            server.start()
-            try:
-                await body(server, tmp)
-            finally:
-                server.stop()
-
     async def pool_and_verify(self, server, tmp):
         # Illegal small ads: volunteer-eligible, so once accepted they wait in the community pool.
-        chen, coord = server.login("resident.chen"), server.login("coordinator")
-        status, event = server.call("POST", "/api/v1/events", chen, {
-            "category": "E-02-01", "lat": SPOT[0], "lng": SPOT[1], "description": "小广告 py-pool",
-        }, {"Idempotency-Key": "py-pool-1"})
-        self.assertEqual(status, 201, event)
+        event = self.accepted_report(server, "E-02-01", "小广告 py-pool", "py-pool-1")
         eid = event["id"]
-        status, event = server.call("POST", f"/api/v1/events/{eid}/actions", coord, {"action": "accept"})
-        self.assertEqual((status, event["state"]), (200, "accepted"), event)
+        self.assertEqual(event["state"], "accepted", event)
+        coord = server.login("coordinator")
 
         # A neighbour signs up from the phone; the street's coordinator approves.
         zhao = core.FieldClient(server.base, os.path.join(tmp, "zhao.sqlite"), 3000)

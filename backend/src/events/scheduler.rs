@@ -212,6 +212,9 @@ pub fn spawn(state: AppState, every: Duration) {
             if let Err(e) = crate::duty::purge(&state, crate::models::now()).await {
                 tracing::warn!(error = %e.message, "location retention pass failed");
             }
+            if let Err(e) = crate::retention::run(&state, crate::models::now()).await {
+                tracing::warn!(error = %e.message, "retention pass failed");
+            }
         }
     });
 }

@@ -24,3 +24,8 @@ pub fn for_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Vec<AuditEnt
         .select(AuditEntry::as_select())
         .load(conn)
 }
+
+/// Deletes audit entries made before `before`; how many went.
+pub fn purge(conn: &mut DbConn, before: chrono::NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(audit_log::table.filter(audit_log::created_at.lt(before))).execute(conn)
+}

@@ -153,3 +153,31 @@ pub fn assignment_acknowledged(
         .get_result(conn)?;
     Ok(n > 0)
 }
+
+/// Deletes notifications made before `before`, their delivery records first; how many went.
+pub fn purge_notifications(conn: &mut DbConn, before: chrono::NaiveDateTime) -> QueryResult<usize> {
+    let old: Vec<String> =
+        notifications::table.filter(notifications::created_at.lt(before)).select(notifications::id).load(conn)?;
+    let mut n = 0;
+    for chunk in old.chunks(500) {
+        diesel::delete(deliveries::table.filter(deliveries::notification_id.eq_any(chunk))).execute(conn)?;
+        n += diesel::delete(notifications::table.filter(notifications::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// Deletes devices deactivated (and untouched) since before `before`, with their push tokens and
+/// delivery records; how many went.
+pub fn purge_deactivated_devices(conn: &mut DbConn, before: chrono::NaiveDateTime) -> QueryResult<usize> {
+    let gone: Vec<String> = devices::table
+        .filter(devices::active.eq(false))
+        .filter(devices::updated_at.lt(before))
+        .select(devices::id)
+        .load(conn)?;
+    let mut n = 0;
+    for chunk in gone.chunks(500) {
+        diesel::delete(deliveries::table.filter(deliveries::device_id.eq_any(chunk))).execute(conn)?;
+        n += diesel::delete(devices::table.filter(devices::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(n)
+}

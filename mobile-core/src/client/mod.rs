@@ -77,6 +77,24 @@ pub struct TaskView {
     pub distance_m: Option<f64>,
 }
 
+impl TaskView {
+    fn of(e: &CachedEvent, pending_ops: u32, distance_m: Option<f64>) -> Self {
+        Self {
+            event_id: e.id.clone(),
+            task_state: e.task_state.clone(),
+            event_state: e.data.state.as_str().to_owned(),
+            category: e.data.category.clone(),
+            description: e.data.description.clone(),
+            lat: e.data.location.lat,
+            lng: e.data.location.lng,
+            due_at: e.data.due_at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            local_only: e.local,
+            pending_ops,
+            distance_m,
+        }
+    }
+}
+
 /// The result of a pass over the queue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlushReport {
@@ -422,22 +440,7 @@ impl FieldClient {
             let pending = s.pending_by_event()?;
             Ok(s.tasks()?
                 .into_iter()
-                .map(|e| {
-                    let pending_ops = pending.get(&e.id).copied().unwrap_or(0);
-                    TaskView {
-                        event_id: e.id.clone(),
-                        task_state: e.task_state.clone(),
-                        event_state: e.data.state.as_str().to_owned(),
-                        category: e.data.category.clone(),
-                        description: e.data.description.clone(),
-                        lat: e.data.location.lat,
-                        lng: e.data.location.lng,
-                        due_at: e.data.due_at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-                        local_only: e.local,
-                        pending_ops,
-                        distance_m: None,
-                    }
-                })
+                .map(|e| TaskView::of(&e, pending.get(&e.id).copied().unwrap_or(0), None))
                 .collect())
         })
     }
@@ -466,19 +469,7 @@ impl FieldClient {
             if !keep(facts.as_ref(), &e.data) {
                 continue;
             }
-            out.push(TaskView {
-                event_id: e.id.clone(),
-                task_state: e.task_state.clone(),
-                event_state: e.data.state.as_str().to_owned(),
-                category: e.data.category.clone(),
-                description: e.data.description.clone(),
-                lat: e.data.location.lat,
-                lng: e.data.location.lng,
-                due_at: e.data.due_at.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-                local_only: e.local,
-                pending_ops: pending.get(&e.id).copied().unwrap_or(0),
-                distance_m,
-            });
+            out.push(TaskView::of(&e, pending.get(&e.id).copied().unwrap_or(0), distance_m));
         }
         Ok(out)
     }
