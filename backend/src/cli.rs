@@ -65,6 +65,21 @@ pub enum Command {
     /// Check the event timelines
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The data-protection record: personal data held, where, for how long, who read it
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Print the record (retention as the server's settings and environment say)
+    Report {
+        /// Print it as JSON
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        server: ServeArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,6 +329,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Areas(cmd) => tokio::task::spawn_blocking(move || crate::areas_cli::run(cmd, &file)).await?,
         Command::Categories(cmd) => tokio::task::spawn_blocking(move || categories_command(cmd, &file)).await?,
         Command::Audit(cmd) => tokio::task::spawn_blocking(move || audit_command(cmd, &file)).await?,
+        Command::Privacy(cmd) => tokio::task::spawn_blocking(move || privacy_command(cmd, &file)).await?,
     }
 }
 
@@ -441,6 +457,29 @@ fn categories_command(cmd: CategoriesCommand, file: &FileSettings) -> anyhow::Re
             Ok(())
         }
     }
+}
+
+fn privacy_command(cmd: PrivacyCommand, file: &FileSettings) -> anyhow::Result<()> {
+    let PrivacyCommand::Report { json, server } = cmd;
+    let settings = crate::config::Settings::resolve(&server, file)?;
+    let db = open_db(&server.storage, file)?;
+    let mut conn = db.get().map_err(api_err)?;
+    let report = crate::privacy::report(&mut conn, &settings, crate::models::now()).map_err(api_err)?;
+    if json {
+        out(&serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    out("personal data held:");
+    for h in &report.holdings {
+        let kept = h.retention_days.map_or_else(|| "with its record".to_owned(), |d| format!("{d} days"));
+        out(&format!("  {:>9}  {} — {} [{}; kept {kept}]", h.rows, h.kind, h.purpose, h.location));
+    }
+    out(&format!("reads of others' personal data in the last {} days:", report.reads_window_days));
+    for r in &report.recent_reads {
+        let who = r.reader.clone().or_else(|| r.reader_id.clone()).unwrap_or_else(|| "system".into());
+        out(&format!("  {who}: {} × {} ({} people), last {}", r.reads, r.action, r.people, r.last_at.to_rfc3339()));
+    }
+    Ok(())
 }
 
 fn audit_command(cmd: AuditCommand, file: &FileSettings) -> anyhow::Result<()> {

@@ -17,6 +17,7 @@ pub mod events;
 pub mod evidence;
 pub mod http;
 pub mod models;
+pub mod privacy;
 pub mod push;
 pub mod queries;
 pub mod retention;

@@ -394,3 +394,18 @@ fn serve_and_migrate_on_postgresql_by_url() {
     assert_eq!(body["database"], "postgres");
     assert!(!dir.path().join("gridwork.sqlite").exists(), "a PostgreSQL server must not create a SQLite file");
 }
+
+#[test]
+fn the_privacy_report_prints_what_is_held_with_the_configured_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gridwork(dir.path())
+        .args(["privacy", "report", "--json", "--notification-retention-days", "90"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = report["holdings"].as_array().unwrap().iter().find(|h| h["kind"] == "notifications").unwrap();
+    assert_eq!((notes["rows"].as_i64(), notes["retention_days"].as_i64()), (Some(0), Some(90)));
+    let text = gridwork(dir.path()).args(["privacy", "report"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("location trails"), "{text:?}");
+}

@@ -80,3 +80,31 @@ both_backends! {
         assert_eq!(counts(&app).await, (0, 1, 0));
     }
 }
+
+both_backends! {
+    async fn the_privacy_report_says_what_is_held_and_who_read_it(app: TestApp) {
+        let admin = app.demo_city().await;
+        let wang_id = app.user("wang", Role::GridWorker, Some("420102003001001")).await;
+        app.user("coord", Role::Coordinator, Some("420102003")).await;
+        let coord = app.login("coord").await;
+        // The coordinator reads wang's number twice and his track once.
+        for _ in 0..2 {
+            assert_eq!(app.get(&format!("/api/v1/users/{wang_id}"), &coord).await.0, 200);
+        }
+        assert_eq!(app.get(&format!("/api/v1/users/{wang_id}/track"), &coord).await.0, 200);
+        let (s, report) = app.get("/api/v1/privacy/report", &admin).await;
+        assert_eq!(s, 200, "{report}");
+        let holding = |kind: &str| report["holdings"].as_array().unwrap().iter().find(|h| h["kind"] == kind).cloned().unwrap();
+        assert_eq!(holding("phone numbers of accounts")["rows"], 3, "root, wang and coord: {report}");
+        assert_eq!(holding("location trails")["retention_days"], 30);
+        assert_eq!(holding("notifications")["retention_days"], 180);
+        let reads = report["recent_reads"].as_array().unwrap();
+        let coord_id = app.id_of("coord").await;
+        let of = |action: &str| reads.iter().find(|r| r["reader_id"] == coord_id.as_str() && r["action"] == action).cloned().unwrap();
+        assert_eq!((of("phone.read")["reads"].as_i64(), of("phone.read")["people"].as_i64()), (Some(2), Some(1)));
+        assert_eq!((of("track.read")["reads"].as_i64(), of("track.read")["reader"].as_str()), (Some(1), Some("coord")));
+        // System administrators only.
+        let (s, _) = app.get("/api/v1/privacy/report", &coord).await;
+        assert_eq!(s, 403);
+    }
+}

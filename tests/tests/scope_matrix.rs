@@ -77,6 +77,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/tasks/mine", "                    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/evaluation", "                    AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/pool", "                          FF   FF   FF   FF   FF   FF   AA   FF   FF   FF   UU"),
+    ("GET", "/api/v1/privacy/report", "                AA   FF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/hotspots", "                      AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/supervision-orders", "            AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     // A city-level order (issued by root) is answered by the event's handler or the district

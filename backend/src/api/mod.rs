@@ -21,6 +21,7 @@ pub mod me;
 pub mod openapi;
 pub mod paging;
 pub mod pool;
+pub mod privacy;
 pub mod push;
 pub mod supervision;
 pub mod users;
@@ -388,6 +389,9 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
         at("/api/v1/me/service")
             .get(vo::my_service, "The caller's volunteer service: points, hours, records")
             .returns::<w::ServiceSummary>(),
+        at("/api/v1/privacy/report")
+            .get(privacy::report, "What personal data is held, where, for how long, and who read it (system admins)")
+            .returns::<crate::privacy::PrivacyReport>(),
         at("/api/v1/workforce")
             .get(
                 workforce::board,
