@@ -50,6 +50,13 @@ pub struct PrivacyReport {
     pub recent_reads: Vec<Reads>,
 }
 
+/// One reader's reads of one kind: how many, of whom, the newest.
+struct Tally {
+    reads: i64,
+    people: std::collections::BTreeSet<String>,
+    last: NaiveDateTime,
+}
+
 /// Reads of others' personal data are listed for this many days back.
 pub const READS_WINDOW_DAYS: i64 = 30;
 
@@ -145,13 +152,12 @@ pub fn report(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> Api
         .filter(audit_log::created_at.ge(since))
         .select((audit_log::actor_id, audit_log::action, audit_log::subject, audit_log::created_at))
         .load(conn)?;
-    let mut by: BTreeMap<(Option<String>, String), (i64, std::collections::BTreeSet<String>, NaiveDateTime)> =
-        BTreeMap::new();
+    let mut by: BTreeMap<(Option<String>, String), Tally> = BTreeMap::new();
     for (actor, action, subject, at) in rows {
-        let e = by.entry((actor, action)).or_insert((0, Default::default(), at));
-        e.0 += 1;
-        e.1.insert(subject);
-        e.2 = e.2.max(at);
+        let e = by.entry((actor, action)).or_insert(Tally { reads: 0, people: Default::default(), last: at });
+        e.reads += 1;
+        e.people.insert(subject);
+        e.last = e.last.max(at);
     }
     let ids: Vec<String> = by.keys().filter_map(|(a, _)| a.clone()).collect();
     let names: BTreeMap<String, String> = users::table
@@ -162,13 +168,13 @@ pub fn report(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> Api
         .collect();
     let mut recent_reads: Vec<Reads> = by
         .into_iter()
-        .map(|((reader_id, action), (reads, people, last))| Reads {
+        .map(|((reader_id, action), t)| Reads {
             reader: reader_id.as_ref().and_then(|id| names.get(id).cloned()),
             reader_id,
             action,
-            reads,
-            people: i64::try_from(people.len()).unwrap_or(i64::MAX),
-            last_at: last.and_utc(),
+            reads: t.reads,
+            people: i64::try_from(t.people.len()).unwrap_or(i64::MAX),
+            last_at: t.last.and_utc(),
         })
         .collect();
     recent_reads.sort_by(|a, b| b.reads.cmp(&a.reads).then(b.last_at.cmp(&a.last_at)));
