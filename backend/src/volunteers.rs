@@ -48,25 +48,76 @@ pub fn parse_sign_up(req: &SignUpRequest, index: &AreaIndex) -> ApiResult<SignUp
     if display_name.is_empty() {
         return Err(ApiError::field("display_name", "required", "say what to call you"));
     }
-    let community = index
-        .get(req.community.trim())
-        .filter(|a| a.level == AreaLevel::Community)
-        .ok_or_else(|| ApiError::field("community", "unknown_community", "no community with this code"))?;
-    let street = index
-        .parent_of(&community.code)
-        .ok_or_else(|| ApiError::field("community", "unknown_community", "the community belongs to no street"))?;
+    let (community, street) = community_and_street(index, &req.community)?;
     let user = accounts::user_form(&NewUser {
         username,
         display_name: display_name.to_owned(),
         phone: Some(phone.as_str().to_owned()),
         password,
     })?;
-    Ok(SignUp {
-        user,
-        community: community.code.clone(),
-        street: street.code.clone(),
-        phone: phone.as_str().to_owned(),
-        note: req.note.trim().to_owned(),
+    Ok(SignUp { user, community, street, phone: phone.as_str().to_owned(), note: req.note.trim().to_owned() })
+}
+
+/// The community a sign-up names, and its street.
+fn community_and_street(index: &AreaIndex, code: &str) -> ApiResult<(String, String)> {
+    let community = index
+        .get(code.trim())
+        .filter(|a| a.level == AreaLevel::Community)
+        .ok_or_else(|| ApiError::field("community", "unknown_community", "no community with this code"))?;
+    let street = index
+        .parent_of(&community.code)
+        .ok_or_else(|| ApiError::field("community", "unknown_community", "the community belongs to no street"))?;
+    Ok((community.code.clone(), street.code.clone()))
+}
+
+/// A signed-in person asks to volunteer in a community with their own account: refused while
+/// a sign-up of theirs waits, or where they volunteer already.
+pub fn apply(
+    conn: &mut DbConn,
+    caller: &Caller,
+    index: &AreaIndex,
+    req: &gridwork_mobile_core::wire::ApplyRequest,
+) -> ApiResult<(ApplicationRow, User)> {
+    let phone = PhoneNumber::parse(&req.phone)?;
+    let (community, street) = community_and_street(index, &req.community)?;
+    if AreaCode::parse(&community).is_ok_and(|a| caller.holds_over(&[Role::Volunteer], Some(&a), index)) {
+        return Err(ApiError::conflict("you volunteer in this community already").with_field(
+            "community",
+            "already_volunteer",
+            "you volunteer here already",
+        ));
+    }
+    write_tx(conn, |conn| {
+        let waiting = queries::volunteers::applications_of(conn, &caller.user.id)?
+            .into_iter()
+            .any(|(a, _)| a.state == ApplicationState::Pending.as_str());
+        if waiting {
+            return Err(ApiError::conflict("a sign-up of yours is waiting for its decision").with_field(
+                "community",
+                "already_pending",
+                "wait for the decision on your sign-up",
+            ));
+        }
+        let row = ApplicationRow {
+            id: new_id(),
+            user_id: caller.user.id.clone(),
+            community_code: community.clone(),
+            street_code: street,
+            phone: phone.as_str().to_owned(),
+            note: req.note.trim().to_owned(),
+            state: ApplicationState::Pending.as_str().to_owned(),
+            reason: None,
+            decided_by: None,
+            decided_at: None,
+            created_at: now(),
+        };
+        queries::volunteers::insert_application(conn, &row)?;
+        queries::audit::record(conn, Some(&caller.user.id), "volunteer.sign_up", &caller.user.id, &community)?;
+        let area = AreaCode::parse(&community).ok();
+        let deciders = crate::events::holders_over_area(conn, index, area.as_ref(), Role::Coordinator, None)?;
+        let payload = json!({"application_id": row.id, "community": community});
+        notify::send_to(conn, &deciders, None, "volunteer_signed_up", &payload)?;
+        Ok((row, caller.user.clone()))
     })
 }
 

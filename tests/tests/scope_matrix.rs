@@ -86,6 +86,9 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/verify-queue", "                  AA   AA   AA   AA   AA   AA   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/volunteers/sign-up", "           AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
     ("GET", "/api/v1/volunteers/communities", "       AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
+    // With one's own account: the first ask is taken, the second waits for it (409); `vol`
+    // volunteers in the inside community already (409) and may ask for another.
+    ("POST", "/api/v1/me/volunteer-applications", "   AC   AC   AC   AC   AC   AC   CA   AC   AC   AC   UU"),
     ("GET", "/api/v1/me/volunteer-applications", "    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/volunteer-applications", "       AA   AH   FF   FF   AH   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/volunteer-applications/{id}/decision", "AA AN FF FF AN FF FF FF FF FF UU"),
@@ -495,6 +498,10 @@ async fn request(
             let body = json!({"username": format!("v{}", &unique[..12]), "password": PASSWORD,
                 "display_name": "报名者", "phone": "13900003333", "community": community});
             (path.into(), Some(body))
+        }
+        ("POST", "/api/v1/me/volunteer-applications") => {
+            let community = pick("420102003001", "420103003001");
+            (path.into(), Some(json!({"phone": "13900003333", "community": community})))
         }
         ("POST", "/api/v1/volunteer-applications/{id}/decision") => {
             let id = sign_up(app, &pick("420102003001", "420103003001")).await;

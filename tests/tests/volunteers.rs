@@ -159,6 +159,21 @@ both_backends! {
         let (s, _) = app.get("/api/v1/pool", &ma).await;
         assert_eq!(s, 403);
 
+        // A resident asks with their own account: once at a time, and not where they volunteer.
+        let own = |community: &str| json!({"phone": "139 0000 7777", "community": community});
+        let ask = "/api/v1/me/volunteer-applications";
+        let (s, b) = app.post(ask, &crew.chen, json!({"phone": "1", "community": "420102003001"})).await;
+        assert_eq!((s, b["fields"]["phone"]["code"].as_str()), (422, Some("invalid_phone")), "{b}");
+        let (s, mine) = app.post(ask, &crew.chen, own("420102003001")).await;
+        assert_eq!((s, mine["state"].as_str(), mine["username"].as_str()), (201, Some("pending"), Some("chen")), "{mine}");
+        let (s, b) = app.post(ask, &crew.chen, own("420102003002")).await;
+        assert_eq!((s, b["fields"]["community"]["code"].as_str()), (409, Some("already_pending")), "{b}");
+        let path = format!("/api/v1/volunteer-applications/{}/decision", mine["id"].as_str().unwrap());
+        assert_eq!(app.post(&path, &crew.coord, json!({"decision": "approve"})).await.0, 200);
+        let (s, b) = app.post(ask, &crew.chen, own("420102003001")).await;
+        assert_eq!((s, b["fields"]["community"]["code"].as_str()), (409, Some("already_volunteer")), "{b}");
+        assert_eq!(app.get("/api/v1/pool", &crew.chen).await.0, 200, "a volunteer now, with the same account");
+
         // The pool reaches the approved volunteer's phone, and not a volunteer of another community.
         let event = pool_event(&app, &crew.chen, &crew.coord, "pool-1").await;
         let proxy = FaultyProxy::start(app.base.trim_start_matches("http://").parse().unwrap(), 7).await;
@@ -249,7 +264,8 @@ both_backends! {
         assert_eq!((s, ranking["rows"].clone()), (200, json!([])));
         let (s, b) = app.get("/api/v1/volunteers/ranking?area=420102", &district).await;
         assert_eq!((s, b["fields"]["area"]["code"].as_str()), (422, Some("not_ranked")));
-        let (s, _) = app.get("/api/v1/volunteers/ranking?area=420102003", &crew.chen).await;
+        // Not for someone who neither steers nor serves there (the declined applicant).
+        let (s, _) = app.get("/api/v1/volunteers/ranking?area=420102003", &ma).await;
         assert_eq!(s, 403);
     }
 

@@ -385,7 +385,11 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .returns::<w::ApplicationView>(),
         at("/api/v1/me/volunteer-applications")
             .get(vo::mine, "The caller's own volunteer sign-ups")
-            .returns::<w::ApplicationList>(),
+            .returns::<w::ApplicationList>()
+            .post(vo::apply, "Ask to volunteer in a community with one's own account")
+            .json::<vo::ApplyBody>()
+            .answers(201, JSON)
+            .returns::<w::ApplicationView>(),
         at("/api/v1/me/service")
             .get(vo::my_service, "The caller's volunteer service: points, hours, records")
             .returns::<w::ServiceSummary>(),

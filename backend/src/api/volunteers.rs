@@ -85,6 +85,21 @@ pub async fn sign_up(state: web::Data<AppState>, body: ValidJson<SignUpBody>) ->
     Ok(HttpResponse::Created().json(view))
 }
 
+pub type ApplyBody = gridwork_mobile_core::wire::ApplyRequest;
+
+/// A signed-in person asks to volunteer with their own account.
+pub async fn apply(caller: Caller, state: web::Data<AppState>, body: ValidJson<ApplyBody>) -> ApiResult<HttpResponse> {
+    let index = state.areas();
+    let view = state
+        .db
+        .run(move |conn| {
+            let (row, user) = volunteers::apply(conn, &caller, &index, &body.0)?;
+            volunteers::view(row, &user, &index, true)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
 /// The caller's own sign-ups, newest first (with the decision and its reason).
 pub async fn mine(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let index = state.areas();

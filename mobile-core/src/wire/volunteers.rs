@@ -28,6 +28,18 @@ wire! {
         pub note: String,
     }
 
+    /// The body of `POST /me/volunteer-applications`: a signed-in person (a resident, say) asks
+    /// to volunteer in a community with their existing account.
+    #[cfg_attr(feature = "validate", derive(validator::Validate))]
+    #[serde(deny_unknown_fields)]
+    pub struct ApplyRequest {
+        pub phone: String,
+        pub community: String,
+        #[cfg_attr(feature = "validate", validate(length(max = 500, message = "note is at most 500 characters")))]
+        #[serde(default)]
+        pub note: String,
+    }
+
     /// A community one may volunteer in, as the sign-up form offers it (public: the names of
     /// administrative areas).
     pub struct CommunityChoice {
