@@ -98,25 +98,7 @@ pub fn apply(
                 "wait for the decision on your sign-up",
             ));
         }
-        let row = ApplicationRow {
-            id: new_id(),
-            user_id: caller.user.id.clone(),
-            community_code: community.clone(),
-            street_code: street,
-            phone: phone.as_str().to_owned(),
-            note: req.note.trim().to_owned(),
-            state: ApplicationState::Pending.as_str().to_owned(),
-            reason: None,
-            decided_by: None,
-            decided_at: None,
-            created_at: now(),
-        };
-        queries::volunteers::insert_application(conn, &row)?;
-        queries::audit::record(conn, Some(&caller.user.id), "volunteer.sign_up", &caller.user.id, &community)?;
-        let area = AreaCode::parse(&community).ok();
-        let deciders = crate::events::holders_over_area(conn, index, area.as_ref(), Role::Coordinator, None)?;
-        let payload = json!({"application_id": row.id, "community": community});
-        notify::send_to(conn, &deciders, None, "volunteer_signed_up", &payload)?;
+        let row = file(conn, index, &caller.user.id, &community, &street, phone.as_str(), req.note.trim())?;
         Ok((row, caller.user.clone()))
     })
 }
@@ -126,27 +108,42 @@ pub fn apply(
 pub fn sign_up(conn: &mut DbConn, index: &AreaIndex, s: &SignUp) -> ApiResult<(ApplicationRow, User)> {
     write_tx(conn, |conn| {
         let user = accounts::insert_user(conn, &s.user, None)?;
-        let row = ApplicationRow {
-            id: new_id(),
-            user_id: user.id.clone(),
-            community_code: s.community.clone(),
-            street_code: s.street.clone(),
-            phone: s.phone.clone(),
-            note: s.note.clone(),
-            state: ApplicationState::Pending.as_str().to_owned(),
-            reason: None,
-            decided_by: None,
-            decided_at: None,
-            created_at: now(),
-        };
-        queries::volunteers::insert_application(conn, &row)?;
-        queries::audit::record(conn, Some(&user.id), "volunteer.sign_up", &user.id, &s.community)?;
-        let area = AreaCode::parse(&s.community).ok();
-        let deciders = crate::events::holders_over_area(conn, index, area.as_ref(), Role::Coordinator, None)?;
-        let payload = json!({"application_id": row.id, "community": s.community});
-        notify::send_to(conn, &deciders, None, "volunteer_signed_up", &payload)?;
+        let row = file(conn, index, &user.id, &s.community, &s.street, &s.phone, &s.note)?;
         Ok((row, user))
     })
+}
+
+/// Files a pending sign-up (in the caller's transaction), audits it and tells the coordinators
+/// over the community: what both ways of signing up share.
+fn file(
+    conn: &mut DbConn,
+    index: &AreaIndex,
+    user_id: &str,
+    community: &str,
+    street: &str,
+    phone: &str,
+    note: &str,
+) -> ApiResult<ApplicationRow> {
+    let row = ApplicationRow {
+        id: new_id(),
+        user_id: user_id.to_owned(),
+        community_code: community.to_owned(),
+        street_code: street.to_owned(),
+        phone: phone.to_owned(),
+        note: note.to_owned(),
+        state: ApplicationState::Pending.as_str().to_owned(),
+        reason: None,
+        decided_by: None,
+        decided_at: None,
+        created_at: now(),
+    };
+    queries::volunteers::insert_application(conn, &row)?;
+    queries::audit::record(conn, Some(user_id), "volunteer.sign_up", user_id, community)?;
+    let area = AreaCode::parse(community).ok();
+    let deciders = crate::events::holders_over_area(conn, index, area.as_ref(), Role::Coordinator, None)?;
+    let payload = json!({"application_id": row.id, "community": community});
+    notify::send_to(conn, &deciders, None, "volunteer_signed_up", &payload)?;
+    Ok(row)
 }
 
 /// Whether the caller decides sign-ups for this community.

@@ -9,7 +9,7 @@ use gridwork_mobile_core::domain::supervision::{OrderAction, OrderState};
 use gridwork_mobile_core::wire::{SupervisionItem, SupervisionList};
 use serde::Deserialize;
 
-use super::events::{order_view, view_of};
+use super::events::{event_view, order_view};
 use super::paging::Window;
 use crate::auth::Caller;
 use crate::error::ApiResult;
@@ -50,18 +50,22 @@ pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<Orde
     let items = state
         .db
         .run(move |conn| {
+            let (orders, events): (Vec<_>, Vec<_>) =
+                queries::events::orders_in(conn, &states, ORDERS_MAX)?.into_iter().unzip();
+            // Who is on each event, for the whole list in one read (not one per order).
+            let on = crate::events::on_events(conn, &events)?;
             let mut out = vec![];
-            for (order, event) in queries::events::orders_in(conn, &states, ORDERS_MAX)? {
+            for ((order, event), on) in orders.into_iter().zip(&events).zip(on) {
                 let area = event.area_code().and_then(|a| AreaCode::parse(a).ok());
                 let steering = caller.holds_over(&OPS_ROLES, area.as_ref(), &*index);
-                if !steering && !supervision::party(conn, &caller, &index, &order, &event)?.responsible {
+                if !steering && !supervision::party_of(&caller, &index, &order, event, &on.assignees)?.responsible {
                     continue;
                 }
                 let order = order_view(order)?;
                 if only_overdue && !order.overdue {
                     continue;
                 }
-                out.push(SupervisionItem { order, event: view_of(conn, &event)? });
+                out.push(SupervisionItem { order, event: event_view(event, on)? });
             }
             Ok(out)
         })

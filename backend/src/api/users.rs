@@ -154,7 +154,7 @@ pub async fn track(
         return Err(ApiError::field("from", "out_of_range", "a track covers at most 7 days"));
     }
     let id = path.into_inner();
-    let (user, _) = if id == caller.user.id || Some(id.as_str()) == Some(caller.user.username.as_str()) {
+    let (user, _) = if id == caller.user.id || id == caller.user.username {
         load_target(&state, id).await?
     } else {
         target_for(&caller, &state, id, &[Role::Coordinator]).await?

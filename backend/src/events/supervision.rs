@@ -37,10 +37,23 @@ pub fn party(
     order: &SupervisionOrderRow,
     event: &EventRow,
 ) -> ApiResult<OrderParty> {
+    let assignees = super::on_event(conn, event)?.assignees;
+    party_of(caller, index, order, event, &assignees)
+}
+
+/// `party` for an event whose handlers (`assignees`) are known already (a list reads them for
+/// a whole page at once).
+pub fn party_of(
+    caller: &Caller,
+    index: &AreaIndex,
+    order: &SupervisionOrderRow,
+    event: &EventRow,
+    assignees: &[String],
+) -> ApiResult<OrderParty> {
     let level = level_of(order)?;
     let area = area_of(order, event);
     let event_area = event.area_code().and_then(|a| AreaCode::parse(a).ok());
-    let handler = super::on_event(conn, event)?.assignees.contains(&caller.user.id);
+    let handler = assignees.contains(&caller.user.id);
     let below = match level {
         AreaLevel::City => Some(Role::DistrictOperator),
         AreaLevel::District => Some(Role::Coordinator),
