@@ -597,7 +597,7 @@ both_backends! {
         let (_, after) = app.get(&q, &c.coord).await;
         let u = street(&after);
         assert_eq!((u["closed"].as_u64(), u["closed_on_time"].as_u64(), u["excused"].as_u64()), (Some(1), Some(1), Some(1)), "{u}");
-        assert_eq!(u["on_time_rate"], 1.0);
+        assert_eq!(u["on_time_closure_rate"], 1.0);
     }
 
     async fn volunteers_claim_from_the_community_pool(app: TestApp) {
@@ -893,7 +893,7 @@ both_backends! {
         assert_eq!(s, 200, "{b}");
         let u = &b["units"][0];
         assert_eq!((u["unit"].as_str(), u["closed"].as_i64(), u["closed_on_time"].as_i64(), u["reworked"].as_i64()), (Some("420102003"), Some(2), Some(2), Some(1)), "{b}");
-        assert_eq!((u["on_time_rate"].as_f64(), u["rework_rate"].as_f64()), (Some(1.0), Some(0.5)));
+        assert_eq!((u["on_time_closure_rate"].as_f64(), u["rework_rate"].as_f64()), (Some(1.0), Some(0.5)));
         assert_eq!((u["extended"].as_i64(), u["extension_rate"].as_f64(), u["closure_rate"].as_f64()), (Some(1), Some(0.5), Some(1.0)));
         assert!(u["name"].as_str().is_some_and(|n| !n.is_empty() && n != "420102003"), "{u}");
         let (_, b) = app.get(&q("handler"), &c.district).await;

@@ -7,16 +7,21 @@ import { refusalText } from "./page.js";
 const $ = (sel) => document.querySelector(sel);
 const SVG = "http://www.w3.org/2000/svg";
 
-// Columns in order: [field, heading key, is a rate].
+// Columns in order: [field, heading key, kind: a count, a rate or a duration in seconds].
 const COLUMNS = [
-  ["reported", "ev_reported", false], ["closed", "ev_closed", false], ["closure_rate", "ev_closure_rate", true],
-  ["closed_on_time", "ev_closed_on_time", false], ["on_time_rate", "ev_on_time_rate", true],
-  ["reworked", "ev_reworked", false], ["rework_rate", "ev_rework_rate", true],
-  ["extended", "ev_extended", false], ["extension_rate", "ev_extension_rate", true],
-  ["excused", "ev_excused", false],
-  ["overdue_open", "ev_overdue_open", false], ["supervision_orders", "ev_supervision_orders", false],
+  ["reported", "ev_reported", "n"], ["accepted", "ev_accepted", "n"],
+  ["closed", "ev_closed", "n"], ["closure_rate", "ev_closure_rate", "rate"],
+  ["closed_on_time", "ev_closed_on_time", "n"], ["on_time_closure_rate", "ev_on_time_closure_rate", "rate"],
+  ["reworked", "ev_reworked", "n"], ["rework_rate", "ev_rework_rate", "rate"],
+  ["extended", "ev_extended", "n"], ["extension_rate", "ev_extension_rate", "rate"],
+  ["dispatched", "ev_dispatched", "n"], ["returned", "ev_returned", "n"], ["return_rate", "ev_return_rate", "rate"],
+  ["excused", "ev_excused", "n"], ["overdue_open", "ev_overdue_open", "n"],
+  ["supervision_orders", "ev_supervision_orders", "n"], ["orders_closed", "ev_orders_closed", "n"],
+  ["orders_open", "ev_orders_open", "n"],
+  ["avg_accept_secs", "ev_avg_accept", "secs"], ["avg_dispatch_secs", "ev_avg_dispatch", "secs"],
+  ["avg_handle_secs", "ev_avg_handle", "secs"], ["avg_verify_secs", "ev_avg_verify", "secs"],
 ];
-const CHARTED = ["closure_rate", "on_time_rate", "rework_rate", "extension_rate"];
+const CHARTED = ["closure_rate", "on_time_closure_rate", "rework_rate", "extension_rate", "return_rate"];
 const MAX_BARS = 30;
 
 let last = null;
@@ -68,6 +73,14 @@ async function run() {
 
 function percent(v) { return v == null ? "—" : `${(v * 100).toFixed(1)}%`; }
 
+function hours(secs) { return secs == null ? "—" : (secs / 3600).toFixed(1); }
+
+function shown(kind, v) {
+  if (kind === "rate") return percent(v);
+  if (kind === "secs") return hours(v);
+  return String(v ?? 0);
+}
+
 function unitLabel(u) { return u.name ? `${u.name} (${u.unit.length > 12 ? u.unit.slice(-8) : u.unit})` : u.unit; }
 
 /** Redraws the table and chart (also after a language switch). */
@@ -87,10 +100,10 @@ export function render() {
     name.scope = "row";
     name.textContent = unitLabel(u);
     tr.append(name);
-    for (const [field, , isRate] of COLUMNS) {
+    for (const [field, , kind] of COLUMNS) {
       const td = document.createElement("td");
       td.className = "num";
-      td.textContent = isRate ? percent(u[field]) : String(u[field] ?? 0);
+      td.textContent = shown(kind, u[field]);
       tr.append(td);
     }
     return tr;
@@ -150,9 +163,9 @@ function chart(units) {
   // The legend, and the 0 / 50 / 100 % marks.
   CHARTED.forEach((field, j) => {
     const r = document.createElementNS(SVG, "rect");
-    r.setAttribute("x", label + j * 130); r.setAttribute("y", 2); r.setAttribute("width", 10); r.setAttribute("height", 10);
+    r.setAttribute("x", label + j * 110); r.setAttribute("y", 2); r.setAttribute("width", 10); r.setAttribute("height", 10);
     r.setAttribute("class", `bar bar-${j}`);
-    svg.append(r, text(label + j * 130 + 14, 11, t(`ev_${field}`), "start"));
+    svg.append(r, text(label + j * 110 + 14, 11, t(`ev_${field}`), "start"));
   });
   for (const p of [0, 0.5, 1]) svg.append(text(label + p * scale, height - 4, `${p * 100}%`, "middle"));
   box.replaceChildren(svg);

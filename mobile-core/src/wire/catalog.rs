@@ -43,7 +43,9 @@ wire! {
         pub departments: Vec<Department>,
     }
 
-    /// How one unit did over a period.
+    /// How one unit did over a period [from, to). Flow counts are of what happened in the
+    /// period: events reported, accepted, first dispatched, closed in it. For a department or a
+    /// handler each of its tasks counts (a task it returned counts only towards the return rate).
     #[derive(Default)]
     pub struct Score {
         pub unit: String,
@@ -51,6 +53,16 @@ wire! {
         #[serde(default)]
         pub name: Option<String>,
         pub reported: u64,
+        /// Accepted as cases (立案) in the period.
+        #[serde(default)]
+        pub accepted: u64,
+        /// First given to a handler in the period (for a handler: tasks given to them).
+        #[serde(default)]
+        pub dispatched: u64,
+        /// Of those dispatched, sent back by a handler at least once (退回).
+        #[serde(default)]
+        pub returned: u64,
+        /// Closed in the period (merged duplicates are not).
         pub closed: u64,
         pub closed_on_time: u64,
         pub reworked: u64,
@@ -60,18 +72,40 @@ wire! {
         /// Closed events with a late stage the ops centre excused (容错免责).
         #[serde(default)]
         pub excused: u64,
+        /// Open now and past due.
         pub overdue_open: u64,
-        pub supervision_orders: i64,
+        /// Supervision orders (督办) issued in the period.
+        pub supervision_orders: u64,
+        /// Supervision orders closed in the period.
+        #[serde(default)]
+        pub orders_closed: u64,
+        /// Supervision orders open now (open, replied or escalated).
+        #[serde(default)]
+        pub orders_open: u64,
         /// closed / reported (结案率); none with nothing reported.
         #[serde(default)]
         pub closure_rate: Option<f64>,
-        /// closed_on_time / closed; none with nothing closed.
-        pub on_time_rate: Option<f64>,
-        /// reworked / closed.
+        /// closed_on_time / closed (按期结案率); none with nothing closed.
+        #[serde(default)]
+        pub on_time_closure_rate: Option<f64>,
+        /// reworked / closed (返工率).
         pub rework_rate: Option<f64>,
         /// extended / closed (延期率).
         #[serde(default)]
         pub extension_rate: Option<f64>,
+        /// returned / dispatched (退回率).
+        #[serde(default)]
+        pub return_rate: Option<f64>,
+        /// Average seconds per stage over the events closed in the period: reported → accepted,
+        /// accepted → first dispatched, dispatched → last resolved, resolved → closed.
+        #[serde(default)]
+        pub avg_accept_secs: Option<f64>,
+        #[serde(default)]
+        pub avg_dispatch_secs: Option<f64>,
+        #[serde(default)]
+        pub avg_handle_secs: Option<f64>,
+        #[serde(default)]
+        pub avg_verify_secs: Option<f64>,
     }
 
     /// `GET /evaluation`.
