@@ -20,6 +20,7 @@ pub mod models;
 pub mod privacy;
 pub mod push;
 pub mod queries;
+pub mod reports;
 pub mod retention;
 pub mod startup;
 pub mod state;

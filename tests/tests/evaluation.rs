@@ -68,12 +68,13 @@ async fn resolve(app: &TestApp, token: &str, id: &str) {
 
 /// The running stage's deadline passes (the next stage-ending action is late).
 async fn overdue(app: &TestApp, id: &str) {
+    due(app, id, gridwork::models::now() - chrono::Duration::minutes(1)).await;
+}
+
+async fn due(app: &TestApp, id: &str, at: NaiveDateTime) {
     let id = id.to_owned();
     app.db
-        .run(move |conn| {
-            let past = gridwork::models::now() - chrono::Duration::minutes(1);
-            Ok(diesel::update(events::table.find(&id)).set(events::due_at.eq(Some(past))).execute(conn)?)
-        })
+        .run(move |conn| Ok(diesel::update(events::table.find(&id)).set(events::due_at.eq(Some(at))).execute(conn)?))
         .await
         .unwrap();
 }
@@ -283,6 +284,8 @@ async fn play_the_month(app: &TestApp, p: &People) -> BTreeMap<char, String> {
     warp(app, &ids[&'G'], cst(11, 26, 9), &[("report", 0), ("reject", 30)]).await;
     warp(app, &ids[&'H'], cst(11, 27, 9), &[("report", 0), ("merge", 20)]).await;
     warp(app, &ids[&'J'], cst(11, 29, 10), &[("report", 0), ("accept", 60), ("dispatch", 60)]).await;
+    // F fell due in November: overdue whenever the month is looked at.
+    due(app, &ids[&'F'], cst(11, 26, 9)).await;
     ids
 }
 
@@ -353,5 +356,118 @@ both_backends! {
         assert_eq!((s, b["units"].as_array().map(Vec::len)), (200, Some(0)), "{b}");
         let (s, _) = app.get(&format!("/api/v1/evaluation?by=street&{NOVEMBER}"), &p.wang).await;
         assert_eq!(s, 403);
+    }
+}
+
+/// A cell of the report's workbook as the API would write it: a number, or null when empty.
+fn cell_value(cell: &calamine::Data) -> Value {
+    match cell {
+        calamine::Data::Float(f) => json!(f),
+        calamine::Data::Int(i) => json!(*i as f64),
+        calamine::Data::Empty => Value::Null,
+        other => panic!("a number or nothing, not {other:?}"),
+    }
+}
+
+/// The number in a JSON answer, as f64 (counts and rates alike), or null.
+fn number(v: &Value) -> Value {
+    v.as_f64().map_or(Value::Null, |f| json!(f))
+}
+
+async fn download(app: &TestApp, token: &str, url: &str) -> (u16, Vec<u8>, String) {
+    let res = app.client.get(app.url(url)).bearer_auth(token).send().await.unwrap();
+    let status = res.status().as_u16();
+    let kind = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (status, res.bytes().await.unwrap().to_vec(), kind)
+}
+
+both_backends! {
+    async fn the_weekly_xlsx_report_holds_the_evaluations_numbers(app: TestApp) {
+        let p = people(&app).await;
+        app.user("other.coord", Role::Coordinator, Some("420102004")).await;
+        let other = app.login("other.coord").await;
+        play_the_month(&app, &p).await;
+        // The scheduler's pass just after midnight on Tuesday 1 December (city time): November
+        // and the week of 23 November are over.
+        let at = cst(12, 1, 0) + chrono::Duration::minutes(1);
+        let produce = || {
+            let state = app.state.clone();
+            app.db.run(move |conn| gridwork::reports::produce(conn, &state.areas(), at))
+        };
+        let stored = produce().await.unwrap();
+        assert!(stored >= 6, "the city, its districts and streets, weekly and monthly: {stored}");
+        assert_eq!(produce().await.unwrap(), 0, "once per area and period");
+
+        let (s, list) = app.get("/api/v1/reports?kind=weekly&area=420102003", &p.district).await;
+        assert_eq!(s, 200, "{list}");
+        let reports = list["reports"].as_array().unwrap();
+        assert_eq!(reports.len(), 1, "{list}");
+        let report = &reports[0];
+        assert_eq!((report["period_from"].as_str(), report["period_to"].as_str()), (Some("2026-11-22T16:00:00Z"), Some("2026-11-29T16:00:00Z")));
+        let (s, bytes, kind) = download(&app, &p.district, report["xlsx_url"].as_str().unwrap()).await;
+        assert_eq!((s, kind.as_str()), (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+
+        // Opened with a real XLSX reader: one line per unit, every number as the API has it.
+        let mut book: calamine::Xlsx<_> = calamine::Reader::new(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = calamine::Reader::worksheet_range(&mut book, "考核").unwrap();
+        let rows: Vec<Vec<calamine::Data>> = sheet.rows().map(<[calamine::Data]>::to_vec).collect();
+        let headings: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+        assert_eq!(headings[..4], ["层级", "单位编码", "单位", "上报"]);
+        let week = "from=2026-11-23T00:00:00%2B08:00&to=2026-11-30T00:00:00%2B08:00&area=420102003";
+        let mut api_lines = vec![];
+        for (by, level) in [("street", "街道"), ("community", "社区"), ("handler", "处置人")] {
+            let (s, b) = app.get(&format!("/api/v1/evaluation?by={by}&{week}"), &p.district).await;
+            assert_eq!(s, 200, "{b}");
+            api_lines.extend(b["units"].as_array().unwrap().iter().map(|u| (level, u.clone())));
+        }
+        assert_eq!(rows.len() - 1, api_lines.len(), "{rows:?}");
+        for (level, unit) in &api_lines {
+            let row = rows.iter().find(|r| r[1] == unit["unit"].as_str().unwrap()).unwrap();
+            assert_eq!(row[0].to_string(), *level);
+            assert_eq!(row[2].to_string(), unit["name"].as_str().unwrap_or(""));
+            for (i, (field, ..)) in gridwork::reports::COLUMNS.iter().enumerate() {
+                assert_eq!(cell_value(&row[i + 3]), number(&unit[*field]), "{field} of {unit}");
+            }
+        }
+        // By hand, the street's week: F G H J reported, nothing closed, F overdue and supervised.
+        let street = &api_lines[0].1;
+        let hand = [("reported", 4), ("accepted", 2), ("closed", 0), ("overdue_open", 1), ("supervision_orders", 1), ("orders_open", 1)];
+        for (field, want) in hand {
+            assert_eq!(street[field].as_u64(), Some(want), "{field}: {street}");
+        }
+        assert_eq!(street["closure_rate"].as_f64(), Some(0.0));
+
+        // The CSV holds the same lines under the glossary's names.
+        let (s, bytes, kind) = download(&app, &p.coord, report["csv_url"].as_str().unwrap()).await;
+        assert_eq!((s, kind.as_str()), (200, "text/csv; charset=utf-8"));
+        let mut csv = csv::Reader::from_reader(bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap());
+        let head: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+        assert_eq!(head[..5], ["level", "unit", "name", "reported", "accepted"]);
+        let first = csv.records().next().unwrap().unwrap();
+        assert_eq!((&first[0], &first[1], &first[3]), ("street", "420102003", "4"));
+
+        // The monthly one matches the scripted month.
+        let (_, list) = app.get("/api/v1/reports?kind=monthly&area=420102003", &p.coord).await;
+        let monthly = &list["reports"][0];
+        assert_eq!(monthly["period_from"], "2026-10-31T16:00:00Z", "{list}");
+        let (_, bytes, _) = download(&app, &p.coord, monthly["csv_url"].as_str().unwrap()).await;
+        let mut csv = csv::Reader::from_reader(&bytes[3..]);
+        let first = csv.records().next().unwrap().unwrap();
+        assert_eq!((&first[3], &first[5]), ("9", "6"), "reported and closed in November: {first:?}");
+
+        // Another street's coordinator neither lists nor downloads it; a worker is refused.
+        let (_, theirs) = app.get("/api/v1/reports", &other).await;
+        let areas: Vec<&str> = theirs["reports"].as_array().unwrap().iter().map(|r| r["area_code"].as_str().unwrap()).collect();
+        assert!(!areas.is_empty() && areas.iter().all(|a| *a == "420102004"), "{areas:?}");
+        for url in [report["xlsx_url"].as_str().unwrap(), report["csv_url"].as_str().unwrap()] {
+            let (s, _, _) = download(&app, &other, url).await;
+            assert_eq!(s, 404, "{url}");
+            let (s, _, _) = download(&app, &p.wang, url).await;
+            assert_eq!(s, 403, "{url}");
+        }
+        let (s, _) = app.get("/api/v1/reports", &p.wang).await;
+        assert_eq!(s, 403);
+        let (s, b) = app.get("/api/v1/reports?kind=daily", &p.coord).await;
+        assert_eq!((s, b["fields"]["kind"]["code"].as_str()), (422, Some("invalid")), "{b}");
     }
 }

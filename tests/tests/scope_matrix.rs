@@ -79,6 +79,9 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/pool", "                          FF   FF   FF   FF   FF   FF   AA   FF   FF   FF   UU"),
     ("GET", "/api/v1/privacy/report", "                AA   FF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/hotspots", "                      AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
+    ("GET", "/api/v1/reports", "                       AA   AH   AA   AH   AH   FF   FF   FF   FF   FF   UU"),
+    ("GET", "/api/v1/reports/{id}/csv", "              AA   AN   AA   AN   AN   FF   FF   FF   FF   FF   UU"),
+    ("GET", "/api/v1/reports/{id}/xlsx", "             AA   AN   AA   AN   AN   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/supervision-orders", "            AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     // A city-level order (issued by root) is answered by the event's handler or the district
     // ops centre below the city; those who issue or merely see it may not reply.
@@ -128,6 +131,9 @@ struct World {
     /// Volunteer sign-ups in community 420102003001 and in 420103003001.
     application_in: String,
     application_out: String,
+    /// The last weekly reports of street 420102003 and of 420103003.
+    report_in: String,
+    report_out: String,
 }
 
 impl World {
@@ -279,6 +285,18 @@ async fn world(app: &TestApp) -> World {
     let other_upload = begin_upload(app, &other_coord, None, &unique_jpeg()).await;
     let application_in = sign_up(app, "420102003001").await;
     let application_out = sign_up(app, "420103003001").await;
+    let state = app.state.clone();
+    let (report_in, report_out) = app
+        .db
+        .run(move |conn| {
+            gridwork::reports::produce(conn, &state.areas(), gridwork::models::now())?;
+            let mut weekly = |area: &str| {
+                gridwork::queries::reports::list(conn, Some("weekly"), Some(area)).map(|r| r[0].id.clone())
+            };
+            Ok((weekly("420102003")?, weekly("420103003")?))
+        })
+        .await
+        .unwrap();
     World {
         tokens,
         ids,
@@ -291,6 +309,8 @@ async fn world(app: &TestApp) -> World {
         other_upload,
         application_in,
         application_out,
+        report_in,
+        report_out,
     }
 }
 
@@ -465,6 +485,9 @@ async fn request(
         ("GET", "/api/v1/evidence/{id}/thumbnail") => {
             (format!("/api/v1/evidence/{}/thumbnail", pick(&w.evidence_in, &w.evidence_out)), None)
         }
+        ("GET", "/api/v1/reports/{id}/csv" | "/api/v1/reports/{id}/xlsx") => {
+            (path.replace("{id}", &pick(&w.report_in, &w.report_out)), None)
+        }
         ("GET", "/api/v1/evaluation") => {
             let to = chrono::Utc::now() + chrono::Duration::hours(1);
             let from = to - chrono::Duration::days(2);
@@ -554,6 +577,10 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/volunteer-applications") => {
             let id = if t == Target::In { &w.application_in } else { &w.application_out };
             if listed("applications", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/reports") => {
+            let id = if t == Target::In { &w.report_in } else { &w.report_out };
+            if listed("reports", id) { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/events/density") => {
             if body["total"].as_u64().is_some_and(|n| n > 0) {

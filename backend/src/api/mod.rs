@@ -23,6 +23,7 @@ pub mod paging;
 pub mod pool;
 pub mod privacy;
 pub mod push;
+pub mod reports;
 pub mod supervision;
 pub mod users;
 pub mod verify;
@@ -407,6 +408,14 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .get(evaluation::evaluate, "Scores per unit")
             .query::<evaluation::EvaluationQuery>()
             .returns::<w::Evaluation>(),
+        at("/api/v1/reports")
+            .get(reports::list, "Weekly and monthly evaluation reports of the caller's areas")
+            .query::<reports::ReportQuery>()
+            .returns::<w::ReportList>(),
+        at("/api/v1/reports/{id}/csv").get(reports::csv, "A report as CSV").answers(200, Some("text/csv")),
+        at("/api/v1/reports/{id}/xlsx")
+            .get(reports::xlsx, "A report as an XLSX workbook")
+            .answers(200, Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
         at("/api/v1/categories").get(categories::list, "The category catalog").returns::<w::CategoryList>(),
         at("/api/v1/categories.csv").get(categories::export_csv, "The catalog as CSV").answers(200, Some("text/csv")),
         at("/api/v1/categories/import")

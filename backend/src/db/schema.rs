@@ -431,6 +431,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        kind -> Text,
+        area_code -> Text,
+        period_from -> Timestamp,
+        period_to -> Timestamp,
+        rows -> Integer,
+        csv -> Binary,
+        xlsx -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));

@@ -166,6 +166,8 @@ fn escalate(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) 
 }
 
 const HOTSPOT_SCAN_EVERY: Duration = Duration::from_secs(600);
+/// Reports are due once a week or month; looking every ten minutes finds them soon enough.
+const REPORTS_EVERY: Duration = Duration::from_secs(600);
 
 /// Runs `tick` every `every` until the process ends.
 pub fn spawn(state: AppState, every: Duration) {
@@ -173,6 +175,7 @@ pub fn spawn(state: AppState, every: Duration) {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_hotspot_scan: Option<std::time::Instant> = None;
+        let mut last_reports: Option<std::time::Instant> = None;
         loop {
             interval.tick().await;
             // Hotspots move slowly: a scan every ten minutes is enough.
@@ -191,6 +194,17 @@ pub fn spawn(state: AppState, every: Duration) {
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e.message, "hotspot scan failed"),
+                }
+            }
+            if last_reports.is_none_or(|t| t.elapsed() >= REPORTS_EVERY) {
+                last_reports = Some(std::time::Instant::now());
+                let index = state.areas();
+                let produced =
+                    state.db.run(move |conn| crate::reports::produce(conn, &index, crate::models::now())).await;
+                match produced {
+                    Ok(n) if n > 0 => tracing::info!(reports = n, "evaluation reports produced"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "producing reports failed"),
                 }
             }
             let index = state.areas();

@@ -8,6 +8,7 @@ pub mod event;
 pub mod evidence;
 pub mod hotspot;
 pub mod push;
+pub mod report;
 pub mod role_assignment;
 pub mod session;
 pub mod throttle;

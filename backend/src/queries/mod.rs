@@ -10,6 +10,7 @@ pub mod events;
 pub mod evidence;
 pub mod hotspots;
 pub mod push;
+pub mod reports;
 pub mod roles;
 pub mod sessions;
 pub mod tasks;

@@ -1,4 +1,4 @@
-//! Reference data: the category catalog, departments, and evaluation scores.
+//! Reference data: the category catalog, departments, evaluation scores and reports.
 
 use chrono::{DateTime, Utc};
 
@@ -113,6 +113,28 @@ wire! {
         pub from: DateTime<Utc>,
         pub to: DateTime<Utc>,
         pub units: Vec<Score>,
+    }
+
+    /// A finished evaluation report of one ops centre's area over a week or a month: the area,
+    /// its parts one level down and its handlers, downloadable as CSV and XLSX.
+    pub struct ReportInfo {
+        pub id: String,
+        /// `weekly` or `monthly`.
+        pub kind: String,
+        pub area_code: String,
+        pub area_name: Option<String>,
+        pub period_from: DateTime<Utc>,
+        pub period_to: DateTime<Utc>,
+        /// Units listed.
+        pub rows: u32,
+        pub created_at: DateTime<Utc>,
+        pub csv_url: String,
+        pub xlsx_url: String,
+    }
+
+    /// `GET /reports`, newest period first.
+    pub struct ReportList {
+        pub reports: Vec<ReportInfo>,
     }
 }
 
