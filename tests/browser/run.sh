@@ -34,6 +34,9 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q "selenium==$selenium_version" >/dev/null 2>&1 \
     || { rm -rf "$venv"; skip "pip could not install selenium"; }
 fi
+# A real XLSX reader for the reports the console downloads.
+"$venv/bin/python" -c "import openpyxl" >/dev/null 2>&1 || "$venv/bin/pip" install -q "openpyxl==3.1.5" >/dev/null 2>&1 \
+  || skip "pip could not install openpyxl"
 out=${GRIDWORK_TEST_OUT:-$(pwd)/target/browser-screenshots}
 mkdir -p "$out"
 "$venv/bin/python" "$here/test_console.py" "$gridwork" "$out"

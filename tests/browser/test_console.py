@@ -27,6 +27,7 @@ import urllib.request
 import uuid
 import zlib
 
+import openpyxl
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -500,6 +501,34 @@ class Console(unittest.TestCase):
         self.assertEqual(int(row["结案"]), street["closed"])
         self.assertEqual(int(row["当前超期"]), street["overdue_open"])
         self.assertEqual(row["单位"], street["name"])
+
+        # The scheduler's reports of the street: the newest one's workbook downloads and opens
+        # with a real XLSX reader, its first line the street itself.
+        # The scheduler's first pass after the map loads makes them (every 30 s in the demo).
+        for _ in range(60):
+            status, listed = self.api("GET", "/api/v1/reports?limit=50", coordinator)
+            self.assertEqual(status, 200, listed)
+            if listed["reports"]:
+                break
+            time.sleep(1)
+        self.assertTrue(listed["reports"], listed)
+        self.browser.find_element(By.CSS_SELECTOR, "#views button[data-view=evaluation]").click()
+        newest = listed["reports"][0]
+        self.wait.until(lambda b: b.execute_script(
+            "return document.querySelectorAll('#reports tbody tr[data-id]').length") == len(listed["reports"]))
+        xlsx_name = f"report-{newest['kind']}-{newest['area_code']}-" + self.browser.execute_script(
+            "return new Date(arguments[0]).toLocaleDateString('en-CA', {timeZone: 'Asia/Shanghai'})", newest["period_from"]) + ".xlsx"
+        xlsx_path = os.path.join(OUT, xlsx_name)
+        if os.path.exists(xlsx_path):
+            os.remove(xlsx_path)
+        self.browser.find_element(By.CSS_SELECTOR, f"#reports tr[data-id='{newest['id']}'] button:nth-of-type(2)").click()
+        WebDriverWait(self.browser, 10).until(lambda _: os.path.exists(xlsx_path) and os.path.getsize(xlsx_path) > 0)
+        book = openpyxl.load_workbook(xlsx_path, read_only=True)
+        lines = list(book["考核"].iter_rows(values_only=True))
+        self.assertEqual(lines[0][:4], ("层级", "单位编码", "单位", "上报"))
+        self.assertEqual(lines[1][1], newest["area_code"])
+        self.assertEqual(len(lines) - 1, newest["rows"])
+        self.shot("14b-reports")
 
     def test_a_coordinator_decides_volunteer_sign_ups(self):
         """Two people sign up; the street's coordinator approves one and declines the other with a reason."""

@@ -196,7 +196,9 @@ pub fn spawn(state: AppState, every: Duration) {
                     Err(e) => tracing::warn!(error = %e.message, "hotspot scan failed"),
                 }
             }
-            if last_reports.is_none_or(|t| t.elapsed() >= REPORTS_EVERY) {
+            // Not before the map is loaded (a fresh demo loads it after starting): a pass over
+            // no areas would only postpone the first reports by a whole round.
+            if last_reports.is_none_or(|t| t.elapsed() >= REPORTS_EVERY) && !state.areas().is_empty() {
                 last_reports = Some(std::time::Instant::now());
                 let index = state.areas();
                 let produced =

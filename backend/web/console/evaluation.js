@@ -47,6 +47,76 @@ export function showEvaluation() {
     form.from.value = addDays(form.to.value, -29);
   }
   run();
+  listReports();
+}
+
+let reports = [];
+
+/** The scheduler's weekly and monthly reports of the caller's areas, newest first. */
+async function listReports() {
+  try {
+    reports = (await api.call("GET", "/api/v1/reports?limit=50")).reports;
+  } catch (err) {
+    reports = [];
+    $("#eval-error").textContent = refusalText(err);
+  }
+  renderReports();
+}
+
+/** The city's calendar day an instant falls on (periods start at the city's midnight). */
+function cityDay(instant) {
+  return new Date(instant).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+}
+
+function renderReports() {
+  const body = $("#reports tbody");
+  if (!reports.length) {
+    const td = document.createElement("td");
+    td.colSpan = 4;
+    td.className = "muted";
+    td.textContent = t("rp_none");
+    const tr = document.createElement("tr");
+    tr.append(td);
+    body.replaceChildren(tr);
+    return;
+  }
+  body.replaceChildren(...reports.map((r) => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = r.id;
+    const last = addDays(cityDay(r.period_to), -1);
+    const cells = [t(`rp_${r.kind}`), r.area_name || r.area_code, `${cityDay(r.period_from)} — ${last}`];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    const files = document.createElement("td");
+    for (const [label, url, ext] of [["CSV", r.csv_url, "csv"], ["XLSX", r.xlsx_url, "xlsx"]]) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "secondary";
+      b.textContent = label;
+      b.addEventListener("click", () => save(url, `report-${r.kind}-${r.area_code}-${cityDay(r.period_from)}.${ext}`));
+      files.append(b, " ");
+    }
+    tr.append(files);
+    return tr;
+  }));
+}
+
+/** Downloads a file that needs the token (a plain link could not send it). */
+async function save(url, name) {
+  try {
+    const a = document.createElement("a");
+    a.href = await api.blobUrl(url);
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  } catch (err) {
+    $("#eval-error").textContent = refusalText(err);
+  }
 }
 
 $("#eval-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(); });
@@ -119,6 +189,7 @@ export function render() {
   }
   $("#eval-csv").disabled = !units.length;
   chart(units);
+  renderReports();
 }
 
 /** Grouped horizontal bars, one group per unit, one bar per rate, 0–100 %. */
