@@ -23,6 +23,10 @@ pub struct StorageArgs {
     /// Overrides the SQLite file under --data-dir [default: DIR/gridwork.sqlite]
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// PEM file of the CA that signed the PostgreSQL server's certificate: the connection then
+    /// uses TLS with sslmode=verify-full (without it, a remote server gets sslmode=require)
+    #[arg(long, env = "GRIDWORK_DATABASE_CA_FILE", value_name = "PEM")]
+    pub database_ca_file: Option<PathBuf>,
     /// Maximum pooled database connections [default: 10]
     #[arg(long, env = "GRIDWORK_DB_POOL_SIZE", value_name = "N")]
     pub db_pool_size: Option<u32>,
@@ -161,6 +165,7 @@ pub struct FileSettings {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub database_ca_file: Option<PathBuf>,
     pub db_pool_size: Option<u32>,
     pub db_acquire_timeout: Option<u64>,
     pub workers: Option<usize>,
@@ -267,6 +272,8 @@ impl DatabaseSettings {
             Some(raw) if !raw.trim().is_empty() => DbUrl::parse(raw.trim()).map_err(anyhow::Error::msg)?,
             _ => DbUrl::sqlite_file(&data_dir.join("gridwork.sqlite")),
         };
+        let ca = args.database_ca_file.as_deref().or(file.database_ca_file.as_deref());
+        let url = url.with_tls(ca).map_err(anyhow::Error::msg)?;
         let pool = PoolOptions {
             max_size: positive("db_pool_size", args.db_pool_size.or(file.db_pool_size).unwrap_or(10))?,
             acquire_timeout: Duration::from_secs(positive(

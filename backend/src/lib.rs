@@ -1,5 +1,8 @@
 //! Gridwork's server: accounts, areas and the event loop over SQLite or PostgreSQL.
 
+// libpq links this vendored OpenSSL (TLS to PostgreSQL); naming it keeps the feature built.
+use openssl_sys as _;
+
 pub mod accounts;
 pub mod api;
 pub mod areas;

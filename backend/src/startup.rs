@@ -64,6 +64,13 @@ impl Application {
             None => tracing::info!("deadline scheduler off in this process"),
         }
         tracing::info!(address = %format!("{}:{port}", state.settings.listen.ip()), database = %url, "gridwork listening");
+        match state.settings.database.url.protection() {
+            Some(p @ crate::db::tls::Protection::EncryptedUnverified) => {
+                tracing::warn!(database_tls = p.describe(), "database connection");
+            }
+            Some(p) => tracing::info!(database_tls = p.describe(), "database connection"),
+            None => {}
+        }
         Ok(Self { port, server, state })
     }
 

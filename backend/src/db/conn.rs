@@ -1,8 +1,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 
 use crate::error::ApiError;
 
@@ -15,8 +16,38 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager<DbConn>>;
-pub type PooledDbConn = PooledConnection<ConnectionManager<DbConn>>;
+pub type DbPool = Pool<Manager>;
+pub type PooledDbConn = PooledConnection<Manager>;
+
+/// Opens connections of the backend the URL names. (diesel's own manager for a
+/// `MultiConnection` tries each backend in turn and reports only the last failure, so a refused
+/// certificate would read "invalid connection url".)
+#[derive(Debug)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        let raw = self.url.expose();
+        match self.url.backend() {
+            Backend::Postgres => diesel::PgConnection::establish(raw).map(DbConn::Postgres),
+            Backend::Sqlite => diesel::SqliteConnection::establish(raw).map(DbConn::Sqlite),
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -29,6 +60,8 @@ pub enum Backend {
 pub struct DbUrl {
     raw: String,
     backend: Backend,
+    /// Set by `with_tls` for PostgreSQL.
+    protection: Option<super::tls::Protection>,
 }
 
 impl DbUrl {
@@ -44,11 +77,31 @@ impl DbUrl {
             ));
         };
         let raw = raw.strip_prefix("sqlite://").unwrap_or(raw).to_owned();
-        Ok(Self { raw, backend })
+        Ok(Self { raw, backend, protection: None })
     }
 
     pub fn sqlite_file(path: &Path) -> Self {
-        Self { raw: path.to_string_lossy().into_owned(), backend: Backend::Sqlite }
+        Self { raw: path.to_string_lossy().into_owned(), backend: Backend::Sqlite, protection: None }
+    }
+
+    /// PostgreSQL with Gridwork's TLS defaults (`db::tls`); a SQLite file is local and takes no
+    /// CA file.
+    pub fn with_tls(self, ca_file: Option<&Path>) -> Result<Self, String> {
+        match self.backend {
+            Backend::Sqlite if ca_file.is_some() => {
+                Err("database_ca_file is for PostgreSQL; this database is a SQLite file".to_owned())
+            }
+            Backend::Sqlite => Ok(self),
+            Backend::Postgres => {
+                let (raw, protection) = super::tls::secure(&self.raw, ca_file)?;
+                Ok(Self { raw, backend: self.backend, protection: Some(protection) })
+            }
+        }
+    }
+
+    /// How a PostgreSQL connection is protected (after `with_tls`).
+    pub fn protection(&self) -> Option<super::tls::Protection> {
+        self.protection
     }
 
     pub fn backend(&self) -> Backend {
@@ -138,7 +191,7 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .map_err(|e| anyhow::anyhow!("cannot create database directory {}: {e}", dir.display()))?;
         }
-        let manager = ConnectionManager::<DbConn>::new(url.expose());
+        let manager = Manager { url: url.clone() };
         let pool = Pool::builder()
             .max_size(opts.max_size)
             .min_idle(Some(0))

@@ -3,5 +3,6 @@
 pub mod conn;
 pub mod migrate;
 pub mod schema;
+pub mod tls;
 
 pub use conn::{Backend, Db, DbConn, DbPool, DbUrl, write_tx};

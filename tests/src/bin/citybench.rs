@@ -1,0 +1,202 @@
+//! Evaluation over a city-year on PostgreSQL. Generates, in SQL on a scratch database, a year of a
+//! city (1,000,000 events by default across 10 districts, 150 streets, 1,500 communities and 12,000
+//! grids, 2,000 handlers) with each event's timeline, task, supervision orders and excuses, then
+//! times the evaluation statement (`queries::evaluation::tally`, what `GET /evaluation` runs) for
+//! the questions an ops centre asks. The anchor, measured in the same run on the same data: one
+//! sequential count over the timeline table.
+//!
+//! ```text
+//! cargo run --release -p gridwork-tests --bin citybench -- --events 1000000
+//! ```
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::{Connection, RunQueryDsl};
+use gridwork::db::{Db, DbConn, DbUrl};
+use gridwork::queries::evaluation::{Reach, Unit, tally};
+use gridwork_mobile_core::AreaLevel;
+
+fn arg(name: &str) -> Option<String> {
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        if a == name {
+            return it.next();
+        }
+    }
+    None
+}
+
+/// The scratch database: the city-year in SQL, set-based (no row-by-row round trips).
+const GENERATE: &[(&str, &str)] = &[
+    (
+        "handlers",
+        "INSERT INTO users (id, username, display_name, phone, password_hash, is_active, created_at, updated_at)
+         SELECT 'u' || g, 'handler' || g, '处置人' || g, NULL, 'x', TRUE, TIMESTAMP '2025-12-31 16:00', TIMESTAMP '2025-12-31 16:00'
+         FROM generate_series(0, 1999) g",
+    ),
+    (
+        "events",
+        "INSERT INTO events (id, category_code, grade, state, source, description, address, lat, lng, city_code,
+             district_code, street_code, community_code, grid_code, reporter_id, due_at, version, created_at,
+             updated_at, late_stages, rework_count, extension_count)
+         SELECT 'e' || lpad(g::text, 8, '0'), 'C-03-01', 'general',
+             CASE WHEN g % 100 < 90 THEN 'closed' WHEN g % 100 < 93 THEN 'rejected' ELSE 'in_progress' END,
+             'resident', 'city-year', NULL, 30.6, 114.3, '420100', d, d || s, d || s || c,
+             d || s || c || lpad((h % 8)::text, 3, '0'),
+             'u' || (h % 2000), t + INTERVAL '2 days', 1, t, t + INTERVAL '1 day',
+             CASE WHEN h % 10 = 0 THEN 1 ELSE 0 END, CASE WHEN h % 20 = 1 THEN 1 ELSE 0 END,
+             CASE WHEN h % 25 = 2 THEN 1 ELSE 0 END
+         FROM (
+             SELECT g, h, TIMESTAMP '2025-12-31 16:00' + (g::double precision / $N) * INTERVAL '365 days' AS t,
+                 '4201' || lpad((h % 10 + 2)::text, 2, '0') AS d, lpad(((h / 10) % 15)::text, 3, '0') AS s,
+                 lpad(((h / 150) % 10)::text, 3, '0') AS c
+             FROM (SELECT g, (g::bigint * 7919) % 1000003 AS h FROM generate_series(0, $N - 1) g) x
+         ) y",
+    ),
+    (
+        "timelines",
+        "INSERT INTO event_log (id, event_id, actor_id, action, from_state, to_state, reason, created_at, seq)
+         SELECT e.id || '-' || s.seq, e.id, e.reporter_id, s.action, s.from_state, s.to_state, NULL,
+             e.created_at + s.minutes * INTERVAL '1 minute'
+                 + CASE WHEN s.seq >= 6 THEN (hashtext(e.id) % 2880 + 2880) * INTERVAL '1 minute' ELSE INTERVAL '0' END,
+             s.seq
+         FROM events e JOIN (VALUES
+             (0, 'report', NULL, 'reported', 0, 'any'),
+             (1, 'reject', 'reported', 'rejected', 45, 'rejected'),
+             (1, 'accept', 'reported', 'accepted', 30, 'kept'),
+             (2, 'dispatch_pending', 'accepted', 'accepted', 30, 'kept'),
+             (3, 'dispatch', 'accepted', 'dispatched', 55, 'kept'),
+             (4, 'claim', 'dispatched', 'claimed', 80, 'kept'),
+             (5, 'start', 'claimed', 'in_progress', 120, 'kept'),
+             (6, 'resolve', 'in_progress', 'resolved', 0, 'closed'),
+             (7, 'verify', 'resolved', 'closed', 180, 'closed')
+         ) s(seq, action, from_state, to_state, minutes, applies)
+         ON s.applies = 'any' OR (s.applies = 'rejected' AND e.state = 'rejected')
+             OR (s.applies = 'kept' AND e.state <> 'rejected') OR (s.applies = 'closed' AND e.state = 'closed')",
+    ),
+    (
+        "returns",
+        "INSERT INTO event_log (id, event_id, actor_id, action, from_state, to_state, reason, created_at, seq)
+         SELECT e.id || '-r', e.id, e.reporter_id, 'return', 'claimed', 'accepted', '不属于本网格',
+             e.created_at + INTERVAL '100 minutes', 100
+         FROM events e WHERE e.state <> 'rejected' AND hashtext(e.id) % 30 = 0",
+    ),
+    (
+        "tasks",
+        "INSERT INTO tasks (id, event_id, user_id, department_id, lead, state, why, assigned_by, created_at, updated_at)
+         SELECT 't' || e.id, e.id, 'u' || abs(hashtext(e.id) % 2000), NULL, TRUE,
+             CASE WHEN e.state = 'closed' THEN 'closed' ELSE 'in_progress' END, '{}', e.reporter_id,
+             e.created_at + INTERVAL '55 minutes', e.updated_at
+         FROM events e WHERE e.state <> 'rejected'",
+    ),
+    (
+        "supervision orders",
+        "INSERT INTO supervision_orders (id, event_id, level, area_code, automatic, reason, issued_by, created_at,
+             state, due_at, reply_evidence, decided_at)
+         SELECT 'o' || e.id, e.id, 'street', e.street_code, TRUE, 'overdue', e.reporter_id,
+             e.created_at + INTERVAL '3 days', CASE WHEN e.state = 'closed' THEN 'closed' ELSE 'open' END,
+             e.created_at + INTERVAL '4 days', '[]',
+             CASE WHEN e.state = 'closed' THEN e.created_at + INTERVAL '4 days' END
+         FROM events e WHERE e.late_stages > 0 AND hashtext(e.id) % 5 = 0",
+    ),
+    (
+        "excuses",
+        "INSERT INTO event_excuses (event_id, excused_at, excused_by, reason)
+         SELECT e.id, e.updated_at, e.reporter_id, '暴雨停工' FROM events e
+         WHERE e.late_stages > 0 AND e.state = 'closed' AND hashtext(e.id) % 3 = 0",
+    ),
+    ("analyze", "ANALYZE"),
+];
+
+fn month(m: u32) -> (NaiveDateTime, NaiveDateTime) {
+    let day = |y: i32, m: u32| {
+        NaiveDate::from_ymd_opt(y, m, 1).unwrap_or_default().and_time(chrono::NaiveTime::MIN)
+            - chrono::Duration::hours(8)
+    };
+    (day(2026, m), if m == 12 { day(2027, 1) } else { day(2026, m + 1) })
+}
+
+/// The median of three runs of `f`, and its last answer.
+fn timed<T>(mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<(Duration, T)> {
+    let mut runs = vec![];
+    let mut last = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        last = Some(f()?);
+        runs.push(t.elapsed());
+    }
+    runs.sort();
+    Ok((runs[1], last.context("three runs")?))
+}
+
+fn main() -> anyhow::Result<()> {
+    let events: u64 = arg("--events").map_or(Ok(1_000_000), |v| v.parse()).context("--events N")?;
+    let admin = gridwork_tests::pg_admin_url();
+    let name = format!("gw_citybench_{}", uuid::Uuid::new_v4().simple());
+    let mut root = diesel::PgConnection::establish(&admin).context("PostgreSQL")?;
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut root)?;
+    let result = run(&admin, &name, events);
+    if arg("--keep").is_none() {
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut root)?;
+    }
+    result
+}
+
+fn run(admin: &str, name: &str, events: u64) -> anyhow::Result<()> {
+    let root = admin.rsplit_once('/').map_or(admin, |(r, _)| r);
+    let url = DbUrl::parse(&format!("{root}/{name}")).map_err(anyhow::Error::msg)?;
+    let db = Db::connect(&url, &Default::default())?;
+    let mut conn = db.get().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    gridwork::db::migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    gridwork::catalog::seed_default(&mut conn).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    println!("generating a city-year of {events} events in {name}");
+    let started = Instant::now();
+    for (what, sql) in GENERATE {
+        let t = Instant::now();
+        let n = diesel::sql_query(sql.replace("$N", &events.to_string())).execute(&mut *conn)?;
+        println!("  {what:<20} {n:>10} rows  {:>7.1} s", t.elapsed().as_secs_f64());
+    }
+    println!("  generated in {:.0} s", started.elapsed().as_secs_f64());
+    let counts: Vec<(String, i64)> = ["events", "event_log", "tasks", "supervision_orders", "event_excuses"]
+        .iter()
+        .map(|t| Ok(((*t).to_owned(), count(&mut conn, &format!("SELECT COUNT(*) AS n FROM {t}"))?)))
+        .collect::<anyhow::Result<_>>()?;
+    println!("  {counts:?}");
+
+    let now = month(12).0;
+    let everywhere = Reach { everywhere: true, ..Reach::default() };
+    let street = Reach { everywhere: true, areas: vec![], within: Some((AreaLevel::Street, "420102000".into())) };
+    let june = month(6);
+    let year = (month(1).0, month(12).1);
+    let cases: [(&str, Unit, &Reach, (NaiveDateTime, NaiveDateTime)); 5] = [
+        ("city ops: June, per street", Unit::Area(AreaLevel::Street), &everywhere, june),
+        ("city ops: June, per handler", Unit::Handler, &everywhere, june),
+        ("city ops: June, per grid", Unit::Area(AreaLevel::Grid), &everywhere, june),
+        ("city ops: the year, per district", Unit::Area(AreaLevel::District), &everywhere, year),
+        ("one street: June, per community", Unit::Area(AreaLevel::Community), &street, june),
+    ];
+    let (anchor, logged) = timed(|| count(&mut conn, "SELECT COUNT(*) AS n FROM event_log"))?;
+    println!("\n| question | units | events closed | median of 3 |\n|---|---|---|---|");
+    for (what, unit, reach, (from, to)) in cases {
+        let (took, tallies) = timed(|| Ok(tally(&mut conn, unit, reach, from, to, now)?))?;
+        let closed: i64 = tallies.iter().map(|t| t.closed).sum();
+        println!("| {what} | {} | {closed} | {:.0} ms |", tallies.len(), took.as_secs_f64() * 1000.0);
+    }
+    println!(
+        "| anchor: `SELECT COUNT(*) FROM event_log` ({logged} rows) | | | {:.0} ms |",
+        anchor.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut DbConn, sql: &str) -> anyhow::Result<i64> {
+    Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+}
