@@ -131,6 +131,7 @@ async fn warp(app: &TestApp, id: &str, start: NaiveDateTime, script: &[(&str, i6
                 .filter(supervision_orders::event_id.eq(&id))
                 .select((supervision_orders::id, supervision_orders::created_at, supervision_orders::decided_at))
                 .load(conn)?;
+            gridwork::queries::milestones::rebuild(conn, &id)?;
             for (o, t, decided) in orders {
                 diesel::update(supervision_orders::table.find(o))
                     .set((

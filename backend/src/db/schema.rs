@@ -432,6 +432,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_milestones (event_id) {
+        event_id -> Text,
+        accepted_at -> Nullable<Timestamp>,
+        dispatched_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        returns -> Integer,
+    }
+}
+
+diesel::table! {
     reports (id) {
         id -> Text,
         kind -> Text,

@@ -101,6 +101,7 @@ pub fn append(conn: &mut DbConn, event_id: &str, step: &Step<'_>) -> ApiResult<E
         .optional()?;
     let row = entry(event_id, last.as_ref().map(|(s, h)| (*s, h.as_deref().unwrap_or(""))), step);
     diesel::insert_into(event_log::table).values(&row).execute(conn)?;
+    crate::queries::milestones::record(conn, &row)?;
     diesel::update(events::table.find(event_id)).set(events::log_head.eq(&row.hash)).execute(conn)?;
     Ok(row)
 }

@@ -81,8 +81,10 @@ pub fn followers(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<String>> 
     event_followers::table.filter(event_followers::event_id.eq(event_id)).select(event_followers::user_id).load(conn)
 }
 
+/// Writes an event's first timeline entry (intake), with the event's milestones row.
 pub fn log(conn: &mut DbConn, row: &EventLogRow) -> QueryResult<()> {
-    diesel::insert_into(event_log::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(event_log::table).values(row).execute(conn)?;
+    super::milestones::record(conn, row)
 }
 
 pub fn link(conn: &mut DbConn, row: &EventLinkRow) -> QueryResult<()> {

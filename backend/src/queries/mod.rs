@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod events;
 pub mod evidence;
 pub mod hotspots;
+pub mod milestones;
 pub mod push;
 pub mod reports;
 pub mod roles;

@@ -107,6 +107,19 @@ const GENERATE: &[(&str, &str)] = &[
          SELECT e.id, e.updated_at, e.reporter_id, '暴雨停工' FROM events e
          WHERE e.late_stages > 0 AND e.state = 'closed' AND hashtext(e.id) % 3 = 0",
     ),
+    (
+        // What the server keeps as it writes timelines; from the timelines here, as the migration
+        // that introduced it does.
+        "milestones",
+        "INSERT INTO event_milestones (event_id, accepted_at, dispatched_at, resolved_at, closed_at, returns)
+         SELECT l.event_id,
+             MIN(CASE WHEN l.action = 'accept' THEN l.created_at END),
+             MIN(CASE WHEN l.action = 'dispatch' THEN l.created_at END),
+             MAX(CASE WHEN l.action = 'resolve' THEN l.created_at END),
+             MIN(CASE WHEN l.to_state = 'closed' AND l.from_state <> 'closed' AND l.action <> 'merge' THEN l.created_at END),
+             SUM(CASE WHEN l.action = 'return' THEN 1 ELSE 0 END)
+         FROM event_log l GROUP BY l.event_id",
+    ),
     ("analyze", "ANALYZE"),
 ];
 
