@@ -207,7 +207,7 @@ pub fn tally(
     q.push(" OR e.state NOT IN ('closed', 'rejected'))\n),\n");
     q.push(
         "excuses AS (\n SELECT x.event_id, COUNT(*) AS n FROM event_excuses x\n \
-         WHERE x.event_id IN (SELECT id FROM picked) GROUP BY x.event_id\n),\n",
+         GROUP BY x.event_id\n),\n",
     );
     q.push("orders AS (\n SELECT o.event_id,\n  ");
     q.count_if("issued", |q| {
@@ -217,7 +217,7 @@ pub fn tally(
         q.push("o.state = 'closed' AND ").within("o.decided_at", from, to);
     });
     q.push("  SUM(CASE WHEN o.state <> 'closed' THEN 1 ELSE 0 END) AS still_open\n");
-    q.push(" FROM supervision_orders o WHERE o.event_id IN (SELECT id FROM picked) GROUP BY o.event_id\n)\n");
+    q.push(" FROM supervision_orders o GROUP BY o.event_id\n)\n");
 
     // The measures: `done` is "counts and closed in the period".
     let done = |q: &mut Statement| {

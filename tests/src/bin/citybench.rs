@@ -147,31 +147,37 @@ fn timed<T>(mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<(Duratio
 fn main() -> anyhow::Result<()> {
     let events: u64 = arg("--events").map_or(Ok(1_000_000), |v| v.parse()).context("--events N")?;
     let admin = gridwork_tests::pg_admin_url();
-    let name = format!("gw_citybench_{}", uuid::Uuid::new_v4().simple());
     let mut root = diesel::PgConnection::establish(&admin).context("PostgreSQL")?;
+    // `--database NAME`: time again over a city-year kept by `--keep 1`.
+    if let Some(name) = arg("--database") {
+        return run(&admin, &name, None);
+    }
+    let name = format!("gw_citybench_{}", uuid::Uuid::new_v4().simple());
     diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut root)?;
-    let result = run(&admin, &name, events);
+    let result = run(&admin, &name, Some(events));
     if arg("--keep").is_none() {
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut root)?;
     }
     result
 }
 
-fn run(admin: &str, name: &str, events: u64) -> anyhow::Result<()> {
+fn run(admin: &str, name: &str, generate: Option<u64>) -> anyhow::Result<()> {
     let root = admin.rsplit_once('/').map_or(admin, |(r, _)| r);
     let url = DbUrl::parse(&format!("{root}/{name}")).map_err(anyhow::Error::msg)?;
     let db = Db::connect(&url, &Default::default())?;
     let mut conn = db.get().map_err(|e| anyhow::anyhow!("{}", e.message))?;
     gridwork::db::migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
-    gridwork::catalog::seed_default(&mut conn).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    println!("generating a city-year of {events} events in {name}");
-    let started = Instant::now();
-    for (what, sql) in GENERATE {
-        let t = Instant::now();
-        let n = diesel::sql_query(sql.replace("$N", &events.to_string())).execute(&mut *conn)?;
-        println!("  {what:<20} {n:>10} rows  {:>7.1} s", t.elapsed().as_secs_f64());
+    if let Some(events) = generate {
+        gridwork::catalog::seed_default(&mut conn).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        println!("generating a city-year of {events} events in {name}");
+        let started = Instant::now();
+        for (what, sql) in GENERATE {
+            let t = Instant::now();
+            let n = diesel::sql_query(sql.replace("$N", &events.to_string())).execute(&mut *conn)?;
+            println!("  {what:<20} {n:>10} rows  {:>7.1} s", t.elapsed().as_secs_f64());
+        }
+        println!("  generated in {:.0} s", started.elapsed().as_secs_f64());
     }
-    println!("  generated in {:.0} s", started.elapsed().as_secs_f64());
     let counts: Vec<(String, i64)> = ["events", "event_log", "tasks", "supervision_orders", "event_excuses"]
         .iter()
         .map(|t| Ok(((*t).to_owned(), count(&mut conn, &format!("SELECT COUNT(*) AS n FROM {t}"))?)))
