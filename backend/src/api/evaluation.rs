@@ -1,20 +1,16 @@
 //! `GET /api/v1/evaluation`: every rate per unit over a period, for operators and coordinators
 //! over their own areas.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, web};
 use gridwork_mobile_core::AreaLevel;
 use gridwork_mobile_core::domain::event::OPS_ROLES;
-use gridwork_mobile_core::wire::{Evaluation, Score};
+use gridwork_mobile_core::wire::Evaluation;
 use serde::Deserialize;
 
 use super::events::{area_filter, within_roles};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::events::evaluation::score;
 use crate::models::now;
-use crate::queries;
 use crate::queries::evaluation::{Reach, Unit};
 use crate::state::AppState;
 
@@ -58,27 +54,9 @@ pub async fn evaluate(
         areas: scope.scope,
         within: q.area.as_deref().map(|a| area_filter(&index, a)).transpose()?,
     };
-    let areas = index.clone();
     let scores = state
         .db
-        .run(move |conn| {
-            let mut scores: Vec<Score> =
-                queries::evaluation::tally(conn, unit, &reach, from, to, now())?.into_iter().map(score).collect();
-            let names: HashMap<String, String> = match unit {
-                Unit::Area(_) => {
-                    scores.iter().filter_map(|s| Some((s.unit.clone(), areas.get(&s.unit)?.name.clone()))).collect()
-                }
-                Unit::Department => queries::departments::list(conn)?.into_iter().map(|d| (d.id, d.name)).collect(),
-                Unit::Handler => {
-                    let ids: Vec<String> = scores.iter().map(|s| s.unit.clone()).collect();
-                    queries::users::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u.display_name)).collect()
-                }
-            };
-            for s in &mut scores {
-                s.name = names.get(&s.unit).cloned();
-            }
-            Ok(scores)
-        })
+        .run(move |conn| crate::events::evaluation::scores(conn, &index, unit, &reach, (from, to), now()))
         .await?;
     Ok(HttpResponse::Ok().json(Evaluation { from: q.from, to: q.to, units: scores }))
 }

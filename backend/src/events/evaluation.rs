@@ -1,9 +1,44 @@
 //! Evaluation of every unit (考核): the database tallies what happened per unit over a period
 //! (`queries::evaluation`); this decides the rates.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
 use gridwork_mobile_core::wire::Score;
 
-use crate::queries::evaluation::Tally;
+use crate::areas::AreaIndex;
+use crate::db::DbConn;
+use crate::error::ApiResult;
+use crate::queries;
+use crate::queries::evaluation::{Reach, Tally, Unit};
+
+/// Every unit's score over [from, to) with its name (an area's, a department's, a handler's):
+/// what `GET /evaluation` answers and what reports list.
+pub fn scores(
+    conn: &mut DbConn,
+    index: &AreaIndex,
+    unit: Unit,
+    reach: &Reach,
+    (from, to): (NaiveDateTime, NaiveDateTime),
+    now: NaiveDateTime,
+) -> ApiResult<Vec<Score>> {
+    let mut scores: Vec<Score> =
+        queries::evaluation::tally(conn, unit, reach, from, to, now)?.into_iter().map(score).collect();
+    let names: HashMap<String, String> = match unit {
+        Unit::Area(_) => {
+            scores.iter().filter_map(|s| Some((s.unit.clone(), index.get(&s.unit)?.name.clone()))).collect()
+        }
+        Unit::Department => queries::departments::list(conn)?.into_iter().map(|d| (d.id, d.name)).collect(),
+        Unit::Handler => {
+            let ids: Vec<String> = scores.iter().map(|s| s.unit.clone()).collect();
+            queries::users::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u.display_name)).collect()
+        }
+    };
+    for s in &mut scores {
+        s.name = names.get(&s.unit).cloned();
+    }
+    Ok(scores)
+}
 
 fn rate(n: u64, d: u64) -> Option<f64> {
     // Rates are shown to four decimals; the counts beside them are exact.

@@ -13,7 +13,7 @@ use gridwork_mobile_core::wire::Score;
 use crate::areas::AreaIndex;
 use crate::db::DbConn;
 use crate::error::ApiResult;
-use crate::events::evaluation::score;
+use crate::events::evaluation::scores;
 use crate::models::report::ReportRow;
 use crate::queries;
 use crate::queries::evaluation::{Reach, Unit};
@@ -83,11 +83,12 @@ pub struct Line {
 /// this call stored.
 pub fn produce(conn: &mut DbConn, index: &AreaIndex, at: NaiveDateTime) -> ApiResult<usize> {
     let mut stored = 0;
+    let centres: Vec<(String, AreaLevel)> =
+        index.all().filter(|a| OPS_CENTRE_LEVELS.contains(&a.level)).map(|a| (a.code.clone(), a.level)).collect();
     for kind in Kind::ALL {
         let (from, to) = last_period(kind, at);
-        let centres: Vec<(String, AreaLevel)> =
-            index.all().filter(|a| OPS_CENTRE_LEVELS.contains(&a.level)).map(|a| (a.code.clone(), a.level)).collect();
-        for (code, level) in centres {
+        for (code, level) in &centres {
+            let (code, level) = (code.clone(), *level);
             if queries::reports::exists(conn, kind.as_str(), &code, from)? {
                 continue;
             }
@@ -124,30 +125,17 @@ fn lines(
     at: NaiveDateTime,
 ) -> ApiResult<Vec<Line>> {
     let reach = Reach { everywhere: true, areas: vec![], within: Some((level, code.to_owned())) };
-    let named = |mut s: Score| {
-        s.name = index.get(&s.unit).map(|a| a.name.clone());
-        s
-    };
-    let own = queries::evaluation::tally(conn, Unit::Area(level), &reach, from, to, at)?
-        .into_iter()
-        .map(score)
-        .next()
-        .unwrap_or_else(|| Score { unit: code.to_owned(), ..Score::default() });
-    let mut out = vec![Line { level: level.as_str(), score: named(own) }];
+    let scores = |conn: &mut DbConn, unit| scores(conn, index, unit, &reach, (from, to), at);
+    let own = scores(conn, Unit::Area(level))?.into_iter().next().unwrap_or_else(|| Score {
+        unit: code.to_owned(),
+        name: index.get(code).map(|a| a.name.clone()),
+        ..Score::default()
+    });
+    let mut out = vec![Line { level: level.as_str(), score: own }];
     if let Some(below) = AreaLevel::ALL.get(usize::from(level.depth())) {
-        for s in queries::evaluation::tally(conn, Unit::Area(*below), &reach, from, to, at)? {
-            out.push(Line { level: below.as_str(), score: named(score(s)) });
-        }
+        out.extend(scores(conn, Unit::Area(*below))?.into_iter().map(|score| Line { level: below.as_str(), score }));
     }
-    let handlers: Vec<Score> =
-        queries::evaluation::tally(conn, Unit::Handler, &reach, from, to, at)?.into_iter().map(score).collect();
-    let ids: Vec<String> = handlers.iter().map(|s| s.unit.clone()).collect();
-    let names: std::collections::HashMap<String, String> =
-        queries::users::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u.display_name)).collect();
-    for mut s in handlers {
-        s.name = names.get(&s.unit).cloned();
-        out.push(Line { level: "handler", score: s });
-    }
+    out.extend(scores(conn, Unit::Handler)?.into_iter().map(|score| Line { level: "handler", score }));
     Ok(out)
 }
 
