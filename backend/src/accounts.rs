@@ -264,7 +264,7 @@ pub fn login(conn: &mut DbConn, req: &LoginRequest, policy: &ThrottlePolicy, ttl
         )?;
         Ok::<_, ApiError>(())
     })?;
-    tracing::info!(user = %user.username, "signed in");
+    tracing::info!(user = %user.id, "signed in");
     Ok(LoginOutcome { token, expires_at, user })
 }
 

@@ -20,6 +20,7 @@ pub mod live;
 pub mod me;
 pub mod openapi;
 pub mod paging;
+pub mod personal_data;
 pub mod pool;
 pub mod privacy;
 pub mod push;
@@ -394,6 +395,23 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
         at("/api/v1/me/service")
             .get(vo::my_service, "The caller's volunteer service: points, hours, records")
             .returns::<w::ServiceSummary>(),
+        at("/api/v1/me/data-export")
+            .get(personal_data::data_export, "The caller's own data: a ZIP of data.json and their photos (audited)")
+            .answers(200, Some("application/zip")),
+        at("/api/v1/me/erasure-requests")
+            .get(personal_data::mine, "The caller's own requests to erase their personal data")
+            .returns::<w::ErasureRequestList>()
+            .post(personal_data::request, "Ask for one's personal data to be erased (one waiting request at a time)")
+            .answers(201, JSON)
+            .returns::<w::ErasureRequestView>(),
+        at("/api/v1/erasure-requests")
+            .get(personal_data::list, "Erasure requests of people in the caller's area (administrators)")
+            .query::<personal_data::ListQuery>()
+            .returns::<w::ErasureRequestList>(),
+        at("/api/v1/erasure-requests/{id}/decision")
+            .post(personal_data::decide, "Carry out or decline an erasure (administrators over the person's area; a decline needs a reason), or withdraw one's own")
+            .json::<personal_data::DecisionBody>()
+            .returns::<w::ErasureRequestView>(),
         at("/api/v1/privacy/report")
             .get(privacy::report, "What personal data is held, where, for how long, and who read it (system admins)")
             .returns::<crate::privacy::PrivacyReport>(),

@@ -17,14 +17,11 @@ use crate::models::user::User;
 use crate::queries;
 use crate::state::AppState;
 
-/// Whether the caller, with one of `roles`, reaches a user holding `target`: a system-wide holder
-/// reaches everyone; anyone else only users *every* grant of whom lies inside the caller's scope.
-/// So a grant handed out inside one's area never brings an account from elsewhere into reach, and
-/// system-wide accounts (and accounts with no grant at all) are managed only system-wide.
+/// Whether the caller, with one of `roles`, reaches a user holding `target` (see
+/// [`Caller::reaches_person`]).
 fn reaches(caller: &Caller, roles: &[Role], target: &[Grant], tree: &impl AreaTree) -> bool {
-    caller.holds_over(roles, None, tree)
-        || (!target.is_empty()
-            && target.iter().all(|g| g.scope.area_code().is_some_and(|a| caller.holds_over(roles, Some(a), tree))))
+    let areas: Vec<_> = target.iter().map(|g| g.scope.area_code()).collect();
+    caller.reaches_person(roles, &areas, tree)
 }
 
 async fn load_target(state: &AppState, id: String) -> ApiResult<(User, Vec<Grant>)> {

@@ -78,6 +78,16 @@ impl Caller {
         })
     }
 
+    /// Whether the caller, with one of `roles`, reaches a person whose grants lie in `areas`
+    /// (`None`: a system-wide grant): a system-wide holder reaches everyone; anyone else only a
+    /// person *all* of whose areas lie inside the caller's scope. So a grant handed out inside
+    /// one's area never brings an account from elsewhere into reach, and system-wide accounts
+    /// (and accounts with no grant at all) are reached only system-wide.
+    pub fn reaches_person(&self, roles: &[Role], areas: &[Option<&AreaCode>], tree: &impl AreaTree) -> bool {
+        self.holds_over(roles, None, tree)
+            || (!areas.is_empty() && areas.iter().all(|a| a.is_some_and(|a| self.holds_over(roles, Some(a), tree))))
+    }
+
     pub fn require_over(&self, roles: &[Role], area: Option<&AreaCode>, tree: &impl AreaTree) -> ApiResult<()> {
         if self.holds_over(roles, area, tree) {
             return Ok(());

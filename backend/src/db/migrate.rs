@@ -1,3 +1,4 @@
+use diesel::Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::conn::DbConn;
@@ -5,10 +6,6 @@ use super::conn::DbConn;
 /// Both folders carry the same migration names (a test checks it); each backend gets its own SQL.
 pub const SQLITE: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
-
-/// The version (diesel keeps the digits of the folder name) of the migration that chained the
-/// event timelines.
-const TIMELINE_CHAIN: &str = "20261130000005";
 
 type MigrationResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -19,13 +16,12 @@ pub fn run_pending(conn: &mut DbConn) -> MigrationResult<Vec<String>> {
         DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES)?,
     };
     let applied: Vec<String> = applied.into_iter().map(|v| v.to_string()).collect();
-    if applied.iter().any(|m| m == TIMELINE_CHAIN) {
-        // Timeline entries written before the chain existed are hashed once, right after the
-        // migration that added the chain.
-        let sealed = crate::events::timeline::seal_legacy(conn).map_err(|e| e.message)?;
-        if sealed > 0 {
-            tracing::info!(events = sealed, "sealed the timelines of earlier events");
-        }
+    // Timeline entries without a personal commitment (written before the chain or the commitment
+    // existed, or left by a start that stopped half-way) are sealed here, in one transaction; an
+    // index on them makes this a single look-up when there are none.
+    let sealed = conn.transaction(crate::events::timeline::seal_legacy).map_err(|e| e.message)?;
+    if sealed > 0 {
+        tracing::info!(events = sealed, "sealed the timelines of earlier events");
     }
     Ok(applied)
 }

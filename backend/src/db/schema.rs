@@ -12,6 +12,7 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -183,6 +184,9 @@ diesel::table! {
         detail -> Nullable<Text>,
         seq -> Integer,
         hash -> Nullable<Text>,
+        personal_salt -> Nullable<Text>,
+        personal_commitment -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -456,6 +460,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    erasure_requests (id) {
+        id -> Text,
+        user_id -> Text,
+        areas -> Text,
+        state -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -486,5 +504,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     volunteer_applications,
     service_records,
     hotspots,
-    hotspot_events
+    hotspot_events,
+    erasure_requests
 );

@@ -45,25 +45,63 @@ pub struct Step<'a> {
     pub detail: Option<Value>,
 }
 
+/// The entry's personal part: where the actor was, their words and the step's detail (which can
+/// carry a reporter's description or a photo's capture time). The chain hashes only a salted
+/// commitment to it, so erasing the part and its salt leaves the chain verifiable.
+fn commitment(salt: &str, e: &EventLogRow) -> String {
+    let canonical = json!([salt, e.reason, e.lat, e.lng, e.detail]);
+    hex(&Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+fn stamp(e: &EventLogRow) -> String {
+    e.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 fn digest(prev: &str, e: &EventLogRow) -> String {
     // A JSON array of every field, in a fixed order: unambiguous, and the same on both backends
     // because timestamps are kept to the microsecond and floats print their shortest exact form.
-    let canonical = json!([
-        prev,
-        e.event_id,
-        e.seq,
-        e.actor_id,
-        e.actor_role,
-        e.action,
-        e.from_state,
-        e.to_state,
-        e.reason,
-        e.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        e.lat,
-        e.lng,
-        e.detail,
-    ]);
+    let canonical = match e.personal_commitment.as_deref() {
+        Some(personal) => json!([
+            prev,
+            "v2",
+            e.event_id,
+            e.seq,
+            e.actor_id,
+            e.actor_role,
+            e.action,
+            e.from_state,
+            e.to_state,
+            stamp(e),
+            personal,
+        ]),
+        // Entries written before the commitment existed whose chain did not verify when the
+        // rest were re-sealed: kept under the first scheme, so the fault stays where it is.
+        None => json!([
+            prev,
+            e.event_id,
+            e.seq,
+            e.actor_id,
+            e.actor_role,
+            e.action,
+            e.from_state,
+            e.to_state,
+            e.reason,
+            stamp(e),
+            e.lat,
+            e.lng,
+            e.detail,
+        ]),
+    };
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Gives the entry a fresh salt, its commitment and its hash after `prev`.
+fn seal(prev: &str, e: &mut EventLogRow) {
+    let salt = hex(&rand::random::<[u8; 16]>());
+    e.personal_commitment = Some(commitment(&salt, e));
+    e.personal_salt = Some(salt);
+    e.erased_at = None;
+    e.hash = Some(digest(prev, e));
 }
 
 /// The entry that follows `prev` (`None` for the first), hashed. Pure: intake uses it to write
@@ -85,8 +123,11 @@ pub fn entry(event_id: &str, prev: Option<(i32, &str)>, step: &Step<'_>) -> Even
         detail: step.detail.as_ref().map(Value::to_string),
         seq,
         hash: None,
+        personal_salt: None,
+        personal_commitment: None,
+        erased_at: None,
     };
-    row.hash = Some(digest(prev_hash, &row));
+    seal(prev_hash, &mut row);
     row
 }
 
@@ -160,7 +201,7 @@ fn check(event_id: &str, head: Option<&str>, entries: &[EventLogRow], problems: 
             problems.push(Problem { event_id: event_id.to_owned(), seq: Some(e.seq), problem: "unsealed" });
             return;
         };
-        if digest(&prev, e) != hash {
+        if digest(&prev, e) != hash || !personal_part_intact(e) {
             problems.push(Problem { event_id: event_id.to_owned(), seq: Some(e.seq), problem: "edited" });
             return;
         }
@@ -168,6 +209,15 @@ fn check(event_id: &str, head: Option<&str>, entries: &[EventLogRow], problems: 
     }
     if head.unwrap_or("") != prev {
         problems.push(Problem { event_id: event_id.to_owned(), seq: None, problem: "missing" });
+    }
+}
+
+/// A personal part with its salt must match its commitment; one without must have been erased.
+fn personal_part_intact(e: &EventLogRow) -> bool {
+    match (e.personal_commitment.as_deref(), e.personal_salt.as_deref()) {
+        (Some(c), Some(salt)) => commitment(salt, e) == c,
+        (Some(_), None) => e.erased_at.is_some(),
+        (None, _) => true,
     }
 }
 
@@ -208,22 +258,89 @@ pub fn verify(conn: &mut DbConn) -> ApiResult<Verification> {
     Ok(out)
 }
 
-/// Hashes the entries written before the timeline was chained (once, when the migration that
-/// added the chain is applied).
+/// Seals, in the current scheme, the timelines that have entries without a personal commitment:
+/// those written before the timeline was chained (no hash at all) and those written before the
+/// commitment existed. An event whose old chain does not verify is left as it is, so
+/// `gridwork audit verify` goes on reporting the entry at fault. Returns the events sealed.
 pub fn seal_legacy(conn: &mut DbConn) -> ApiResult<usize> {
-    let ids: Vec<String> =
-        event_log::table.filter(event_log::hash.is_null()).select(event_log::event_id).distinct().load(conn)?;
+    let ids: Vec<String> = event_log::table
+        .filter(event_log::personal_commitment.is_null())
+        .select(event_log::event_id)
+        .distinct()
+        .load(conn)?;
+    let mut sealed = 0;
     for id in &ids {
+        let head: Option<String> = events::table.find(id).select(events::log_head).first(conn)?;
+        let entries = of(conn, id)?;
+        let unchained = entries.iter().all(|e| e.hash.is_none());
+        let mut problems = vec![];
+        if !unchained {
+            check(id, head.as_deref(), &entries, &mut problems);
+        }
+        if !problems.is_empty() {
+            tracing::warn!(event = %id, "left a timeline that does not verify in its old scheme");
+            continue;
+        }
         let mut prev = String::new();
-        for mut e in of(conn, id)? {
-            let hash = digest(&prev, &e);
-            e.hash = Some(hash.clone());
-            diesel::update(event_log::table.find(&e.id)).set(event_log::hash.eq(&hash)).execute(conn)?;
-            prev = hash;
+        for mut e in entries {
+            seal(&prev, &mut e);
+            diesel::update(event_log::table.find(&e.id))
+                .set((
+                    event_log::hash.eq(&e.hash),
+                    event_log::personal_salt.eq(&e.personal_salt),
+                    event_log::personal_commitment.eq(&e.personal_commitment),
+                ))
+                .execute(conn)?;
+            prev = e.hash.unwrap_or_default();
         }
         diesel::update(events::table.find(id)).set(events::log_head.eq(&prev)).execute(conn)?;
+        sealed += 1;
     }
-    Ok(ids.len())
+    Ok(sealed)
+}
+
+/// Keys of a step's detail that carry a person's own words or a photo's capture data.
+const PERSONAL_KEYS: [&str; 5] = ["description", "reason", "taken_at", "lat", "lng"];
+
+/// Removes [`PERSONAL_KEYS`] at any depth.
+pub fn without_personal_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| !PERSONAL_KEYS.contains(&k.as_str()));
+            map.values_mut().for_each(without_personal_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_personal_keys),
+        _ => {}
+    }
+}
+
+/// Erases the personal part of every entry `actor_id` acted in: their position, their words and
+/// the personal keys of the detail, with the salt, so the commitment can no longer be opened.
+/// The chain still verifies. Returns the entries erased.
+pub fn erase_actor(conn: &mut DbConn, actor_id: &str, at: chrono::NaiveDateTime) -> ApiResult<usize> {
+    let rows: Vec<(String, Option<String>)> = event_log::table
+        .filter(event_log::actor_id.eq(actor_id))
+        .filter(event_log::erased_at.is_null())
+        .select((event_log::id, event_log::detail))
+        .load(conn)?;
+    for (id, detail) in &rows {
+        let detail = detail.as_deref().map(|d| {
+            let mut v: Value = serde_json::from_str(d).unwrap_or(Value::Null);
+            without_personal_keys(&mut v);
+            v.to_string()
+        });
+        diesel::update(event_log::table.find(id))
+            .set((
+                event_log::lat.eq(None::<f64>),
+                event_log::lng.eq(None::<f64>),
+                event_log::reason.eq(None::<String>),
+                event_log::detail.eq(detail),
+                event_log::personal_salt.eq(None::<String>),
+                event_log::erased_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
 }
 
 #[cfg(test)]
@@ -276,5 +393,35 @@ mod tests {
 
         // Dropping the newest entry leaves a valid chain, but not the one the event recorded.
         assert_eq!(problems(&good[..3], head.as_deref())[0].problem, "missing");
+
+        // Dropping only a salt (to hide an edit of the personal part) is found too.
+        let mut unsalted = good.clone();
+        unsalted[2].personal_salt = None;
+        unsalted[2].lat = Some(31.0);
+        assert_eq!(problems(&unsalted, head.as_deref())[0].seq, Some(3));
+    }
+
+    #[test]
+    fn erasing_a_personal_part_keeps_the_chain() {
+        let sealed = chain(3);
+        let head = sealed[2].hash.clone();
+        let mut entries = sealed.clone();
+        entries[1].reason = Some("call me at 13800000000".into());
+        assert_eq!(problems(&entries, head.as_deref())[0].problem, "edited");
+
+        let mut entries = sealed;
+        entries[1].reason = None;
+        entries[1].lat = None;
+        entries[1].lng = None;
+        entries[1].personal_salt = None;
+        entries[1].erased_at = Some(now());
+        assert!(problems(&entries, head.as_deref()).is_empty());
+    }
+
+    #[test]
+    fn personal_keys_go_at_any_depth() {
+        let mut v = json!({"evidence": "e1", "flags": [{"code": "before_dispatch", "taken_at": "x"}], "description": "d"});
+        without_personal_keys(&mut v);
+        assert_eq!(v, json!({"evidence": "e1", "flags": [{"code": "before_dispatch"}]}));
     }
 }

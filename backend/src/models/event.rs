@@ -111,8 +111,17 @@ pub struct EventLogRow {
     pub detail: Option<String>,
     /// 1, 2, 3 … per event.
     pub seq: i32,
-    /// SHA-256 over the previous entry's hash and this entry's fields.
+    /// SHA-256 over the previous entry's hash, this entry's fields and its personal commitment.
     pub hash: Option<String>,
+    /// The salt of the personal commitment; dropped with the personal part when it is erased.
+    #[serde(skip)]
+    pub personal_salt: Option<String>,
+    /// SHA-256 over the salt and the personal part (position, reason, detail): what the chain
+    /// hashes in their place.
+    #[serde(skip)]
+    pub personal_commitment: Option<String>,
+    #[serde(skip)]
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 /// One handler's part of an event.

@@ -4,6 +4,7 @@ pub mod area;
 pub mod audit;
 pub mod category;
 pub mod department;
+pub mod erasure;
 pub mod event;
 pub mod evidence;
 pub mod hotspot;
@@ -19,6 +20,12 @@ pub mod worker;
 /// Timestamps are stored as naive UTC (portable across both backends) and shown as RFC 3339 UTC.
 pub fn utc<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
     serde::Serialize::serialize(&t.and_utc(), s)
+}
+
+/// [`utc`] for optional timestamps.
+#[allow(clippy::ref_option)] // serde's `serialize_with` hands over a reference to the field
+pub fn utc_opt<S: serde::Serializer>(t: &Option<chrono::NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.map(|t| t.and_utc()), s)
 }
 
 /// The current time, to the microsecond: what PostgreSQL keeps, so a value read back equals the

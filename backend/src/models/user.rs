@@ -14,6 +14,8 @@ pub struct User {
     pub is_active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the account's personal data was erased at the person's request.
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]

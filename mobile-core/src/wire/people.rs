@@ -202,3 +202,44 @@ wire! {
         pub notifications: Vec<NotificationView>,
     }
 }
+
+wire! {
+    /// A request to erase one's personal data, as the person and the administrators over their
+    /// area see it.
+    pub struct ErasureRequestView {
+        pub id: String,
+        pub user_id: String,
+        /// The account's name now (after erasure, an anonymous one).
+        pub username: String,
+        pub state: crate::domain::erasure::ErasureState,
+        /// The areas the person held roles in when asking (empty: system-wide administrators only).
+        pub areas: Vec<String>,
+        pub created_at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub decided_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub decided_by: Option<String>,
+        /// Why it was declined.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub decision_reason: Option<String>,
+        /// What the erasure changed: rows per kind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub summary: Option<std::collections::BTreeMap<String, i64>>,
+    }
+
+    /// `GET /erasure-requests` and `GET /me/erasure-requests`.
+    pub struct ErasureRequestList {
+        pub requests: Vec<ErasureRequestView>,
+    }
+
+    /// The body of `POST /erasure-requests/{id}/decision`.
+    #[cfg_attr(feature = "validate", derive(validator::Validate))]
+    #[serde(deny_unknown_fields)]
+    pub struct ErasureDecisionRequest {
+        pub decision: crate::domain::erasure::ErasureDecision,
+        /// Required to decline: the person reads it.
+        #[cfg_attr(feature = "validate", validate(length(max = 500, message = "reason is at most 500 characters")))]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reason: Option<String>,
+    }
+}
