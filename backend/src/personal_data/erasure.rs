@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
-use gridwork_mobile_core::domain::erasure::{ErasureDecision, ErasureState, decide_erasure};
+use gridwork_mobile_core::domain::erasure::{ErasureState, decide_erasure};
 use gridwork_mobile_core::wire::{ErasureDecisionRequest, ErasureRequestView};
 use gridwork_mobile_core::{AreaCode, Role, Scope};
 
@@ -107,9 +107,11 @@ pub fn decide(
         if !by_person && !decides_over(caller, &stored_areas(&row)?, index) {
             return Err(missing());
         }
+        let state: ErasureState = row.state.parse()?;
+        let next = decide_erasure(state, req.decision, by_person, req.reason.as_deref()).map_err(ApiError::refusal)?;
         // The person's grants may have grown since they asked: the administrator must reach
         // them as they are now, too.
-        if !by_person && req.decision == ErasureDecision::CarryOut {
+        if next == ErasureState::Erased {
             let now_areas = areas_of(&crate::accounts::roles_of(conn, &row.user_id)?);
             if !decides_over(caller, &now_areas, index) {
                 return Err(ApiError::forbidden(
@@ -117,8 +119,6 @@ pub fn decide(
                 ));
             }
         }
-        let state: ErasureState = row.state.parse()?;
-        let next = decide_erasure(state, req.decision, by_person, req.reason.as_deref()).map_err(ApiError::refusal)?;
         let at = now();
         let summary = match next {
             ErasureState::Erased => Some(erase(conn, &row.user_id, at)?),
