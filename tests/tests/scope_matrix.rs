@@ -78,6 +78,13 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/evaluation", "                    AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/pool", "                          FF   FF   FF   FF   FF   FF   AA   FF   FF   FF   UU"),
     ("GET", "/api/v1/privacy/report", "                AA   FF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    // One's own data, for everyone signed in; asking for erasure twice waits for the first.
+    ("GET", "/api/v1/me/data-export", "                AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
+    ("POST", "/api/v1/me/erasure-requests", "          AC   AC   AC   AC   AC   AC   AC   AC   AC   AC   UU"),
+    ("GET", "/api/v1/me/erasure-requests", "           AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
+    // Residents' requests, decided by administrators over the resident's area only.
+    ("GET", "/api/v1/erasure-requests", "             AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/erasure-requests/{id}/decision", "AA AN NN NN NN NN NN NN NN NN UU"),
     ("GET", "/api/v1/hotspots", "                      AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/reports", "                       AA   AH   AA   AH   AH   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/reports/{id}/csv", "              AA   AN   AA   AN   AN   FF   FF   FF   FF   FF   UU"),
@@ -131,6 +138,8 @@ struct World {
     /// Volunteer sign-ups in community 420102003001 and in 420103003001.
     application_in: String,
     application_out: String,
+    erasure_in: String,
+    erasure_out: String,
     /// The last weekly reports of street 420102003 and of 420103003.
     report_in: String,
     report_out: String,
@@ -224,6 +233,21 @@ async fn sign_up(app: &TestApp, community: &str) -> String {
     b["id"].as_str().unwrap().to_owned()
 }
 
+/// A fresh resident of `community` who asks for their data to be erased; the request's id.
+async fn erasure_request(app: &TestApp, root: &str, community: &str) -> String {
+    let name = format!("r{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let body = json!({"username": name, "display_name": "居民", "password": PASSWORD});
+    let (s, u) = app.post("/api/v1/users", root, body).await;
+    assert_eq!(s, 201, "{u}");
+    let path = format!("/api/v1/users/{}/roles", u["id"].as_str().unwrap());
+    let (s, g) = app.post(&path, root, json!({"role": "resident", "scope": community})).await;
+    assert_eq!(s, 201, "{g}");
+    let token = app.login(&name).await;
+    let (s, r) = app.post("/api/v1/me/erasure-requests", &token, json!({})).await;
+    assert_eq!(s, 201, "{r}");
+    r["id"].as_str().unwrap().to_owned()
+}
+
 async fn world(app: &TestApp) -> World {
     let crew = app.street_crew().await;
     let root = crew.admin.clone();
@@ -285,6 +309,8 @@ async fn world(app: &TestApp) -> World {
     let other_upload = begin_upload(app, &other_coord, None, &unique_jpeg()).await;
     let application_in = sign_up(app, "420102003001").await;
     let application_out = sign_up(app, "420103003001").await;
+    let erasure_in = erasure_request(app, &root, "420102003001").await;
+    let erasure_out = erasure_request(app, &root, "420103003001").await;
     let state = app.state.clone();
     let (report_in, report_out) = app
         .db
@@ -309,6 +335,8 @@ async fn world(app: &TestApp) -> World {
         other_upload,
         application_in,
         application_out,
+        erasure_in,
+        erasure_out,
         report_in,
         report_out,
     }
@@ -530,6 +558,12 @@ async fn request(
             let id = sign_up(app, &pick("420102003001", "420103003001")).await;
             (format!("/api/v1/volunteer-applications/{id}/decision"), Some(json!({"decision": "approve"})))
         }
+        ("POST", "/api/v1/me/erasure-requests") => (path.into(), Some(json!({}))),
+        // Carrying it out erases its person: a fresh request for every cell.
+        ("POST", "/api/v1/erasure-requests/{id}/decision") => {
+            let id = erasure_request(app, root, &pick("420102003001", "420103003001")).await;
+            (format!("/api/v1/erasure-requests/{id}/decision"), Some(json!({"decision": "carry_out"})))
+        }
         ("GET", "/api/v1/volunteers/ranking") => {
             (format!("/api/v1/volunteers/ranking?area={}", pick("420102003001", "420103003001")), None)
         }
@@ -577,6 +611,10 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/volunteer-applications") => {
             let id = if t == Target::In { &w.application_in } else { &w.application_out };
             if listed("applications", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/erasure-requests") => {
+            let id = if t == Target::In { &w.erasure_in } else { &w.erasure_out };
+            if listed("requests", id) { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/reports") => {
             let id = if t == Target::In { &w.report_in } else { &w.report_out };
