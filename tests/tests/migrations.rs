@@ -70,6 +70,10 @@ fn schema_matches(conn: &mut DbConn) {
     schema::evidence::table.select(EvidenceRow::as_select()).load(conn).unwrap();
     schema::evidence_uploads::table.select(UploadRow::as_select()).load(conn).unwrap();
     schema::action_idempotency::table.select(gridwork::models::event::ActionKeyRow::as_select()).load(conn).unwrap();
+    schema::erasure_requests::table
+        .select(gridwork::models::erasure::ErasureRequestRow::as_select())
+        .load(conn)
+        .unwrap();
 }
 
 /// Timelines written before the hash chain existed are sealed when the chain's migration runs,
@@ -123,6 +127,68 @@ fn legacy_timelines_are_sealed_sqlite() {
 #[test]
 fn legacy_timelines_are_sealed_postgres() {
     legacy_timelines_are_sealed(Backend::Postgres);
+}
+
+/// The first scheme's hash of an entry: every field, the personal ones included.
+#[allow(clippy::too_many_arguments)]
+fn first_scheme(prev: &str, id: (&str, i32), actor: &str, action: &str, states: (Option<&str>, &str), reason: Option<&str>, at: &str, detail: Option<&str>) -> String {
+    use sha2::Digest;
+    let canonical = serde_json::json!([prev, id.0, id.1, actor, "resident", action, states.0, states.1, reason, at, 30.5, 114.3, detail]);
+    gridwork_mobile_core::hash::hex(&sha2::Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Timelines hashed before personal parts were committed to separately are re-sealed by the
+/// migration that added the commitment — unless their old chain does not verify: that one is
+/// left, and still reported at the entry that was edited.
+fn timelines_are_resealed_with_personal_commitments(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else { return };
+    let pool = db.pool();
+    let mut conn = pool.get().unwrap();
+    while !migrate::run_next(&mut conn).unwrap().starts_with("20261202000018") {}
+    gridwork::catalog::seed_default(&mut conn).unwrap();
+    diesel::sql_query("INSERT INTO users (id, username, display_name, password_hash, is_active, created_at, updated_at) VALUES ('u1', 'zhao', '赵六', 'x', TRUE, '2026-11-30 08:00:00', '2026-11-30 08:00:00')")
+        .execute(&mut *conn)
+        .unwrap();
+    let (t1, t2) = ("2026-11-30T08:01:00.000000Z", "2026-11-30T08:02:00.000000Z");
+    for (event, tamper) in [("e1", false), ("e2", true)] {
+        let detail = r#"{"description":"电话 13900000000"}"#;
+        let h1 = first_scheme("", (event, 1), "u1", "report", (None, "reported"), None, t1, Some(detail));
+        let h2 = first_scheme(&h1, (event, 2), "u1", "note", (Some("reported"), "reported"), Some("ok"), t2, None);
+        let stored_reason = if tamper { "tampered" } else { "ok" };
+        for sql in [
+            format!("INSERT INTO events (id, category_code, grade, state, source, description, lat, lng, reporter_id, version, created_at, updated_at, log_head) VALUES ('{event}', 'C-03-01', 'general', 'reported', 'resident', 'old', 30.5, 114.3, 'u1', 1, '2026-11-30 08:01:00', '2026-11-30 08:02:00', '{h2}')"),
+            format!("INSERT INTO event_log (id, event_id, actor_id, actor_role, action, from_state, to_state, created_at, lat, lng, detail, seq, hash) VALUES ('{event}-1', '{event}', 'u1', 'resident', 'report', NULL, 'reported', '2026-11-30 08:01:00', 30.5, 114.3, '{detail}', 1, '{h1}')"),
+            format!("INSERT INTO event_log (id, event_id, actor_id, actor_role, action, from_state, to_state, reason, created_at, lat, lng, seq, hash) VALUES ('{event}-2', '{event}', 'u1', 'resident', 'note', 'reported', 'reported', '{stored_reason}', '2026-11-30 08:02:00', 30.5, 114.3, 2, '{h2}')"),
+        ] {
+            diesel::sql_query(sql).execute(&mut *conn).unwrap();
+        }
+    }
+    migrate::run_pending(&mut conn).unwrap();
+    let after = gridwork::events::timeline::verify(&mut conn).unwrap();
+    assert_eq!(after.entries, 4);
+    let problems: Vec<_> = after.problems.iter().map(|p| (p.event_id.as_str(), p.seq, p.problem)).collect();
+    assert_eq!(problems, [("e2", Some(2), "edited")], "the untouched chain is still reported where it was edited");
+    let committed: Vec<(String, bool)> = schema::event_log::table
+        .order(schema::event_log::id.asc())
+        .select((schema::event_log::id, schema::event_log::personal_commitment.is_not_null()))
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(committed, [("e1-1".into(), true), ("e1-2".into(), true), ("e2-1".into(), false), ("e2-2".into(), false)]);
+    // The re-sealed chain keeps its personal parts apart: erasing them leaves it verifying.
+    gridwork::events::timeline::erase_actor(&mut conn, "u1", gridwork::models::now()).unwrap();
+    let erased = gridwork::events::timeline::verify(&mut conn).unwrap();
+    assert_eq!(erased.problems.len(), 1, "{:?}", erased.problems);
+    assert_eq!(erased.problems[0].event_id, "e2");
+}
+
+#[test]
+fn timelines_are_resealed_with_personal_commitments_sqlite() {
+    timelines_are_resealed_with_personal_commitments(Backend::Sqlite);
+}
+
+#[test]
+fn timelines_are_resealed_with_personal_commitments_postgres() {
+    timelines_are_resealed_with_personal_commitments(Backend::Postgres);
 }
 
 /// Assignment lists kept as JSON become task rows (the lead first, a resolved part resolved), the
