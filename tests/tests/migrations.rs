@@ -131,9 +131,20 @@ fn legacy_timelines_are_sealed_postgres() {
 
 /// The first scheme's hash of an entry: every field, the personal ones included.
 #[allow(clippy::too_many_arguments)]
-fn first_scheme(prev: &str, id: (&str, i32), actor: &str, action: &str, states: (Option<&str>, &str), reason: Option<&str>, at: &str, detail: Option<&str>) -> String {
+fn first_scheme(
+    prev: &str,
+    id: (&str, i32),
+    actor: &str,
+    action: &str,
+    states: (Option<&str>, &str),
+    reason: Option<&str>,
+    at: &str,
+    detail: Option<&str>,
+) -> String {
     use sha2::Digest;
-    let canonical = serde_json::json!([prev, id.0, id.1, actor, "resident", action, states.0, states.1, reason, at, 30.5, 114.3, detail]);
+    let canonical = serde_json::json!([
+        prev, id.0, id.1, actor, "resident", action, states.0, states.1, reason, at, 30.5, 114.3, detail
+    ]);
     gridwork_mobile_core::hash::hex(&sha2::Sha256::digest(canonical.to_string().as_bytes()))
 }
 
@@ -156,9 +167,15 @@ fn timelines_are_resealed_with_personal_commitments(backend: Backend) {
         let h2 = first_scheme(&h1, (event, 2), "u1", "note", (Some("reported"), "reported"), Some("ok"), t2, None);
         let stored_reason = if tamper { "tampered" } else { "ok" };
         for sql in [
-            format!("INSERT INTO events (id, category_code, grade, state, source, description, lat, lng, reporter_id, version, created_at, updated_at, log_head) VALUES ('{event}', 'C-03-01', 'general', 'reported', 'resident', 'old', 30.5, 114.3, 'u1', 1, '2026-11-30 08:01:00', '2026-11-30 08:02:00', '{h2}')"),
-            format!("INSERT INTO event_log (id, event_id, actor_id, actor_role, action, from_state, to_state, created_at, lat, lng, detail, seq, hash) VALUES ('{event}-1', '{event}', 'u1', 'resident', 'report', NULL, 'reported', '2026-11-30 08:01:00', 30.5, 114.3, '{detail}', 1, '{h1}')"),
-            format!("INSERT INTO event_log (id, event_id, actor_id, actor_role, action, from_state, to_state, reason, created_at, lat, lng, seq, hash) VALUES ('{event}-2', '{event}', 'u1', 'resident', 'note', 'reported', 'reported', '{stored_reason}', '2026-11-30 08:02:00', 30.5, 114.3, 2, '{h2}')"),
+            format!(
+                "INSERT INTO events (id, category_code, grade, state, source, description, lat, lng, reporter_id, version, created_at, updated_at, log_head) VALUES ('{event}', 'C-03-01', 'general', 'reported', 'resident', 'old', 30.5, 114.3, 'u1', 1, '2026-11-30 08:01:00', '2026-11-30 08:02:00', '{h2}')"
+            ),
+            format!(
+                "INSERT INTO event_log (id, event_id, actor_id, actor_role, action, from_state, to_state, created_at, lat, lng, detail, seq, hash) VALUES ('{event}-1', '{event}', 'u1', 'resident', 'report', NULL, 'reported', '2026-11-30 08:01:00', 30.5, 114.3, '{detail}', 1, '{h1}')"
+            ),
+            format!(
+                "INSERT INTO event_log (id, event_id, actor_id, actor_role, action, from_state, to_state, reason, created_at, lat, lng, seq, hash) VALUES ('{event}-2', '{event}', 'u1', 'resident', 'note', 'reported', 'reported', '{stored_reason}', '2026-11-30 08:02:00', 30.5, 114.3, 2, '{h2}')"
+            ),
         ] {
             diesel::sql_query(sql).execute(&mut *conn).unwrap();
         }
@@ -173,7 +190,10 @@ fn timelines_are_resealed_with_personal_commitments(backend: Backend) {
         .select((schema::event_log::id, schema::event_log::personal_commitment.is_not_null()))
         .load(&mut *conn)
         .unwrap();
-    assert_eq!(committed, [("e1-1".into(), true), ("e1-2".into(), true), ("e2-1".into(), false), ("e2-2".into(), false)]);
+    assert_eq!(
+        committed,
+        [("e1-1".into(), true), ("e1-2".into(), true), ("e2-1".into(), false), ("e2-2".into(), false)]
+    );
     // The re-sealed chain keeps its personal parts apart: erasing them leaves it verifying.
     gridwork::events::timeline::erase_actor(&mut conn, "u1", gridwork::models::now()).unwrap();
     let erased = gridwork::events::timeline::verify(&mut conn).unwrap();

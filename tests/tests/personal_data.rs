@@ -95,7 +95,7 @@ async fn traces(app: &TestApp, needles: &[&str]) -> BTreeSet<(String, String, St
 }
 
 async fn verify_timelines(app: &TestApp) -> gridwork::events::timeline::Verification {
-    app.db.run(|conn| gridwork::events::timeline::verify(conn)).await.unwrap()
+    app.db.run(gridwork::events::timeline::verify).await.unwrap()
 }
 
 async fn act(app: &TestApp, token: &str, id: &str, body: Value) -> Value {

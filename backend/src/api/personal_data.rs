@@ -5,11 +5,12 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
+use gridwork_mobile_core::domain::erasure::ErasureState;
 use gridwork_mobile_core::wire::{ErasureDecisionRequest, ErasureRequestList};
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::extract::ValidJson;
 use crate::personal_data::erasure::{self, DECIDERS};
 use crate::personal_data::export;
@@ -71,18 +72,11 @@ const LIST_LIMIT: i64 = 1000;
 /// Erasure requests the caller decides (administrators over the person's areas), newest first.
 pub async fn list(caller: Caller, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     caller.require_any(&DECIDERS)?;
-    let wanted = match q.state.as_deref() {
-        Some(s) => Some(
-            s.parse::<gridwork_mobile_core::domain::erasure::ErasureState>()
-                .map_err(|e| ApiError::field("state", &e.code, e.message))?,
-        ),
-        None => None,
-    };
+    // A bad state names the `state` field (the domain's refusal).
+    let wanted = q.state.as_deref().map(str::parse::<ErasureState>).transpose()?;
     let index = state.areas();
-    let rows = state
-        .db
-        .run(move |conn| Ok(queries::erasure::list(conn, wanted.map(|s| s.as_str()), LIST_LIMIT)?))
-        .await?;
+    let rows =
+        state.db.run(move |conn| Ok(queries::erasure::list(conn, wanted.map(|s| s.as_str()), LIST_LIMIT)?)).await?;
     let mut requests = vec![];
     for (row, name) in rows {
         let view = erasure::view(row, name)?;

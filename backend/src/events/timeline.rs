@@ -395,7 +395,7 @@ mod tests {
         assert_eq!(problems(&good[..3], head.as_deref())[0].problem, "missing");
 
         // Dropping only a salt (to hide an edit of the personal part) is found too.
-        let mut unsalted = good.clone();
+        let mut unsalted = good;
         unsalted[2].personal_salt = None;
         unsalted[2].lat = Some(31.0);
         assert_eq!(problems(&unsalted, head.as_deref())[0].seq, Some(3));
@@ -420,7 +420,8 @@ mod tests {
 
     #[test]
     fn personal_keys_go_at_any_depth() {
-        let mut v = json!({"evidence": "e1", "flags": [{"code": "before_dispatch", "taken_at": "x"}], "description": "d"});
+        let mut v =
+            json!({"evidence": "e1", "flags": [{"code": "before_dispatch", "taken_at": "x"}], "description": "d"});
         without_personal_keys(&mut v);
         assert_eq!(v, json!({"evidence": "e1", "flags": [{"code": "before_dispatch"}]}));
     }

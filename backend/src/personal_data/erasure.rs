@@ -58,7 +58,12 @@ pub fn view(row: ErasureRequestRow, username: String) -> ApiResult<ErasureReques
         decided_at: row.decided_at.map(|d| d.and_utc()),
         decided_by: row.decided_by,
         decision_reason: row.decision_reason,
-        summary: row.summary.as_deref().map(serde_json::from_str).transpose().map_err(|e| ApiError::internal(e.to_string()))?,
+        summary: row
+            .summary
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| ApiError::internal(e.to_string()))?,
     })
 }
 
@@ -141,7 +146,13 @@ pub fn decide(
             ));
         }
         let action = format!("erasure.{}", req.decision);
-        queries::audit::record(conn, Some(&caller.user.id), &action, &row.user_id, summary_json.as_deref().unwrap_or(""))?;
+        queries::audit::record(
+            conn,
+            Some(&caller.user.id),
+            &action,
+            &row.user_id,
+            summary_json.as_deref().unwrap_or(""),
+        )?;
         let (row, username) = queries::erasure::by_id(conn, id)?.ok_or_else(missing)?;
         view(row, username)
     })

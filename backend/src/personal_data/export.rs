@@ -66,10 +66,7 @@ pub fn collect(conn: &mut DbConn, user: &str) -> ApiResult<Export> {
             service_records: pd::service_of(conn, user)?,
             reports: pd::reports_of(conn, user)?,
             timeline_steps: pd::steps_of(conn, user)?,
-            photos: pd::photos_of(conn, user)?
-                .into_iter()
-                .map(|record| PhotoEntry { file: None, record })
-                .collect(),
+            photos: pd::photos_of(conn, user)?.into_iter().map(|record| PhotoEntry { file: None, record }).collect(),
             location_pings: pd::pings_of(conn, user)?,
             duty_periods: pd::duty_of(conn, user)?,
             notifications: pd::notifications_of(conn, user)?,
@@ -93,9 +90,7 @@ pub async fn archive(mut export: Export, photos: &PhotoStore) -> ApiResult<Vec<u
         }
     }
     let json = serde_json::to_vec_pretty(&export).map_err(|e| ApiError::internal(e.to_string()))?;
-    actix_web::web::block(move || write_zip(&json, &files))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+    actix_web::web::block(move || write_zip(&json, &files)).await.map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 fn write_zip(json: &[u8], files: &[(String, bytes::Bytes)]) -> ApiResult<Vec<u8>> {

@@ -194,7 +194,11 @@ pub fn sessions_of(conn: &mut DbConn, user: &str) -> QueryResult<Vec<SessionReco
 }
 
 pub fn devices_of(conn: &mut DbConn, user: &str) -> QueryResult<Vec<DeviceRecord>> {
-    devices::table.filter(devices::user_id.eq(user)).order(devices::id.asc()).select(DeviceRecord::as_select()).load(conn)
+    devices::table
+        .filter(devices::user_id.eq(user))
+        .order(devices::id.asc())
+        .select(DeviceRecord::as_select())
+        .load(conn)
 }
 
 pub fn applications_of(conn: &mut DbConn, user: &str) -> QueryResult<Vec<ApplicationRecord>> {
@@ -214,7 +218,11 @@ pub fn service_of(conn: &mut DbConn, user: &str) -> QueryResult<Vec<ServiceRecor
 }
 
 pub fn reports_of(conn: &mut DbConn, user: &str) -> QueryResult<Vec<ReportRecord>> {
-    events::table.filter(events::reporter_id.eq(user)).order(events::id.asc()).select(ReportRecord::as_select()).load(conn)
+    events::table
+        .filter(events::reporter_id.eq(user))
+        .order(events::id.asc())
+        .select(ReportRecord::as_select())
+        .load(conn)
 }
 
 pub fn steps_of(conn: &mut DbConn, user: &str) -> QueryResult<Vec<StepRecord>> {
