@@ -620,6 +620,55 @@ class Console(unittest.TestCase):
         self.assertIn("积分 0", service.text)
         p.find_element(By.ID, "logout").click()
 
+    def test_a_resident_downloads_their_data_and_has_it_erased(self):
+        """The phone page's "my data": download, ask for erasure; an administrator erases in the console."""
+        admin = self.token("admin")
+        name = f"qian{uuid.uuid4().hex[:8]}"
+        status, user = self.api("POST", "/api/v1/users", admin, {
+            "username": name, "display_name": "钱七", "phone": "139 0000 8888", "password": PASSWORD})
+        self.assertEqual(status, 201, user)
+        status, grant = self.api("POST", f"/api/v1/users/{user['id']}/roles", admin,
+                                 {"role": "resident", "scope": "420102003001"})
+        self.assertEqual(status, 201, grant)
+        p, wait = self.phone, WebDriverWait(self.phone, 10)
+        p.get(self.base + "/report")
+        login = wait.until(EC.visibility_of_element_located((By.ID, "login")))
+        login.find_element(By.NAME, "username").send_keys(name)
+        login.find_element(By.NAME, "password").send_keys(PASSWORD)
+        login.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "mydata-export"))).click()
+        wait.until(lambda b: b.find_element(By.ID, "mydata-status").text == "已下载")
+        # Asking needs a confirmation; a dismissed one asks nothing.
+        p.find_element(By.ID, "mydata-erase").click()
+        wait.until(EC.alert_is_present()).dismiss()
+        self.assertEqual(self.api("GET", "/api/v1/me/erasure-requests", self.token(name))[1]["requests"], [])
+        p.find_element(By.ID, "mydata-erase").click()
+        wait.until(EC.alert_is_present()).accept()
+        wait.until(lambda b: "待处理" in b.find_element(By.ID, "mydata-status").text)
+        self.assertTrue(p.find_element(By.ID, "mydata-withdraw").is_displayed())
+        self.shot("18-phone-erasure-requested", p)
+
+        self.sign_in("admin")
+        b = self.browser
+        b.find_element(By.CSS_SELECTOR, "#views button[data-view=erasures]").click()
+        row = lambda: b.execute_script(
+            "return [...document.querySelectorAll('#erasures tbody tr')].find(r => r.innerText.includes(arguments[0])) || null", name)
+        self.wait.until(lambda _: row())
+        self.shot("19-console-erasure-requests")
+        row().find_element(By.CSS_SELECTOR, "button.carry-out").click()
+        self.wait.until(EC.alert_is_present()).accept()
+        self.wait.until(lambda _: "已删除" in b.find_element(By.ID, "erasure-result").text)
+        self.assertIsNone(row())
+        # Gone for good: the account cannot sign in, and the erased list shows it by its new name only.
+        status, _ = self.api("POST", "/api/v1/auth/login", body={"username": name, "password": PASSWORD})
+        self.assertEqual(status, 401)
+        Select(b.find_element(By.ID, "erasure-state")).select_by_value("erased")
+        self.wait.until(lambda _: "erased-" in b.find_element(By.CSS_SELECTOR, "#erasures tbody").text)
+        self.assertNotIn(name, b.find_element(By.CSS_SELECTOR, "#erasures tbody").text)
+        status, page = self.api("GET", f"/api/v1/users/{user['id']}", admin)
+        self.assertEqual((status, page["display_name"], page.get("phone")), (200, "[erased]", None), page)
+        p.get(self.base + "/report")
+
     def test_a_supervision_order_is_answered_and_closed_in_the_console(self):
         """The street orders a reply; the worker answers; the coordinator sends it back, then closes it."""
         words = "督办闭环 " + uuid.uuid4().hex[:6]

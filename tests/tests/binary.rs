@@ -409,3 +409,50 @@ fn the_privacy_report_prints_what_is_held_with_the_configured_retention() {
     let text = gridwork(dir.path()).args(["privacy", "report"]).output().unwrap();
     assert!(String::from_utf8_lossy(&text.stdout).contains("location trails"), "{text:?}");
 }
+
+/// A resident erased through the running binary: nothing in its logs ever named him, and
+/// `gridwork audit verify` still passes over the timelines he was on.
+#[test]
+fn an_erased_resident_is_in_no_log_and_the_audit_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::spawn(
+        {
+            let mut c = gridwork(dir.path());
+            c.env_remove("GRIDWORK_DATA_DIR").args(["demo", "--listen", &format!("127.0.0.1:{port}")]);
+            c
+        },
+        port,
+    );
+    let admin = login(&server, "admin", "gridwork-demo").1["token"].as_str().unwrap().to_owned();
+    let body = json!({"username": "zhao.liu", "display_name": "赵六", "phone": "13912345678", "password": "zhao-liu-password"});
+    let (s, user) = http("POST", &server.url("/api/v1/users"), Some(&admin), Some(&body));
+    assert_eq!(s, 201, "{user}");
+    let roles = server.url(&format!("/api/v1/users/{}/roles", user["id"].as_str().unwrap()));
+    let (s, g) = http("POST", &roles, Some(&admin), Some(&json!({"role": "resident", "scope": "420102003001"})));
+    assert_eq!(s, 201, "{g}");
+    let (s, signed) = login(&server, "zhao.liu", "zhao-liu-password");
+    assert_eq!(s, 200, "{signed}");
+    let zhao = signed["token"].as_str().unwrap().to_owned();
+    // A wrong password too: failures are logged as well.
+    assert_eq!(login(&server, "zhao.liu", "not-his-password").0, 401);
+    let report = json!({"category": "C-03-01", "lat": 30.585, "lng": 114.27175, "description": "井盖坏了 赵六 13912345678",
+                        "reporter_location": {"lat": 30.585, "lng": 114.27175}});
+    let (s, e) = http("POST", &server.url("/api/v1/events"), Some(&zhao), Some(&report));
+    assert_eq!(s, 201, "{e}");
+    let (s, request) = http("POST", &server.url("/api/v1/me/erasure-requests"), Some(&zhao), Some(&json!({})));
+    assert_eq!(s, 201, "{request}");
+    let decision = server.url(&format!("/api/v1/erasure-requests/{}/decision", request["id"].as_str().unwrap()));
+    let (s, done) = http("POST", &decision, Some(&admin), Some(&json!({"decision": "carry_out"})));
+    assert_eq!((s, done["state"].as_str()), (200, Some("erased")), "{done}");
+
+    let (status, out, err) = server.terminate();
+    assert!(status.success());
+    for needle in ["赵六", "zhao.liu", "13912345678"] {
+        assert!(!out.contains(needle) && !err.contains(needle), "{needle} in the logs:\n{out}\n{err}");
+    }
+    let verify = gridwork(dir.path()).args(["audit", "verify", "--data-dir", "data/demo"]).output().unwrap();
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{text}{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(text.contains(" 0 problems"), "{text}");
+}

@@ -55,6 +55,17 @@ export async function blobUrl(path) {
   return URL.createObjectURL(await res.blob());
 }
 
+/** Saves a file that needs the token (a plain link could not send it) under `name`. */
+export async function download(path, name) {
+  const a = document.createElement("a");
+  a.href = await blobUrl(path);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
 /**
  * The live stream: server-sent events read through fetch (EventSource cannot send the token),
  * resumed with Last-Event-ID after a drop. Calls `onEvent(view)` per changed event and

@@ -6,6 +6,7 @@ import { $, el, refusalText, session } from "./page.js";
 import { showMap } from "./map.js";
 import { showEvaluation, render as renderEvaluation } from "./evaluation.js";
 import { showVolunteers } from "./volunteers.js";
+import { showErasures } from "./privacy.js";
 
 const QUEUES = [
   { key: "q_reported", query: "state=reported" },
@@ -83,6 +84,7 @@ function categorySelect(selected) {
 function enterDesk() {
   $("#views").hidden = false;
   $("#views button[data-view=volunteers]").hidden = !(state.grants || []).some((g) => g.role === "coordinator" || g.role === "admin");
+  $("#views button[data-view=erasures]").hidden = !(state.grants || []).some((g) => g.role === "admin");
   showView("desk");
   renderTabs();
   // The first page first; the category and area names fill in as they arrive.
@@ -99,7 +101,7 @@ function enterDesk() {
 function leaveDesk() {
   if (state.stopStream) state.stopStream();
   Object.assign(state, { rows: [], open: null, stopStream: null, me: null });
-  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#volunteers", "#views", "#live"]) $(id).hidden = true;
+  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#volunteers", "#erasures", "#views", "#live"]) $(id).hidden = true;
 }
 
 // ----- views -----
@@ -113,7 +115,9 @@ function showView(name) {
   $("#map").hidden = name !== "map";
   $("#evaluation").hidden = name !== "evaluation";
   $("#volunteers").hidden = name !== "volunteers";
+  $("#erasures").hidden = name !== "erasures";
   if (name === "volunteers") showVolunteers(deciderScopes(), state.areaNames);
+  if (name === "erasures") showErasures();
   if (name === "workforce") loadWorkforce();
   if (name === "evaluation") showEvaluation();
   if (name === "map") {

@@ -104,16 +104,9 @@ function renderReports() {
   }));
 }
 
-/** Downloads a file that needs the token (a plain link could not send it). */
 async function save(url, name) {
   try {
-    const a = document.createElement("a");
-    a.href = await api.blobUrl(url);
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    await api.download(url, name);
   } catch (err) {
     $("#eval-error").textContent = refusalText(err);
   }

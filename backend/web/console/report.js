@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { t, when } from "./i18n.js";
 import { $, el, session } from "./page.js";
 import { showVolunteering, hideVolunteering } from "./signup.js";
+import { showMyData, hideMyData } from "./privacy.js";
 
 const MAX_SIDE = 2048;
 const PAGE = 20;
@@ -17,6 +18,7 @@ session({
   enter: async ({ grants }) => {
     await loadCategories();
     showVolunteering(grants).catch(() => hideVolunteering());
+    showMyData();
     newDraft();
     $("#report").hidden = false;
     $("#mine").hidden = false;
@@ -26,6 +28,7 @@ session({
   },
   leave: () => {
     hideVolunteering();
+    hideMyData();
     if (state.stopStream) state.stopStream();
     Object.assign(state, { rows: [], stopStream: null });
     $("#report").reset();
