@@ -20,6 +20,7 @@ pub mod events;
 pub mod evidence;
 pub mod http;
 pub mod models;
+pub mod open311;
 pub mod personal_data;
 pub mod privacy;
 pub mod push;

@@ -120,6 +120,7 @@ fn run(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
             .wrap(from_fn(request_id::middleware))
             .configure(|cfg| api::routes(cfg, settings.max_import_bytes, settings.evidence.chunk_bytes))
             .configure(crate::console::routes)
+            .service(crate::open311::scope())
             .default_service(web::to(extract::not_found))
     })
     .workers(state.settings.workers)

@@ -18,6 +18,7 @@ pub mod health;
 pub mod hotspots;
 pub mod live;
 pub mod me;
+pub mod open311;
 pub mod openapi;
 pub mod paging;
 pub mod personal_data;
@@ -412,6 +413,16 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .post(personal_data::decide, "Carry out or decline an erasure (administrators over the person's area; a decline needs a reason), or withdraw one's own")
             .json::<personal_data::DecisionBody>()
             .returns::<w::ErasureRequestView>(),
+        at("/api/v1/open311/clients")
+            .get(open311::list, "Client applications of the Open311 door in the caller's area (administrators)")
+            .returns::<w::Open311ClientList>()
+            .post(open311::register, "Register a client application of the Open311 door; its api_key is shown once")
+            .json::<open311::ClientBody>()
+            .answers(201, JSON)
+            .returns::<w::Open311Client>(),
+        at("/api/v1/open311/clients/{id}")
+            .delete(open311::revoke, "Revoke a client application's api_key (administrators over its jurisdiction)")
+            .returns::<w::Open311Client>(),
         at("/api/v1/privacy/report")
             .get(privacy::report, "What personal data is held, where, for how long, and who read it (system admins)")
             .returns::<crate::privacy::PrivacyReport>(),

@@ -474,6 +474,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    open311_clients (id) {
+        id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        area_code -> Text,
+        user_id -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    open311_requests (id) {
+        id -> Text,
+        client_id -> Text,
+        event_id -> Text,
+        request_key -> Text,
+        service_code -> Text,
+        description -> Text,
+        address -> Nullable<Text>,
+        lat -> Double,
+        lng -> Double,
+        media_url -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -505,5 +534,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_records,
     hotspots,
     hotspot_events,
-    erasure_requests
+    erasure_requests,
+    open311_clients,
+    open311_requests
 );

@@ -119,9 +119,11 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 /// Errors that actix itself produces (405, payload errors before a handler ran, …) arrive with
 /// an empty or plain-text body; give them the one JSON shape too.
 pub fn json_error_body<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json =
-        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == HeaderValue::from_static("application/json"));
-    if is_json {
+    // Our own answers (JSON, and the Open311 door's XML) stand; actix's plain ones are rewritten.
+    let ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v == HeaderValue::from_static("application/json") || v.to_str().is_ok_and(|t| t.starts_with("text/xml"))
+    });
+    if ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

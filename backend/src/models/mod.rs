@@ -8,6 +8,7 @@ pub mod erasure;
 pub mod event;
 pub mod evidence;
 pub mod hotspot;
+pub mod open311;
 pub mod push;
 pub mod report;
 pub mod role_assignment;

@@ -11,6 +11,7 @@ pub mod events;
 pub mod evidence;
 pub mod hotspots;
 pub mod milestones;
+pub mod open311;
 pub mod personal_data;
 pub mod push;
 pub mod reports;

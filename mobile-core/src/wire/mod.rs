@@ -19,6 +19,7 @@ macro_rules! wire {
 }
 
 mod catalog;
+mod doors;
 mod events;
 mod evidence;
 mod map;
@@ -26,6 +27,7 @@ mod people;
 mod volunteers;
 
 pub use catalog::*;
+pub use doors::*;
 pub use events::*;
 pub use evidence::*;
 pub use map::*;
