@@ -182,6 +182,21 @@ both_backends! {
         assert!(one[0]["status_notes"].as_str().unwrap().contains("accepted"), "{one}");
         assert!(one[0]["expected_datetime"].is_string(), "{one}");
         assert_eq!(one[0]["agency_responsible"], "大智街道", "{one}");
+        // Dispatched, handled with an after-photo, verified: closed for the sender too.
+        let wang_id = app.id_of("wang").await;
+        act(json!({"action": "dispatch", "assignees": [wang_id]})).await;
+        for body in [json!({"action": "claim"}), json!({"action": "start"})] {
+            let (s, b) = app.post(&format!("/api/v1/events/{event}/actions"), &crew.wang, body).await;
+            assert_eq!(s, 200, "{b}");
+        }
+        let (_, one) = get_json(&app, &format!("/open311/v2/requests/{id}.json")).await;
+        assert!(one[0]["status_notes"].as_str().unwrap().contains("being handled"), "{one}");
+        let photo = app.after_photo(&crew.wang, &event).await;
+        let (s, b) = app.post(&format!("/api/v1/events/{event}/actions"), &crew.wang, json!({"action": "resolve", "evidence": [photo]})).await;
+        assert_eq!(s, 200, "{b}");
+        act(json!({"action": "verify"})).await;
+        let (_, one) = get_json(&app, &format!("/open311/v2/requests/{id}.json")).await;
+        assert_eq!((one[0]["status"].as_str(), one[0]["status_notes"].as_str()), (Some("closed"), Some("已结案 (closed)")), "{one}");
         let (s, token) = get_json(&app, &format!("/open311/v2/tokens/{id}.json")).await;
         assert_eq!((s, token[0]["service_request_id"].as_str()), (200, Some(id.as_str())));
         let (s, _, body) = get(&app, "/open311/v2/tokens/nothing.json").await;
@@ -202,12 +217,14 @@ both_backends! {
             .unwrap();
         let (s, b) = app.post(&format!("/api/v1/events/{ads_event}/actions"), &crew.coord, json!({"action": "reject", "reason": "已于昨日清理"})).await;
         assert_eq!(s, 200, "{b}");
-        let (_, closed) = get_json(&app, "/open311/v2/requests.json?status=closed").await;
+        let (_, closed) = get_json(&app, "/open311/v2/requests.json?status=closed&service_code=E-02-01").await;
         assert_eq!(closed.as_array().map(Vec::len), Some(1), "{closed}");
         assert_eq!((closed[0]["service_request_id"].as_str(), closed[0]["status"].as_str()), (Some(ads.as_str()), Some("closed")));
         assert!(closed[0]["status_notes"].as_str().unwrap().ends_with("已于昨日清理"), "{closed}");
-        let (_, open) = get_json(&app, "/open311/v2/requests.json?status=open&service_code=C-03-01").await;
-        assert_eq!(open.as_array().map(Vec::len), Some(2), "{open}");
+        let (_, closed_manholes) = get_json(&app, "/open311/v2/requests.json?status=closed&service_code=C-03-01").await;
+        assert_eq!(closed_manholes.as_array().map(Vec::len), Some(2), "both senders of the manhole: {closed_manholes}");
+        let (_, open) = get_json(&app, "/open311/v2/requests.json?status=open").await;
+        assert_eq!(open, json!([]));
         let (_, kind, xml) = get(&app, &format!("/open311/v2/requests/{ads}.xml")).await;
         assert!(kind.starts_with("text/xml") && xml.contains("<status>closed</status>"), "{xml}");
 

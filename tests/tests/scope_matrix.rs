@@ -85,6 +85,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Residents' requests, decided by administrators over the resident's area only.
     ("GET", "/api/v1/erasure-requests", "             AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/erasure-requests/{id}/decision", "AA AN NN NN NN NN NN NN NN NN UU"),
+    // The Open311 door's client applications: administrators over the jurisdiction.
+    ("GET", "/api/v1/open311/clients", "              AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/open311/clients", "             AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    ("DELETE", "/api/v1/open311/clients/{id}", "     AA   AN   NN   NN   NN   NN   NN   NN   NN   NN   UU"),
     ("GET", "/api/v1/hotspots", "                      AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/reports", "                       AA   AH   AA   AH   AH   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/reports/{id}/csv", "              AA   AN   AA   AN   AN   FF   FF   FF   FF   FF   UU"),
@@ -140,6 +144,8 @@ struct World {
     application_out: String,
     erasure_in: String,
     erasure_out: String,
+    client_in: String,
+    client_out: String,
     /// The last weekly reports of street 420102003 and of 420103003.
     report_in: String,
     report_out: String,
@@ -248,6 +254,13 @@ async fn erasure_request(app: &TestApp, root: &str, community: &str) -> String {
     r["id"].as_str().unwrap().to_owned()
 }
 
+/// A client application of the Open311 door with `area` as its jurisdiction; its id.
+async fn open311_client(app: &TestApp, root: &str, area: &str) -> String {
+    let (s, c) = app.post("/api/v1/open311/clients", root, json!({"name": "matrix app", "area": area})).await;
+    assert_eq!(s, 201, "{c}");
+    c["id"].as_str().unwrap().to_owned()
+}
+
 async fn world(app: &TestApp) -> World {
     let crew = app.street_crew().await;
     let root = crew.admin.clone();
@@ -311,6 +324,8 @@ async fn world(app: &TestApp) -> World {
     let application_out = sign_up(app, "420103003001").await;
     let erasure_in = erasure_request(app, &root, "420102003001").await;
     let erasure_out = erasure_request(app, &root, "420103003001").await;
+    let client_in = open311_client(app, &root, "420102").await;
+    let client_out = open311_client(app, &root, "420103").await;
     let state = app.state.clone();
     let (report_in, report_out) = app
         .db
@@ -337,6 +352,8 @@ async fn world(app: &TestApp) -> World {
         application_out,
         erasure_in,
         erasure_out,
+        client_in,
+        client_out,
         report_in,
         report_out,
     }
@@ -559,6 +576,14 @@ async fn request(
             (format!("/api/v1/volunteer-applications/{id}/decision"), Some(json!({"decision": "approve"})))
         }
         ("POST", "/api/v1/me/erasure-requests") => (path.into(), Some(json!({}))),
+        ("POST", "/api/v1/open311/clients") => {
+            (path.into(), Some(json!({"name": "matrix app", "area": pick("420102", "420103")})))
+        }
+        // Revoking is for good: a fresh client for every cell.
+        ("DELETE", "/api/v1/open311/clients/{id}") => {
+            let id = open311_client(app, root, &pick("420102", "420103")).await;
+            (format!("/api/v1/open311/clients/{id}"), None)
+        }
         // Carrying it out erases its person: a fresh request for every cell.
         ("POST", "/api/v1/erasure-requests/{id}/decision") => {
             let id = erasure_request(app, root, &pick("420102003001", "420103003001")).await;
@@ -611,6 +636,10 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/volunteer-applications") => {
             let id = if t == Target::In { &w.application_in } else { &w.application_out };
             if listed("applications", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/open311/clients") => {
+            let id = if t == Target::In { &w.client_in } else { &w.client_out };
+            if listed("clients", id) { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/erasure-requests") => {
             let id = if t == Target::In { &w.erasure_in } else { &w.erasure_out };

@@ -14,7 +14,11 @@ use crate::state::AppState;
 
 pub type ClientBody = Open311ClientRequest;
 
-pub async fn register(caller: Caller, state: web::Data<AppState>, body: ValidJson<ClientBody>) -> ApiResult<HttpResponse> {
+pub async fn register(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ValidJson<ClientBody>,
+) -> ApiResult<HttpResponse> {
     let index = state.areas();
     let view = state.db.run(move |conn| clients::register(conn, &caller, &index, &body.0)).await?;
     Ok(HttpResponse::Created().json(view))
@@ -24,7 +28,8 @@ pub async fn list(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpR
     caller.require_any(&MANAGERS)?;
     let index = state.areas();
     let rows = state.db.run(|conn| Ok(queries::open311::clients(conn)?)).await?;
-    let clients = rows.iter().filter(|r| clients::manages(&caller, r, &index)).map(|r| clients::view(r, None)).collect();
+    let clients =
+        rows.iter().filter(|r| clients::manages(&caller, r, &index)).map(|r| clients::view(r, None)).collect();
     Ok(HttpResponse::Ok().json(Open311ClientList { clients }))
 }
 

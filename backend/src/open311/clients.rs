@@ -33,8 +33,13 @@ pub fn manages(caller: &Caller, row: &ClientRow, index: &AreaIndex) -> bool {
 }
 
 /// Registers a client application; the answer carries its `api_key`, the only time it is shown.
-pub fn register(conn: &mut DbConn, caller: &Caller, index: &AreaIndex, req: &Open311ClientRequest) -> ApiResult<Open311Client> {
-    let area = AreaCode::parse(req.area.trim()).map_err(|e| ApiError::field("area", &e.code, e.message))?;
+pub fn register(
+    conn: &mut DbConn,
+    caller: &Caller,
+    index: &AreaIndex,
+    req: &Open311ClientRequest,
+) -> ApiResult<Open311Client> {
+    let area = AreaCode::parse(req.area.trim()).map_err(|e| ApiError::field("area", e.code, e.message))?;
     if index.get(area.as_str()).is_none() {
         return Err(ApiError::field("area", "unknown_area", format!("no mapped area {area}")));
     }
@@ -51,7 +56,12 @@ pub fn register(conn: &mut DbConn, caller: &Caller, index: &AreaIndex, req: &Ope
     let form = accounts::user_form(&new)?;
     write_tx(conn, |conn| {
         let user = accounts::insert_user(conn, &form, Some(&caller.user.id))?;
-        accounts::grant_role(conn, &user.id, &RoleGrant::new(Role::Resident, Scope::Area(area.clone()), None)?, Some(&caller.user.id))?;
+        accounts::grant_role(
+            conn,
+            &user.id,
+            &RoleGrant::new(Role::Resident, Scope::Area(area.clone()), None)?,
+            Some(&caller.user.id),
+        )?;
         let row = ClientRow {
             id: new_id(),
             name: req.name.trim().to_owned(),
@@ -74,7 +84,11 @@ pub fn revoke(conn: &mut DbConn, caller: &Caller, index: &AreaIndex, id: &str) -
     write_tx(conn, |conn| {
         let row = queries::open311::client(conn, id)?.filter(|r| manages(caller, r, index)).ok_or_else(missing)?;
         if !queries::open311::revoke(conn, id, now())? {
-            return Err(ApiError::conflict("the client was revoked already").with_field("id", "already_revoked", "nothing to do"));
+            return Err(ApiError::conflict("the client was revoked already").with_field(
+                "id",
+                "already_revoked",
+                "nothing to do",
+            ));
         }
         queries::audit::record(conn, Some(&caller.user.id), "open311.client.revoke", &row.id, &row.name)?;
         let row = queries::open311::client(conn, id)?.ok_or_else(missing)?;

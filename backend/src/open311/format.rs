@@ -14,7 +14,8 @@ pub enum Format {
 impl Format {
     /// Splits `name.json` / `name.xml` into the name and its format.
     pub fn split(file: &str) -> Result<(&str, Format), Open311Error> {
-        let (name, ext) = file.rsplit_once('.').ok_or_else(|| Open311Error::not_found(Format::Json, "add .json or .xml"))?;
+        let (name, ext) =
+            file.rsplit_once('.').ok_or_else(|| Open311Error::not_found(Format::Json, "add .json or .xml"))?;
         Ok((name, Self::of(ext)?))
     }
 
@@ -191,7 +192,7 @@ mod tests {
     fn xml(value: &Value, root: &str, item: &str) -> String {
         let res = respond(StatusCode::OK, Format::Xml, root, item, value);
         let body = actix_web::body::to_bytes(res.into_body());
-        String::from_utf8(futures_lite_block(body).to_vec()).unwrap()
+        String::from_utf8(futures_lite_block(body).unwrap().to_vec()).unwrap()
     }
 
     fn futures_lite_block<F: std::future::Future>(f: F) -> F::Output {

@@ -26,7 +26,10 @@ pub fn scope() -> actix_web::Scope {
         .route("/{file}", web::get().to(top))
         .route("/{file}", web::post().to(requests::post))
         .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(Open311Error::not_found(Format::Json, "no such Open311 resource: see discovery.json"))
+            Err::<HttpResponse, _>(Open311Error::not_found(
+                Format::Json,
+                "no such Open311 resource: see discovery.json",
+            ))
         }))
 }
 
@@ -49,7 +52,11 @@ pub fn jurisdiction(state: &AppState, p: &[(String, String)], format: Format) ->
     }
 }
 
-async fn top(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, Open311Error> {
+async fn top(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Open311Error> {
     let (name, format) = Format::split(&path)?;
     match name {
         "services" => services(&state, &req, format).await,

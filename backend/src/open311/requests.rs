@@ -79,10 +79,8 @@ fn parse_form(fields: &[(String, String)], format: Format) -> Result<Form, Open3
         }
     };
     let media_url = text("media_url", MAX_URL)?;
-    if let Some(u) = &media_url {
-        if !(u.starts_with("https://") || u.starts_with("http://")) {
-            return Err(bad("media_url", "an http or https URL"));
-        }
+    if media_url.as_ref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+        return Err(bad("media_url", "an http or https URL"));
     }
     let grade = match param(fields, "attribute[grade]") {
         None => None,
@@ -102,10 +100,9 @@ fn parse_form(fields: &[(String, String)], format: Format) -> Result<Form, Open3
 
 /// What makes a resend the same request: the client's `Idempotency-Key`, else the form itself.
 fn request_key(req: &HttpRequest, fields: &[(String, String)]) -> String {
-    if let Some(k) = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim) {
-        if !k.is_empty() && k.len() <= 128 {
-            return format!("key:{k}");
-        }
+    let header = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(k) = header.filter(|k| !k.is_empty() && k.len() <= 128) {
+        return format!("key:{k}");
     }
     let mut sorted: Vec<&(String, String)> = fields.iter().filter(|(k, _)| k != "api_key").collect();
     sorted.sort();
@@ -137,7 +134,11 @@ pub async fn post(
     }
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.is_empty() && !content_type.starts_with("application/x-www-form-urlencoded") {
-        return Err(Open311Error::bad(format, "body", "send the fields form-encoded (application/x-www-form-urlencoded)"));
+        return Err(Open311Error::bad(
+            format,
+            "body",
+            "send the fields form-encoded (application/x-www-form-urlencoded)",
+        ));
     }
     let fields: Vec<(String, String)> =
         serde_urlencoded::from_bytes(&body).map_err(|e| Open311Error::bad(format, "body", e))?;
@@ -154,7 +155,10 @@ pub async fn post(
                 return Ok(Err(Open311Error::forbidden(format, "api_key: unknown or revoked")));
             };
             if wanted_jurisdiction.as_deref().is_some_and(|j| j != client.area_code) {
-                return Ok(Err(Open311Error::forbidden(format, "jurisdiction_id: this api_key is for another jurisdiction")));
+                return Ok(Err(Open311Error::forbidden(
+                    format,
+                    "jurisdiction_id: this api_key is for another jurisdiction",
+                )));
             }
             if let Some(done) = queries::open311::request_by_key(conn, &client.id, &key)? {
                 return Ok(Ok(done.id));
@@ -167,7 +171,8 @@ pub async fn post(
                     format!("the point lies outside jurisdiction {}", client.area_code),
                 )));
             }
-            let description = form.description.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| form.service_code.clone());
+            let description =
+                form.description.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| form.service_code.clone());
             let new = NewReport {
                 category: form.service_code.clone(),
                 source: Source::Resident,
@@ -184,7 +189,11 @@ pub async fn post(
             let (event, _) = match intake::report(conn, ctx, &caller, &new, &format!("open311:{key}")) {
                 Ok(filed) => filed,
                 Err(e) if e.fields.contains_key("category") => {
-                    return Ok(Err(Open311Error::bad(format, "service_code", format!("no service {:?}", form.service_code))));
+                    return Ok(Err(Open311Error::bad(
+                        format,
+                        "service_code",
+                        format!("no service {:?}", form.service_code),
+                    )));
                 }
                 Err(e) => return Err(e),
             };
@@ -344,7 +353,7 @@ async fn render(state: &AppState, filter: RequestFilter, format: Format) -> Resu
                         .and_then(|d| departments.get(&d).cloned())
                         .or_else(|| e.street_code.as_ref().and_then(|s| index.get(s)).map(|a| a.name.clone()));
                     let notes = status_notes(&e, reasons.get(&e.id).map(String::as_str));
-                    request_json(&r, &e, &service_name, agency, &notes)
+                    request_json(&r, &e, &service_name, agency.as_deref(), &notes)
                 })
                 .collect::<Vec<_>>())
         })
@@ -373,7 +382,7 @@ fn status_notes(e: &EventRow, reject_reason: Option<&str>) -> String {
     }
 }
 
-fn request_json(r: &RequestRow, e: &EventRow, service_name: &str, agency: Option<String>, notes: &str) -> Value {
+fn request_json(r: &RequestRow, e: &EventRow, service_name: &str, agency: Option<&str>, notes: &str) -> Value {
     let utc = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     json!({
         "service_request_id": r.id,
