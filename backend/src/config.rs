@@ -127,6 +127,10 @@ pub struct ServeArgs {
     /// Days audit entries are kept, reads of personal data included (0: kept forever) [default: 1095]
     #[arg(long, env = "GRIDWORK_AUDIT_RETENTION_DAYS", value_name = "DAYS")]
     pub audit_retention_days: Option<u32>,
+    /// Days a hotline caller's name and phone are kept after the call, once the case is over
+    /// (0: kept forever) [default: 365]
+    #[arg(long, env = "GRIDWORK_HOTLINE_RETENTION_DAYS", value_name = "DAYS")]
+    pub hotline_retention_days: Option<u32>,
     /// Send Strict-Transport-Security (the site is served over HTTPS by a proxy in front)
     #[arg(long, env = "GRIDWORK_HSTS")]
     pub hsts: Option<bool>,
@@ -195,6 +199,7 @@ pub struct FileSettings {
     pub notification_retention_days: Option<u32>,
     pub device_retention_days: Option<u32>,
     pub audit_retention_days: Option<u32>,
+    pub hotline_retention_days: Option<u32>,
     pub hsts: Option<bool>,
     pub limit_sign_ins_per_minute: Option<u32>,
     pub limit_sign_ups_per_hour: Option<u32>,
@@ -376,6 +381,7 @@ impl Settings {
                     notifications: days(args.notification_retention_days.or(file.notification_retention_days), 180),
                     deactivated_devices: days(args.device_retention_days.or(file.device_retention_days), 30),
                     audit: days(args.audit_retention_days.or(file.audit_retention_days), 1095),
+                    hotline_callers: days(args.hotline_retention_days.or(file.hotline_retention_days), 365),
                 }
             },
             hardening: {

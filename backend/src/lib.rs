@@ -18,6 +18,7 @@ pub mod duty;
 pub mod error;
 pub mod events;
 pub mod evidence;
+pub mod hotline;
 pub mod http;
 pub mod models;
 pub mod open311;

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::db::DbConn;
 use crate::db::schema::{
-    audit_log, devices, duty_periods, events, evidence, location_pings, notifications, service_records, users,
-    volunteer_applications,
+    audit_log, devices, duty_periods, events, evidence, hotline_calls, location_pings, notifications, service_records,
+    users, volunteer_applications,
 };
 use crate::error::ApiResult;
 
@@ -130,6 +130,13 @@ pub fn report(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> Api
             purpose: "push notifications",
             rows: devices::table.count().get_result(conn)?,
             retention_days: days(r.deactivated_devices),
+        },
+        Holding {
+            kind: "hotline callers' names and phone numbers",
+            location: "hotline_calls (caller_name, caller_phone)",
+            purpose: "the callback (回访) after the case closes; masked for all but ops staff",
+            rows: hotline_calls::table.filter(hotline_calls::caller_phone.is_not_null()).count().get_result(conn)?,
+            retention_days: days(r.hotline_callers),
         },
         Holding {
             kind: "volunteer service records",

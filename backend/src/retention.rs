@@ -15,6 +15,8 @@ pub struct Retention {
     pub notifications: Option<Duration>,
     pub deactivated_devices: Option<Duration>,
     pub audit: Option<Duration>,
+    /// Hotline callers' names and phones, counted from the call, once the case is over.
+    pub hotline_callers: Option<Duration>,
 }
 
 /// How many rows each purge removed.
@@ -23,6 +25,7 @@ pub struct Purged {
     pub notifications: usize,
     pub devices: usize,
     pub audit: usize,
+    pub hotline_callers: usize,
 }
 
 /// Removes what is past its period at `at`, in one transaction.
@@ -41,6 +44,10 @@ pub fn purge(conn: &mut DbConn, r: &Retention, at: NaiveDateTime) -> ApiResult<P
                 Some(keep) => queries::audit::purge(conn, at - keep)?,
                 None => 0,
             },
+            hotline_callers: match r.hotline_callers {
+                Some(keep) => queries::hotline::purge_callers(conn, at - keep, at)?,
+                None => 0,
+            },
         })
     })
 }
@@ -54,6 +61,7 @@ pub async fn run(state: &crate::state::AppState, at: NaiveDateTime) -> ApiResult
             notifications = purged.notifications,
             devices = purged.devices,
             audit = purged.audit,
+            hotline_callers = purged.hotline_callers,
             "personal data past retention purged"
         );
     }

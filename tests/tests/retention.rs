@@ -30,6 +30,7 @@ async fn purge_at(app: &TestApp, days_ahead: i64) -> Purged {
             notifications: Some(chrono::Duration::days(180)),
             deactivated_devices: Some(chrono::Duration::days(30)),
             audit: Some(chrono::Duration::days(1095)),
+            hotline_callers: Some(chrono::Duration::days(365)),
         },
         "the defaults"
     );
@@ -68,10 +69,10 @@ both_backends! {
         assert!(audit >= 3, "user, role and phone read entries: {audit}");
 
         assert_eq!(purge_at(&app, 29).await, Purged::default(), "nothing is due yet");
-        assert_eq!(purge_at(&app, 31).await, Purged { notifications: 0, devices: 1, audit: 0 });
+        assert_eq!(purge_at(&app, 31).await, Purged { notifications: 0, devices: 1, audit: 0, hotline_callers: 0 });
         let (s, mine) = app.get("/api/v1/devices", &wang).await;
         assert_eq!((s, mine["devices"].as_array().map(Vec::len)), (200, Some(1)), "the phone in use stays");
-        assert_eq!(purge_at(&app, 181).await, Purged { notifications: 1, devices: 0, audit: 0 });
+        assert_eq!(purge_at(&app, 181).await, Purged { notifications: 1, devices: 0, audit: 0, hotline_callers: 0 });
         let (_, inbox) = app.get("/api/v1/notifications", &wang).await;
         assert_eq!(inbox["notifications"], json!([]));
         let gone = purge_at(&app, 1096).await;

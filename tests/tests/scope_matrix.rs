@@ -85,6 +85,11 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Residents' requests, decided by administrators over the resident's area only.
     ("GET", "/api/v1/erasure-requests", "             AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/erasure-requests/{id}/decision", "AA AN NN NN NN NN NN NN NN NN UU"),
+    // Hotline calls: ops staff file them anywhere (12345 takes the whole city's calls); the
+    // callback queue and the callback itself only over the case.
+    ("GET", "/api/v1/hotline/calls", "                AA   AH   AA   AH   AH   FF   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/hotline/calls", "               AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/hotline/calls/{id}/callback", "AA AN AA AN AN NN NN NN NN NN UU"),
     // The Open311 door's client applications: administrators over the jurisdiction.
     ("GET", "/api/v1/open311/clients", "              AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/open311/clients", "             AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
@@ -146,6 +151,8 @@ struct World {
     erasure_out: String,
     client_in: String,
     client_out: String,
+    call_in: String,
+    call_out: String,
     /// The last weekly reports of street 420102003 and of 420103003.
     report_in: String,
     report_out: String,
@@ -254,6 +261,22 @@ async fn erasure_request(app: &TestApp, root: &str, community: &str) -> String {
     r["id"].as_str().unwrap().to_owned()
 }
 
+/// A hotline call at `at` whose case was not accepted (closed, so its caller waits for the
+/// callback); the call's id.
+async fn closed_call(app: &TestApp, root: &str, at: (f64, f64)) -> String {
+    let reference = format!("12345-{}", uuid::Uuid::new_v4().simple());
+    // Another category than the targets': a duplicate would join them.
+    let body = json!({"reference": reference, "caller_name": "来电人", "caller_phone": "13800001234",
+                      "category": "E-05-01", "lat": at.0, "lng": at.1, "description": format!("matrix call {reference}")});
+    let (s, c) = app.post("/api/v1/hotline/calls", root, body).await;
+    assert_eq!(s, 201, "{c}");
+    let event = c["event_id"].as_str().unwrap();
+    let reject = json!({"action": "reject", "reason": "matrix"});
+    let (s, b) = app.post(&format!("/api/v1/events/{event}/actions"), root, reject).await;
+    assert_eq!(s, 200, "{b}");
+    c["id"].as_str().unwrap().to_owned()
+}
+
 /// A client application of the Open311 door with `area` as its jurisdiction; its id.
 async fn open311_client(app: &TestApp, root: &str, area: &str) -> String {
     let (s, c) = app.post("/api/v1/open311/clients", root, json!({"name": "matrix app", "area": area})).await;
@@ -326,6 +349,8 @@ async fn world(app: &TestApp) -> World {
     let erasure_out = erasure_request(app, &root, "420103003001").await;
     let client_in = open311_client(app, &root, "420102").await;
     let client_out = open311_client(app, &root, "420103").await;
+    let call_in = closed_call(app, &root, IN).await;
+    let call_out = closed_call(app, &root, OUT).await;
     let state = app.state.clone();
     let (report_in, report_out) = app
         .db
@@ -354,6 +379,8 @@ async fn world(app: &TestApp) -> World {
         erasure_out,
         client_in,
         client_out,
+        call_in,
+        call_out,
         report_in,
         report_out,
     }
@@ -576,6 +603,17 @@ async fn request(
             (format!("/api/v1/volunteer-applications/{id}/decision"), Some(json!({"decision": "approve"})))
         }
         ("POST", "/api/v1/me/erasure-requests") => (path.into(), Some(json!({}))),
+        ("POST", "/api/v1/hotline/calls") => {
+            let at = if t == Target::In { IN } else { OUT };
+            let body = json!({"reference": format!("12345-{unique}"), "caller_name": "来电人", "caller_phone": "13800001234",
+                              "category": "E-05-01", "lat": at.0, "lng": at.1, "description": format!("matrix call {unique}")});
+            (path.into(), Some(body))
+        }
+        // Called back once: a fresh closed call for every cell.
+        ("POST", "/api/v1/hotline/calls/{id}/callback") => {
+            let id = closed_call(app, root, if t == Target::In { IN } else { OUT }).await;
+            (format!("/api/v1/hotline/calls/{id}/callback"), Some(json!({"satisfied": true})))
+        }
         ("POST", "/api/v1/open311/clients") => {
             (path.into(), Some(json!({"name": "matrix app", "area": pick("420102", "420103")})))
         }
@@ -636,6 +674,10 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/volunteer-applications") => {
             let id = if t == Target::In { &w.application_in } else { &w.application_out };
             if listed("applications", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/hotline/calls") => {
+            let id = if t == Target::In { &w.call_in } else { &w.call_out };
+            if listed("calls", id) { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/open311/clients") => {
             let id = if t == Target::In { &w.client_in } else { &w.client_out };

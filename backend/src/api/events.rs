@@ -265,6 +265,13 @@ pub async fn get(caller: Caller, state: web::Data<AppState>, path: web::Path<Str
                     .collect::<ApiResult<_>>()?,
                 links: queries::events::links(conn, &id)?.into_iter().map(link_view).collect(),
                 evidence: crate::evidence::for_event(conn, &id, &caller.user.id, staff)?,
+                hotline_calls: {
+                    let full = crate::hotline::sees_callers(&caller, &row, &index);
+                    queries::hotline::of_events(conn, std::slice::from_ref(&id))?
+                        .iter()
+                        .map(|c| crate::hotline::view(c, full))
+                        .collect()
+                },
             })
         })
         .await?;

@@ -15,6 +15,7 @@ pub mod evaluation;
 pub mod events;
 pub mod evidence;
 pub mod health;
+pub mod hotline;
 pub mod hotspots;
 pub mod live;
 pub mod me;
@@ -413,6 +414,18 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .post(personal_data::decide, "Carry out or decline an erasure (administrators over the person's area; a decline needs a reason), or withdraw one's own")
             .json::<personal_data::DecisionBody>()
             .returns::<w::ErasureRequestView>(),
+        at("/api/v1/hotline/calls")
+            .get(hotline::queue, "Hotline calls whose closed case waits for the callback (ops staff over each case)")
+            .query::<hotline::QueueQuery>()
+            .returns::<w::HotlineCallList>()
+            .post(hotline::file, "File a 12345 hotline call: the caller, the reference number and the problem (ops staff)")
+            .json::<hotline::CallBody>()
+            .answers(201, JSON)
+            .returns::<w::HotlineCallView>(),
+        at("/api/v1/hotline/calls/{id}/callback")
+            .post(hotline::call_back, "Record the callback (回访) of a closed case: was the caller satisfied")
+            .json::<hotline::CallbackBody>()
+            .returns::<w::HotlineCallView>(),
         at("/api/v1/open311/clients")
             .get(open311::list, "Client applications of the Open311 door in the caller's area (administrators)")
             .returns::<w::Open311ClientList>()

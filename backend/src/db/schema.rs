@@ -503,6 +503,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hotline_calls (id) {
+        id -> Text,
+        reference -> Text,
+        event_id -> Text,
+        caller_name -> Nullable<Text>,
+        caller_phone -> Nullable<Text>,
+        filed_by -> Text,
+        created_at -> Timestamp,
+        callback_at -> Nullable<Timestamp>,
+        callback_by -> Nullable<Text>,
+        satisfied -> Nullable<Bool>,
+        callback_note -> Nullable<Text>,
+        purged_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -536,5 +553,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     hotspot_events,
     erasure_requests,
     open311_clients,
-    open311_requests
+    open311_requests,
+    hotline_calls
 );

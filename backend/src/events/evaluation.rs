@@ -55,7 +55,8 @@ fn seconds(s: Option<f64>) -> Option<f64> {
 }
 
 /// A unit's score from its tally: closure rate (结案率) over reported, on-time closure (按期结案率),
-/// rework (返工率) and extension (延期率) over closed, return rate (退回率) over dispatched.
+/// rework (返工率) and extension (延期率) over closed, return rate (退回率) over dispatched,
+/// satisfaction (满意率) over hotline callbacks.
 pub fn score(t: Tally) -> Score {
     let closed = count(t.closed);
     let closed_on_time = count(t.closed_on_time);
@@ -82,6 +83,9 @@ pub fn score(t: Tally) -> Score {
         rework_rate: rate(reworked, closed),
         extension_rate: rate(extended, closed),
         return_rate: rate(returned, dispatched),
+        callbacks: count(t.callbacks),
+        satisfied: count(t.satisfied),
+        satisfaction_rate: rate(count(t.satisfied), count(t.callbacks)),
         avg_accept_secs: seconds(t.accept_secs),
         avg_dispatch_secs: seconds(t.dispatch_secs),
         avg_handle_secs: seconds(t.handle_secs),
@@ -104,6 +108,8 @@ mod tests {
             extended: 1,
             dispatched: 4,
             returned: 1,
+            callbacks: 4,
+            satisfied: 3,
             accept_secs: Some(59.6),
             ..Tally::default()
         };
@@ -114,7 +120,9 @@ mod tests {
             (Some(0.6667), Some(0.3333), Some(0.3333))
         );
         assert_eq!((s.return_rate, s.avg_accept_secs, s.avg_verify_secs), (Some(0.25), Some(60.0), None));
+        assert_eq!(s.satisfaction_rate, Some(0.75));
         let empty = score(Tally { unit: "b".into(), ..Tally::default() });
         assert_eq!((empty.closure_rate, empty.on_time_closure_rate, empty.return_rate), (None, None, None));
+        assert_eq!(empty.satisfaction_rate, None);
     }
 }

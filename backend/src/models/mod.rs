@@ -7,6 +7,7 @@ pub mod department;
 pub mod erasure;
 pub mod event;
 pub mod evidence;
+pub mod hotline;
 pub mod hotspot;
 pub mod open311;
 pub mod push;

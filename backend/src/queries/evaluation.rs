@@ -1,6 +1,6 @@
 //! Evaluation tallies per unit in one statement: the events (or tasks) in scope, their
-//! milestones (`event_milestones`, kept as the timeline is written), excuses and supervision
-//! orders, each read once and grouped by unit in the database. Nothing is loaded per event.
+//! milestones (`event_milestones`, kept as the timeline is written), excuses, supervision
+//! orders and hotline callbacks, each read once and grouped by unit in the database. Nothing is loaded per event.
 //!
 //! Written as SQL rather than diesel's DSL because it needs conditional aggregates over joined
 //! grouped subqueries; the only dialect difference is how two instants are subtracted.
@@ -63,6 +63,10 @@ pub struct Tally {
     pub orders_closed: i64,
     #[diesel(sql_type = BigInt)]
     pub orders_open: i64,
+    #[diesel(sql_type = BigInt)]
+    pub callbacks: i64,
+    #[diesel(sql_type = BigInt)]
+    pub satisfied: i64,
     #[diesel(sql_type = Nullable<Double>)]
     pub accept_secs: Option<f64>,
     #[diesel(sql_type = Nullable<Double>)]
@@ -217,7 +221,16 @@ pub fn tally(
         q.push("o.state = 'closed' AND ").within("o.decided_at", from, to);
     });
     q.push("  SUM(CASE WHEN o.state <> 'closed' THEN 1 ELSE 0 END) AS still_open\n");
-    q.push(" FROM supervision_orders o GROUP BY o.event_id\n)\n");
+    q.push(" FROM supervision_orders o GROUP BY o.event_id\n),\n");
+    // Hotline callbacks (回访) in the period, per event (several callers may share one case).
+    q.push("calls AS (\n SELECT h.event_id,\n  ");
+    q.count_if("callbacks", |q| {
+        q.within("h.callback_at", from, to);
+    });
+    q.push("  ").count_if("satisfied", |q| {
+        q.push("h.satisfied = TRUE AND ").within("h.callback_at", from, to);
+    });
+    q.push("  COUNT(*) AS calls\n FROM hotline_calls h WHERE h.callback_at IS NOT NULL GROUP BY h.event_id\n)\n");
 
     // The measures: `done` is "counts and closed in the period".
     let done = |q: &mut Statement| {
@@ -258,7 +271,9 @@ pub fn tally(
     });
     q.push(" CAST(SUM(CASE WHEN p.counts = 1 THEN COALESCE(o.issued, 0) ELSE 0 END) AS BIGINT) AS orders_issued,\n");
     q.push(" CAST(SUM(CASE WHEN p.counts = 1 THEN COALESCE(o.closed, 0) ELSE 0 END) AS BIGINT) AS orders_closed,\n");
-    q.push(" CAST(SUM(CASE WHEN p.counts = 1 THEN COALESCE(o.still_open, 0) ELSE 0 END) AS BIGINT) AS orders_open");
+    q.push(" CAST(SUM(CASE WHEN p.counts = 1 THEN COALESCE(o.still_open, 0) ELSE 0 END) AS BIGINT) AS orders_open,\n");
+    q.push(" CAST(SUM(CASE WHEN p.counts = 1 THEN COALESCE(c.callbacks, 0) ELSE 0 END) AS BIGINT) AS callbacks,\n");
+    q.push(" CAST(SUM(CASE WHEN p.counts = 1 THEN COALESCE(c.satisfied, 0) ELSE 0 END) AS BIGINT) AS satisfied");
     for (name, a, b) in [
         ("accept_secs", "p.created_at", "m.accepted_at"),
         ("dispatch_secs", "m.accepted_at", "m.dispatched_at"),
@@ -272,7 +287,7 @@ pub fn tally(
     }
     q.push(
         "\nFROM picked p\n LEFT JOIN event_milestones m ON m.event_id = p.id\n LEFT JOIN excuses x ON x.event_id = p.id\n \
-         LEFT JOIN orders o ON o.event_id = p.id\nWHERE p.unit IS NOT NULL\nGROUP BY p.unit\nORDER BY p.unit",
+         LEFT JOIN orders o ON o.event_id = p.id\n LEFT JOIN calls c ON c.event_id = p.id\nWHERE p.unit IS NOT NULL\nGROUP BY p.unit\nORDER BY p.unit",
     );
 
     let mut query = diesel::sql_query(q.text).into_boxed::<MultiBackend>();

@@ -9,6 +9,7 @@ pub mod erasure;
 pub mod evaluation;
 pub mod events;
 pub mod evidence;
+pub mod hotline;
 pub mod hotspots;
 pub mod milestones;
 pub mod open311;

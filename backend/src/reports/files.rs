@@ -26,7 +26,7 @@ fn n(v: u64) -> Option<f64> {
 }
 
 /// The measure columns after `level`, `unit` and `name`: (identifier, heading, what, value).
-pub const COLUMNS: [(&str, &str, Measure, Read); 22] = [
+pub const COLUMNS: [(&str, &str, Measure, Read); 25] = [
     ("reported", "上报", Measure::Count, |s| n(s.reported)),
     ("accepted", "立案", Measure::Count, |s| n(s.accepted)),
     ("closed", "结案", Measure::Count, |s| n(s.closed)),
@@ -45,6 +45,9 @@ pub const COLUMNS: [(&str, &str, Measure, Read); 22] = [
     ("supervision_orders", "督办", Measure::Count, |s| n(s.supervision_orders)),
     ("orders_closed", "督办办结", Measure::Count, |s| n(s.orders_closed)),
     ("orders_open", "督办在办", Measure::Count, |s| n(s.orders_open)),
+    ("callbacks", "回访", Measure::Count, |s| n(s.callbacks)),
+    ("satisfied", "满意", Measure::Count, |s| n(s.satisfied)),
+    ("satisfaction_rate", "满意率", Measure::Rate, |s| s.satisfaction_rate),
     ("avg_accept_secs", "平均受理用时（秒）", Measure::Seconds, |s| s.avg_accept_secs),
     ("avg_dispatch_secs", "平均派遣用时（秒）", Measure::Seconds, |s| s.avg_dispatch_secs),
     ("avg_handle_secs", "平均处置用时（秒）", Measure::Seconds, |s| s.avg_handle_secs),

@@ -18,10 +18,11 @@ const COLUMNS = [
   ["excused", "ev_excused", "n"], ["overdue_open", "ev_overdue_open", "n"],
   ["supervision_orders", "ev_supervision_orders", "n"], ["orders_closed", "ev_orders_closed", "n"],
   ["orders_open", "ev_orders_open", "n"],
+  ["callbacks", "ev_callbacks", "n"], ["satisfied", "ev_satisfied", "n"], ["satisfaction_rate", "ev_satisfaction_rate", "rate"],
   ["avg_accept_secs", "ev_avg_accept", "secs"], ["avg_dispatch_secs", "ev_avg_dispatch", "secs"],
   ["avg_handle_secs", "ev_avg_handle", "secs"], ["avg_verify_secs", "ev_avg_verify", "secs"],
 ];
-const CHARTED = ["closure_rate", "on_time_closure_rate", "rework_rate", "extension_rate", "return_rate"];
+const CHARTED = ["closure_rate", "on_time_closure_rate", "rework_rate", "extension_rate", "return_rate", "satisfaction_rate"];
 const MAX_BARS = 30;
 
 let last = null;

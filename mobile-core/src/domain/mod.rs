@@ -48,6 +48,7 @@ pub mod crs;
 pub mod erasure;
 pub mod error;
 pub mod event;
+pub mod hotline;
 pub mod role;
 pub mod supervision;
 pub mod task;

@@ -96,6 +96,15 @@ wire! {
         /// returned / dispatched (退回率).
         #[serde(default)]
         pub return_rate: Option<f64>,
+        /// Hotline callers called back (回访) in the period about the unit's events.
+        #[serde(default)]
+        pub callbacks: u64,
+        /// Of those, satisfied.
+        #[serde(default)]
+        pub satisfied: u64,
+        /// satisfied / callbacks (满意率); none without callbacks.
+        #[serde(default)]
+        pub satisfaction_rate: Option<f64>,
         /// Average seconds per stage over the events closed in the period: reported → accepted,
         /// accepted → first dispatched, dispatched → last resolved, resolved → closed.
         #[serde(default)]

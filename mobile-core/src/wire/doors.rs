@@ -1,4 +1,5 @@
-//! The standard doors to other systems: the client applications of the Open311 door.
+//! The standard doors to other systems: the client applications of the Open311 door, and calls
+//! to the 12345 hotline with their callbacks.
 
 use chrono::{DateTime, Utc};
 
@@ -30,5 +31,65 @@ wire! {
     /// `GET /open311/clients`.
     pub struct Open311ClientList {
         pub clients: Vec<Open311Client>,
+    }
+}
+
+wire! {
+    /// The body of `POST /hotline/calls`: a call to the 12345 hotline, filed by its operator.
+    #[cfg_attr(feature = "validate", derive(validator::Validate))]
+    #[serde(deny_unknown_fields)]
+    pub struct HotlineCallRequest {
+        /// The hotline system's reference number of the call; filing it again is the same call.
+        #[cfg_attr(feature = "validate", validate(length(min = 1, max = 64, message = "reference is 1 to 64 characters")))]
+        pub reference: String,
+        #[cfg_attr(feature = "validate", validate(length(min = 1, max = 64, message = "caller_name is 1 to 64 characters")))]
+        pub caller_name: String,
+        pub caller_phone: String,
+        pub category: String,
+        pub lat: f64,
+        pub lng: f64,
+        #[cfg_attr(feature = "validate", validate(length(min = 1, max = 2000, message = "description is 1 to 2000 characters")))]
+        pub description: String,
+        #[cfg_attr(feature = "validate", validate(length(max = 200, message = "address is at most 200 characters")))]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub address: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub grade: Option<crate::domain::category::Grade>,
+    }
+
+    /// A call to the hotline. The caller's name and phone in full only for ops staff over the
+    /// case (`masked` false); masked for everyone else; none once purged.
+    pub struct HotlineCallView {
+        pub id: String,
+        pub reference: String,
+        pub event_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub caller_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub caller_phone: Option<String>,
+        pub masked: bool,
+        pub created_at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub callback_at: Option<DateTime<Utc>>,
+        /// Whether the caller was satisfied, once called back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub satisfied: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub callback_note: Option<String>,
+    }
+
+    /// `GET /hotline/calls`.
+    pub struct HotlineCallList {
+        pub calls: Vec<HotlineCallView>,
+    }
+
+    /// The body of `POST /hotline/calls/{id}/callback` (回访).
+    #[cfg_attr(feature = "validate", derive(validator::Validate))]
+    #[serde(deny_unknown_fields)]
+    pub struct CallbackRequest {
+        pub satisfied: bool,
+        #[cfg_attr(feature = "validate", validate(length(max = 500, message = "note is at most 500 characters")))]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub note: Option<String>,
     }
 }

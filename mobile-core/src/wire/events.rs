@@ -299,6 +299,9 @@ wire! {
         /// the area only; others see no actors).
         #[serde(default)]
         pub names: std::collections::BTreeMap<String, String>,
+        /// Calls to the 12345 hotline about it (callers masked except for ops staff).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub hotline_calls: Vec<super::HotlineCallView>,
     }
 
     /// What one event of a bulk action came to.

@@ -102,6 +102,7 @@ impl ErrorCode {
             | "extension_pending"
             | "no_extension_requested"
             | "already_decided"
+            | "case_open"
             | "nothing_to_excuse" => ErrorCode::Conflict,
             _ => ErrorCode::ValidationFailed,
         }
