@@ -131,6 +131,20 @@ pub struct ServeArgs {
     /// (0: kept forever) [default: 365]
     #[arg(long, env = "GRIDWORK_HOTLINE_RETENTION_DAYS", value_name = "DAYS")]
     pub hotline_retention_days: Option<u32>,
+    /// Seconds one webhook POST may take [default: 10]
+    #[arg(long, env = "GRIDWORK_WEBHOOK_TIMEOUT_SECS", value_name = "SECS")]
+    pub webhook_timeout_secs: Option<u64>,
+    /// Seconds before a failed webhook is tried again; each further retry waits twice as long
+    /// (at most an hour) [default: 10]
+    #[arg(long, env = "GRIDWORK_WEBHOOK_RETRY_SECS", value_name = "SECS")]
+    pub webhook_retry_secs: Option<u64>,
+    /// Attempts before a webhook delivery is given up [default: 10]
+    #[arg(long, env = "GRIDWORK_WEBHOOK_MAX_ATTEMPTS", value_name = "N")]
+    pub webhook_max_attempts: Option<i32>,
+    /// Failed attempts in a row after which a webhook subscription is switched off and its owner
+    /// told [default: 50]
+    #[arg(long, env = "GRIDWORK_WEBHOOK_DISABLE_AFTER", value_name = "N")]
+    pub webhook_disable_after: Option<i32>,
     /// Send Strict-Transport-Security (the site is served over HTTPS by a proxy in front)
     #[arg(long, env = "GRIDWORK_HSTS")]
     pub hsts: Option<bool>,
@@ -200,6 +214,10 @@ pub struct FileSettings {
     pub device_retention_days: Option<u32>,
     pub audit_retention_days: Option<u32>,
     pub hotline_retention_days: Option<u32>,
+    pub webhook_timeout_secs: Option<u64>,
+    pub webhook_retry_secs: Option<u64>,
+    pub webhook_max_attempts: Option<i32>,
+    pub webhook_disable_after: Option<i32>,
     pub hsts: Option<bool>,
     pub limit_sign_ins_per_minute: Option<u32>,
     pub limit_sign_ups_per_hour: Option<u32>,
@@ -248,6 +266,8 @@ pub struct Settings {
     pub hardening: crate::http::hardening::Hardening,
     /// How long notifications, deactivated devices and audit entries are kept.
     pub retention: crate::retention::Retention,
+    /// How webhooks are sent.
+    pub webhooks: crate::webhooks::sender::Policy,
 }
 
 /// Dispatch and deadline policy.
@@ -382,6 +402,24 @@ impl Settings {
                     deactivated_devices: days(args.device_retention_days.or(file.device_retention_days), 30),
                     audit: days(args.audit_retention_days.or(file.audit_retention_days), 1095),
                     hotline_callers: days(args.hotline_retention_days.or(file.hotline_retention_days), 365),
+                }
+            },
+            webhooks: {
+                let d = crate::webhooks::sender::Policy::default();
+                let secs = |v: Option<u64>, d: std::time::Duration| v.map_or(d, std::time::Duration::from_secs);
+                crate::webhooks::sender::Policy {
+                    timeout: secs(args.webhook_timeout_secs.or(file.webhook_timeout_secs), d.timeout),
+                    retry_base: secs(args.webhook_retry_secs.or(file.webhook_retry_secs), d.retry_base),
+                    max_attempts: args
+                        .webhook_max_attempts
+                        .or(file.webhook_max_attempts)
+                        .unwrap_or(d.max_attempts)
+                        .max(1),
+                    disable_after: args
+                        .webhook_disable_after
+                        .or(file.webhook_disable_after)
+                        .unwrap_or(d.disable_after)
+                        .max(1),
                 }
             },
             hardening: {

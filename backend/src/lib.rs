@@ -32,3 +32,4 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod volunteers;
+pub mod webhooks;

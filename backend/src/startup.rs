@@ -59,6 +59,7 @@ impl Application {
         let state = AppState::new(db, settings, index)?;
         let server = run(listener, &state)?;
         crate::push::sender::spawn(&state)?;
+        crate::webhooks::sender::spawn(&state)?;
         match state.settings.event_loop.scheduler_interval {
             Some(every) => crate::events::scheduler::spawn(state.clone(), every),
             None => tracing::info!("deadline scheduler off in this process"),

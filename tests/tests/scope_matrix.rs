@@ -90,6 +90,14 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/hotline/calls", "                AA   AH   AA   AH   AH   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/hotline/calls", "               AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/hotline/calls/{id}/callback", "AA AN AA AN AN NN NN NN NN NN UU"),
+    // Webhook subscriptions: administrators over their area.
+    ("GET", "/api/v1/webhooks", "                     AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/webhooks", "                    AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    ("DELETE", "/api/v1/webhooks/{id}", "              AA   AN   NN   NN   NN   NN   NN   NN   NN   NN   UU"),
+    ("POST", "/api/v1/webhooks/{id}/enable", "        AA   AN   NN   NN   NN   NN   NN   NN   NN   NN   UU"),
+    ("POST", "/api/v1/webhooks/{id}/disable", "       AA   AN   NN   NN   NN   NN   NN   NN   NN   NN   UU"),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", "     AA   AN   NN   NN   NN   NN   NN   NN   NN   NN   UU"),
+    ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay", "AA AN NN NN NN NN NN NN NN NN UU"),
     // The Open311 door's client applications: administrators over the jurisdiction.
     ("GET", "/api/v1/open311/clients", "              AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/open311/clients", "             AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
@@ -153,6 +161,8 @@ struct World {
     client_out: String,
     call_in: String,
     call_out: String,
+    hook_in: (String, String),
+    hook_out: (String, String),
     /// The last weekly reports of street 420102003 and of 420103003.
     report_in: String,
     report_out: String,
@@ -261,6 +271,14 @@ async fn erasure_request(app: &TestApp, root: &str, community: &str) -> String {
     r["id"].as_str().unwrap().to_owned()
 }
 
+/// A webhook subscription of `area` (to a port nobody listens on); its id.
+async fn webhook(app: &TestApp, root: &str, area: &str) -> String {
+    let body = json!({"name": "matrix hook", "url": "http://127.0.0.1:9/hook", "area": area});
+    let (s, h) = app.post("/api/v1/webhooks", root, body).await;
+    assert_eq!(s, 201, "{h}");
+    h["id"].as_str().unwrap().to_owned()
+}
+
 /// A hotline call at `at` whose case was not accepted (closed, so its caller waits for the
 /// callback); the call's id.
 async fn closed_call(app: &TestApp, root: &str, at: (f64, f64)) -> String {
@@ -349,8 +367,17 @@ async fn world(app: &TestApp) -> World {
     let erasure_out = erasure_request(app, &root, "420103003001").await;
     let client_in = open311_client(app, &root, "420102").await;
     let client_out = open311_client(app, &root, "420103").await;
+    let (hook_in, hook_out) = (webhook(app, &root, "420102").await, webhook(app, &root, "420103").await);
     let call_in = closed_call(app, &root, IN).await;
     let call_out = closed_call(app, &root, OUT).await;
+    // Each subscription got the messages of its area's call: one delivery of each to replay.
+    let first_delivery = |hook: String| async move {
+        app.db.run(move |conn| Ok(gridwork::queries::webhooks::deliveries(conn, &hook, 1)?)).await.unwrap()[0]
+            .id
+            .clone()
+    };
+    let hook_in = (hook_in.clone(), first_delivery(hook_in).await);
+    let hook_out = (hook_out.clone(), first_delivery(hook_out).await);
     let state = app.state.clone();
     let (report_in, report_out) = app
         .db
@@ -381,6 +408,8 @@ async fn world(app: &TestApp) -> World {
         client_out,
         call_in,
         call_out,
+        hook_in,
+        hook_out,
         report_in,
         report_out,
     }
@@ -603,6 +632,27 @@ async fn request(
             (format!("/api/v1/volunteer-applications/{id}/decision"), Some(json!({"decision": "approve"})))
         }
         ("POST", "/api/v1/me/erasure-requests") => (path.into(), Some(json!({}))),
+        ("POST", "/api/v1/webhooks") => (
+            path.into(),
+            Some(json!({"name": "matrix hook", "url": "http://127.0.0.1:9/hook", "area": pick("420102", "420103")})),
+        ),
+        // Deleting is for good: a fresh subscription for every cell.
+        ("DELETE", "/api/v1/webhooks/{id}") => {
+            let id = webhook(app, root, &pick("420102", "420103")).await;
+            (format!("/api/v1/webhooks/{id}"), None)
+        }
+        ("POST", "/api/v1/webhooks/{id}/enable" | "/api/v1/webhooks/{id}/disable") => {
+            let hook = if t == Target::In { &w.hook_in.0 } else { &w.hook_out.0 };
+            (path.replace("{id}", hook), Some(json!({})))
+        }
+        ("GET", "/api/v1/webhooks/{id}/deliveries") => {
+            let hook = if t == Target::In { &w.hook_in.0 } else { &w.hook_out.0 };
+            (path.replace("{id}", hook), None)
+        }
+        ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay") => {
+            let (hook, delivery) = if t == Target::In { &w.hook_in } else { &w.hook_out };
+            (path.replace("{id}", hook).replace("{delivery_id}", delivery), Some(json!({})))
+        }
         ("POST", "/api/v1/hotline/calls") => {
             let at = if t == Target::In { IN } else { OUT };
             let body = json!({"reference": format!("12345-{unique}"), "caller_name": "来电人", "caller_phone": "13800001234",
@@ -674,6 +724,10 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/volunteer-applications") => {
             let id = if t == Target::In { &w.application_in } else { &w.application_out };
             if listed("applications", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/webhooks") => {
+            let id = if t == Target::In { &w.hook_in.0 } else { &w.hook_out.0 };
+            if listed("webhooks", id) { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/hotline/calls") => {
             let id = if t == Target::In { &w.call_in } else { &w.call_out };

@@ -31,6 +31,7 @@ pub mod supervision;
 pub mod users;
 pub mod verify;
 pub mod volunteers;
+pub mod webhooks;
 pub mod workforce;
 
 /// What an operation takes as its body, for the OpenAPI document.
@@ -426,6 +427,28 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .post(hotline::call_back, "Record the callback (回访) of a closed case: was the caller satisfied")
             .json::<hotline::CallbackBody>()
             .returns::<w::HotlineCallView>(),
+        at("/api/v1/webhooks")
+            .get(webhooks::list, "Webhook subscriptions of department systems in the caller's area (administrators)")
+            .returns::<w::WebhookList>()
+            .post(webhooks::register, "Subscribe a system's URL to the state changes of an area's events; the signing secret is shown once")
+            .json::<webhooks::WebhookBody>()
+            .answers(201, JSON)
+            .returns::<w::Webhook>(),
+        at("/api/v1/webhooks/{id}")
+            .delete(webhooks::delete, "Delete a webhook subscription with its delivery log")
+            .answers(204, None),
+        at("/api/v1/webhooks/{id}/enable")
+            .post(webhooks::enable, "Switch a webhook subscription back on (after it was switched off)")
+            .returns::<w::Webhook>(),
+        at("/api/v1/webhooks/{id}/disable")
+            .post(webhooks::disable, "Switch a webhook subscription off")
+            .returns::<w::Webhook>(),
+        at("/api/v1/webhooks/{id}/deliveries")
+            .get(webhooks::deliveries, "The delivery log of a webhook subscription, newest first")
+            .returns::<w::WebhookDeliveryList>(),
+        at("/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay")
+            .post(webhooks::replay, "Send a delivery again from its first attempt")
+            .returns::<w::WebhookDelivery>(),
         at("/api/v1/open311/clients")
             .get(open311::list, "Client applications of the Open311 door in the caller's area (administrators)")
             .returns::<w::Open311ClientList>()

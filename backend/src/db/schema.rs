@@ -520,6 +520,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        name -> Text,
+        url -> Text,
+        secret -> Text,
+        area_code -> Text,
+        states -> Text,
+        categories -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        consecutive_failures -> Integer,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        subscription_id -> Text,
+        event_id -> Text,
+        kind -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -554,5 +589,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     erasure_requests,
     open311_clients,
     open311_requests,
-    hotline_calls
+    hotline_calls,
+    webhook_subscriptions,
+    webhook_deliveries
 );

@@ -121,6 +121,7 @@ fn open(
     row.log_head = first.hash.clone();
     queries::events::insert(conn, &row)?;
     queries::events::log(conn, &first)?;
+    crate::webhooks::outbox::enqueue(conn, &first)?;
     if state == EventState::Accepted {
         return auto_dispatch(conn, ctx, &row, category, &[]);
     }

@@ -144,6 +144,8 @@ pub fn append(conn: &mut DbConn, event_id: &str, step: &Step<'_>) -> ApiResult<E
     diesel::insert_into(event_log::table).values(&row).execute(conn)?;
     crate::queries::milestones::record(conn, &row)?;
     diesel::update(events::table.find(event_id)).set(events::log_head.eq(&row.hash)).execute(conn)?;
+    // After the head moves: the message carries the event as the change left it.
+    crate::webhooks::outbox::enqueue(conn, &row)?;
     Ok(row)
 }
 

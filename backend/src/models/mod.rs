@@ -17,6 +17,7 @@ pub mod session;
 pub mod throttle;
 pub mod user;
 pub mod volunteer;
+pub mod webhook;
 pub mod worker;
 
 /// Timestamps are stored as naive UTC (portable across both backends) and shown as RFC 3339 UTC.

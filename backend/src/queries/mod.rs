@@ -22,4 +22,5 @@ pub mod tasks;
 pub mod throttle;
 pub mod users;
 pub mod volunteers;
+pub mod webhooks;
 pub mod workers;

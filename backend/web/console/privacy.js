@@ -90,8 +90,8 @@ function erasureRow(r) {
     const body = decision === "decline" ? { decision, reason: reason.value } : { decision };
     try {
       const done = await api.call("POST", `/api/v1/erasure-requests/${r.id}/decision`, body);
+      await loadErasures();
       $("#erasure-result").textContent = t(decision === "carry_out" ? "pd_carried" : "pd_declinedNote", done.username);
-      loadErasures();
     } catch (err) {
       $("#erasure-result").textContent = refusalText(err);
     }

@@ -93,3 +93,75 @@ wire! {
         pub note: Option<String>,
     }
 }
+
+wire! {
+    /// The body of `POST /webhooks`: a department system's subscription to the state changes
+    /// of an area's events.
+    #[cfg_attr(feature = "validate", derive(validator::Validate))]
+    #[serde(deny_unknown_fields)]
+    pub struct WebhookRequest {
+        #[cfg_attr(feature = "validate", validate(length(min = 1, max = 100, message = "name is 1 to 100 characters")))]
+        pub name: String,
+        /// Where to POST each message (http or https).
+        #[cfg_attr(feature = "validate", validate(length(min = 8, max = 1024, message = "url is 8 to 1024 characters")))]
+        pub url: String,
+        /// Only events inside this area.
+        pub area: String,
+        /// Only changes to these states [default: every state].
+        #[serde(default)]
+        pub states: Vec<crate::domain::event::EventState>,
+        /// Only events of these categories [default: every category].
+        #[serde(default)]
+        pub categories: Vec<String>,
+    }
+
+    /// A webhook subscription.
+    pub struct Webhook {
+        pub id: String,
+        pub name: String,
+        pub url: String,
+        pub area: String,
+        pub states: Vec<crate::domain::event::EventState>,
+        pub categories: Vec<String>,
+        pub created_at: DateTime<Utc>,
+        /// Set when it was switched off after failing again and again (or by hand).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub disabled_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub disabled_reason: Option<String>,
+        pub consecutive_failures: i32,
+        /// The signing secret (`whsec_…`): only in the answer to the registration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub secret: Option<String>,
+    }
+
+    /// `GET /webhooks`.
+    pub struct WebhookList {
+        pub webhooks: Vec<Webhook>,
+    }
+
+    /// One message to a subscription and how its sending went.
+    pub struct WebhookDelivery {
+        /// The `webhook-id` header: the same on every retry.
+        pub id: String,
+        pub event_id: String,
+        /// `event.created` or `event.state_changed`.
+        pub kind: String,
+        /// `pending`, `delivered` or `failed`.
+        pub state: String,
+        pub attempts: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub last_status: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub last_error: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub next_attempt_at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub delivered_at: Option<DateTime<Utc>>,
+    }
+
+    /// `GET /webhooks/{id}/deliveries`: the delivery log, newest first.
+    pub struct WebhookDeliveryList {
+        pub deliveries: Vec<WebhookDelivery>,
+    }
+}
