@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::api::events::{Point, PointExt};
 use crate::events::actions::Ctx;
 use crate::http::extract::ValidJson;
 use crate::state::AppState;
@@ -19,11 +20,13 @@ pub type CallbackBody = CallbackRequest;
 
 pub async fn file(caller: Caller, state: web::Data<AppState>, body: ValidJson<CallBody>) -> ApiResult<HttpResponse> {
     caller.require_any(&OPS_ROLES)?;
+    let mut body = body.0;
+    (body.lat, body.lng) = Point { lat: body.lat, lng: body.lng, crs: None }.wgs84("lat")?;
     let (index, policy) = (state.areas(), state.settings.event_loop);
     let (view, created) = state
         .db
         .run(move |conn| {
-            let (call, created) = hotline::file(conn, Ctx { index: &index, policy: &policy }, &caller, &body.0)?;
+            let (call, created) = hotline::file(conn, Ctx { index: &index, policy: &policy }, &caller, &body)?;
             let event = queries::events::by_id(conn, &call.event_id)?
                 .ok_or_else(|| ApiError::internal("call without event"))?;
             Ok((hotline::view(&call, hotline::sees_callers(&caller, &event, &index)), created))
