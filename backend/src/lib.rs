@@ -14,6 +14,7 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod demo;
+pub mod department_systems;
 pub mod duty;
 pub mod error;
 pub mod events;

@@ -90,6 +90,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/hotline/calls", "                AA   AH   AA   AH   AH   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/hotline/calls", "               AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/hotline/calls/{id}/callback", "AA AN AA AN AN NN NN NN NN NN UU"),
+    // Departments' systems: administrators over the system's area.
+    ("GET", "/api/v1/departments/{code}/systems", "  AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/departments/{code}/systems", " AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    ("DELETE", "/api/v1/departments/{code}/systems/{id}", "AA AN NN NN NN NN NN NN NN NN UU"),
     // Webhook subscriptions: administrators over their area.
     ("GET", "/api/v1/webhooks", "                     AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/webhooks", "                    AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
@@ -163,6 +167,8 @@ struct World {
     call_out: String,
     hook_in: (String, String),
     hook_out: (String, String),
+    system_in: String,
+    system_out: String,
     /// The last weekly reports of street 420102003 and of 420103003.
     report_in: String,
     report_out: String,
@@ -271,6 +277,15 @@ async fn erasure_request(app: &TestApp, root: &str, community: &str) -> String {
     r["id"].as_str().unwrap().to_owned()
 }
 
+/// A system of department `code` over `area`; its id.
+async fn department_system(app: &TestApp, root: &str, code: &str, area: &str) -> String {
+    let (s, b) = app
+        .post(&format!("/api/v1/departments/{code}/systems"), root, json!({"name": "matrix system", "area": area}))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b["id"].as_str().unwrap().to_owned()
+}
+
 /// A webhook subscription of `area` (to a port nobody listens on); its id.
 async fn webhook(app: &TestApp, root: &str, area: &str) -> String {
     let body = json!({"name": "matrix hook", "url": "http://127.0.0.1:9/hook", "area": area});
@@ -368,6 +383,16 @@ async fn world(app: &TestApp) -> World {
     let client_in = open311_client(app, &root, "420102").await;
     let client_out = open311_client(app, &root, "420103").await;
     let (hook_in, hook_out) = (webhook(app, &root, "420102").await, webhook(app, &root, "420103").await);
+    let (s, b) = app
+        .post(
+            "/api/v1/departments",
+            &root,
+            json!({"code": "water-420103", "name": "江汉区水务局", "area_code": "420103"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let system_in = department_system(app, &root, "water-420102", "420102").await;
+    let system_out = department_system(app, &root, "water-420103", "420103").await;
     let call_in = closed_call(app, &root, IN).await;
     let call_out = closed_call(app, &root, OUT).await;
     // Each subscription got the messages of its area's call: one delivery of each to replay.
@@ -410,6 +435,8 @@ async fn world(app: &TestApp) -> World {
         call_out,
         hook_in,
         hook_out,
+        system_in,
+        system_out,
         report_in,
         report_out,
     }
@@ -632,6 +659,19 @@ async fn request(
             (format!("/api/v1/volunteer-applications/{id}/decision"), Some(json!({"decision": "approve"})))
         }
         ("POST", "/api/v1/me/erasure-requests") => (path.into(), Some(json!({}))),
+        ("GET", "/api/v1/departments/{code}/systems") => {
+            (path.replace("{code}", &pick("water-420102", "water-420103")), None)
+        }
+        ("POST", "/api/v1/departments/{code}/systems") => (
+            path.replace("{code}", &pick("water-420102", "water-420103")),
+            Some(json!({"name": "matrix system", "area": pick("420102", "420103")})),
+        ),
+        // Revoking is for good: a fresh system for every cell.
+        ("DELETE", "/api/v1/departments/{code}/systems/{id}") => {
+            let (code, area) = if t == Target::In { ("water-420102", "420102") } else { ("water-420103", "420103") };
+            let id = department_system(app, root, code, area).await;
+            (format!("/api/v1/departments/{code}/systems/{id}"), None)
+        }
         ("POST", "/api/v1/webhooks") => (
             path.into(),
             Some(json!({"name": "matrix hook", "url": "http://127.0.0.1:9/hook", "area": pick("420102", "420103")})),
@@ -724,6 +764,10 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/volunteer-applications") => {
             let id = if t == Target::In { &w.application_in } else { &w.application_out };
             if listed("applications", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/departments/{code}/systems") => {
+            let id = if t == Target::In { &w.system_in } else { &w.system_out };
+            if listed("systems", id) { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/webhooks") => {
             let id = if t == Target::In { &w.hook_in.0 } else { &w.hook_out.0 };

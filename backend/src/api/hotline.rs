@@ -7,9 +7,9 @@ use gridwork_mobile_core::domain::event::OPS_ROLES;
 use gridwork_mobile_core::wire::{CallbackRequest, HotlineCallList, HotlineCallRequest};
 use serde::Deserialize;
 
+use crate::api::events::{Point, PointExt};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::api::events::{Point, PointExt};
 use crate::events::actions::Ctx;
 use crate::http::extract::ValidJson;
 use crate::state::AppState;

@@ -427,6 +427,16 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .post(hotline::call_back, "Record the callback (回访) of a closed case: was the caller satisfied")
             .json::<hotline::CallbackBody>()
             .returns::<w::HotlineCallView>(),
+        at("/api/v1/departments/{code}/systems")
+            .get(departments::systems, "A department's systems acting on its tasks with API keys (administrators over their areas)")
+            .returns::<w::DepartmentSystemList>()
+            .post(departments::register_system, "Register a department's system; its API key is shown once")
+            .json::<departments::SystemBody>()
+            .answers(201, JSON)
+            .returns::<w::DepartmentSystem>(),
+        at("/api/v1/departments/{code}/systems/{id}")
+            .delete(departments::revoke_system, "Revoke a department system's key and switch its account off")
+            .returns::<w::DepartmentSystem>(),
         at("/api/v1/webhooks")
             .get(webhooks::list, "Webhook subscriptions of department systems in the caller's area (administrators)")
             .returns::<w::WebhookList>()

@@ -555,6 +555,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    department_systems (user_id) {
+        user_id -> Text,
+        department_id -> Text,
+        name -> Text,
+        area_code -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -591,5 +603,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     open311_requests,
     hotline_calls,
     webhook_subscriptions,
-    webhook_deliveries
+    webhook_deliveries,
+    department_systems
 );

@@ -27,3 +27,17 @@ impl Department {
         }
     }
 }
+
+/// A department's own system acting on its tasks with an API key (an account of its own).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::department_systems)]
+pub struct SystemRow {
+    /// The system's account.
+    pub user_id: String,
+    pub department_id: String,
+    pub name: String,
+    pub area_code: String,
+    pub created_by: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub revoked_at: Option<chrono::NaiveDateTime>,
+}

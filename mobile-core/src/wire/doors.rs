@@ -165,3 +165,35 @@ wire! {
         pub deliveries: Vec<WebhookDelivery>,
     }
 }
+
+wire! {
+    /// The body of `POST /departments/{code}/systems`: a department's own system that acts on the
+    /// department's tasks with an API key.
+    #[cfg_attr(feature = "validate", derive(validator::Validate))]
+    #[serde(deny_unknown_fields)]
+    pub struct DepartmentSystemRequest {
+        #[cfg_attr(feature = "validate", validate(length(min = 1, max = 100, message = "name is 1 to 100 characters")))]
+        pub name: String,
+        /// The area whose tasks it handles (inside the department's area).
+        pub area: String,
+    }
+
+    /// A department's system. Its `id` is its account: timelines name it as the actor.
+    pub struct DepartmentSystem {
+        pub id: String,
+        pub name: String,
+        pub department: String,
+        pub area: String,
+        pub created_at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub revoked_at: Option<DateTime<Utc>>,
+        /// The API key (`Authorization: Bearer …`): only in the answer to the registration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub api_key: Option<String>,
+    }
+
+    /// `GET /departments/{code}/systems`.
+    pub struct DepartmentSystemList {
+        pub systems: Vec<DepartmentSystem>,
+    }
+}
