@@ -23,6 +23,7 @@ pub mod hotline;
 pub mod http;
 pub mod models;
 pub mod open311;
+pub mod open_data;
 pub mod personal_data;
 pub mod privacy;
 pub mod push;

@@ -77,6 +77,11 @@ impl Drop for Server {
 /// A tiny blocking HTTP/1.1 client, so these tests share nothing with the server's stack.
 /// Status 0 means the connection could not be made or was cut.
 fn http(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    http_with(method, url, token, body, "")
+}
+
+/// [`http`] with more header lines (each ending in `\r\n`).
+fn http_with(method: &str, url: &str, token: Option<&str>, body: Option<&Value>, headers: &str) -> (u16, Value) {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
     let Ok(mut stream) = TcpStream::connect(host) else { return (0, Value::Null) };
@@ -84,7 +89,7 @@ fn http(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> (
     let body = body.map(Value::to_string).unwrap_or_default();
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{auth}{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     if stream.write_all(req.as_bytes()).is_err() {
@@ -438,7 +443,8 @@ fn an_erased_resident_is_in_no_log_and_the_audit_still_verifies() {
     assert_eq!(login(&server, "zhao.liu", "not-his-password").0, 401);
     let report = json!({"category": "C-03-01", "lat": 30.585, "lng": 114.27175, "description": "井盖坏了 赵六 13912345678",
                         "reporter_location": {"lat": 30.585, "lng": 114.27175}});
-    let (s, e) = http("POST", &server.url("/api/v1/events"), Some(&zhao), Some(&report));
+    let (s, e) =
+        http_with("POST", &server.url("/api/v1/events"), Some(&zhao), Some(&report), "Idempotency-Key: zhao-1\r\n");
     assert_eq!(s, 201, "{e}");
     let (s, request) = http("POST", &server.url("/api/v1/me/erasure-requests"), Some(&zhao), Some(&json!({})));
     assert_eq!(s, 201, "{request}");

@@ -90,6 +90,14 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/hotline/calls", "                AA   AH   AA   AH   AH   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/hotline/calls", "               AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/hotline/calls/{id}/callback", "AA AN AA AN AN NN NN NN NN NN UU"),
+    // Open data: public where published (the world publishes 420102, not 420103); published and
+    // withdrawn by administrators over the area (these two rows come after the reads).
+    ("GET", "/api/v1/open-data/areas", "              AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
+    ("GET", "/api/v1/open-data/events.csv", "         AN   AN   AN   AN   AN   AN   AN   AN   AN   AN   AN"),
+    ("GET", "/api/v1/open-data/events.geojson", "     AN   AN   AN   AN   AN   AN   AN   AN   AN   AN   AN"),
+    ("GET", "/api/v1/open-data/categories.csv", "     AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA"),
+    ("PUT", "/api/v1/open-data/areas/{code}", "      AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    ("DELETE", "/api/v1/open-data/areas/{code}", "   AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     // Departments' systems: administrators over the system's area.
     ("GET", "/api/v1/departments/{code}/systems", "  AA   AH   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("POST", "/api/v1/departments/{code}/systems", " AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
@@ -393,6 +401,8 @@ async fn world(app: &TestApp) -> World {
     assert_eq!(s, 201, "{b}");
     let system_in = department_system(app, &root, "water-420102", "420102").await;
     let system_out = department_system(app, &root, "water-420103", "420103").await;
+    let (s, b) = app.put("/api/v1/open-data/areas/420102", &root, json!({})).await;
+    assert_eq!(s, 200, "{b}");
     let call_in = closed_call(app, &root, IN).await;
     let call_out = closed_call(app, &root, OUT).await;
     // Each subscription got the messages of its area's call: one delivery of each to replay.
@@ -659,6 +669,12 @@ async fn request(
             (format!("/api/v1/volunteer-applications/{id}/decision"), Some(json!({"decision": "approve"})))
         }
         ("POST", "/api/v1/me/erasure-requests") => (path.into(), Some(json!({}))),
+        ("GET", "/api/v1/open-data/events.csv" | "/api/v1/open-data/events.geojson") => {
+            (format!("{path}?area={}", pick("420102", "420103")), None)
+        }
+        ("PUT" | "DELETE", "/api/v1/open-data/areas/{code}") => {
+            (path.replace("{code}", &pick("420102", "420103")), None)
+        }
         ("GET", "/api/v1/departments/{code}/systems") => {
             (path.replace("{code}", &pick("water-420102", "water-420103")), None)
         }

@@ -20,6 +20,7 @@ pub mod hotspots;
 pub mod live;
 pub mod me;
 pub mod open311;
+pub mod open_data;
 pub mod openapi;
 pub mod paging;
 pub mod personal_data;
@@ -427,6 +428,29 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .post(hotline::call_back, "Record the callback (回访) of a closed case: was the caller satisfied")
             .json::<hotline::CallbackBody>()
             .returns::<w::HotlineCallView>(),
+        at("/api/v1/open-data/areas")
+            .get(open_data::areas, "The areas whose anonymised events are published")
+            .returns::<w::AreaList>()
+            .public(),
+        at("/api/v1/open-data/areas/{code}")
+            .put(open_data::publish, "Publish an area's anonymised events (administrators over it)")
+            .returns::<w::AreaList>()
+            .delete(open_data::unpublish, "Stop publishing an area's events (administrators over it)")
+            .returns::<w::AreaList>(),
+        at("/api/v1/open-data/events.csv")
+            .get(open_data::events_csv, "Anonymised events of a published area over a period, as CSV")
+            .query::<open_data::EventsQuery>()
+            .answers(200, Some("text/csv"))
+            .public(),
+        at("/api/v1/open-data/events.geojson")
+            .get(open_data::events_geojson, "Anonymised events of a published area over a period, as GeoJSON")
+            .query::<open_data::EventsQuery>()
+            .answers(200, Some("application/geo+json"))
+            .public(),
+        at("/api/v1/open-data/categories.csv")
+            .get(open_data::categories, "The category catalog, once open data is published")
+            .answers(200, Some("text/csv"))
+            .public(),
         at("/api/v1/departments/{code}/systems")
             .get(departments::systems, "A department's systems acting on its tasks with API keys (administrators over their areas)")
             .returns::<w::DepartmentSystemList>()

@@ -567,6 +567,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    open_data_areas (area_code) {
+        area_code -> Text,
+        published_by -> Text,
+        published_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -604,5 +612,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     hotline_calls,
     webhook_subscriptions,
     webhook_deliveries,
-    department_systems
+    department_systems,
+    open_data_areas,
+    event_milestones
 );

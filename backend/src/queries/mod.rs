@@ -13,6 +13,7 @@ pub mod hotline;
 pub mod hotspots;
 pub mod milestones;
 pub mod open311;
+pub mod open_data;
 pub mod personal_data;
 pub mod push;
 pub mod reports;
