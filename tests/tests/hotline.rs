@@ -27,6 +27,12 @@ both_backends! {
         app.user("coord.next", Role::Coordinator, Some("420102004")).await;
         let other = app.login("coord.next").await;
 
+        // A department system subscribed to the street's changes.
+        let hook = json!({"name": "城管系统", "url": "http://127.0.0.1:9/hook", "area": "420102003"});
+        assert_eq!(app.post("/api/v1/webhooks", &crew.admin, hook).await.0, 201);
+        app.user("vol", Role::Volunteer, Some("420102003001")).await;
+        let vol = app.login("vol").await;
+
         // Filed by ops staff, once per reference; refusals name the field.
         let (s, b) = app.post("/api/v1/hotline/calls", &crew.wang, call("12345-0001", IN)).await;
         assert_error(s, &b, 403, "forbidden");
@@ -91,6 +97,28 @@ both_backends! {
         let path = format!("/api/v1/hotline/calls/{}/callback", second["id"].as_str().unwrap());
         assert_eq!(app.post(&path, &crew.coord, json!({"satisfied": false})).await.0, 200);
 
+        // A call about small ads goes to the volunteers' pool: a volunteer sees the caller masked.
+        let mut ads = call("12345-0003", (IN.0 + 0.008, IN.1));
+        ads["category"] = json!("E-02-01");
+        let (_, third) = app.post("/api/v1/hotline/calls", &crew.coord, ads).await;
+        let third_event = third["event_id"].as_str().unwrap().to_owned();
+        act(&app, &crew.coord, &third_event, json!({"action": "accept"})).await;
+        let (s, seen) = app.get(&format!("/api/v1/events/{third_event}"), &vol).await;
+        assert_eq!((s, seen["hotline_calls"][0]["caller_phone"].as_str()), (200, Some("138****5678")), "{seen}");
+        assert!(!seen.to_string().contains("1234-5678") && !seen.to_string().contains("王小明"), "{seen}");
+        // What the department system is sent names no caller.
+        let payloads: Vec<String> = app
+            .db
+            .run(|conn| {
+                use diesel::prelude::*;
+                use gridwork::db::schema::webhook_deliveries as d;
+                Ok(d::table.select(d::payload).load(conn)?)
+            })
+            .await
+            .unwrap();
+        assert!(payloads.len() >= 5, "the calls' changes are in the outbox: {}", payloads.len());
+        assert!(payloads.iter().all(|p| !p.contains("1234-5678") && !p.contains("王小明")), "{payloads:?}");
+
         // Satisfaction joins evaluation: one of two callers satisfied.
         let from = (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
         let to = (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
@@ -112,12 +140,12 @@ both_backends! {
         let soon = gridwork::models::now() + chrono::Duration::days(364);
         assert_eq!(app.db.run(move |conn| purge(conn, &r, soon)).await.unwrap().hotline_callers, 0);
         let later = gridwork::models::now() + chrono::Duration::days(366);
-        assert_eq!(app.db.run(move |conn| purge(conn, &r, later)).await.unwrap().hotline_callers, 2);
+        assert_eq!(app.db.run(move |conn| purge(conn, &r, later)).await.unwrap().hotline_callers, 2, "the open case's caller stays");
         let (_, e) = app.get(&format!("/api/v1/events/{event}"), &crew.coord).await;
         let c = &e["hotline_calls"][0];
         assert_eq!((c["reference"].as_str(), c.get("caller_phone"), c["satisfied"].as_bool()), (Some("12345-0001"), None, Some(true)), "{e}");
         let (_, report) = app.get("/api/v1/privacy/report", &crew.admin).await;
         let holding = report["holdings"].as_array().unwrap().iter().find(|h| h["location"].as_str().unwrap().starts_with("hotline_calls")).unwrap();
-        assert_eq!((holding["rows"].as_i64(), holding["retention_days"].as_i64()), (Some(0), Some(365)), "{holding}");
+        assert_eq!((holding["rows"].as_i64(), holding["retention_days"].as_i64()), (Some(1), Some(365)), "{holding}");
     }
 }

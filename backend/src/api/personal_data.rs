@@ -46,15 +46,7 @@ pub async fn request(caller: Caller, state: web::Data<AppState>) -> ApiResult<Ht
 /// The caller's own erasure requests, newest first.
 pub async fn mine(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let user = caller.user.id.clone();
-    let requests = state
-        .db
-        .run(move |conn| {
-            queries::erasure::of_user(conn, &user)?
-                .into_iter()
-                .map(|(row, name)| erasure::view(row, name))
-                .collect::<ApiResult<Vec<_>>>()
-        })
-        .await?;
+    let requests = state.db.run(move |conn| erasure::of_person(conn, &user)).await?;
     Ok(HttpResponse::Ok().json(ErasureRequestList { requests }))
 }
 

@@ -291,16 +291,21 @@ pub async fn list(state: &AppState, req: &HttpRequest, format: Format) -> Result
     Ok(respond(StatusCode::OK, format, "service_requests", "request", &Value::Array(list)))
 }
 
+/// The one request a path names (`requests/{id}.json`, `tokens/{id}.xml`), in the standard's fields.
+async fn named(state: &AppState, req: &HttpRequest, file: &str) -> Result<(String, Format, Vec<Value>), Open311Error> {
+    let (id, format) = Format::split(file)?;
+    let area = jurisdiction(state, &params(req, format)?, format)?;
+    let filter = RequestFilter { ids: vec![id.to_owned()], area, limit: 1, ..Default::default() };
+    Ok((id.to_owned(), format, render(state, filter, format).await?))
+}
+
 /// `GET requests/{id}`.
 pub async fn one(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Open311Error> {
-    let (id, format) = Format::split(&path)?;
-    let area = jurisdiction(&state, &params(&req, format)?, format)?;
-    let filter = RequestFilter { ids: vec![id.to_owned()], area, limit: 1, ..Default::default() };
-    let list = render(&state, filter, format).await?;
+    let (id, format, list) = named(&state, &req, &path).await?;
     if list.is_empty() {
         return Err(Open311Error::not_found(format, format!("service_request_id: no request {id:?}")));
     }
@@ -313,10 +318,8 @@ pub async fn token(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Open311Error> {
-    let (id, format) = Format::split(&path)?;
-    let area = jurisdiction(&state, &params(&req, format)?, format)?;
-    let filter = RequestFilter { ids: vec![id.to_owned()], area, limit: 1, ..Default::default() };
-    if render(&state, filter, format).await?.is_empty() {
+    let (id, format, list) = named(&state, &req, &path).await?;
+    if list.is_empty() {
         return Err(Open311Error::not_found(format, format!("token: no token {id:?}")));
     }
     let body = json!([{"service_request_id": id, "token": id}]);

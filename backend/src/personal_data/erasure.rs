@@ -67,6 +67,11 @@ pub fn view(row: ErasureRequestRow, username: String) -> ApiResult<ErasureReques
     })
 }
 
+/// A person's own requests, newest first.
+pub fn of_person(conn: &mut DbConn, user: &str) -> ApiResult<Vec<ErasureRequestView>> {
+    queries::erasure::of_user(conn, user)?.into_iter().map(|(row, name)| view(row, name)).collect()
+}
+
 /// The person asks. One waiting request at a time.
 pub fn request(conn: &mut DbConn, caller: &Caller) -> ApiResult<ErasureRequestView> {
     let user = caller.user.id.clone();

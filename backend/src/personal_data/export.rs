@@ -11,11 +11,11 @@ use serde::Serialize;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::evidence::store::PhotoStore;
+use crate::queries::personal_data as pd;
 use crate::queries::personal_data::{
     AccountRecord, ApplicationRecord, DeviceRecord, DutyRecord, NotificationRecord, PhotoRecord, PingRecord,
     ReadRecord, ReportRecord, ServiceRecord, SessionRecord, StepRecord,
 };
-use crate::queries::{self, personal_data as pd};
 
 #[derive(Debug, Serialize)]
 pub struct PhotoEntry {
@@ -52,10 +52,7 @@ pub struct Export {
 pub fn collect(conn: &mut DbConn, user: &str) -> ApiResult<Export> {
     use diesel::Connection;
     conn.transaction(|conn| {
-        let erasure_requests = queries::erasure::of_user(conn, user)?
-            .into_iter()
-            .map(|(row, name)| super::erasure::view(row, name))
-            .collect::<ApiResult<Vec<_>>>()?;
+        let erasure_requests = super::erasure::of_person(conn, user)?;
         Ok(Export {
             generated_at: Utc::now(),
             account: pd::account(conn, user)?,
