@@ -669,6 +669,34 @@ class Console(unittest.TestCase):
         self.assertEqual((status, page["display_name"], page.get("phone")), (200, "[erased]", None), page)
         p.get(self.base + "/report")
 
+    def test_a_hotline_caller_is_called_back_from_the_console(self):
+        """A 12345 call's case closes; the coordinator finds the caller in the callback queue and records it."""
+        coordinator = self.token("coordinator")
+        reference = "12345-" + uuid.uuid4().hex[:8]
+        status, call = self.api("POST", "/api/v1/hotline/calls", coordinator, {
+            "reference": reference, "caller_name": "王小明", "caller_phone": "13812345678", "category": "C-03-01",
+            "lat": SPOT[0] + 0.003, "lng": SPOT[1], "description": "来电反映：井盖缺失 " + reference})
+        self.assertEqual(status, 201, call)
+        status, answer = self.api("POST", f"/api/v1/events/{call['event_id']}/actions", coordinator,
+                                  {"action": "reject", "reason": "已由物业修复"})
+        self.assertEqual(status, 200, answer)
+        self.sign_in("coordinator")
+        b = self.browser
+        b.find_element(By.CSS_SELECTOR, "#views button[data-view=callbacks]").click()
+        row = lambda: b.execute_script(
+            "return [...document.querySelectorAll('#callbacks tbody tr')].find(r => r.innerText.includes(arguments[0])) || null", reference)
+        self.wait.until(lambda _: row())
+        self.assertIn("13812345678", row().text)
+        self.shot("21-console-callbacks")
+        row().find_element(By.CSS_SELECTOR, "input").send_keys("来电人表示满意")
+        row().find_element(By.CSS_SELECTOR, "button.satisfied").click()
+        self.wait.until(lambda _: reference in b.find_element(By.ID, "callback-result").text)
+        self.assertIsNone(row())
+        status, detail = self.api("GET", f"/api/v1/events/{call['event_id']}", coordinator)
+        recorded = detail["hotline_calls"][0]
+        self.assertEqual((recorded["satisfied"], recorded["callback_note"]), (True, "来电人表示满意"))
+        self.assertEqual(detail["timeline"][-1]["action"], "callback")
+
     def test_a_supervision_order_is_answered_and_closed_in_the_console(self):
         """The street orders a reply; the worker answers; the coordinator sends it back, then closes it."""
         words = "督办闭环 " + uuid.uuid4().hex[:6]

@@ -7,6 +7,10 @@ import { showMap } from "./map.js";
 import { showEvaluation, render as renderEvaluation } from "./evaluation.js";
 import { showVolunteers } from "./volunteers.js";
 import { showErasures } from "./privacy.js";
+import { showCallbacks, callsPanel } from "./hotline.js";
+
+/** The roles that steer an area (the core's OPS_ROLES). */
+const OPS = ["coordinator", "district_operator", "city_operator", "admin"];
 
 const QUEUES = [
   { key: "q_reported", query: "state=reported" },
@@ -85,6 +89,7 @@ function enterDesk() {
   $("#views").hidden = false;
   $("#views button[data-view=volunteers]").hidden = !(state.grants || []).some((g) => g.role === "coordinator" || g.role === "admin");
   $("#views button[data-view=erasures]").hidden = !(state.grants || []).some((g) => g.role === "admin");
+  $("#views button[data-view=callbacks]").hidden = !(state.grants || []).some((g) => OPS.includes(g.role));
   showView("desk");
   renderTabs();
   // The first page first; the category and area names fill in as they arrive.
@@ -101,7 +106,7 @@ function enterDesk() {
 function leaveDesk() {
   if (state.stopStream) state.stopStream();
   Object.assign(state, { rows: [], open: null, stopStream: null, me: null });
-  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#volunteers", "#erasures", "#views", "#live"]) $(id).hidden = true;
+  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#volunteers", "#erasures", "#callbacks", "#views", "#live"]) $(id).hidden = true;
 }
 
 // ----- views -----
@@ -116,6 +121,8 @@ function showView(name) {
   $("#evaluation").hidden = name !== "evaluation";
   $("#volunteers").hidden = name !== "volunteers";
   $("#erasures").hidden = name !== "erasures";
+  $("#callbacks").hidden = name !== "callbacks";
+  if (name === "callbacks") showCallbacks();
   if (name === "volunteers") showVolunteers(deciderScopes(), state.areaNames);
   if (name === "erasures") showErasures();
   if (name === "workforce") loadWorkforce();
@@ -339,6 +346,7 @@ async function showEvent(id) {
     e.extension_requested ? extensionNote(e) : null,
     actionsPanel(e),
     e.supervision_orders.length ? ordersPanel(e) : null,
+    ...(e.hotline_calls?.length ? callsPanel(e) : []),
     DISPATCHABLE.has(e.state) ? dispatchPanel(e) : null,
     e.state === "closed" || e.state === "rejected" ? null : mergePanel(e),
     e.state === "closed" || e.state === "rejected" ? null : splitPanel(e),
