@@ -422,3 +422,40 @@ both_backends! {
         assert_error(s, &b, 401, "unauthorized");
     }
 }
+
+both_backends! {
+    async fn a_batch_of_points_answers_as_the_single_lookups_do(app: TestApp) {
+        let admin = app.demo_city().await;
+        let mut rng = Rng(7);
+        // Points over the demo city and beyond it, in WGS-84 and one in GCJ-02.
+        let mut points: Vec<Value> = (0..300)
+            .map(|_| json!({"lat": 30.55 + rng.unit() * 0.08, "lng": 114.22 + rng.unit() * 0.12}))
+            .collect();
+        points.push(json!({"lat": 31.5, "lng": 121.0}));
+        points.push(json!({"lat": 30.5852, "lng": 114.2778, "crs": "gcj02"}));
+        let (s, batch) = app.post("/api/v1/areas/lookup/batch", &admin, json!({"points": points})).await;
+        assert_eq!(s, 200, "{batch}");
+        let chains = batch["chains"].as_array().unwrap();
+        assert_eq!(chains.len(), points.len());
+        let mut inside = 0;
+        for (p, chain) in points.iter().zip(chains) {
+            let crs = p["crs"].as_str().map(|c| format!("&crs={c}")).unwrap_or_default();
+            let (_, one) = app.get(&format!("/api/v1/areas/lookup?lat={}&lng={}{crs}", p["lat"], p["lng"]), &admin).await;
+            let codes: Vec<&str> = one["chain"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+            let got: Vec<&str> = chain.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+            assert_eq!(got, codes, "{p}");
+            inside += usize::from(!got.is_empty());
+        }
+        assert!(inside > 50 && inside < points.len(), "points inside and outside: {inside}");
+        // Refusals name the point at fault; the size is bounded; sign-in is needed.
+        let (s, b) = app.post("/api/v1/areas/lookup/batch", &admin, json!({"points": [{"lat": 30.5, "lng": 114.3}, {"lat": 91.0, "lng": 0.0}]})).await;
+        assert_eq!((s, b["fields"]["points[1]"]["code"].as_str()), (422, Some("out_of_range")), "{b}");
+        let (s, b) = app.post("/api/v1/areas/lookup/batch", &admin, json!({"points": []})).await;
+        assert_eq!((s, b["fields"]["points"]["code"].as_str()), (422, Some("out_of_range")), "{b}");
+        let many: Vec<Value> = (0..10_001).map(|_| json!({"lat": 30.5, "lng": 114.3})).collect();
+        let (s, b) = app.post("/api/v1/areas/lookup/batch", &admin, json!({"points": many})).await;
+        assert!(s == 422 || s == 413, "{s}: {b}");
+        let res = app.client.post(app.url("/api/v1/areas/lookup/batch")).json(&json!({"points": points})).send().await.unwrap();
+        assert_error(res.status().as_u16(), &res.json().await.unwrap(), 401, "unauthorized");
+    }
+}

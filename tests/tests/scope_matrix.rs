@@ -47,6 +47,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/departments", "                   AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("POST", "/api/v1/departments", "                  AA   AF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/areas/lookup", "                  AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
+    ("POST", "/api/v1/areas/lookup/batch", "           AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("POST", "/api/v1/areas/import", "                 AA   FF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/me/duty", "                       FF   FF   FF   FF   FF   AA   AA   AA   FF   FF   UU"),
     ("PUT", "/api/v1/me/duty", "                       FF   FF   FF   FF   FF   AA   AA   AA   FF   FF   UU"),
@@ -669,6 +670,10 @@ async fn request(
             (format!("/api/v1/volunteer-applications/{id}/decision"), Some(json!({"decision": "approve"})))
         }
         ("POST", "/api/v1/me/erasure-requests") => (path.into(), Some(json!({}))),
+        ("POST", "/api/v1/areas/lookup/batch") => {
+            let at = if t == Target::In { IN } else { OUT };
+            (path.into(), Some(json!({"points": [{"lat": at.0, "lng": at.1}]})))
+        }
         ("GET", "/api/v1/open-data/events.csv" | "/api/v1/open-data/events.geojson") => {
             (format!("{path}?area={}", pick("420102", "420103")), None)
         }

@@ -46,6 +46,44 @@ pub async fn lookup(
     Ok(HttpResponse::Ok().json(AreaLookup { chain, wgs84: LatLng { lat, lng } }))
 }
 
+/// The most points one batch takes.
+pub const MAX_BATCH: usize = 10_000;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct BatchBody(pub gridwork_mobile_core::wire::BatchLookupRequest);
+
+impl validator::Validate for BatchBody {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}
+
+/// Many points at once: each point's chain of codes, looked up off the async threads.
+pub async fn lookup_batch(
+    _caller: Caller,
+    state: web::Data<AppState>,
+    body: crate::http::extract::ValidJson<BatchBody>,
+) -> ApiResult<HttpResponse> {
+    use crate::api::events::PointExt;
+    let points = body.0.0.points;
+    if points.is_empty() || points.len() > MAX_BATCH {
+        return Err(ApiError::field("points", "out_of_range", format!("send 1 to {MAX_BATCH} points")));
+    }
+    let wgs84 = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.wgs84(&format!("points[{i}]")))
+        .collect::<ApiResult<Vec<(f64, f64)>>>()?;
+    let index = state.areas();
+    let chains = web::block(move || {
+        wgs84.iter().map(|(lat, lng)| index.lookup(*lng, *lat).into_iter().map(|a| a.code.clone()).collect()).collect()
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(gridwork_mobile_core::wire::BatchLookup { chains }))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -252,6 +252,10 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
             .get(areas::lookup, "The areas containing a point, city first")
             .query::<areas::LookupQuery>()
             .returns::<w::AreaLookup>(),
+        at("/api/v1/areas/lookup/batch")
+            .post(areas::lookup_batch, "The area codes containing each of up to 10,000 points, city first")
+            .json::<areas::BatchBody>()
+            .returns::<w::BatchLookup>(),
         at("/api/v1/areas/import")
             .post(areas::import, "Validate and import GeoJSON areas (all or nothing)")
             .query::<areas::ImportQuery>()

@@ -25,6 +25,19 @@ wire! {
         pub wgs84: LatLng,
     }
 
+    /// The body of `POST /areas/lookup/batch`: many points at once (sensor fleets, imports,
+    /// analysis), 1 to 10,000.
+    #[serde(deny_unknown_fields)]
+    pub struct BatchLookupRequest {
+        pub points: Vec<super::Point>,
+    }
+
+    /// Each point's chain of area codes, city first, in the order the points came (empty:
+    /// outside every area).
+    pub struct BatchLookup {
+        pub chains: Vec<Vec<String>>,
+    }
+
     /// One version of an area's outline.
     pub struct AreaVersion {
         pub valid_from: DateTime<Utc>,
