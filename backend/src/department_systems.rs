@@ -36,7 +36,7 @@ pub fn view(row: &SystemRow, department: &str, api_key: Option<String>) -> Depar
 }
 
 pub fn manages(caller: &Caller, row: &SystemRow, index: &AreaIndex) -> bool {
-    AreaCode::parse(&row.area_code).is_ok_and(|a| caller.holds_over(&MANAGERS, Some(&a), index))
+    caller.holds_over_code(&MANAGERS, &row.area_code, index)
 }
 
 pub fn department(conn: &mut DbConn, code: &str) -> ApiResult<Department> {
@@ -51,10 +51,7 @@ pub fn register(
     req: &DepartmentSystemRequest,
 ) -> ApiResult<DepartmentSystem> {
     let dept = department(conn, code)?;
-    let area = AreaCode::parse(req.area.trim()).map_err(|e| ApiError::field("area", e.code, e.message))?;
-    if index.get(area.as_str()).is_none() {
-        return Err(ApiError::field("area", "unknown_area", format!("no mapped area {area}")));
-    }
+    let area = crate::areas::mapped_area(index, "area", &req.area)?;
     caller.require_over(&MANAGERS, Some(&area), index)?;
     let served = AreaCode::parse(&dept.area_code)?;
     if !Scope::Area(served).covers(&area, index) {

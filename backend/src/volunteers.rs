@@ -80,7 +80,7 @@ pub fn apply(
 ) -> ApiResult<(ApplicationRow, User)> {
     let phone = PhoneNumber::parse(&req.phone)?;
     let (community, street) = community_and_street(index, &req.community)?;
-    if AreaCode::parse(&community).is_ok_and(|a| caller.holds_over(&[Role::Volunteer], Some(&a), index)) {
+    if caller.holds_over_code(&[Role::Volunteer], &community, index) {
         return Err(ApiError::conflict("you volunteer in this community already").with_field(
             "community",
             "already_volunteer",
@@ -148,7 +148,7 @@ fn file(
 
 /// Whether the caller decides sign-ups for this community.
 pub fn decides_for(caller: &Caller, community: &str, index: &AreaIndex) -> bool {
-    AreaCode::parse(community).is_ok_and(|a| caller.holds_over(&DECIDERS, Some(&a), index))
+    caller.holds_over_code(&DECIDERS, community, index)
 }
 
 /// Approves (the volunteer role over the community is granted) or declines (with the reason the

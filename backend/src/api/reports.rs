@@ -3,7 +3,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use gridwork_mobile_core::AreaCode;
 use gridwork_mobile_core::domain::event::OPS_ROLES;
 use gridwork_mobile_core::wire::{ReportInfo, ReportList};
 use serde::Deserialize;
@@ -30,7 +29,7 @@ pub struct ReportQuery {
 }
 
 fn visible(caller: &Caller, index: &AreaIndex, area: &str) -> bool {
-    AreaCode::parse(area).is_ok_and(|a| caller.holds_over(&OPS_ROLES, Some(&a), index))
+    caller.holds_over_code(&OPS_ROLES, area, index)
 }
 
 fn info(r: ReportEntry, index: &AreaIndex) -> ReportInfo {

@@ -78,6 +78,12 @@ impl Caller {
         })
     }
 
+    /// [`Caller::holds_over`] for an area code as stored: a code that does not parse is reached
+    /// by nobody.
+    pub fn holds_over_code(&self, roles: &[Role], code: &str, tree: &impl AreaTree) -> bool {
+        AreaCode::parse(code).is_ok_and(|a| self.holds_over(roles, Some(&a), tree))
+    }
+
     /// Whether the caller, with one of `roles`, reaches a person whose grants lie in `areas`
     /// (`None`: a system-wide grant): a system-wide holder reaches everyone; anyone else only a
     /// person *all* of whose areas lie inside the caller's scope. So a grant handed out inside

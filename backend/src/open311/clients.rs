@@ -3,7 +3,7 @@
 //! the jurisdiction that cannot sign in — that files its requests.
 
 use gridwork_mobile_core::wire::{Open311Client, Open311ClientRequest};
-use gridwork_mobile_core::{AreaCode, Password, Role, RoleGrant, Scope, Username};
+use gridwork_mobile_core::{Password, Role, RoleGrant, Scope, Username};
 
 use crate::accounts::{self, NewUser};
 use crate::areas::AreaIndex;
@@ -29,7 +29,7 @@ pub fn view(row: &ClientRow, api_key: Option<String>) -> Open311Client {
 }
 
 pub fn manages(caller: &Caller, row: &ClientRow, index: &AreaIndex) -> bool {
-    AreaCode::parse(&row.area_code).is_ok_and(|a| caller.holds_over(&MANAGERS, Some(&a), index))
+    caller.holds_over_code(&MANAGERS, &row.area_code, index)
 }
 
 /// Registers a client application; the answer carries its `api_key`, the only time it is shown.
@@ -39,10 +39,7 @@ pub fn register(
     index: &AreaIndex,
     req: &Open311ClientRequest,
 ) -> ApiResult<Open311Client> {
-    let area = AreaCode::parse(req.area.trim()).map_err(|e| ApiError::field("area", e.code, e.message))?;
-    if index.get(area.as_str()).is_none() {
-        return Err(ApiError::field("area", "unknown_area", format!("no mapped area {area}")));
-    }
+    let area = crate::areas::mapped_area(index, "area", &req.area)?;
     caller.require_over(&MANAGERS, Some(&area), index)?;
     let api_key = format!("o311_{}", token::generate());
     let suffix = &new_id().replace('-', "")[20..];

@@ -1,8 +1,8 @@
 //! Subscriptions: registered by administrators over their area (the secret shown once), listed,
 //! switched back on after being switched off, deleted; their delivery logs and manual replays.
 
+use gridwork_mobile_core::Role;
 use gridwork_mobile_core::wire::{Webhook, WebhookDelivery, WebhookRequest};
-use gridwork_mobile_core::{AreaCode, Role};
 
 use super::{outbox, sign};
 use crate::areas::AreaIndex;
@@ -17,7 +17,7 @@ use crate::queries;
 pub const MANAGERS: [Role; 1] = [Role::Admin];
 
 pub fn manages(caller: &Caller, row: &SubscriptionRow, index: &AreaIndex) -> bool {
-    AreaCode::parse(&row.area_code).is_ok_and(|a| caller.holds_over(&MANAGERS, Some(&a), index))
+    caller.holds_over_code(&MANAGERS, &row.area_code, index)
 }
 
 pub fn view(row: &SubscriptionRow, secret: Option<String>) -> Webhook {
@@ -53,10 +53,7 @@ pub fn delivery_view(d: DeliveryRow) -> WebhookDelivery {
 }
 
 pub fn register(conn: &mut DbConn, caller: &Caller, index: &AreaIndex, req: &WebhookRequest) -> ApiResult<Webhook> {
-    let area = AreaCode::parse(req.area.trim()).map_err(|e| ApiError::field("area", e.code, e.message))?;
-    if index.get(area.as_str()).is_none() {
-        return Err(ApiError::field("area", "unknown_area", format!("no mapped area {area}")));
-    }
+    let area = crate::areas::mapped_area(index, "area", &req.area)?;
     caller.require_over(&MANAGERS, Some(&area), index)?;
     let url = reqwest::Url::parse(req.url.trim())
         .ok()
