@@ -145,6 +145,27 @@ pub struct ServeArgs {
     /// told [default: 50]
     #[arg(long, env = "GRIDWORK_WEBHOOK_DISABLE_AFTER", value_name = "N")]
     pub webhook_disable_after: Option<i32>,
+    /// The MQTT broker sensors publish readings to, e.g. mqtt://127.0.0.1:1883 (user and
+    /// password in the URL if the broker asks) [default: none; readings only over HTTP]
+    #[arg(long, env = "GRIDWORK_MQTT_URL", value_name = "URL")]
+    pub mqtt_url: Option<String>,
+    /// This server's MQTT client id; its session (and the readings queued for it while it is
+    /// away) is kept by the broker under it [default: gridwork]
+    #[arg(long, env = "GRIDWORK_MQTT_CLIENT_ID", value_name = "ID")]
+    pub mqtt_client_id: Option<String>,
+    /// Share the readings among the servers of a group (MQTT shared subscription) instead of
+    /// every server taking every reading [default: none]
+    #[arg(long, env = "GRIDWORK_MQTT_SHARE_GROUP", value_name = "NAME")]
+    pub mqtt_share_group: Option<String>,
+    /// Days raw sensor readings are kept; older ones live on in the roll-ups [default: 7]
+    #[arg(long, env = "GRIDWORK_READING_RETENTION_DAYS", value_name = "DAYS")]
+    pub reading_retention_days: Option<u32>,
+    /// Days minute roll-ups of readings are kept (0: kept forever) [default: 90]
+    #[arg(long, env = "GRIDWORK_MINUTE_ROLLUP_RETENTION_DAYS", value_name = "DAYS")]
+    pub minute_rollup_retention_days: Option<u32>,
+    /// Days hour roll-ups of readings are kept (0: kept forever) [default: 1095]
+    #[arg(long, env = "GRIDWORK_HOUR_ROLLUP_RETENTION_DAYS", value_name = "DAYS")]
+    pub hour_rollup_retention_days: Option<u32>,
     /// Send Strict-Transport-Security (the site is served over HTTPS by a proxy in front)
     #[arg(long, env = "GRIDWORK_HSTS")]
     pub hsts: Option<bool>,
@@ -218,6 +239,12 @@ pub struct FileSettings {
     pub webhook_retry_secs: Option<u64>,
     pub webhook_max_attempts: Option<i32>,
     pub webhook_disable_after: Option<i32>,
+    pub mqtt_url: Option<String>,
+    pub mqtt_client_id: Option<String>,
+    pub mqtt_share_group: Option<String>,
+    pub reading_retention_days: Option<u32>,
+    pub minute_rollup_retention_days: Option<u32>,
+    pub hour_rollup_retention_days: Option<u32>,
     pub hsts: Option<bool>,
     pub limit_sign_ins_per_minute: Option<u32>,
     pub limit_sign_ups_per_hour: Option<u32>,
@@ -268,6 +295,8 @@ pub struct Settings {
     pub retention: crate::retention::Retention,
     /// How webhooks are sent.
     pub webhooks: crate::webhooks::sender::Policy,
+    /// Readings in (MQTT) and how long they are kept.
+    pub sensing: crate::sensing::SensingSettings,
 }
 
 /// Dispatch and deadline policy.
@@ -420,6 +449,29 @@ impl Settings {
                         .or(file.webhook_disable_after)
                         .unwrap_or(d.disable_after)
                         .max(1),
+                }
+            },
+            sensing: {
+                let days = |v: Option<u32>, default: u32| match v.unwrap_or(default) {
+                    0 => None,
+                    d => Some(chrono::Duration::days(i64::from(d))),
+                };
+                crate::sensing::SensingSettings {
+                    mqtt: args.mqtt_url.clone().or_else(|| file.mqtt_url.clone()).map(|url| crate::sensing::mqtt::MqttSettings {
+                        url,
+                        client_id: args
+                            .mqtt_client_id
+                            .clone()
+                            .or_else(|| file.mqtt_client_id.clone())
+                            .unwrap_or_else(|| "gridwork".to_owned()),
+                        share_group: args.mqtt_share_group.clone().or_else(|| file.mqtt_share_group.clone()),
+                    }),
+                    raw_retention: chrono::Duration::days(i64::from(positive(
+                        "reading_retention_days",
+                        args.reading_retention_days.or(file.reading_retention_days).unwrap_or(7),
+                    )?)),
+                    minute_retention: days(args.minute_rollup_retention_days.or(file.minute_rollup_retention_days), 90),
+                    hour_retention: days(args.hour_rollup_retention_days.or(file.hour_rollup_retention_days), 1095),
                 }
             },
             hardening: {

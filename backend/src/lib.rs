@@ -30,6 +30,7 @@ pub mod push;
 pub mod queries;
 pub mod reports;
 pub mod retention;
+pub mod sensing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

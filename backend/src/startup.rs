@@ -60,6 +60,9 @@ impl Application {
         let server = run(listener, &state)?;
         crate::push::sender::spawn(&state)?;
         crate::webhooks::sender::spawn(&state)?;
+        if let Some(mqtt) = state.settings.sensing.mqtt.clone() {
+            crate::sensing::mqtt::spawn(&state, mqtt)?;
+        }
         match state.settings.event_loop.scheduler_interval {
             Some(every) => crate::events::scheduler::spawn(state.clone(), every),
             None => tracing::info!("deadline scheduler off in this process"),
@@ -101,7 +104,7 @@ impl Application {
 }
 
 fn run(listener: TcpListener, state: &AppState) -> anyhow::Result<Server> {
-    let metrics = web::Data::new(metrics::Metrics::new()?);
+    let metrics = web::Data::new(state.metrics.clone());
     let settings = state.settings.clone();
     let data = web::Data::new(state.clone());
     let db = web::Data::new(state.db.clone());

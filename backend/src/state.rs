@@ -27,6 +27,8 @@ pub struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Per-client request counts for the limited endpoints.
     pub limiter: Arc<crate::http::hardening::Limiter>,
+    /// Prometheus counters, shared by the HTTP middleware and the background loops.
+    pub metrics: crate::http::metrics::Metrics,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             changes: Arc::new(tokio::sync::Notify::new()),
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
             limiter: Arc::new(crate::http::hardening::Limiter::default()),
+            metrics: crate::http::metrics::Metrics::new()?,
         })
     }
 

@@ -28,6 +28,7 @@ pub mod pool;
 pub mod privacy;
 pub mod push;
 pub mod reports;
+pub mod sensing;
 pub mod supervision;
 pub mod users;
 pub mod verify;
@@ -519,6 +520,56 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
         at("/api/v1/reports/{id}/xlsx")
             .get(reports::xlsx, "A report as an XLSX workbook")
             .answers(200, Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+        at("/api/v1/indicators")
+            .get(sensing::list_indicators, "The indicator registry (city vital signs), with the thresholds that apply in an area")
+            .query::<sensing::IndicatorQuery>()
+            .returns::<w::IndicatorList>(),
+        at("/api/v1/indicators.csv")
+            .get(sensing::export_indicators, "The indicator registry as CSV")
+            .answers(200, Some("text/csv")),
+        at("/api/v1/indicators/import")
+            .post(sensing::import_indicators, "Import the indicator registry from CSV (system administrators)")
+            .raw("text/csv")
+            .returns::<crate::catalog::ImportSummary>(),
+        at("/api/v1/indicators/{code}/overrides")
+            .get(sensing::list_overrides, "An indicator's thresholds set for areas in the caller's reach")
+            .returns::<w::IndicatorOverrideList>(),
+        at("/api/v1/indicators/{code}/overrides/{area}")
+            .put(sensing::put_override, "Set an indicator's thresholds for an area's subtree (district and city centres over it)")
+            .json::<sensing::OverrideBody>()
+            .returns::<w::IndicatorOverride>()
+            .delete(sensing::delete_override, "Remove an area's thresholds: the ones above apply again")
+            .answers(204, None),
+        at("/api/v1/sensors")
+            .get(sensing::list_sensors, "Sensors in the caller's reach")
+            .query::<sensing::SensorQuery>()
+            .returns::<w::SensorList>()
+            .post(sensing::register, "Register a sensor at a point (ops staff over it); its secret is shown once")
+            .json::<sensing::SensorBody>()
+            .answers(201, JSON)
+            .returns::<w::SensorView>(),
+        at("/api/v1/sensors/{id}").get(sensing::get_sensor, "A sensor").returns::<w::SensorView>(),
+        at("/api/v1/sensors/{id}/secret")
+            .post(sensing::rekey, "Give a sensor a new secret (the old one stops working); shown once")
+            .returns::<w::SensorView>(),
+        at("/api/v1/sensors/{id}/retire")
+            .post(sensing::retire, "Take a sensor out of service: its readings are refused, its alerts cleared")
+            .returns::<w::SensorView>(),
+        at("/api/v1/sensors/{code}/readings")
+            .post(sensing::readings, "A sensor's readings (its secret as bearer token): stored once each, judged against the thresholds")
+            .json::<sensing::ReadingsBody>()
+            .returns::<w::ReadingReceipt>(),
+        at("/api/v1/alerts")
+            .get(sensing::list_alerts, "Alerts of the sensors in the caller's reach, newest first")
+            .query::<sensing::SensorQuery>()
+            .returns::<w::AlertList>(),
+        at("/api/v1/alerts/{id}/acknowledge")
+            .post(sensing::acknowledge, "Acknowledge a raised alert (ops staff over its sensor)")
+            .returns::<w::AlertView>(),
+        at("/api/v1/vital-signs")
+            .get(sensing::vital_signs, "Every indicator over a period in an area and its parts one level down, with the alerts open")
+            .query::<sensing::VitalSignsQuery>()
+            .returns::<w::VitalSigns>(),
         at("/api/v1/categories").get(categories::list, "The category catalog").returns::<w::CategoryList>(),
         at("/api/v1/categories.csv").get(categories::export_csv, "The catalog as CSV").answers(200, Some("text/csv")),
         at("/api/v1/categories/import")

@@ -64,7 +64,7 @@ fn parse_minutes(stage: Stage, raw: &str) -> Result<BTreeMap<Grade, u32>, (Strin
         .collect()
 }
 
-fn parse_bool(field: &str, raw: &str) -> Result<bool, (String, String)> {
+pub(crate) fn parse_bool(field: &str, raw: &str) -> Result<bool, (String, String)> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" => Ok(true),
         "false" | "no" | "0" | "" => Ok(false),
@@ -77,11 +77,11 @@ const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A cell as exported: text a spreadsheet would run as a formula gets a leading `'`, which
 /// spreadsheets show as "text" and [`unguard`] removes on import, so the round trip holds.
-fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(FORMULA_START) { format!("'{cell}").into() } else { cell.into() }
 }
 
-fn unguard(cell: &str) -> &str {
+pub(crate) fn unguard(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
         Some(rest) if rest.starts_with(FORMULA_START) => rest,
         _ => cell,

@@ -575,6 +575,110 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    indicators (code) {
+        code -> Text,
+        name -> Text,
+        unit -> Text,
+        levels -> Text,
+        aggregation -> Text,
+        window_secs -> BigInt,
+        direction -> Text,
+        blue -> Nullable<Double>,
+        yellow -> Nullable<Double>,
+        orange -> Nullable<Double>,
+        red -> Nullable<Double>,
+        hysteresis -> Double,
+        category_code -> Nullable<Text>,
+        active -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    indicator_overrides (indicator_code, area_code) {
+        indicator_code -> Text,
+        area_code -> Text,
+        blue -> Nullable<Double>,
+        yellow -> Nullable<Double>,
+        orange -> Nullable<Double>,
+        red -> Nullable<Double>,
+        hysteresis -> Double,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sensors (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        indicators -> Text,
+        lat -> Double,
+        lng -> Double,
+        area_code -> Text,
+        city_code -> Nullable<Text>,
+        district_code -> Nullable<Text>,
+        street_code -> Nullable<Text>,
+        community_code -> Nullable<Text>,
+        grid_code -> Nullable<Text>,
+        compound_code -> Nullable<Text>,
+        building_code -> Nullable<Text>,
+        secret_hash -> Text,
+        expected_interval_secs -> BigInt,
+        last_seen_at -> Nullable<Timestamp>,
+        battery -> Nullable<Double>,
+        registered_by -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    readings (sensor_id, indicator_code, measured_at) {
+        sensor_id -> Text,
+        indicator_code -> Text,
+        measured_at -> Timestamp,
+        value -> Double,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reading_rollups (sensor_id, indicator_code, resolution, bucket) {
+        sensor_id -> Text,
+        indicator_code -> Text,
+        resolution -> Text,
+        bucket -> Timestamp,
+        count -> BigInt,
+        sum -> Double,
+        min -> Double,
+        max -> Double,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        kind -> Text,
+        sensor_id -> Text,
+        indicator_code -> Nullable<Text>,
+        subject -> Text,
+        level -> Text,
+        state -> Text,
+        raised_value -> Nullable<Double>,
+        peak_value -> Nullable<Double>,
+        last_value -> Nullable<Double>,
+        noted_value -> Nullable<Double>,
+        event_id -> Nullable<Text>,
+        raised_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        cleared_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -614,5 +718,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     department_systems,
     open_data_areas,
-    event_milestones
+    event_milestones,
+    indicators,
+    indicator_overrides,
+    sensors,
+    readings,
+    reading_rollups,
+    alerts
 );

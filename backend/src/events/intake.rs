@@ -137,6 +137,38 @@ fn grades_here(caller: &Caller, ctx: Ctx<'_>, lat: f64, lng: f64) -> bool {
         .is_some_and(|area| caller.holds_over(&OPS_ROLES, Some(&area), ctx.index))
 }
 
+/// What a sensor alert files: the system reports it at the sensor's point (source `sensor`,
+/// accepted at once and dispatched like a grid worker's report).
+#[derive(Debug, Clone)]
+pub struct SensorReport {
+    pub category: String,
+    pub grade: Grade,
+    pub lat: f64,
+    pub lng: f64,
+    pub description: String,
+    pub detail: serde_json::Value,
+}
+
+/// Opens the event of a sensor alert, inside the caller's transaction (the alert's). Never
+/// joined to a nearby event: one event per sensor and indicator is the alert's own rule.
+pub fn open_for_sensor(conn: &mut DbConn, ctx: Ctx<'_>, r: &SensorReport) -> ApiResult<EventRow> {
+    let category = active_category(conn, &r.category, "category")?;
+    let new = NewReport {
+        category: category.code.clone(),
+        source: Source::Sensor,
+        lat: r.lat,
+        lng: r.lng,
+        description: r.description.clone(),
+        address: None,
+        grade: Some(r.grade),
+        suggested_grade: None,
+        at: None,
+        evidence: vec![],
+    };
+    let row = new_row(ctx, &category, &new, super::SYSTEM_USER, Source::Sensor.initial_state(), "location")?;
+    open(conn, ctx, &category, row, &Who::system(), None, Some(r.detail.clone()))
+}
+
 /// Files a report. The same key from the same user returns the same event; a report near an
 /// open event of the same category joins it.
 pub fn report(

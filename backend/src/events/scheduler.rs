@@ -222,6 +222,10 @@ pub fn spawn(state: AppState, every: Duration) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "deadline scan failed"),
             }
+            let (index, sensing) = (state.areas(), state.settings.sensing.clone());
+            if let Err(e) = state.db.run(move |conn| crate::sensing::scan(conn, &index, &sensing)).await {
+                tracing::warn!(error = %e.message, "sensing scan failed");
+            }
             if let Err(e) = crate::evidence::retention::purge(&state, crate::models::now()).await {
                 tracing::warn!(error = %e.message, "evidence retention pass failed");
             }

@@ -19,6 +19,7 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    readings: IntCounterVec,
 }
 
 impl Metrics {
@@ -40,8 +41,21 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
+        let readings = IntCounterVec::new(
+            Opts::new(
+                "sensor_messages_total",
+                "Sensor reading batches by way in (http, mqtt) and outcome (stored, bad_topic, bad_payload, unauthorized, refused, failed)",
+            ),
+            &["via", "outcome"],
+        )?;
         registry.register(Box::new(pool_max.clone()))?;
-        Ok(Self { registry, requests, latency, pool_connections, pool_idle, pool_max })
+        registry.register(Box::new(readings.clone()))?;
+        Ok(Self { registry, requests, latency, pool_connections, pool_idle, pool_max, readings })
+    }
+
+    /// Counts a batch of sensor readings by how it came and how it ended.
+    pub fn reading_batch(&self, via: &str, outcome: &str) {
+        self.readings.with_label_values(&[via, outcome]).inc();
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, started: Instant) {

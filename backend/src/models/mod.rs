@@ -13,6 +13,7 @@ pub mod open311;
 pub mod push;
 pub mod report;
 pub mod role_assignment;
+pub mod sensing;
 pub mod session;
 pub mod throttle;
 pub mod user;

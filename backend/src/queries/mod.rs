@@ -17,6 +17,7 @@ pub mod open_data;
 pub mod personal_data;
 pub mod push;
 pub mod reports;
+pub mod sensing;
 pub mod roles;
 pub mod sessions;
 pub mod tasks;

@@ -50,6 +50,7 @@ pub mod error;
 pub mod event;
 pub mod hotline;
 pub mod role;
+pub mod sensing;
 pub mod supervision;
 pub mod task;
 pub mod user;

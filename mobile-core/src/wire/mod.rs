@@ -24,6 +24,7 @@ mod events;
 mod evidence;
 mod map;
 mod people;
+mod sensing;
 mod volunteers;
 
 pub use catalog::*;
@@ -32,6 +33,7 @@ pub use events::*;
 pub use evidence::*;
 pub use map::*;
 pub use people::*;
+pub use sensing::*;
 pub use volunteers::*;
 
 /// Refuses text that is only whitespace (a description of spaces says nothing).
