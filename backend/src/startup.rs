@@ -42,6 +42,10 @@ impl Application {
                 if seeded > 0 {
                     tracing::info!(categories = seeded, "default category catalog installed");
                 }
+                let seeded = crate::sensing::indicators::seed_default(&mut conn).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                if seeded > 0 {
+                    tracing::info!(indicators = seeded, "default indicator registry installed");
+                }
                 let index = crate::areas::store::build_index(&mut conn)?;
                 Ok((applied, index))
             })
