@@ -137,6 +137,23 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Tracks are for the coordinators over the worker's area, nobody else (administrators neither).
     ("GET", "/api/v1/users/{id}/track", "              FF   FF   FF   FF   AN   FF   FF   FF   FF   FF   UU"),
     ("GET", "/api/v1/workforce", "                     AA   AA   AA   AA   AA   FF   FF   FF   FF   FF   UU"),
+    ("GET", "/api/v1/indicators", "                    AA   AA   AA   AA   AA   AA   FF   FF   FF   FF   UU"),
+    ("GET", "/api/v1/indicators.csv", "                AA   AA   AA   AA   AA   AA   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/indicators/import", "            AA   FF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
+    // Overrides inside the caller's areas and above them (they apply there).
+    ("GET", "/api/v1/indicators/{code}/overrides", "  AA   AH   AA   AH   AH   AH   FF   FF   FF   FF   UU"),
+    ("PUT", "/api/v1/indicators/{code}/overrides/{area}", "AA AF AA AF FF FF FF FF FF FF UU"),
+    ("DELETE", "/api/v1/indicators/{code}/overrides/{area}", "AA AF AA AF FF FF FF FF FF FF UU"),
+    ("GET", "/api/v1/sensors", "                       AA   AH   AA   AH   AH   AH   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/sensors", "                      AA   AF   AA   AF   AF   FF   FF   FF   FF   FF   UU"),
+    ("GET", "/api/v1/sensors/{id}", "                  AA   AN   AA   AN   AN   AN   NN   NN   NN   NN   UU"),
+    ("POST", "/api/v1/sensors/{id}/secret", "          AA   AN   AA   AN   AN   FN   NN   NN   NN   NN   UU"),
+    ("POST", "/api/v1/sensors/{id}/retire", "          AA   AN   AA   AN   AN   FN   NN   NN   NN   NN   UU"),
+    // Readings take a sensor's secret: no person's session is one.
+    ("POST", "/api/v1/sensors/{code}/readings", "      UU   UU   UU   UU   UU   UU   UU   UU   UU   UU   UU"),
+    ("GET", "/api/v1/alerts", "                        AA   AH   AA   AH   AH   AH   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/alerts/{id}/acknowledge", "      AA   AN   AA   AN   AN   FN   NN   NN   NN   NN   UU"),
+    ("GET", "/api/v1/vital-signs", "                   AA   AN   AA   AN   AN   NN   NN   NN   NN   NN   UU"),
     ("GET", "/api/v1/categories", "                    AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/categories.csv", "                AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("POST", "/api/v1/categories/import", "            AA   FF   FF   FF   FF   FF   FF   FF   FF   FF   UU"),
@@ -181,6 +198,11 @@ struct World {
     /// The last weekly reports of street 420102003 and of 420103003.
     report_in: String,
     report_out: String,
+    /// A sensor inside (grid 420102003001001) and outside (district 420103), each with a blue alert.
+    sensor_in: String,
+    sensor_out: String,
+    alert_in: String,
+    alert_out: String,
 }
 
 impl World {
@@ -326,6 +348,33 @@ async fn open311_client(app: &TestApp, root: &str, area: &str) -> String {
     c["id"].as_str().unwrap().to_owned()
 }
 
+/// A sensor registered by root at a point, with its id and secret.
+async fn sensor(app: &TestApp, root: &str, at: (f64, f64)) -> (String, String, String) {
+    let code = format!("m-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let body = json!({"code": code, "name": "matrix sensor", "indicators": ["manhole_tilt"], "lat": at.0, "lng": at.1,
+                      "expected_interval_secs": 600});
+    let (s, b) = app.post("/api/v1/sensors", root, body).await;
+    assert_eq!(s, 201, "{b}");
+    (b["id"].as_str().unwrap().to_owned(), code, b["secret"].as_str().unwrap().to_owned())
+}
+
+/// A fresh sensor at a point with a blue alert raised; the alert's id.
+async fn alert(app: &TestApp, root: &str, at: (f64, f64)) -> (String, String) {
+    let (id, code, secret) = sensor(app, root, at).await;
+    let reading = json!({"readings": [{"indicator": "manhole_tilt", "value": 6.0, "at": chrono::Utc::now().to_rfc3339()}]});
+    let req = app.client.post(app.url(&format!("/api/v1/sensors/{code}/readings"))).bearer_auth(secret).json(&reading);
+    let (s, b) = app.send(req).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, list) = app.get("/api/v1/alerts", root).await;
+    let alert = list["alerts"].as_array().unwrap().iter().find(|a| a["sensor"] == code.as_str()).unwrap()["id"].clone();
+    (id, alert.as_str().unwrap().to_owned())
+}
+
+/// Thresholds an override sets.
+fn override_body() -> Value {
+    json!({"thresholds": {"blue": 2.0, "yellow": 4.0, "orange": 8.0, "red": 16.0}, "hysteresis": 0.5})
+}
+
 async fn world(app: &TestApp) -> World {
     let crew = app.street_crew().await;
     let root = crew.admin.clone();
@@ -426,7 +475,17 @@ async fn world(app: &TestApp) -> World {
         })
         .await
         .unwrap();
+    let (sensor_in, alert_in) = alert(app, &root, IN).await;
+    let (sensor_out, alert_out) = alert(app, &root, OUT).await;
+    for area in ["420102003", "420103003"] {
+        let (s, b) = app.put(&format!("/api/v1/indicators/manhole_tilt/overrides/{area}"), &root, override_body()).await;
+        assert_eq!(s, 200, "{b}");
+    }
     World {
+        sensor_in,
+        sensor_out,
+        alert_in,
+        alert_out,
         tokens,
         ids,
         ev_in,
@@ -746,6 +805,45 @@ async fn request(
             (format!("/api/v1/supervision-orders/{order}/actions"), Some(json!({"action": "reply", "text": "已处理"})))
         }
         ("GET", "/api/v1/users/{id}/track") => (format!("/api/v1/users/{user}/track"), None),
+        ("POST", "/api/v1/indicators/import") => {
+            let csv = gridwork::sensing::indicators::DEFAULT_CSV;
+            let mut req = app.client.post(app.url(path)).header("content-type", "text/csv").body(csv);
+            if let Some(token) = own {
+                req = req.bearer_auth(token);
+            }
+            return req;
+        }
+        ("PUT", "/api/v1/indicators/{code}/overrides/{area}") => {
+            (format!("/api/v1/indicators/manhole_tilt/overrides/{}", pick("420102003", "420103003")), Some(override_body()))
+        }
+        // Removing is for good: root sets it again before every cell.
+        ("DELETE", "/api/v1/indicators/{code}/overrides/{area}") => {
+            let url = format!("/api/v1/indicators/manhole_tilt/overrides/{}", pick("420102003001", "420103003001"));
+            assert_eq!(app.put(&url, root, override_body()).await.0, 200);
+            (url, None)
+        }
+        ("GET", "/api/v1/indicators/{code}/overrides") => ("/api/v1/indicators/manhole_tilt/overrides".into(), None),
+        ("POST", "/api/v1/sensors") => {
+            let at = if t == Target::In { IN } else { OUT };
+            let body = json!({"code": format!("m-{}", &unique[..12]), "name": "matrix", "indicators": ["manhole_tilt"],
+                              "lat": at.0, "lng": at.1, "expected_interval_secs": 600});
+            (path.into(), Some(body))
+        }
+        ("GET", "/api/v1/sensors/{id}") => (format!("/api/v1/sensors/{}", pick(&w.sensor_in, &w.sensor_out)), None),
+        // A new secret or retirement is for good: a fresh sensor for every cell.
+        ("POST", "/api/v1/sensors/{id}/secret" | "/api/v1/sensors/{id}/retire") => {
+            let (id, _, _) = sensor(app, root, if t == Target::In { IN } else { OUT }).await;
+            (path.replace("{id}", &id), Some(json!({})))
+        }
+        ("POST", "/api/v1/sensors/{code}/readings") => {
+            let reading = json!({"readings": [{"indicator": "manhole_tilt", "value": 1.0, "at": chrono::Utc::now().to_rfc3339()}]});
+            (format!("/api/v1/sensors/{}/readings", pick("nobody-in", "nobody-out")), Some(reading))
+        }
+        ("POST", "/api/v1/alerts/{id}/acknowledge") => {
+            let (_, id) = alert(app, root, if t == Target::In { IN } else { OUT }).await;
+            (format!("/api/v1/alerts/{id}/acknowledge"), Some(json!({})))
+        }
+        ("GET", "/api/v1/vital-signs") => (format!("/api/v1/vital-signs?area={}", pick("420102003", "420103003")), None),
         ("GET", p) => (p.to_owned(), None),
         (m, p) => panic!("no request for {m} {p}: add one to the matrix"),
     };
@@ -797,6 +895,19 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/hotline/calls") => {
             let id = if t == Target::In { &w.call_in } else { &w.call_out };
             if listed("calls", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/sensors") => {
+            let id = if t == Target::In { &w.sensor_in } else { &w.sensor_out };
+            if listed("sensors", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/alerts") => {
+            let id = if t == Target::In { &w.alert_in } else { &w.alert_out };
+            if listed("alerts", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/indicators/{code}/overrides") => {
+            let area = if t == Target::In { "420102003" } else { "420103003" };
+            let shown = body["overrides"].as_array().is_some_and(|a| a.iter().any(|x| x["area"] == area));
+            if shown { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/open311/clients") => {
             let id = if t == Target::In { &w.client_in } else { &w.client_out };

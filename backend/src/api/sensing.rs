@@ -87,7 +87,7 @@ pub async fn import_indicators(caller: Caller, state: web::Data<AppState>, body:
     Ok(HttpResponse::Ok().json(summary))
 }
 
-/// Overrides of an indicator in areas the caller watches.
+/// Overrides of an indicator in the areas the caller watches and above them.
 pub async fn list_overrides(
     caller: Caller,
     state: web::Data<AppState>,
@@ -105,9 +105,17 @@ pub async fn list_overrides(
             Ok(queries::sensing::overrides_of(conn, &code)?)
         })
         .await?;
+    // Visible: overrides inside the caller's areas, and those above them (they apply there).
+    let applies_to_caller = |area: &str| {
+        gridwork_mobile_core::AreaCode::parse(area).is_ok_and(|area| {
+            caller.scopes_for(&WATCH_ROLES).iter().any(|s| {
+                s.area_code().is_some_and(|mine| gridwork_mobile_core::domain::area::AreaTree::is_within(&*index, mine, &area))
+            })
+        })
+    };
     let overrides = rows
         .iter()
-        .filter(|r| caller.holds_over_code(&WATCH_ROLES, &r.area_code, &*index))
+        .filter(|r| caller.holds_over_code(&WATCH_ROLES, &r.area_code, &*index) || applies_to_caller(&r.area_code))
         .map(indicators::override_view)
         .collect();
     Ok(HttpResponse::Ok().json(IndicatorOverrideList { overrides }))
