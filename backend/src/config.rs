@@ -457,14 +457,16 @@ impl Settings {
                     d => Some(chrono::Duration::days(i64::from(d))),
                 };
                 crate::sensing::SensingSettings {
-                    mqtt: args.mqtt_url.clone().or_else(|| file.mqtt_url.clone()).map(|url| crate::sensing::mqtt::MqttSettings {
-                        url,
-                        client_id: args
-                            .mqtt_client_id
-                            .clone()
-                            .or_else(|| file.mqtt_client_id.clone())
-                            .unwrap_or_else(|| "gridwork".to_owned()),
-                        share_group: args.mqtt_share_group.clone().or_else(|| file.mqtt_share_group.clone()),
+                    mqtt: args.mqtt_url.clone().or_else(|| file.mqtt_url.clone()).map(|url| {
+                        crate::sensing::mqtt::MqttSettings {
+                            url,
+                            client_id: args
+                                .mqtt_client_id
+                                .clone()
+                                .or_else(|| file.mqtt_client_id.clone())
+                                .unwrap_or_else(|| "gridwork".to_owned()),
+                            share_group: args.mqtt_share_group.clone().or_else(|| file.mqtt_share_group.clone()),
+                        }
                     }),
                     raw_retention: chrono::Duration::days(i64::from(positive(
                         "reading_retention_days",

@@ -42,7 +42,8 @@ impl Application {
                 if seeded > 0 {
                     tracing::info!(categories = seeded, "default category catalog installed");
                 }
-                let seeded = crate::sensing::indicators::seed_default(&mut conn).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                let seeded = crate::sensing::indicators::seed_default(&mut conn)
+                    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 if seeded > 0 {
                     tracing::info!(indicators = seeded, "default indicator registry installed");
                 }

@@ -361,7 +361,8 @@ async fn sensor(app: &TestApp, root: &str, at: (f64, f64)) -> (String, String, S
 /// A fresh sensor at a point with a blue alert raised; the alert's id.
 async fn alert(app: &TestApp, root: &str, at: (f64, f64)) -> (String, String) {
     let (id, code, secret) = sensor(app, root, at).await;
-    let reading = json!({"readings": [{"indicator": "manhole_tilt", "value": 6.0, "at": chrono::Utc::now().to_rfc3339()}]});
+    let reading =
+        json!({"readings": [{"indicator": "manhole_tilt", "value": 6.0, "at": chrono::Utc::now().to_rfc3339()}]});
     let req = app.client.post(app.url(&format!("/api/v1/sensors/{code}/readings"))).bearer_auth(secret).json(&reading);
     let (s, b) = app.send(req).await;
     assert_eq!(s, 200, "{b}");
@@ -478,7 +479,8 @@ async fn world(app: &TestApp) -> World {
     let (sensor_in, alert_in) = alert(app, &root, IN).await;
     let (sensor_out, alert_out) = alert(app, &root, OUT).await;
     for area in ["420102003", "420103003"] {
-        let (s, b) = app.put(&format!("/api/v1/indicators/manhole_tilt/overrides/{area}"), &root, override_body()).await;
+        let (s, b) =
+            app.put(&format!("/api/v1/indicators/manhole_tilt/overrides/{area}"), &root, override_body()).await;
         assert_eq!(s, 200, "{b}");
     }
     World {
@@ -813,9 +815,10 @@ async fn request(
             }
             return req;
         }
-        ("PUT", "/api/v1/indicators/{code}/overrides/{area}") => {
-            (format!("/api/v1/indicators/manhole_tilt/overrides/{}", pick("420102003", "420103003")), Some(override_body()))
-        }
+        ("PUT", "/api/v1/indicators/{code}/overrides/{area}") => (
+            format!("/api/v1/indicators/manhole_tilt/overrides/{}", pick("420102003", "420103003")),
+            Some(override_body()),
+        ),
         // Removing is for good: root sets it again before every cell.
         ("DELETE", "/api/v1/indicators/{code}/overrides/{area}") => {
             let url = format!("/api/v1/indicators/manhole_tilt/overrides/{}", pick("420102003001", "420103003001"));
@@ -843,7 +846,9 @@ async fn request(
             let (_, id) = alert(app, root, if t == Target::In { IN } else { OUT }).await;
             (format!("/api/v1/alerts/{id}/acknowledge"), Some(json!({})))
         }
-        ("GET", "/api/v1/vital-signs") => (format!("/api/v1/vital-signs?area={}", pick("420102003", "420103003")), None),
+        ("GET", "/api/v1/vital-signs") => {
+            (format!("/api/v1/vital-signs?area={}", pick("420102003", "420103003")), None)
+        }
         ("GET", p) => (p.to_owned(), None),
         (m, p) => panic!("no request for {m} {p}: add one to the matrix"),
     };

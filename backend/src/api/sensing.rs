@@ -80,7 +80,11 @@ pub async fn export_indicators(caller: Caller, state: web::Data<AppState>) -> Ap
     Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(indicators::to_csv(&all)?))
 }
 
-pub async fn import_indicators(caller: Caller, state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+pub async fn import_indicators(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     caller.require_over(&[Role::Admin], None, &*state.areas())?;
     let actor = caller.user.id.clone();
     let summary = state.db.run(move |conn| indicators::import_csv(conn, &body, Some(&actor))).await?;
@@ -109,7 +113,8 @@ pub async fn list_overrides(
     let applies_to_caller = |area: &str| {
         gridwork_mobile_core::AreaCode::parse(area).is_ok_and(|area| {
             caller.scopes_for(&WATCH_ROLES).iter().any(|s| {
-                s.area_code().is_some_and(|mine| gridwork_mobile_core::domain::area::AreaTree::is_within(&*index, mine, &area))
+                s.area_code()
+                    .is_some_and(|mine| gridwork_mobile_core::domain::area::AreaTree::is_within(&*index, mine, &area))
             })
         })
     };
@@ -140,7 +145,7 @@ pub async fn put_override(
             let th = Thresholds::new(ind.thresholds.direction, body.thresholds.as_array(), body.hysteresis)
                 .map_err(ApiError::refusal)?;
             let row = OverrideRow {
-                indicator_code: ind.code.clone(),
+                indicator_code: ind.code,
                 area_code: area.to_string(),
                 blue: th.levels[0],
                 yellow: th.levels[1],
@@ -188,7 +193,11 @@ pub async fn delete_override(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn register(caller: Caller, state: web::Data<AppState>, body: ValidJson<SensorBody>) -> ApiResult<HttpResponse> {
+pub async fn register(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: ValidJson<SensorBody>,
+) -> ApiResult<HttpResponse> {
     caller.require_any(&gridwork_mobile_core::domain::event::OPS_ROLES)?;
     let mut body = body.0;
     (body.lat, body.lng) = Point { lat: body.lat, lng: body.lng, crs: None }.wgs84("lat")?;
@@ -224,14 +233,22 @@ fn narrowed(caller: &Caller, state: &AppState, q: &SensorQuery) -> ApiResult<(qu
     Ok((r, limit))
 }
 
-pub async fn list_sensors(caller: Caller, state: web::Data<AppState>, q: web::Query<SensorQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_sensors(
+    caller: Caller,
+    state: web::Data<AppState>,
+    q: web::Query<SensorQuery>,
+) -> ApiResult<HttpResponse> {
     caller.require_any(&WATCH_ROLES)?;
     let (reach, limit) = narrowed(&caller, &state, &q)?;
     let rows = state.db.run(move |conn| Ok(queries::sensing::sensors_in(conn, &reach, limit)?)).await?;
     Ok(HttpResponse::Ok().json(SensorList { sensors: rows.iter().map(|r| sensors::view(r, None)).collect() }))
 }
 
-pub async fn get_sensor(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_sensor(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let index = state.areas();
     let id = path.into_inner();
     let row = state.db.run(move |conn| sensors::visible(conn, &index, &caller, &id)).await?;
@@ -291,7 +308,11 @@ pub async fn readings(
     Ok(HttpResponse::Ok().json(receipt))
 }
 
-pub async fn list_alerts(caller: Caller, state: web::Data<AppState>, q: web::Query<SensorQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_alerts(
+    caller: Caller,
+    state: web::Data<AppState>,
+    q: web::Query<SensorQuery>,
+) -> ApiResult<HttpResponse> {
     caller.require_any(&WATCH_ROLES)?;
     let (reach, limit) = narrowed(&caller, &state, &q)?;
     let open_only = q.open.unwrap_or(true);
@@ -300,7 +321,11 @@ pub async fn list_alerts(caller: Caller, state: web::Data<AppState>, q: web::Que
     Ok(HttpResponse::Ok().json(AlertList { alerts }))
 }
 
-pub async fn acknowledge(caller: Caller, state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn acknowledge(
+    caller: Caller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let index = state.areas();
     let id = path.into_inner();
     let view = state.db.run(move |conn| alerts::acknowledge(conn, &index, &caller, &id)).await?;

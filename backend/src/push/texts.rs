@@ -58,7 +58,9 @@ pub fn text(kind: &str, locale: &str, category: &str) -> (String, String) {
         "alert_raised" => {
             ("预警", "感知设备监测值超过预警阈值，请研判", "Alert", "A sensor reading crossed a warning threshold")
         }
-        "alert_cleared" => ("预警解除", "感知设备监测值已恢复正常", "Alert cleared", "A sensor reading is back to normal"),
+        "alert_cleared" => {
+            ("预警解除", "感知设备监测值已恢复正常", "Alert cleared", "A sensor reading is back to normal")
+        }
         "sensor_offline" => {
             ("设备离线", "感知设备超时未上报数据", "Sensor offline", "A sensor has not reported in time")
         }

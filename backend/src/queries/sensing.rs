@@ -226,7 +226,9 @@ pub fn purge_readings(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<u
 
 pub fn purge_rollups(conn: &mut DbConn, resolution: &str, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(
-        reading_rollups::table.filter(reading_rollups::resolution.eq(resolution)).filter(reading_rollups::bucket.lt(before)),
+        reading_rollups::table
+            .filter(reading_rollups::resolution.eq(resolution))
+            .filter(reading_rollups::bucket.lt(before)),
     )
     .execute(conn)
 }

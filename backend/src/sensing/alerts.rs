@@ -5,9 +5,7 @@
 
 use chrono::NaiveDateTime;
 use gridwork_mobile_core::domain::event::EventState;
-use gridwork_mobile_core::domain::sensing::{
-    self, AlertKind, AlertLevel, AlertState, OpenAlert, Thresholds, Verdict,
-};
+use gridwork_mobile_core::domain::sensing::{self, AlertKind, AlertLevel, AlertState, OpenAlert, Thresholds, Verdict};
 use gridwork_mobile_core::wire::AlertView;
 use gridwork_mobile_core::{AreaCode, Role};
 use serde_json::json;
@@ -73,7 +71,8 @@ fn tell(conn: &mut DbConn, index: &AreaIndex, sensor: &SensorRow, kind: &str, al
 /// The event, if it is still being handled.
 fn still_open(conn: &mut DbConn, id: Option<&str>) -> ApiResult<Option<EventRow>> {
     let Some(id) = id else { return Ok(None) };
-    Ok(queries::events::by_id(conn, id)?.filter(|e| !matches!(e.state.parse(), Ok(EventState::Closed | EventState::Rejected))))
+    Ok(queries::events::by_id(conn, id)?
+        .filter(|e| !matches!(e.state.parse(), Ok(EventState::Closed | EventState::Rejected))))
 }
 
 fn note(conn: &mut DbConn, event: &EventRow, action: &str, detail: serde_json::Value) -> ApiResult<()> {
@@ -175,7 +174,9 @@ pub fn judge_value(
                 a.acknowledged_by = None;
             }
             match (&own_event, open_event) {
-                (Some(e), _) => note(conn, e, "sensor_level", json!({"from": from, "to": level.as_str(), "value": value}))?,
+                (Some(e), _) => {
+                    note(conn, e, "sensor_level", json!({"from": from, "to": level.as_str(), "value": value}))?;
+                }
                 (None, true) => a.event_id = file(conn, level)?.map(|e| e.id),
                 (None, false) => {}
             }

@@ -51,11 +51,7 @@ pub struct Indicator {
 pub fn check_code(code: &str) -> Result<(), (String, String)> {
     let ok = (1..=40).contains(&code.len())
         && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(("invalid_code".into(), "1 to 40 lower-case letters, digits and '_'".into()))
-    }
+    if ok { Ok(()) } else { Err(("invalid_code".into(), "1 to 40 lower-case letters, digits and '_'".into())) }
 }
 
 fn parse_number(field: &str, raw: &str) -> Result<Option<f64>, (String, String, String)> {
@@ -215,8 +211,12 @@ pub fn from_row(r: &IndicatorRow) -> ApiResult<Indicator> {
         levels: r.levels.split(',').map(str::parse).collect::<Result<_, _>>().map_err(bad)?,
         aggregation: r.aggregation.parse().map_err(bad)?,
         window_secs: r.window_secs,
-        thresholds: Thresholds::new(r.direction.parse().map_err(bad)?, [r.blue, r.yellow, r.orange, r.red], r.hysteresis)
-            .map_err(bad)?,
+        thresholds: Thresholds::new(
+            r.direction.parse().map_err(bad)?,
+            [r.blue, r.yellow, r.orange, r.red],
+            r.hysteresis,
+        )
+        .map_err(bad)?,
         category: r.category_code.clone(),
         active: r.active,
     })

@@ -54,7 +54,11 @@ pub fn ingest(
     for (i, r) in batch.readings.iter().enumerate() {
         let at = r.at.naive_utc().trunc_subsecs(6);
         if !own.contains(&r.indicator) {
-            receipt.refused.push(refused(i, "unknown_indicator", format!("this sensor does not report {:?}", r.indicator)));
+            receipt.refused.push(refused(
+                i,
+                "unknown_indicator",
+                format!("this sensor does not report {:?}", r.indicator),
+            ));
         } else if !r.value.is_finite() {
             receipt.refused.push(refused(i, "invalid_number", "value is not a finite number"));
         } else if at > received + Duration::seconds(FUTURE_SLACK_SECS) {
@@ -125,8 +129,11 @@ fn judge(
         let judged = match ind.aggregation {
             Aggregation::Latest => Some(value),
             how => {
-                let inside: Vec<_> =
-                    window.iter().filter(|(t, _)| *t >= at - span && *t <= at).map(|(t, v)| (t.and_utc(), *v)).collect();
+                let inside: Vec<_> = window
+                    .iter()
+                    .filter(|(t, _)| *t >= at - span && *t <= at)
+                    .map(|(t, v)| (t.and_utc(), *v))
+                    .collect();
                 sensing::aggregate(how, &inside)
             }
         };

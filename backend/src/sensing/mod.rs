@@ -58,7 +58,11 @@ impl SensingSettings {
 
 /// The scheduler's share: sensors gone silent get their offline alert, and readings and
 /// roll-ups past their periods go.
-pub fn scan(conn: &mut crate::db::DbConn, index: &AreaIndex, settings: &SensingSettings) -> crate::error::ApiResult<()> {
+pub fn scan(
+    conn: &mut crate::db::DbConn,
+    index: &AreaIndex,
+    settings: &SensingSettings,
+) -> crate::error::ApiResult<()> {
     let at = crate::models::now();
     let silent = alerts::scan_silent(conn, index, at)?;
     let raw = crate::queries::sensing::purge_readings(conn, at - settings.raw_retention)?;

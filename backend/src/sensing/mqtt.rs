@@ -47,10 +47,7 @@ fn options(s: &MqttSettings) -> anyhow::Result<MqttOptions> {
     o.set_max_packet_size(256 * 1024, 256 * 1024);
     if !url.username().is_empty() {
         let password = url.password().unwrap_or("");
-        o.set_credentials(
-            percent_decode(url.username()),
-            percent_decode(password),
-        );
+        o.set_credentials(percent_decode(url.username()), percent_decode(password));
     }
     Ok(o)
 }

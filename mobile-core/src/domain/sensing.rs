@@ -199,7 +199,12 @@ pub fn may_acknowledge(state: AlertState) -> Result<(), DomainError> {
 
 /// A device is silent once nothing came from it for twice its expected interval (one missed
 /// report is tolerated: a reading in flight or a clock a little off).
-pub fn is_silent(last_seen: Option<DateTime<Utc>>, since: DateTime<Utc>, interval_secs: i64, now: DateTime<Utc>) -> bool {
+pub fn is_silent(
+    last_seen: Option<DateTime<Utc>>,
+    since: DateTime<Utc>,
+    interval_secs: i64,
+    now: DateTime<Utc>,
+) -> bool {
     let heard = last_seen.unwrap_or(since);
     (now - heard).num_seconds() > 2 * interval_secs.max(1)
 }
@@ -290,16 +295,26 @@ mod tests {
     #[test]
     fn verdicts() {
         let th = depth();
-        let orange = OpenAlert { level: AlertLevel::Orange, state: AlertState::Raised, noted_value: 32.0, has_event: true };
+        let orange =
+            OpenAlert { level: AlertLevel::Orange, state: AlertState::Raised, noted_value: 32.0, has_event: true };
         let yellow = OpenAlert { level: AlertLevel::Yellow, has_event: false, ..orange };
         assert_eq!(judge(&th, None, false, 5.0), Verdict::Quiet);
         assert_eq!(judge(&th, None, false, 12.0), Verdict::Raise { level: AlertLevel::Blue, open_event: false });
         assert_eq!(judge(&th, None, false, 60.0), Verdict::Raise { level: AlertLevel::Red, open_event: true });
         // The device's earlier event is still being handled: no second one.
         assert_eq!(judge(&th, None, true, 60.0), Verdict::Raise { level: AlertLevel::Red, open_event: false });
-        assert_eq!(judge(&th, Some(&yellow), false, 31.0), Verdict::Change { level: AlertLevel::Orange, rose: true, open_event: true });
-        assert_eq!(judge(&th, Some(&orange), false, 55.0), Verdict::Change { level: AlertLevel::Red, rose: true, open_event: false });
-        assert_eq!(judge(&th, Some(&orange), false, 20.0), Verdict::Change { level: AlertLevel::Yellow, rose: false, open_event: false });
+        assert_eq!(
+            judge(&th, Some(&yellow), false, 31.0),
+            Verdict::Change { level: AlertLevel::Orange, rose: true, open_event: true }
+        );
+        assert_eq!(
+            judge(&th, Some(&orange), false, 55.0),
+            Verdict::Change { level: AlertLevel::Red, rose: true, open_event: false }
+        );
+        assert_eq!(
+            judge(&th, Some(&orange), false, 20.0),
+            Verdict::Change { level: AlertLevel::Yellow, rose: false, open_event: false }
+        );
         assert_eq!(judge(&th, Some(&orange), false, 33.0), Verdict::Quiet);
         assert_eq!(judge(&th, Some(&orange), false, 35.5), Verdict::Annotate);
         assert_eq!(judge(&th, Some(&yellow), false, 29.0), Verdict::Quiet, "no event: nothing to annotate");
