@@ -23,6 +23,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("volunteers.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/volunteers.js")),
     ("privacy.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/privacy.js")),
     ("hotline.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/hotline.js")),
+    ("sensing.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/sensing.js")),
     ("signup.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/signup.js")),
     ("report.html", "text/html; charset=utf-8", include_bytes!("../web/console/report.html")),
     ("report.js", "text/javascript; charset=utf-8", include_bytes!("../web/console/report.js")),

@@ -783,5 +783,54 @@ class Console(unittest.TestCase):
         b.find_element(By.ID, "logout").send_keys(Keys.ENTER)
 
 
+
+    def test_vital_signs_alerts_and_emergency_mode(self):
+        """A sensor breaches orange: the coordinator sees the alert and the street's vital signs,
+        acknowledges it, switches the street to emergency mode and back to normal."""
+        coordinator = self.token("coordinator")
+        code = "tilt-" + uuid.uuid4().hex[:8]
+        status, sensor = self.api("POST", "/api/v1/sensors", coordinator, {
+            "code": code, "name": "井盖倾斜", "indicators": ["manhole_tilt"], "lat": SPOT[0] + 0.002, "lng": SPOT[1],
+            "expected_interval_secs": 600})
+        self.assertEqual(status, 201, sensor)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        readings = [{"indicator": "manhole_tilt", "value": v, "at": (now - datetime.timedelta(seconds=60 - i)).isoformat()}
+                    for i, v in enumerate([2.0, 16.5])]
+        status, receipt = self.api("POST", f"/api/v1/sensors/{code}/readings", sensor["secret"], {"readings": readings})
+        self.assertEqual((status, receipt["stored"]), (200, 2), receipt)
+        self.sign_in("coordinator")
+        b = self.browser
+        b.find_element(By.CSS_SELECTOR, "#views button[data-view=sensing]").click()
+        alert_row = lambda: b.execute_script(
+            "return [...document.querySelectorAll('#alerts tbody tr')].find(r => r.innerText.includes(arguments[0])) || null", code)
+        self.wait.until(lambda _: alert_row())
+        self.assertIn("橙色", alert_row().text)
+        self.wait.until(lambda _: b.find_elements(By.CSS_SELECTOR, "#signs tbody tr[data-indicator=manhole_tilt]"))
+        sign = b.find_element(By.CSS_SELECTOR, "#signs tbody tr[data-indicator=manhole_tilt]")
+        self.assertIn("16.5", sign.text)
+        self.shot("22-console-vital-signs")
+        alert_row().find_element(By.CSS_SELECTOR, "button.acknowledge").click()
+        self.wait.until(lambda _: "已确认" in b.find_element(By.ID, "sensing-result").text)
+        status, alerts = self.api("GET", "/api/v1/alerts", coordinator)
+        mine = [a for a in alerts["alerts"] if a["sensor"] == code]
+        self.assertEqual(mine[0]["state"], "acknowledged", mine)
+
+        # Emergency mode for the street, confirmed, and back to normal.
+        b.find_element(By.ID, "em-reason").send_keys("暴雨红色预警")
+        b.find_element(By.ID, "em-call").click()
+        b.execute_script("window.confirm = () => true")
+        b.find_element(By.ID, "em-declare").click()
+        self.wait.until(lambda _: b.find_elements(By.CSS_SELECTOR, "#emergencies li.running"))
+        self.assertIn("已启动急时状态", b.find_element(By.ID, "sensing-result").text)
+        self.shot("23-console-emergency")
+        status, listed = self.api("GET", "/api/v1/emergencies", coordinator)
+        running = [e for e in listed["emergencies"] if "ended_at" not in e]
+        self.assertEqual((len(running), running[0]["reason"]), (1, "暴雨红色预警"), listed)
+        b.find_element(By.CSS_SELECTOR, "#emergencies li.running input").send_keys("雨停")
+        b.find_element(By.CSS_SELECTOR, "#emergencies li.running button.end-emergency").click()
+        self.wait.until(lambda _: b.find_elements(By.CSS_SELECTOR, "#emergencies li.ended"))
+        status, listed = self.api("GET", "/api/v1/emergencies", coordinator)
+        self.assertEqual(listed["emergencies"][0]["end_reason"], "雨停", listed)
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

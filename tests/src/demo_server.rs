@@ -38,6 +38,15 @@ impl Drop for Server {
 
 /// Starts `gridwork demo` on a free port over `url` (an empty data folder of its own).
 pub fn start_server(url: &str, fcm: Option<&crate::fcm::FcmDouble>) -> anyhow::Result<Server> {
+    start_server_with(url, fcm, &[])
+}
+
+/// [`start_server`] with more settings in its environment (`GRIDWORK_MQTT_URL` …).
+pub fn start_server_with(
+    url: &str,
+    fcm: Option<&crate::fcm::FcmDouble>,
+    env: &[(&str, String)],
+) -> anyhow::Result<Server> {
     let bin = std::env::current_exe()?.with_file_name("gridwork");
     if !bin.exists() {
         bail!("{} is missing: cargo build --release -p gridwork-backend --bin gridwork", bin.display());
@@ -56,6 +65,7 @@ pub fn start_server(url: &str, fcm: Option<&crate::fcm::FcmDouble>) -> anyhow::R
         .env("GRIDWORK_LIMIT_REPORTS_PER_MINUTE", "0")
         .env("GRIDWORK_LIMIT_SIGN_INS_PER_MINUTE", "0")
         .env("GRIDWORK_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 pub mod demo_server;
 pub mod faults;
 pub mod fcm;
+pub mod mosquitto;
 pub mod proxy;
 pub mod s3;
 

@@ -161,6 +161,13 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/areas/{code}", "                  AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/areas/{code}/cells", "            AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
     ("GET", "/api/v1/areas/{code}/children", "         AA   AA   AA   AA   AA   AA   AA   AA   AA   AA   UU"),
+    // Last: these open events in the inside street and shorten its deadlines.
+    ("GET", "/api/v1/emergencies", "                   AA   AH   AA   AH   AH   AH   HH   AH   HH   HH   UU"),
+    ("POST", "/api/v1/emergencies", "                  AA   AF   AA   AF   AF   FF   FF   FF   FF   FF   UU"),
+    ("POST", "/api/v1/emergencies/{id}/end", "         AA   AN   AA   AN   AN   FN   NN   FN   NN   NN   UU"),
+    ("GET", "/api/v1/special-operations", "            AA   AH   AA   AH   AH   AH   HH   AH   HH   HH   UU"),
+    ("POST", "/api/v1/special-operations", "           AA   AF   AA   AF   AF   FF   FF   FF   FF   FF   UU"),
+    ("GET", "/api/v1/special-operations/{id}", "       AA   AN   AA   AN   AN   AN   NN   AN   NN   NN   UU"),
 ];
 
 /// Which target a request is about.
@@ -203,6 +210,12 @@ struct World {
     sensor_out: String,
     alert_in: String,
     alert_out: String,
+    /// Emergencies of street 420102003 and 420103003 (ended, so cells may declare again), and
+    /// special operations over a grid of each.
+    emergency_in: String,
+    emergency_out: String,
+    operation_in: String,
+    operation_out: String,
 }
 
 impl World {
@@ -371,6 +384,35 @@ async fn alert(app: &TestApp, root: &str, at: (f64, f64)) -> (String, String) {
     (id, alert.as_str().unwrap().to_owned())
 }
 
+/// Ends whatever emergency runs on a street (as root), so a cell may declare one.
+async fn calm(app: &TestApp, root: &str, street: &str) {
+    let (_, list) = app.get("/api/v1/emergencies", root).await;
+    for e in list["emergencies"].as_array().unwrap() {
+        if e["area"] == street && e.get("ended_at").is_none() {
+            let url = format!("/api/v1/emergencies/{}/end", e["id"].as_str().unwrap());
+            assert_eq!(app.post(&url, root, json!({"reason": "matrix"})).await.0, 200);
+        }
+    }
+}
+
+fn emergency_body(street: &str) -> Value {
+    let end = (chrono::Utc::now() + chrono::Duration::hours(6)).to_rfc3339();
+    json!({"area": street, "reason": "matrix", "expected_end_at": end})
+}
+
+/// A running emergency of a street (any earlier one ended first).
+async fn emergency(app: &TestApp, root: &str, street: &str) -> String {
+    calm(app, root, street).await;
+    let (s, b) = app.post("/api/v1/emergencies", root, emergency_body(street)).await;
+    assert_eq!(s, 201, "{b}");
+    b["id"].as_str().unwrap().to_owned()
+}
+
+fn operation_body(grid: &str) -> Value {
+    let end = (chrono::Utc::now() + chrono::Duration::hours(6)).to_rfc3339();
+    json!({"name": "matrix", "area": grid, "target_level": "compound", "category": "C-06-01", "description": "matrix", "ends_at": end})
+}
+
 /// Thresholds an override sets.
 fn override_body() -> Value {
     json!({"thresholds": {"blue": 2.0, "yellow": 4.0, "orange": 8.0, "red": 16.0}, "hysteresis": 0.5})
@@ -483,7 +525,23 @@ async fn world(app: &TestApp) -> World {
             app.put(&format!("/api/v1/indicators/manhole_tilt/overrides/{area}"), &root, override_body()).await;
         assert_eq!(s, 200, "{b}");
     }
+    let emergency_in = emergency(app, &root, "420102003").await;
+    let emergency_out = emergency(app, &root, "420103003").await;
+    calm(app, &root, "420102003").await;
+    calm(app, &root, "420103003").await;
+    let mut operations = vec![];
+    for grid in ["420102003001001", "420103003001001"] {
+        let (s, b) = app.post("/api/v1/special-operations", &root, operation_body(grid)).await;
+        assert_eq!(s, 201, "{b}");
+        operations.push(b["id"].as_str().unwrap().to_owned());
+    }
+    let operation_out = operations.pop().unwrap();
+    let operation_in = operations.pop().unwrap();
     World {
+        emergency_in,
+        emergency_out,
+        operation_in,
+        operation_out,
         sensor_in,
         sensor_out,
         alert_in,
@@ -846,6 +904,21 @@ async fn request(
             let (_, id) = alert(app, root, if t == Target::In { IN } else { OUT }).await;
             (format!("/api/v1/alerts/{id}/acknowledge"), Some(json!({})))
         }
+        ("POST", "/api/v1/emergencies") => {
+            let street = pick("420102003", "420103003");
+            calm(app, root, &street).await;
+            (path.into(), Some(emergency_body(&street)))
+        }
+        ("POST", "/api/v1/emergencies/{id}/end") => {
+            let id = emergency(app, root, &pick("420102003", "420103003")).await;
+            (format!("/api/v1/emergencies/{id}/end"), Some(json!({"reason": "matrix"})))
+        }
+        ("POST", "/api/v1/special-operations") => {
+            (path.into(), Some(operation_body(&pick("420102003001001", "420103003001001"))))
+        }
+        ("GET", "/api/v1/special-operations/{id}") => {
+            (format!("/api/v1/special-operations/{}", pick(&w.operation_in, &w.operation_out)), None)
+        }
         ("GET", "/api/v1/vital-signs") => {
             (format!("/api/v1/vital-signs?area={}", pick("420102003", "420103003")), None)
         }
@@ -900,6 +973,14 @@ async fn outcome(res: reqwest::Response, method: &str, path: &str, w: &World, t:
         ("GET", "/api/v1/hotline/calls") => {
             let id = if t == Target::In { &w.call_in } else { &w.call_out };
             if listed("calls", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/emergencies") => {
+            let id = if t == Target::In { &w.emergency_in } else { &w.emergency_out };
+            if listed("emergencies", id) { 'A' } else { 'H' }
+        }
+        ("GET", "/api/v1/special-operations") => {
+            let id = if t == Target::In { &w.operation_in } else { &w.operation_out };
+            if listed("operations", id) { 'A' } else { 'H' }
         }
         ("GET", "/api/v1/sensors") => {
             let id = if t == Target::In { &w.sensor_in } else { &w.sensor_out };

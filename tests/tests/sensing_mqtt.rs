@@ -2,11 +2,10 @@
 //! restarted mid-stream): garbage payloads and wrong secrets are counted and never stop the
 //! stream; a broker restart loses nothing at QoS 1 and raises no duplicate alert.
 
-use std::net::TcpListener;
-use std::process::{Child, Command};
 use std::time::Duration;
 
 use gridwork::sensing::mqtt::MqttSettings;
+use gridwork_tests::mosquitto::Broker;
 use gridwork_tests::{Backend, TestApp};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use serde_json::json;
@@ -14,72 +13,8 @@ use serde_json::json;
 /// Inside demo grid 420102003001001 (street 420102003).
 const IN: (f64, f64) = (30.5825, 114.2740);
 
-/// A Mosquitto with persistence on a free port; restarted on the same port and files.
-struct Broker {
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Broker {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = tempfile::tempdir().unwrap();
-        // Started as root, mosquitto runs as its own user: it must be able to keep its queues here.
-        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-        let conf = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nlog_dest file {}/broker.log\nlog_type all\n",
-            dir.path().display(),
-            dir.path().display()
-        );
-        std::fs::write(dir.path().join("mosquitto.conf"), conf).unwrap();
-        let mut b = Self { dir, port, child: None };
-        b.up();
-        b
-    }
-
-    fn up(&mut self) {
-        let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .expect("the MQTT tests need Mosquitto (scripts/test installs Debian's mosquitto)");
-        let child = Command::new(bin)
-            .arg("-c")
-            .arg(self.dir.path().join("mosquitto.conf"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("mosquitto did not start on port {}", self.port);
-    }
-
-    /// Stops it the way an operator restarts it (SIGTERM: it saves its queues).
-    fn down(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 async fn spawn(backend: Backend, broker: &Broker) -> Option<TestApp> {
-    let url = format!("mqtt://127.0.0.1:{}", broker.port);
+    let url = broker.url();
     let id = format!("gridwork-test-{}", uuid::Uuid::new_v4().simple());
     TestApp::spawn_with(backend, move |s| {
         s.sensing.mqtt = Some(MqttSettings { url, client_id: id, share_group: None });
@@ -179,14 +114,15 @@ async fn run(backend: Backend) {
     let (_, events) = app.get("/api/v1/events?source=sensor", &crew.coord).await;
     assert_eq!(events["events"].as_array().unwrap().len(), 1, "{events}");
 
-    // The refusals were counted by kind.
+    // The refusals were counted by kind (at least once each: a message whose acknowledgement
+    // the restart cut off comes again, and is counted again).
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     let count = |outcome: &str| -> f64 {
         let needle = format!("gridwork_sensor_messages_total{{outcome=\"{outcome}\",via=\"mqtt\"}} ");
         metrics.lines().find_map(|l| l.strip_prefix(needle.as_str())).map_or(0.0, |v| v.trim().parse().unwrap())
     };
-    assert_eq!(count("bad_payload"), 2.0, "{metrics}");
-    assert_eq!(count("unauthorized"), 2.0, "{metrics}");
+    assert!(count("bad_payload") >= 2.0, "{metrics}");
+    assert!(count("unauthorized") >= 2.0, "{metrics}");
     assert!(count("stored") >= 60.0, "{metrics}");
 }
 

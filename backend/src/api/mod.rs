@@ -11,6 +11,7 @@ pub mod categories;
 pub mod density;
 pub mod departments;
 pub mod duty;
+pub mod emergency;
 pub mod evaluation;
 pub mod events;
 pub mod evidence;
@@ -520,6 +521,28 @@ pub fn endpoints(import_limit: usize, chunk_limit: usize) -> Vec<Endpoint> {
         at("/api/v1/reports/{id}/xlsx")
             .get(reports::xlsx, "A report as an XLSX workbook")
             .answers(200, Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+        at("/api/v1/emergencies")
+            .get(emergency::list, "Running emergencies (and those ended in the last 30 days) over, in or under the caller's areas")
+            .returns::<w::EmergencyList>()
+            .post(emergency::declare, "Switch an area to emergency mode (急时): its ops centre, with a reason and an expected end")
+            .json::<emergency::DeclareBody>()
+            .answers(201, JSON)
+            .returns::<w::EmergencyView>(),
+        at("/api/v1/emergencies/{id}/end")
+            .post(emergency::end, "Back to normal (平时): ops staff over the emergency's area")
+            .json::<emergency::EndBody>()
+            .returns::<w::EmergencyView>(),
+        at("/api/v1/special-operations")
+            .get(emergency::list_operations, "Special operations over, in or under the caller's areas, with their tasks")
+            .query::<emergency::OperationQuery>()
+            .returns::<w::SpecialOperationList>()
+            .post(emergency::create_operation, "Open a special operation (专项): one task per area of a level inside an area")
+            .json::<emergency::OperationBody>()
+            .answers(201, JSON)
+            .returns::<w::SpecialOperationView>(),
+        at("/api/v1/special-operations/{id}")
+            .get(emergency::get_operation, "A special operation and the state of each task")
+            .returns::<w::SpecialOperationView>(),
         at("/api/v1/indicators")
             .get(sensing::list_indicators, "The indicator registry (city vital signs), with the thresholds that apply in an area")
             .query::<sensing::IndicatorQuery>()

@@ -679,6 +679,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    emergencies (id) {
+        id -> Text,
+        area_code -> Text,
+        reason -> Text,
+        declared_by -> Text,
+        declared_at -> Timestamp,
+        expected_end_at -> Timestamp,
+        factor_general -> Double,
+        factor_significant -> Double,
+        factor_serious -> Double,
+        factor_critical -> Double,
+        events_shortened -> BigInt,
+        people_told -> BigInt,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<Text>,
+        end_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    special_operations (id) {
+        id -> Text,
+        name -> Text,
+        area_code -> Text,
+        target_level -> Text,
+        category_code -> Text,
+        description -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        emergency_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    special_operation_tasks (operation_id, area_code) {
+        operation_id -> Text,
+        area_code -> Text,
+        event_id -> Text,
+    }
+}
+
 diesel::joinable!(area_cells -> areas (area_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(role_assignments -> departments (department_id));
@@ -724,5 +768,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sensors,
     readings,
     reading_rollups,
-    alerts
+    alerts,
+    emergencies,
+    special_operations,
+    special_operation_tasks
 );

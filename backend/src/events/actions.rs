@@ -285,22 +285,23 @@ pub fn apply(
         let reason = action.reason().unwrap_or_default().trim().to_owned();
         queries::events::excuse(conn, &row.id, &actor.user_id, &reason, at)?;
     }
+    let factor = crate::emergency::factors_for(conn, row)?.map_or(1.0, |f| f.of(grade));
     match out.deadline {
         Deadline::Keep => {}
         Deadline::Extend(stage) => {
             up.extension_count += 1;
-            up.due_at = due(category, grade, stage, row.due_at.map_or(at, |d| d.max(at)));
+            up.due_at = due(category, grade, stage, row.due_at.map_or(at, |d| d.max(at)), factor);
             up.warned_at = None;
         }
         Deadline::Regrade(stage) => {
-            up.due_at = due(category, grade, stage, row.stage_started_at.unwrap_or(row.created_at));
+            up.due_at = due(category, grade, stage, row.stage_started_at.unwrap_or(row.created_at), factor);
             up.warned_at = None;
         }
         Deadline::Restart(stage) => {
             if row.due_at.is_some_and(|d| at > d) {
                 up.late_stages += 1;
             }
-            up.due_at = due(category, grade, stage, at);
+            up.due_at = due(category, grade, stage, at, factor);
             up.stage_started_at = Some(at);
             up.warned_at = None;
             up.escalated_at = None;

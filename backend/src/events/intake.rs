@@ -85,7 +85,7 @@ fn new_row(
         building_code: code_at(AreaLevel::Building),
         reporter_id: reporter.to_owned(),
         resolved_by: None,
-        due_at: due(category, grade, state.timed_stage(), at),
+        due_at: due(category, grade, state.timed_stage(), at, 1.0),
         version: 1,
         created_at: at,
         updated_at: at,
@@ -113,6 +113,11 @@ fn open(
     detail: Option<serde_json::Value>,
 ) -> ApiResult<EventRow> {
     let state: EventState = row.state.parse().map_err(super::internal)?;
+    // In an area under emergency the first stage runs on the emergency's time.
+    if let Some(factors) = crate::emergency::factors_for(conn, &row)? {
+        let grade = super::grade_of(&row)?;
+        row.due_at = due(category, grade, state.timed_stage(), row.created_at, factors.of(grade));
+    }
     let first = timeline::entry(
         &row.id,
         None,
@@ -137,36 +142,38 @@ fn grades_here(caller: &Caller, ctx: Ctx<'_>, lat: f64, lng: f64) -> bool {
         .is_some_and(|area| caller.holds_over(&OPS_ROLES, Some(&area), ctx.index))
 }
 
-/// What a sensor alert files: the system reports it at the sensor's point (source `sensor`,
-/// accepted at once and dispatched like a grid worker's report).
+/// An event the system or an ops centre opens directly (a sensor alert, a special operation's
+/// task): accepted or not by its source, never joined to a nearby event.
 #[derive(Debug, Clone)]
-pub struct SensorReport {
+pub struct DirectReport {
+    pub source: Source,
+    pub reporter: String,
+    pub who: Who,
     pub category: String,
-    pub grade: Grade,
+    pub grade: Option<Grade>,
     pub lat: f64,
     pub lng: f64,
     pub description: String,
     pub detail: serde_json::Value,
 }
 
-/// Opens the event of a sensor alert, inside the caller's transaction (the alert's). Never
-/// joined to a nearby event: one event per sensor and indicator is the alert's own rule.
-pub fn open_for_sensor(conn: &mut DbConn, ctx: Ctx<'_>, r: &SensorReport) -> ApiResult<EventRow> {
+/// Opens a direct report's event inside the caller's transaction.
+pub fn open_direct(conn: &mut DbConn, ctx: Ctx<'_>, r: &DirectReport) -> ApiResult<EventRow> {
     let category = active_category(conn, &r.category, "category")?;
     let new = NewReport {
         category: category.code.clone(),
-        source: Source::Sensor,
+        source: r.source,
         lat: r.lat,
         lng: r.lng,
         description: r.description.clone(),
         address: None,
-        grade: Some(r.grade),
+        grade: r.grade,
         suggested_grade: None,
         at: None,
         evidence: vec![],
     };
-    let row = new_row(ctx, &category, &new, super::SYSTEM_USER, Source::Sensor.initial_state(), "location")?;
-    open(conn, ctx, &category, row, &Who::system(), None, Some(r.detail.clone()))
+    let row = new_row(ctx, &category, &new, &r.reporter, r.source.initial_state(), "location")?;
+    open(conn, ctx, &category, row, &r.who, None, Some(r.detail.clone()))
 }
 
 /// Files a report. The same key from the same user returns the same event; a report near an

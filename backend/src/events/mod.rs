@@ -94,14 +94,21 @@ pub fn holders_over_area(
 }
 
 /// When a stage started at `from` is due, by the category's deadline for the grade.
+/// `factor` is the emergency's share of the normal time (1 in normal times).
 fn due(
     category: &Category,
     grade: Grade,
     stage: Option<Stage>,
     from: chrono::NaiveDateTime,
+    factor: f64,
 ) -> Option<chrono::NaiveDateTime> {
     let minutes = category.deadlines.get(&stage?)?.get(&grade)?;
-    Some(from + chrono::Duration::minutes(i64::from(*minutes)))
+    let minutes = if factor < 1.0 {
+        gridwork_mobile_core::domain::emergency::shrink_minutes(*minutes, factor)
+    } else {
+        i64::from(*minutes)
+    };
+    Some(from + chrono::Duration::minutes(minutes))
 }
 
 pub(crate) fn internal(e: gridwork_mobile_core::DomainError) -> ApiError {
@@ -169,6 +176,7 @@ pub fn facts_of(conn: &mut DbConn, row: &EventRow, category: &Category) -> ApiRe
         tasks: task_facts(&rows)?,
         escalation_level: row.escalation_level.as_deref().map(str::parse).transpose().map_err(internal)?,
         extension_requested: row.extension_requested_at.is_some(),
+        emergency: crate::emergency::factors_for(conn, row)?.is_some(),
         grade: grade_of(row)?,
         late_stages: u32::try_from(row.late_stages).unwrap_or(0),
         excused_stages: u32::try_from(queries::events::excuses(conn, &row.id)?).unwrap_or(0),

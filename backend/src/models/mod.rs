@@ -4,6 +4,7 @@ pub mod area;
 pub mod audit;
 pub mod category;
 pub mod department;
+pub mod emergency;
 pub mod erasure;
 pub mod event;
 pub mod evidence;

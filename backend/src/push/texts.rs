@@ -55,6 +55,13 @@ pub fn text(kind: &str, locale: &str, category: &str) -> (String, String) {
             "Reply sent back",
             "Reply to the supervision order again, as asked",
         ),
+        "emergency_declared" => {
+            ("进入急时状态", "辖区已启动应急模式，请立即响应", "Emergency", "Your area switched to emergency mode")
+        }
+        "emergency_ended" => ("恢复平时状态", "辖区应急模式已解除", "Emergency over", "Your area is back to normal"),
+        "called_on_duty" => {
+            ("应急召回", "辖区进入急时状态，请尽快上岗", "Called on duty", "An emergency: please come on duty")
+        }
         "alert_raised" => {
             ("预警", "感知设备监测值超过预警阈值，请研判", "Alert", "A sensor reading crossed a warning threshold")
         }

@@ -5,6 +5,7 @@ pub mod areas;
 pub mod audit;
 pub mod categories;
 pub mod departments;
+pub mod emergency;
 pub mod erasure;
 pub mod evaluation;
 pub mod events;

@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, ApiResult};
 use crate::events::actions::Ctx;
-use crate::events::intake::{self, SensorReport};
+use crate::events::intake::{self, DirectReport};
 use crate::events::timeline::{self, Who};
 use crate::events::{holders_over_area, notify};
 use crate::models::event::EventRow;
@@ -116,15 +116,18 @@ pub fn judge_value(
     let verdict = sensing::judge(th, facts.as_ref(), earlier_event.is_some(), value);
     let file = |conn: &mut DbConn, level: AlertLevel| -> ApiResult<Option<EventRow>> {
         let Some(category) = &ind.category else { return Ok(None) };
-        let report = SensorReport {
+        let report = DirectReport {
+            source: gridwork_mobile_core::domain::event::Source::Sensor,
+            reporter: crate::events::SYSTEM_USER.to_owned(),
+            who: Who::system(),
             category: category.clone(),
-            grade: level.grade(),
+            grade: Some(level.grade()),
             lat: sensor.lat,
             lng: sensor.lng,
             description: description(sensor, ind, level, value),
             detail: json!({"sensor": sensor.code, "indicator": ind.code, "level": level.as_str(), "value": value}),
         };
-        intake::open_for_sensor(conn, ctx, &report).map(Some)
+        intake::open_direct(conn, ctx, &report).map(Some)
     };
     match (verdict, open) {
         (Verdict::Quiet, Some(mut a)) => {

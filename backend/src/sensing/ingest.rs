@@ -30,14 +30,21 @@ fn refused(index: usize, code: &str, message: impl Into<String>) -> RefusedReadi
     RefusedReading { index, code: code.to_owned(), message: message.into() }
 }
 
-/// Stores and judges one batch of a sensor's readings.
-pub fn ingest(
-    conn: &mut DbConn,
-    ctx: Ctx<'_>,
+/// A batch checked and sorted, ready to store: per indicator its readings in time order.
+struct Prepared<'a> {
+    sensor: &'a SensorRow,
+    battery: Option<f64>,
+    by_indicator: BTreeMap<String, Vec<(NaiveDateTime, f64)>>,
+    receipt: ReadingReceipt,
+}
+
+/// Checks a batch: a malformed one is refused whole; single readings are refused by index.
+fn prepare<'a>(
     limits: Limits,
-    sensor: &SensorRow,
+    sensor: &'a SensorRow,
     batch: &ReadingBatch,
-) -> ApiResult<ReadingReceipt> {
+    received: NaiveDateTime,
+) -> ApiResult<Prepared<'a>> {
     if batch.readings.is_empty() || batch.readings.len() > 1000 {
         return Err(ApiError::field("readings", "invalid_length", "send 1 to 1000 readings"));
     }
@@ -46,7 +53,6 @@ pub fn ingest(
     {
         return Err(ApiError::field("battery", "out_of_range", "battery is a percentage from 0 to 100"));
     }
-    let received = now();
     let own = sensor.indicator_codes();
     let mut receipt = ReadingReceipt { stored: 0, duplicates: 0, refused: vec![] };
     // Per indicator, the batch's readings in time order (microseconds: what both backends keep).
@@ -72,43 +78,82 @@ pub fn ingest(
     for readings in by_indicator.values_mut() {
         readings.sort_by_key(|(at, _)| *at);
     }
+    Ok(Prepared { sensor, battery: batch.battery, by_indicator, receipt })
+}
+
+/// Stores and judges one batch of a sensor's readings, in a transaction of its own.
+pub fn ingest(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    limits: Limits,
+    sensor: &SensorRow,
+    batch: &ReadingBatch,
+) -> ApiResult<ReadingReceipt> {
+    let received = now();
+    let mut p = prepare(limits, sensor, batch, received)?;
+    write_tx(conn, |conn| store(conn, ctx, &mut p, received))?;
+    Ok(p.receipt)
+}
+
+/// Stores and judges many sensors' batches in one transaction (group commit: the MQTT
+/// subscriber's way to keep up). A batch refused whole gets its error in its place; a failure
+/// of the database fails them all, so the caller can acknowledge nothing and try again.
+pub fn ingest_many(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    limits: Limits,
+    items: &[(SensorRow, ReadingBatch)],
+) -> ApiResult<Vec<ApiResult<ReadingReceipt>>> {
+    let received = now();
+    let mut prepared: Vec<ApiResult<Prepared<'_>>> =
+        items.iter().map(|(sensor, batch)| prepare(limits, sensor, batch, received)).collect();
     write_tx(conn, |conn| {
-        let chain = indicators::chain_deepest_first(sensor);
-        let overrides = queries::sensing::overrides_on(conn, &chain)?;
-        for (code, readings) in &by_indicator {
-            let Some(ind) = indicators::by_code(conn, code)? else { continue };
-            let latest = queries::sensing::latest_measured(conn, &sensor.id, code)?;
-            let mut fresh = vec![];
-            for &(at, value) in readings {
-                let row = ReadingRow {
-                    sensor_id: sensor.id.clone(),
-                    indicator_code: code.clone(),
-                    measured_at: at,
-                    value,
-                    received_at: received,
-                };
-                if queries::sensing::insert_reading(conn, &row)? {
-                    receipt.stored += 1;
-                    fresh.push((at, value));
-                } else {
-                    receipt.duplicates += 1;
-                }
-            }
-            roll_up(conn, sensor, code, &fresh)?;
-            // Only readings after the latest one judged before move the alert: a late or resent
-            // reading is kept, but the present is already known.
-            let newer: Vec<(NaiveDateTime, f64)> =
-                fresh.into_iter().filter(|(at, _)| latest.is_none_or(|l| *at > l)).collect();
-            if ind.active && !newer.is_empty() {
-                let (th, _) = indicators::effective(&ind, &chain, &overrides)?;
-                judge(conn, ctx, sensor, &ind, &th, &newer)?;
-            }
+        for p in prepared.iter_mut().flatten() {
+            store(conn, ctx, p, received)?;
         }
-        queries::sensing::heard(conn, &sensor.id, received, batch.battery)?;
-        super::alerts::heard_from(conn, ctx.index, sensor, received)?;
         Ok::<(), ApiError>(())
     })?;
-    Ok(receipt)
+    Ok(prepared.into_iter().map(|p| p.map(|p| p.receipt)).collect())
+}
+
+/// Inside the caller's transaction: each reading once, the roll-ups, the sensor's sign of life,
+/// and every new reading judged.
+fn store(conn: &mut DbConn, ctx: Ctx<'_>, p: &mut Prepared<'_>, received: NaiveDateTime) -> ApiResult<()> {
+    let sensor = p.sensor;
+    let chain = indicators::chain_deepest_first(sensor);
+    let overrides = queries::sensing::overrides_on(conn, &chain)?;
+    for (code, readings) in &p.by_indicator {
+        let Some(ind) = indicators::by_code(conn, code)? else { continue };
+        let latest = queries::sensing::latest_measured(conn, &sensor.id, code)?;
+        let mut fresh = vec![];
+        for &(at, value) in readings {
+            let row = ReadingRow {
+                sensor_id: sensor.id.clone(),
+                indicator_code: code.clone(),
+                measured_at: at,
+                value,
+                received_at: received,
+            };
+            if queries::sensing::insert_reading(conn, &row)? {
+                p.receipt.stored += 1;
+                fresh.push((at, value));
+            } else {
+                p.receipt.duplicates += 1;
+            }
+        }
+        roll_up(conn, sensor, code, &fresh)?;
+        // Only readings after the latest one judged before move the alert: a late or resent
+        // reading is kept, but the present is already known.
+        let newer: Vec<(NaiveDateTime, f64)> =
+            fresh.into_iter().filter(|(at, _)| latest.is_none_or(|l| *at > l)).collect();
+        if ind.active && !newer.is_empty() {
+            let (th, _) = indicators::effective(&ind, &chain, &overrides)?;
+            judge(conn, ctx, sensor, &ind, &th, &newer)?;
+        }
+    }
+    queries::sensing::heard(conn, &sensor.id, received, p.battery)?;
+    super::alerts::heard_from(conn, ctx.index, sensor, received)?;
+    Ok(())
 }
 
 /// Judges each new reading in turn, over the indicator's window when it aggregates one.

@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use gridwork_mobile_core::wire::ReadingBatch;
+use gridwork_mobile_core::wire::{ReadingBatch, ReadingReceipt};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
 use serde::Deserialize;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::actions::Ctx;
 use crate::state::AppState;
 
@@ -63,15 +63,22 @@ fn filter(s: &MqttSettings) -> String {
     }
 }
 
-/// Starts the subscriber (checked settings first, so a bad URL stops the start).
+/// Messages stored in one transaction at most, and how long the first of them waits for more.
+const GROUP_MAX: usize = 500;
+const GROUP_WAIT: Duration = Duration::from_millis(5);
+
+/// Starts the subscriber (checked settings first, so a bad URL stops the start): one task keeps
+/// the connection and hands messages over; another stores them in groups and acknowledges
+/// each group once it is committed.
 pub fn spawn(state: &AppState, settings: MqttSettings) -> anyhow::Result<()> {
     let opts = options(&settings)?;
-    let state = state.clone();
+    let (client, mut events) = AsyncClient::new(opts, 1024);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Publish>(4 * GROUP_MAX);
+    let topic = filter(&settings);
+    let mut stopping = state.stopping.subscribe();
+    let subscriber = client.clone();
     tokio::spawn(async move {
-        let (client, mut events) = AsyncClient::new(opts, 64);
-        let topic = filter(&settings);
         let mut backoff = Duration::from_secs(1);
-        let mut stopping = state.stopping.subscribe();
         loop {
             let polled = tokio::select! {
                 p = events.poll() => p,
@@ -82,15 +89,14 @@ pub fn spawn(state: &AppState, settings: MqttSettings) -> anyhow::Result<()> {
                     backoff = Duration::from_secs(1);
                     tracing::info!(url = %redacted(&settings.url), session_present = ack.session_present, "mqtt connected");
                     if !ack.session_present
-                        && let Err(e) = client.subscribe(topic.clone(), QoS::AtLeastOnce).await
+                        && let Err(e) = subscriber.subscribe(topic.clone(), QoS::AtLeastOnce).await
                     {
                         tracing::warn!(error = %e, "mqtt subscribe failed");
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    handle(&state, &p).await;
-                    if let Err(e) = client.ack(&p).await {
-                        tracing::warn!(error = %e, "mqtt ack failed");
+                    if tx.send(p).await.is_err() {
+                        break;
                     }
                 }
                 Ok(_) => {}
@@ -104,9 +110,125 @@ pub fn spawn(state: &AppState, settings: MqttSettings) -> anyhow::Result<()> {
                 }
             }
         }
-        let _ = client.disconnect().await;
+        let _ = subscriber.disconnect().await;
     });
+    tokio::spawn(store_in_groups(state.clone(), client, rx));
     Ok(())
+}
+
+async fn store_in_groups(state: AppState, client: AsyncClient, mut rx: tokio::sync::mpsc::Receiver<Publish>) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        let until = tokio::time::Instant::now() + GROUP_WAIT;
+        while group.len() < GROUP_MAX {
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(p)) => group.push(p),
+                _ => break,
+            }
+        }
+        store_group(&state, &group).await;
+        for p in &group {
+            if let Err(e) = client.ack(p).await {
+                tracing::warn!(error = %e, "mqtt ack failed");
+            }
+        }
+    }
+}
+
+/// A message that parsed, for a sensor whose secret it carries.
+struct Good {
+    code: String,
+    secret: String,
+    batch: ReadingBatch,
+}
+
+/// Stores a group; returns only when every message is stored or refused for good (a database
+/// that is away is waited for, so nothing is acknowledged before it is safe).
+async fn store_group(state: &AppState, group: &[Publish]) {
+    let count = |outcome: &str| state.metrics.reading_batch("mqtt", outcome);
+    let mut good = vec![];
+    for p in group {
+        let Some(code) = p.topic.strip_prefix(TOPIC_PREFIX).filter(|c| !c.is_empty() && !c.contains('/')) else {
+            count("bad_topic");
+            tracing::warn!(topic = %p.topic, "mqtt message on an unknown topic");
+            continue;
+        };
+        match serde_json::from_slice::<Message>(&p.payload) {
+            Ok(m) => good.push(Good { code: code.to_owned(), secret: m.secret, batch: m.batch }),
+            Err(e) => {
+                count("bad_payload");
+                tracing::warn!(sensor = %code, error = %e, "mqtt payload is not a reading batch");
+            }
+        }
+    }
+    if good.is_empty() {
+        return;
+    }
+    let good = std::sync::Arc::new(good);
+    let mut wait = Duration::from_millis(200);
+    loop {
+        let (index, limits, policy) = (state.areas(), state.settings.sensing.limits(), state.settings.event_loop);
+        let items = good.clone();
+        let result = state
+            .db
+            .run(move |conn| {
+                let mut out: Vec<Option<ApiResult<ReadingReceipt>>> = Vec::with_capacity(items.len());
+                let mut known = vec![];
+                for (i, m) in items.iter().enumerate() {
+                    match super::sensors::authenticate(conn, &m.code, &m.secret) {
+                        Ok(sensor) => {
+                            known.push((i, (sensor, m.batch.clone())));
+                            out.push(None);
+                        }
+                        Err(e) => out.push(Some(Err(e))),
+                    }
+                }
+                let (at, pairs): (Vec<usize>, Vec<_>) = known.into_iter().unzip();
+                let ctx = Ctx { index: &index, policy: &policy };
+                let stored = match super::ingest::ingest_many(conn, ctx, limits, &pairs) {
+                    Ok(stored) => stored,
+                    // One bad batch must not hold the others back: store them one by one.
+                    Err(e) if !retryable(&e) => pairs
+                        .iter()
+                        .map(|(sensor, batch)| super::ingest::ingest(conn, ctx, limits, sensor, batch))
+                        .collect(),
+                    Err(e) => return Err(e),
+                };
+                for (i, r) in at.into_iter().zip(stored) {
+                    out[i] = Some(r);
+                }
+                Ok(out)
+            })
+            .await;
+        match result {
+            Ok(outcomes) => {
+                for (m, outcome) in good.iter().zip(outcomes.into_iter().flatten()) {
+                    match outcome {
+                        Ok(r) if r.refused.is_empty() => count("stored"),
+                        Ok(r) => {
+                            count("refused");
+                            tracing::warn!(sensor = %m.code, refused = r.refused.len(), first = %r.refused[0].code, "mqtt readings refused");
+                        }
+                        Err(e) if e.code == ErrorCode::Unauthorized => {
+                            count("unauthorized");
+                            tracing::warn!(sensor = %m.code, "mqtt message with a wrong secret or for an unknown sensor");
+                        }
+                        Err(e) => {
+                            count(if e.code == ErrorCode::Internal { "failed" } else { "bad_payload" });
+                            tracing::warn!(sensor = %m.code, code = ?e.code, error = %e.message, "mqtt batch refused");
+                        }
+                    }
+                }
+                state.changed();
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(messages = good.len(), error = %e.message, retry_in_ms = wait.as_millis() as u64, "mqtt group not stored yet");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
 }
 
 fn redacted(url: &str) -> String {
@@ -117,69 +239,6 @@ fn redacted(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
-}
-
-/// Stores one message; returns only when it is stored or refused for good (a database that
-/// is away is waited for, so the message is acknowledged only once it is safe).
-async fn handle(state: &AppState, p: &Publish) {
-    let count = |outcome: &str| state.metrics.reading_batch("mqtt", outcome);
-    let Some(code) = p.topic.strip_prefix(TOPIC_PREFIX).filter(|c| !c.contains('/')) else {
-        count("bad_topic");
-        tracing::warn!(topic = %p.topic, "mqtt message on an unknown topic");
-        return;
-    };
-    let message: Message = match serde_json::from_slice(&p.payload) {
-        Ok(m) => m,
-        Err(e) => {
-            count("bad_payload");
-            tracing::warn!(sensor = %code, error = %e, "mqtt payload is not a reading batch");
-            return;
-        }
-    };
-    let mut wait = Duration::from_millis(200);
-    loop {
-        let code = code.to_owned();
-        let (index, limits) = (state.areas(), state.settings.sensing.limits());
-        let policy = state.settings.event_loop;
-        let Message { secret, batch } = &message;
-        let (secret, batch) = (secret.clone(), batch.clone());
-        let result = state
-            .db
-            .run(move |conn| {
-                let sensor = super::sensors::authenticate(conn, &code, &secret)?;
-                super::ingest::ingest(conn, Ctx { index: &index, policy: &policy }, limits, &sensor, &batch)
-            })
-            .await;
-        match result {
-            Ok(receipt) => {
-                count(if receipt.refused.is_empty() { "stored" } else { "refused" });
-                if !receipt.refused.is_empty() {
-                    tracing::warn!(sensor = %code_of(p), refused = receipt.refused.len(), first = %receipt.refused[0].code, "mqtt readings refused");
-                }
-                state.changed();
-                return;
-            }
-            Err(e) if e.code == ErrorCode::Unauthorized => {
-                count("unauthorized");
-                tracing::warn!(sensor = %code_of(p), "mqtt message with a wrong secret or for an unknown sensor");
-                return;
-            }
-            Err(e) if retryable(&e) => {
-                tracing::warn!(sensor = %code_of(p), error = %e.message, retry_in_ms = wait.as_millis() as u64, "mqtt batch not stored yet");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => {
-                count(if e.code == ErrorCode::Internal { "failed" } else { "bad_payload" });
-                tracing::warn!(sensor = %code_of(p), code = ?e.code, error = %e.message, "mqtt batch refused");
-                return;
-            }
-        }
-    }
-}
-
-fn code_of(p: &Publish) -> &str {
-    p.topic.strip_prefix(TOPIC_PREFIX).unwrap_or(&p.topic)
 }
 
 /// The database was away or busy, or another writer won a race: trying again can succeed.

@@ -8,9 +8,12 @@ import { showEvaluation, render as renderEvaluation } from "./evaluation.js";
 import { showVolunteers } from "./volunteers.js";
 import { showErasures } from "./privacy.js";
 import { showCallbacks, callsPanel } from "./hotline.js";
+import { showSensing } from "./sensing.js";
 
 /** The roles that steer an area (the core's OPS_ROLES). */
 const OPS = ["coordinator", "district_operator", "city_operator", "admin"];
+/** Who sees sensors, alerts and vital signs: ops staff and grid workers. */
+const WATCH = ["grid_worker", ...OPS];
 
 const QUEUES = [
   { key: "q_reported", query: "state=reported" },
@@ -90,6 +93,7 @@ function enterDesk() {
   $("#views button[data-view=volunteers]").hidden = !(state.grants || []).some((g) => g.role === "coordinator" || g.role === "admin");
   $("#views button[data-view=erasures]").hidden = !(state.grants || []).some((g) => g.role === "admin");
   $("#views button[data-view=callbacks]").hidden = !(state.grants || []).some((g) => OPS.includes(g.role));
+  $("#views button[data-view=sensing]").hidden = !(state.grants || []).some((g) => WATCH.includes(g.role));
   showView("desk");
   renderTabs();
   // The first page first; the category and area names fill in as they arrive.
@@ -106,7 +110,7 @@ function enterDesk() {
 function leaveDesk() {
   if (state.stopStream) state.stopStream();
   Object.assign(state, { rows: [], open: null, stopStream: null, me: null });
-  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#volunteers", "#erasures", "#callbacks", "#views", "#live"]) $(id).hidden = true;
+  for (const id of ["#desk", "#workforce", "#map", "#evaluation", "#volunteers", "#erasures", "#callbacks", "#sensing", "#views", "#live"]) $(id).hidden = true;
 }
 
 // ----- views -----
@@ -122,7 +126,9 @@ function showView(name) {
   $("#volunteers").hidden = name !== "volunteers";
   $("#erasures").hidden = name !== "erasures";
   $("#callbacks").hidden = name !== "callbacks";
+  $("#sensing").hidden = name !== "sensing";
   if (name === "callbacks") showCallbacks();
+  if (name === "sensing") showSensing(watchedAreas(), state.areaNames, (state.grants || []).some((g) => OPS.includes(g.role)));
   if (name === "volunteers") showVolunteers(deciderScopes(), state.areaNames);
   if (name === "erasures") showErasures();
   if (name === "workforce") loadWorkforce();
@@ -139,6 +145,11 @@ function showView(name) {
 function deciderScopes() {
   return (state.grants || []).filter((g) => g.role === "coordinator" || g.role === "admin")
     .map((g) => g.scope.area_code).filter(Boolean);
+}
+
+/** The areas whose vital signs the caller watches (none for a system administrator: the cities). */
+function watchedAreas() {
+  return [...new Set((state.grants || []).filter((g) => WATCH.includes(g.role)).map((g) => g.scope.area_code).filter(Boolean))];
 }
 
 /** The areas the caller steers (none: everywhere). */

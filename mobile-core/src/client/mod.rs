@@ -523,6 +523,7 @@ impl FieldClient {
             tasks: own.map(|state| TaskFacts { user_id: me.to_owned(), state }).into_iter().collect(),
             escalation_level: data.escalation_level,
             extension_requested: data.extension_requested,
+            emergency: false,
             grade: data.grade,
             late_stages: u32::try_from(data.late_stages).unwrap_or(0),
             // Excusing is the ops centre's, on the server: the phone never needs the count.

@@ -258,6 +258,10 @@ pub struct EventFacts {
     /// A handler asked for more time for the running stage and the ops centre has not answered.
     #[serde(default)]
     pub extension_requested: bool,
+    /// The event lies in an area under emergency mode (急时): escalation goes straight to the
+    /// city centre.
+    #[serde(default)]
+    pub emergency: bool,
 }
 
 impl EventFacts {
@@ -423,7 +427,7 @@ pub fn decide(facts: &EventFacts, actor: &Actor, action: &Action) -> Result<Outc
     };
     let order = match action {
         Action::Escalate { .. } => {
-            let level = next_escalation_level(facts.escalation_level);
+            let level = if facts.emergency { AreaLevel::City } else { next_escalation_level(facts.escalation_level) };
             next.escalation_level = Some(level);
             Some(level)
         }
@@ -887,6 +891,7 @@ mod tests {
             tasks: vec![],
             escalation_level: None,
             extension_requested: false,
+            emergency: false,
             grade: Grade::General,
             late_stages: 0,
             excused_stages: 0,
@@ -1201,6 +1206,7 @@ mod properties {
                 tasks: vec![],
                 escalation_level: None,
                 extension_requested: false,
+                emergency: false,
                 grade: Grade::General,
             late_stages: 0,
             excused_stages: 0,
@@ -1241,6 +1247,7 @@ mod properties {
                 tasks: vec![],
                 escalation_level: None,
                 extension_requested: false,
+                emergency: false,
                 grade: Grade::General,
             late_stages: 0,
             excused_stages: 0,
@@ -1305,7 +1312,7 @@ mod properties {
             let ops = Actor { user_id: "ops".into(), roles: vec![Role::Coordinator] };
             let worker = Actor { user_id: "u1".into(), roles: vec![Role::GridWorker] };
             let checker = Actor { user_id: "u2".into(), roles: vec![Role::GridWorker] };
-            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None, extension_requested: false, grade: Grade::General, late_stages: 0, excused_stages: 0 };
+            let mut f = EventFacts { state, assignees: vec!["u1".into()], resolved_by: Some("u1".into()), resolved_parts: vec![], after_photo_required: true, volunteer_eligible: false, tasks: vec![], escalation_level: None, extension_requested: false, emergency: false, grade: Grade::General, late_stages: 0, excused_stages: 0 };
             let plan = [
                 (&ops, Action::Accept),
                 (&ops, Action::Resume),

@@ -45,6 +45,7 @@ macro_rules! named_enum {
 pub mod area;
 pub mod category;
 pub mod crs;
+pub mod emergency;
 pub mod erasure;
 pub mod error;
 pub mod event;

@@ -20,6 +20,7 @@ macro_rules! wire {
 
 mod catalog;
 mod doors;
+mod emergency;
 mod events;
 mod evidence;
 mod map;
@@ -29,6 +30,7 @@ mod volunteers;
 
 pub use catalog::*;
 pub use doors::*;
+pub use emergency::*;
 pub use events::*;
 pub use evidence::*;
 pub use map::*;

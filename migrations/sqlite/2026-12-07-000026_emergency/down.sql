@@ -1,0 +1,3 @@
+DROP TABLE special_operation_tasks;
+DROP TABLE special_operations;
+DROP TABLE emergencies;
