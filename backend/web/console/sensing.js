@@ -7,6 +7,8 @@ import { t, when } from "./i18n.js";
 import { $, el, refusalText } from "./page.js";
 
 const LEVELS = ["blue", "yellow", "orange", "red"];
+/** Area and indicator names, for codes the API answers with. */
+const known = { areas: new Map(), indicators: new Map() };
 
 /**
  * Opens the view. `areas` are the areas the caller works in (codes with names), `steers` whether
@@ -19,6 +21,7 @@ export async function showSensing(areas, names, steers) {
     areas = cities.map((a) => a.code);
     names = new Map([...(names || new Map()), ...cities.map((a) => [a.code, a.name])]);
   }
+  for (const [code, name] of names || []) known.areas.set(code, name);
   const pick = $("#vs-area");
   if (!pick.options.length) {
     pick.replaceChildren(...areas.map((code) => el("option", { value: code }, names?.get(code) || code)));
@@ -29,7 +32,7 @@ export async function showSensing(areas, names, steers) {
   if (!declareArea.options.length) {
     declareArea.replaceChildren(...areas.map((code) => el("option", { value: code }, names?.get(code) || code)));
   }
-  loadSigns();
+  await loadSigns();
   loadAlerts(steers);
   loadEmergencies(steers);
 }
@@ -39,15 +42,18 @@ async function loadSigns() {
   const body = $("#signs tbody");
   if (!area) return;
   try {
-    const [{ signs }, { indicators }] = await Promise.all([
+    const [{ signs }, { indicators }, { areas: parts }] = await Promise.all([
       api.call("GET", `/api/v1/vital-signs?area=${encodeURIComponent(area)}`),
       api.call("GET", `/api/v1/indicators?area=${encodeURIComponent(area)}`),
+      api.call("GET", `/api/v1/areas?parent=${encodeURIComponent(area)}`).catch(() => ({ areas: [] })),
     ]);
+    for (const a of parts) known.areas.set(a.code, a.name);
     const unit = new Map(indicators.map((i) => [i.code, i]));
+    for (const i of indicators) known.indicators.set(i.code, i.name);
     const fmt = (v) => (v === undefined || v === null ? "—" : Number(v).toFixed(1));
     body.replaceChildren(...(signs.length ? signs.map((s) => el("tr", { "data-indicator": s.indicator, "data-area": s.area },
       el("td", {}, unit.get(s.indicator)?.name || s.indicator),
-      el("td", {}, s.area),
+      el("td", {}, known.areas.get(s.area) || s.area),
       el("td", {}, String(s.sensors)),
       el("td", {}, String(s.readings)),
       el("td", {}, `${fmt(s.mean)} / ${fmt(s.min)} / ${fmt(s.max)} ${unit.get(s.indicator)?.unit || ""}`),
@@ -65,7 +71,7 @@ async function loadAlerts(steers) {
     const { alerts } = await api.call("GET", "/api/v1/alerts");
     body.replaceChildren(...(alerts.length ? alerts.map((a) => el("tr", { "data-id": a.id },
       el("td", {}, el("span", { class: `level ${a.level}` }, t(`lv_${a.level}`))),
-      el("td", {}, a.kind === "offline" ? t("al_offline") : a.indicator),
+      el("td", {}, a.kind === "offline" ? t("al_offline") : known.indicators.get(a.indicator) || a.indicator),
       el("td", {}, a.sensor),
       el("td", {}, a.last_value === undefined ? "—" : `${a.last_value} (${t("al_peak")} ${a.peak_value})`),
       el("td", {}, when(a.raised_at)),
@@ -98,7 +104,7 @@ async function loadEmergencies(steers) {
     document.body.classList.toggle("emergency", running.length > 0);
     list.replaceChildren(...(emergencies.length ? emergencies.map((e) => el("li", { "data-id": e.id, class: e.ended_at ? "ended" : "running" },
       el("strong", {}, e.ended_at ? t("em_ended") : t("em_running")),
-      ` ${e.area} · ${e.reason} · ${t("em_until")} ${when(e.expected_end_at)} · ${t("em_shortened", e.events_shortened)}`,
+      ` ${known.areas.get(e.area) || e.area} · ${e.reason} · ${t("em_until")} ${when(e.expected_end_at)} · ${t("em_shortened", e.events_shortened)}`,
       steers && !e.ended_at ? endForm(e.id, steers) : null))
       : [el("li", { class: "muted" }, t("em_none"))]));
   } catch (err) {
