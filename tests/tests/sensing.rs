@@ -211,8 +211,12 @@ both_backends! {
             })
             .await
             .unwrap();
-        let (index, sensing) = (app.state.areas(), app.state.settings.sensing.clone());
-        let scan = move |conn: &mut gridwork::db::DbConn| gridwork::sensing::scan(conn, &index, &sensing);
+        let state = app.state.clone();
+        let scan = move |conn: &mut gridwork::db::DbConn| {
+            let index = state.areas();
+            let ctx = gridwork::events::actions::Ctx { index: &index, policy: &state.settings.event_loop };
+            gridwork::sensing::scan(conn, ctx, &state.settings.sensing, false)
+        };
         app.db.run(scan.clone()).await.unwrap();
         app.db.run(scan).await.unwrap();
         let alerts = open_alerts(&app, &crew.coord).await;
@@ -249,5 +253,54 @@ both_backends! {
         assert_eq!((s, b["details"][0]["code"].as_str()), (422, Some("unknown_category")), "{b}");
         let (s, b) = app.send(import(&crew.admin, changed)).await;
         assert_eq!((s, b["updated"].as_u64()), (200, Some(1)), "{b}");
+    }
+
+    async fn the_streets_figures_from_events_raise_alerts_and_open_no_event(app: TestApp) {
+        let crew = app.street_crew().await;
+        app.user("district", Role::DistrictOperator, Some("420102")).await;
+        let district = app.login("district").await;
+        // No device may claim the server's own figures.
+        let mut bad = sensor("x-1", 60);
+        bad["indicators"] = json!(["overdue_share"]);
+        let (s, b) = app.post("/api/v1/sensors", &crew.coord, bad).await;
+        assert_eq!((s, b["fields"]["indicators[0]"]["code"].as_str()), (422, Some("derived_indicator")), "{b}");
+        // The district watches the street closely: blue at two reports an hour.
+        let th = json!({"thresholds": {"blue": 2.0, "yellow": 50.0}, "hysteresis": 0.5});
+        let (s, b) = app.put("/api/v1/indicators/reports_per_hour/overrides/420102003", &district, th).await;
+        assert_eq!(s, 200, "{b}");
+        for category in ["C-03-01", "E-01-01", "C-04-01"] {
+            let body = json!({"category": category, "lat": IN.0, "lng": IN.1, "description": "有问题"});
+            let req = app.client.post(app.url("/api/v1/events")).bearer_auth(&crew.chen)
+                .header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&body);
+            let (s, b) = app.send(req).await;
+            assert_eq!(s, 201, "{b}");
+        }
+        let state = app.state.clone();
+        app.db
+            .run(move |conn| {
+                let index = state.areas();
+                let ctx = gridwork::events::actions::Ctx { index: &index, policy: &state.settings.event_loop };
+                gridwork::sensing::scan(conn, ctx, &state.settings.sensing, true)
+            })
+            .await
+            .unwrap();
+        let alerts = open_alerts(&app, &crew.coord).await;
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let a = &alerts[0];
+        assert_eq!((a["indicator"].as_str(), a["level"].as_str(), a["sensor"].as_str()), (Some("reports_per_hour"), Some("blue"), Some("derived.420102003")), "{a}");
+        assert!(a.get("event_id").is_none(), "the street's figures open no event: {a}");
+        assert!(sensor_events(&app, &crew.coord).await.is_empty());
+        let (_, v) = app.get("/api/v1/vital-signs?area=420102", &district).await;
+        let street = v["signs"].as_array().unwrap().iter()
+            .find(|x| x["indicator"] == "reports_per_hour" && x["area"] == "420102003").cloned().expect("the street's line");
+        assert_eq!(street["max"].as_f64(), Some(3.0), "{street}");
+        let overdue = v["signs"].as_array().unwrap().iter()
+            .find(|x| x["indicator"] == "overdue_share" && x["area"] == "420102003").cloned().expect("overdue share");
+        assert_eq!(overdue["max"].as_f64(), Some(0.0), "{overdue}");
+        let (_, list) = app.get("/api/v1/sensors?area=420102003", &crew.coord).await;
+        assert!(list["sensors"].as_array().unwrap().iter().any(|x| x["kind"] == "derived"), "{list}");
+        // Nobody can send the street's figures.
+        let (s, _) = send(&app, "derived.420102003", "gw_anything", &[(1.0, 0)]).await;
+        assert_eq!(s, 401);
     }
 }

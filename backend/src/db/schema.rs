@@ -625,6 +625,7 @@ diesel::table! {
         grid_code -> Nullable<Text>,
         compound_code -> Nullable<Text>,
         building_code -> Nullable<Text>,
+        kind -> Text,
         secret_hash -> Text,
         expected_interval_secs -> BigInt,
         last_seen_at -> Nullable<Timestamp>,

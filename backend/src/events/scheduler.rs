@@ -166,6 +166,8 @@ fn escalate(conn: &mut DbConn, ctx: Ctx<'_>, row: &EventRow, at: NaiveDateTime) 
 }
 
 const HOTSPOT_SCAN_EVERY: Duration = Duration::from_secs(600);
+/// How often the streets' vital signs from the events are sent.
+const DERIVED_EVERY: Duration = Duration::from_secs(300);
 /// Reports are due once a week or month; looking every ten minutes finds them soon enough.
 const REPORTS_EVERY: Duration = Duration::from_secs(600);
 
@@ -176,6 +178,7 @@ pub fn spawn(state: AppState, every: Duration) {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_hotspot_scan: Option<std::time::Instant> = None;
         let mut last_reports: Option<std::time::Instant> = None;
+        let mut last_derived: Option<std::time::Instant> = None;
         loop {
             interval.tick().await;
             // Hotspots move slowly: a scan every ten minutes is enough.
@@ -222,8 +225,17 @@ pub fn spawn(state: AppState, every: Duration) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "deadline scan failed"),
             }
-            let (index, sensing) = (state.areas(), state.settings.sensing.clone());
-            if let Err(e) = state.db.run(move |conn| crate::sensing::scan(conn, &index, &sensing)).await {
+            // The streets' figures from the events move slowly: every five minutes.
+            let derive = last_derived.is_none_or(|t| t.elapsed() >= DERIVED_EVERY);
+            if derive {
+                last_derived = Some(std::time::Instant::now());
+            }
+            let (index, sensing, policy) = (state.areas(), state.settings.sensing.clone(), state.settings.event_loop);
+            let scanned = state
+                .db
+                .run(move |conn| crate::sensing::scan(conn, Ctx { index: &index, policy: &policy }, &sensing, derive))
+                .await;
+            if let Err(e) = scanned {
                 tracing::warn!(error = %e.message, "sensing scan failed");
             }
             if let Err(e) = crate::evidence::retention::purge(&state, crate::models::now()).await {

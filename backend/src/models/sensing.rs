@@ -59,6 +59,8 @@ pub struct SensorRow {
     pub grid_code: Option<String>,
     pub compound_code: Option<String>,
     pub building_code: Option<String>,
+    /// `device`, or `derived`: the server's own figures of a street.
+    pub kind: String,
     pub secret_hash: String,
     pub expected_interval_secs: i64,
     pub last_seen_at: Option<NaiveDateTime>,

@@ -133,9 +133,55 @@ pub fn heard(conn: &mut DbConn, id: &str, at: NaiveDateTime, battery: Option<f64
     Ok(())
 }
 
-/// Active sensors, for the silence scan.
+/// Active devices, for the silence scan (the server's own figures are never silent).
 pub fn active_sensors(conn: &mut DbConn) -> QueryResult<Vec<SensorRow>> {
-    sensors::table.filter(sensors::retired_at.is_null()).select(SensorRow::as_select()).load(conn)
+    sensors::table
+        .filter(sensors::retired_at.is_null())
+        .filter(sensors::kind.eq("device"))
+        .select(SensorRow::as_select())
+        .load(conn)
+}
+
+pub fn set_indicators(conn: &mut DbConn, id: &str, indicators: &str) -> QueryResult<usize> {
+    diesel::update(sensors::table.find(id)).set(sensors::indicators.eq(indicators)).execute(conn)
+}
+
+/// Events filed since `from`, per street.
+pub fn reports_per_street(conn: &mut DbConn, from: NaiveDateTime) -> QueryResult<Vec<(Option<String>, i64)>> {
+    use crate::db::schema::events;
+    events::table
+        .filter(events::created_at.ge(from))
+        .group_by(events::street_code)
+        .select((events::street_code, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// Open events with a running deadline per street: (street, all, past their deadline at `at`).
+pub fn overdue_per_street(
+    conn: &mut DbConn,
+    open_states: &[&str],
+    at: NaiveDateTime,
+) -> QueryResult<Vec<(Option<String>, i64, i64)>> {
+    use crate::db::schema::events;
+    let all: Vec<(Option<String>, i64)> = events::table
+        .filter(events::state.eq_any(open_states))
+        .filter(events::due_at.is_not_null())
+        .group_by(events::street_code)
+        .select((events::street_code, diesel::dsl::count_star()))
+        .load(conn)?;
+    let late: Vec<(Option<String>, i64)> = events::table
+        .filter(events::state.eq_any(open_states))
+        .filter(events::due_at.lt(at))
+        .group_by(events::street_code)
+        .select((events::street_code, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(all
+        .into_iter()
+        .map(|(street, n)| {
+            let overdue = late.iter().find(|(s, _)| *s == street).map_or(0, |(_, l)| *l);
+            (street, n, overdue)
+        })
+        .collect())
 }
 
 /// The latest instant stored for a sensor's indicator.

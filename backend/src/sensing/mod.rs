@@ -6,6 +6,7 @@
 //! `domain::sensing`; these modules load the facts and store the outcome.
 
 pub mod alerts;
+pub mod derived;
 pub mod indicators;
 pub mod ingest;
 pub mod mqtt;
@@ -56,15 +57,16 @@ impl SensingSettings {
     }
 }
 
-/// The scheduler's share: sensors gone silent get their offline alert, and readings and
-/// roll-ups past their periods go.
+/// The scheduler's share: sensors gone silent get their offline alert, readings and roll-ups
+/// past their periods go, and (when `derive`) the streets' figures from the events are sent.
 pub fn scan(
     conn: &mut crate::db::DbConn,
-    index: &AreaIndex,
+    ctx: crate::events::actions::Ctx<'_>,
     settings: &SensingSettings,
+    derive: bool,
 ) -> crate::error::ApiResult<()> {
     let at = crate::models::now();
-    let silent = alerts::scan_silent(conn, index, at)?;
+    let silent = alerts::scan_silent(conn, ctx.index, at)?;
     let raw = crate::queries::sensing::purge_readings(conn, at - settings.raw_retention)?;
     let mut rolled = 0;
     for (resolution, keep) in [("minute", settings.minute_retention), ("hour", settings.hour_retention)] {
@@ -72,8 +74,9 @@ pub fn scan(
             rolled += crate::queries::sensing::purge_rollups(conn, resolution, at - keep)?;
         }
     }
+    let derived = if derive { derived::compute(conn, ctx, settings.limits(), at)? } else { 0 };
     if silent + raw + rolled > 0 {
-        tracing::info!(silent, readings_purged = raw, rollups_purged = rolled, "sensing scan");
+        tracing::info!(silent, readings_purged = raw, rollups_purged = rolled, streets = derived, "sensing scan");
     }
     Ok(())
 }

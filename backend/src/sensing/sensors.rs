@@ -19,6 +19,7 @@ pub fn view(row: &SensorRow, secret: Option<String>) -> SensorView {
     SensorView {
         id: row.id.clone(),
         code: row.code.clone(),
+        kind: row.kind.clone(),
         name: row.name.clone(),
         indicators: row.indicator_codes(),
         lat: row.lat,
@@ -72,6 +73,7 @@ pub fn register(conn: &mut DbConn, index: &AreaIndex, caller: &Caller, req: &Sen
         grid_code: code_at(AreaLevel::Grid),
         compound_code: code_at(AreaLevel::Compound),
         building_code: code_at(AreaLevel::Building),
+        kind: "device".to_owned(),
         secret_hash: token::hash(&secret),
         expected_interval_secs: req.expected_interval_secs,
         last_seen_at: None,
@@ -82,6 +84,13 @@ pub fn register(conn: &mut DbConn, index: &AreaIndex, caller: &Caller, req: &Sen
     };
     write_tx(conn, |conn| {
         for (i, ind) in indicators.iter().enumerate() {
+            if super::derived::DERIVED.contains(&ind.as_str()) {
+                return Err(ApiError::field(
+                    &format!("indicators[{i}]"),
+                    "derived_indicator",
+                    format!("{ind:?} is computed by the server from its events"),
+                ));
+            }
             if !queries::sensing::indicator(conn, ind)?.is_some_and(|r| r.active) {
                 return Err(ApiError::field(
                     &format!("indicators[{i}]"),
@@ -145,7 +154,7 @@ pub fn visible(conn: &mut DbConn, index: &AreaIndex, caller: &Caller, id: &str) 
 pub fn authenticate(conn: &mut DbConn, code: &str, secret: &str) -> ApiResult<SensorRow> {
     let refused = || ApiError::unauthorized("unknown sensor or wrong secret");
     let row = queries::sensing::sensor_by_code(conn, code)?.ok_or_else(refused)?;
-    if row.retired_at.is_some() || row.secret_hash != token::hash(secret) {
+    if row.retired_at.is_some() || row.kind != "device" || row.secret_hash != token::hash(secret) {
         return Err(refused());
     }
     Ok(row)

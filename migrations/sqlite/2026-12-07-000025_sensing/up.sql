@@ -50,6 +50,8 @@ CREATE TABLE sensors (
     grid_code TEXT,
     compound_code TEXT,
     building_code TEXT,
+    -- A device, or the server's own per-street figures from its events (no secret in use, never silent).
+    kind TEXT NOT NULL CHECK (kind IN ('device', 'derived')),
     -- SHA-256 of the secret; the secret itself is shown once.
     secret_hash TEXT NOT NULL,
     expected_interval_secs BIGINT NOT NULL CHECK (expected_interval_secs > 0),

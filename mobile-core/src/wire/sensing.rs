@@ -101,6 +101,8 @@ wire! {
     pub struct SensorView {
         pub id: String,
         pub code: String,
+        /// `device`, or `derived`: the server's own figures of a street from its events.
+        pub kind: String,
         pub name: String,
         pub indicators: Vec<String>,
         pub lat: f64,
