@@ -37,6 +37,10 @@ pub fn overrides_of(conn: &mut DbConn, indicator: &str) -> QueryResult<Vec<Overr
         .load(conn)
 }
 
+pub fn all_overrides(conn: &mut DbConn) -> QueryResult<Vec<OverrideRow>> {
+    indicator_overrides::table.select(OverrideRow::as_select()).load(conn)
+}
+
 /// Every override set on one of these areas (a sensor's chain).
 pub fn overrides_on(conn: &mut DbConn, areas: &[String]) -> QueryResult<Vec<OverrideRow>> {
     indicator_overrides::table

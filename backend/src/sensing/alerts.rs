@@ -97,13 +97,6 @@ pub fn judge_value(
     let subject = subject(sensor, Some(&ind.code));
     let open = queries::sensing::open_alert(conn, &subject)?;
     let own_event = still_open(conn, open.as_ref().and_then(|a| a.event_id.as_deref()))?;
-    let earlier_event = match &own_event {
-        Some(_) => None,
-        None => {
-            let last = queries::sensing::last_event_of(conn, &subject)?;
-            still_open(conn, last.as_deref())?
-        }
-    };
     let facts = match &open {
         Some(a) => Some(OpenAlert {
             level: a.level.parse().map_err(|e: gridwork_mobile_core::DomainError| ApiError::internal(e.message))?,
@@ -113,7 +106,14 @@ pub fn judge_value(
         }),
         None => None,
     };
-    let verdict = sensing::judge(th, facts.as_ref(), earlier_event.is_some(), value);
+    // An earlier alert's event still being handled matters only when this value would open one.
+    let mut verdict = sensing::judge(th, facts.as_ref(), false, value);
+    let mut earlier_event = None;
+    if matches!(verdict, Verdict::Raise { open_event: true, .. } | Verdict::Change { open_event: true, .. }) {
+        let last = queries::sensing::last_event_of(conn, &subject)?;
+        earlier_event = still_open(conn, last.as_deref())?;
+        verdict = sensing::judge(th, facts.as_ref(), earlier_event.is_some(), value);
+    }
     let file = |conn: &mut DbConn, level: AlertLevel| -> ApiResult<Option<EventRow>> {
         let Some(category) = &ind.category else { return Ok(None) };
         let report = DirectReport {
@@ -176,12 +176,17 @@ pub fn judge_value(
                 a.acknowledged_at = None;
                 a.acknowledged_by = None;
             }
-            match (&own_event, open_event) {
-                (Some(e), _) => {
+            match (&own_event, &earlier_event, open_event) {
+                (Some(e), _, _) => {
                     note(conn, e, "sensor_level", json!({"from": from, "to": level.as_str(), "value": value}))?;
                 }
-                (None, true) => a.event_id = file(conn, level)?.map(|e| e.id),
-                (None, false) => {}
+                // Rising into orange while an earlier alert's event is still handled: that one.
+                (None, Some(e), _) => {
+                    note(conn, e, "sensor_alert", json!({"level": level.as_str(), "value": value}))?;
+                    a.event_id = Some(e.id.clone());
+                }
+                (None, None, true) => a.event_id = file(conn, level)?.map(|e| e.id),
+                (None, None, false) => {}
             }
             queries::sensing::update_alert(conn, &a)?;
             if rose {

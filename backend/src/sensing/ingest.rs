@@ -30,6 +30,21 @@ fn refused(index: usize, code: &str, message: impl Into<String>) -> RefusedReadi
     RefusedReading { index, code: code.to_owned(), message: message.into() }
 }
 
+/// The indicator registry and every area override, read once per transaction.
+struct Registry {
+    indicators: std::collections::HashMap<String, Indicator>,
+    overrides: Vec<crate::models::sensing::OverrideRow>,
+}
+
+impl Registry {
+    fn load(conn: &mut DbConn) -> ApiResult<Self> {
+        Ok(Self {
+            indicators: indicators::all(conn)?.into_iter().map(|i| (i.code.clone(), i)).collect(),
+            overrides: queries::sensing::all_overrides(conn)?,
+        })
+    }
+}
+
 /// A batch checked and sorted, ready to store: per indicator its readings in time order.
 struct Prepared<'a> {
     sensor: &'a SensorRow,
@@ -91,7 +106,10 @@ pub fn ingest(
 ) -> ApiResult<ReadingReceipt> {
     let received = now();
     let mut p = prepare(limits, sensor, batch, received)?;
-    write_tx(conn, |conn| store(conn, ctx, &mut p, received))?;
+    write_tx(conn, |conn| {
+        let registry = Registry::load(conn)?;
+        store(conn, ctx, &registry, &mut p, received)
+    })?;
     Ok(p.receipt)
 }
 
@@ -108,8 +126,9 @@ pub fn ingest_many(
     let mut prepared: Vec<ApiResult<Prepared<'_>>> =
         items.iter().map(|(sensor, batch)| prepare(limits, sensor, batch, received)).collect();
     write_tx(conn, |conn| {
+        let registry = Registry::load(conn)?;
         for p in prepared.iter_mut().flatten() {
-            store(conn, ctx, p, received)?;
+            store(conn, ctx, &registry, p, received)?;
         }
         Ok::<(), ApiError>(())
     })?;
@@ -118,12 +137,17 @@ pub fn ingest_many(
 
 /// Inside the caller's transaction: each reading once, the roll-ups, the sensor's sign of life,
 /// and every new reading judged.
-fn store(conn: &mut DbConn, ctx: Ctx<'_>, p: &mut Prepared<'_>, received: NaiveDateTime) -> ApiResult<()> {
+fn store(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    registry: &Registry,
+    p: &mut Prepared<'_>,
+    received: NaiveDateTime,
+) -> ApiResult<()> {
     let sensor = p.sensor;
     let chain = indicators::chain_deepest_first(sensor);
-    let overrides = queries::sensing::overrides_on(conn, &chain)?;
     for (code, readings) in &p.by_indicator {
-        let Some(ind) = indicators::by_code(conn, code)? else { continue };
+        let Some(ind) = registry.indicators.get(code) else { continue };
         let latest = queries::sensing::latest_measured(conn, &sensor.id, code)?;
         let mut fresh = vec![];
         for &(at, value) in readings {
@@ -147,12 +171,21 @@ fn store(conn: &mut DbConn, ctx: Ctx<'_>, p: &mut Prepared<'_>, received: NaiveD
         let newer: Vec<(NaiveDateTime, f64)> =
             fresh.into_iter().filter(|(at, _)| latest.is_none_or(|l| *at > l)).collect();
         if ind.active && !newer.is_empty() {
-            let (th, _) = indicators::effective(&ind, &chain, &overrides)?;
-            judge(conn, ctx, sensor, &ind, &th, &newer)?;
+            let (th, _) = indicators::effective(ind, &chain, &registry.overrides)?;
+            judge(conn, ctx, sensor, ind, &th, &newer)?;
         }
     }
     queries::sensing::heard(conn, &sensor.id, received, p.battery)?;
-    super::alerts::heard_from(conn, ctx.index, sensor, received)?;
+    // Only a sensor that was silent can have an offline alert to clear.
+    let was_silent = sensing::is_silent(
+        sensor.last_seen_at.map(|t| t.and_utc()),
+        sensor.created_at.and_utc(),
+        sensor.expected_interval_secs,
+        received.and_utc(),
+    );
+    if was_silent {
+        super::alerts::heard_from(conn, ctx.index, sensor, received)?;
+    }
     Ok(())
 }
 

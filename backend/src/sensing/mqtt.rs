@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::actions::Ctx;
+use crate::models::sensing::SensorRow;
 use crate::state::AppState;
 
 pub const TOPIC_PREFIX: &str = "gridwork/readings/";
@@ -66,17 +67,26 @@ fn filter(s: &MqttSettings) -> String {
 /// Messages stored in one transaction at most, and how long the first of them waits for more.
 const GROUP_MAX: usize = 500;
 const GROUP_WAIT: Duration = Duration::from_millis(5);
+/// Workers storing groups side by side.
+const WORKERS: usize = 4;
 
 /// Starts the subscriber (checked settings first, so a bad URL stops the start): one task keeps
-/// the connection and hands messages over; another stores them in groups and acknowledges
-/// each group once it is committed.
+/// the connection and hands messages over by sensor to a few workers, which store them in groups
+/// and acknowledge each group once it is committed.
 pub fn spawn(state: &AppState, settings: MqttSettings) -> anyhow::Result<()> {
     let opts = options(&settings)?;
-    let (client, mut events) = AsyncClient::new(opts, 1024);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Publish>(4 * GROUP_MAX);
+    let (client, mut events) = AsyncClient::new(opts, 4 * GROUP_MAX);
+    // Messages go to one of a few workers by sensor, so one sensor's readings stay in order
+    // while the workers' transactions run side by side (PostgreSQL is round-trip bound).
+    let mut senders = vec![];
+    for _ in 0..WORKERS {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Publish>(2 * GROUP_MAX);
+        senders.push(tx);
+        tokio::spawn(store_in_groups(state.clone(), client.clone(), rx));
+    }
     let topic = filter(&settings);
     let mut stopping = state.stopping.subscribe();
-    let subscriber = client.clone();
+    let subscriber = client;
     tokio::spawn(async move {
         let mut backoff = Duration::from_secs(1);
         loop {
@@ -95,7 +105,8 @@ pub fn spawn(state: &AppState, settings: MqttSettings) -> anyhow::Result<()> {
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    if tx.send(p).await.is_err() {
+                    let worker = partition(&p.topic);
+                    if senders[worker].send(p).await.is_err() {
                         break;
                     }
                 }
@@ -112,12 +123,37 @@ pub fn spawn(state: &AppState, settings: MqttSettings) -> anyhow::Result<()> {
         }
         let _ = subscriber.disconnect().await;
     });
-    tokio::spawn(store_in_groups(state.clone(), client, rx));
     Ok(())
 }
 
+/// The worker of a topic (the same sensor, the same worker).
+fn partition(topic: &str) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    topic.hash(&mut h);
+    (h.finish() % WORKERS as u64) as usize
+}
+
 async fn store_in_groups(state: AppState, client: AsyncClient, mut rx: tokio::sync::mpsc::Receiver<Publish>) {
-    while let Some(first) = rx.recv().await {
+    // Acknowledgements wait here when the connection's request queue is full: blocking on it
+    // would stop this task from taking messages, and the connection task from sending them.
+    let mut unacked: std::collections::VecDeque<Publish> = std::collections::VecDeque::new();
+    loop {
+        while let Some(p) = unacked.front() {
+            if client.try_ack(p).is_err() {
+                break;
+            }
+            unacked.pop_front();
+        }
+        let first = if unacked.is_empty() {
+            rx.recv().await
+        } else {
+            match tokio::time::timeout(GROUP_WAIT, rx.recv()).await {
+                Ok(first) => first,
+                Err(_) => continue,
+            }
+        };
+        let Some(first) = first else { break };
         let mut group = vec![first];
         let until = tokio::time::Instant::now() + GROUP_WAIT;
         while group.len() < GROUP_MAX {
@@ -127,11 +163,7 @@ async fn store_in_groups(state: AppState, client: AsyncClient, mut rx: tokio::sy
             }
         }
         store_group(&state, &group).await;
-        for p in &group {
-            if let Err(e) = client.ack(p).await {
-                tracing::warn!(error = %e, "mqtt ack failed");
-            }
-        }
+        unacked.extend(group);
     }
 }
 
@@ -174,8 +206,16 @@ async fn store_group(state: &AppState, group: &[Publish]) {
             .run(move |conn| {
                 let mut out: Vec<Option<ApiResult<ReadingReceipt>>> = Vec::with_capacity(items.len());
                 let mut known = vec![];
+                // A sensor sends many messages: look each up once per group.
+                let mut sensors: std::collections::HashMap<(String, String), ApiResult<SensorRow>> =
+                    std::collections::HashMap::new();
                 for (i, m) in items.iter().enumerate() {
-                    match super::sensors::authenticate(conn, &m.code, &m.secret) {
+                    let key = (m.code.clone(), m.secret.clone());
+                    if !sensors.contains_key(&key) {
+                        let found = super::sensors::authenticate(conn, &m.code, &m.secret);
+                        sensors.insert(key.clone(), found);
+                    }
+                    match sensors[&key].clone() {
                         Ok(sensor) => {
                             known.push((i, (sensor, m.batch.clone())));
                             out.push(None);

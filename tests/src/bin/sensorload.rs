@@ -30,10 +30,12 @@ struct Args {
     sensors: usize,
     publishers: usize,
     per_message: usize,
+    /// Messages per second offered in all (0: as fast as the broker takes them).
+    rate: u64,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let mut a = Args { backend: "sqlite".into(), seconds: 20, sensors: 400, publishers: 4, per_message: 1 };
+    let mut a = Args { backend: "sqlite".into(), seconds: 20, sensors: 400, publishers: 4, per_message: 1, rate: 0 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
@@ -43,9 +45,10 @@ fn parse_args() -> anyhow::Result<Args> {
             "--sensors" => a.sensors = value()?.parse()?,
             "--publishers" => a.publishers = value()?.parse()?,
             "--readings-per-message" => a.per_message = value()?.parse()?,
+            "--rate" => a.rate = value()?.parse()?,
             "-h" | "--help" => {
                 println!(
-                    "sensorload [--backend sqlite|postgres] [--seconds N] [--sensors N] [--publishers N] [--readings-per-message N]"
+                    "sensorload [--backend sqlite|postgres] [--seconds N] [--sensors N] [--publishers N] [--readings-per-message N] [--rate MESSAGES_PER_S]"
                 );
                 std::process::exit(0);
             }
@@ -192,15 +195,21 @@ async fn main() -> anyhow::Result<()> {
     }
     let probe_sensors = sensors.split_off(sensors.len() - probes);
     eprintln!(
-        "{} sensors, {} probes, {} publishers, {} s on {}",
+        "{} sensors, {} probes, {} publishers, {} readings per message, {} s on {}, offered {}",
         sensors.len(),
         probes,
         args.publishers,
+        args.per_message,
         args.seconds,
-        args.backend
+        args.backend,
+        if args.rate == 0 {
+            "as fast as the broker takes them".to_owned()
+        } else {
+            format!("{} messages/s", args.rate)
+        }
     );
 
-    // Publishers: each its share of the sensors, one message after another, as fast as QoS 1 allows.
+    // Publishers: each its share of the sensors, one message after another, paced to the offered rate.
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
     let t0 = chrono::Utc::now() - chrono::Duration::hours(1);
@@ -210,10 +219,21 @@ async fn main() -> anyhow::Result<()> {
         let (publisher, events) = client(broker.port, &format!("device-group-{p}"), true);
         drive(events, Arc::new(AtomicU64::new(0)));
         let (stop, sent, per) = (stop.clone(), sent.clone(), args.per_message);
+        let share = args.rate as f64 / args.publishers as f64;
         tasks.push(tokio::spawn(async move {
             let mut n: i64 = 0;
+            let begun = Instant::now();
+            let mut mine_sent = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 for (code, secret) in &mine {
+                    // Paced: no more than this publisher's share of the offered rate so far.
+                    while share > 0.0 && mine_sent as f64 >= begun.elapsed().as_secs_f64() * share {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                    }
+                    mine_sent += 1;
                     let readings: Vec<Value> = (0..per)
                         .map(|k| {
                             let at = t0 + chrono::Duration::milliseconds(n * per as i64 + k as i64);
