@@ -268,18 +268,19 @@ pub struct ImportSummary {
     pub unchanged: usize,
 }
 
+/// The refusal of an import with bad rows: each row's problem in `details`, nothing written.
+pub(crate) fn invalid_rows(errors: &[RowError]) -> ApiError {
+    let mut e =
+        ApiError::new(ErrorCode::ValidationFailed, format!("{} row(s) are invalid; nothing was written", errors.len()));
+    e.details = serde_json::to_value(errors).ok();
+    e
+}
+
 /// Validates the whole file, then writes it in one transaction (create or update by code).
 /// Categories missing from the file are left as they are: deactivate them with `active=false`,
 /// since events refer to them.
 pub fn import_csv(conn: &mut DbConn, data: &[u8], actor: Option<&str>) -> ApiResult<ImportSummary> {
-    let categories = parse_csv(data).map_err(|errors| {
-        let mut e = ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("{} row(s) are invalid; nothing was written", errors.len()),
-        );
-        e.details = serde_json::to_value(&errors).ok();
-        e
-    })?;
+    let categories = parse_csv(data).map_err(|e| invalid_rows(&e))?;
     write_tx(conn, |conn| {
         let at = now();
         let mut summary = ImportSummary::default();

@@ -7,9 +7,9 @@ use gridwork_mobile_core::AreaLevel;
 use gridwork_mobile_core::domain::sensing::{Aggregation, Direction, Thresholds};
 use gridwork_mobile_core::wire::{IndicatorOverride, IndicatorView, ThresholdLevels};
 
-use crate::catalog::{ImportSummary, RowError, guard, parse_bool, unguard};
+use crate::catalog::{ImportSummary, RowError, guard, invalid_rows, parse_bool, unguard};
 use crate::db::{DbConn, write_tx};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult};
 use crate::models::now;
 use crate::models::sensing::{IndicatorRow, OverrideRow, SensorRow};
 use crate::queries;
@@ -225,15 +225,7 @@ pub fn from_row(r: &IndicatorRow) -> ApiResult<Indicator> {
 /// Validates the whole file (categories must exist), then writes it in one transaction.
 /// Indicators missing from the file are left as they are (deactivate them with `active=false`).
 pub fn import_csv(conn: &mut DbConn, data: &[u8], actor: Option<&str>) -> ApiResult<ImportSummary> {
-    let refuse = |errors: Vec<RowError>| {
-        let mut e = ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("{} row(s) are invalid; nothing was written", errors.len()),
-        );
-        e.details = serde_json::to_value(&errors).ok();
-        e
-    };
-    let indicators = parse_csv(data).map_err(refuse)?;
+    let indicators = parse_csv(data).map_err(|e| invalid_rows(&e))?;
     write_tx(conn, |conn| {
         let mut missing = vec![];
         for (i, ind) in indicators.iter().enumerate() {
@@ -249,7 +241,7 @@ pub fn import_csv(conn: &mut DbConn, data: &[u8], actor: Option<&str>) -> ApiRes
             }
         }
         if !missing.is_empty() {
-            return Err(refuse(missing));
+            return Err(invalid_rows(&missing));
         }
         let mut summary = ImportSummary::default();
         for ind in &indicators {
