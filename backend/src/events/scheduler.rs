@@ -225,8 +225,9 @@ pub fn spawn(state: AppState, every: Duration) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "deadline scan failed"),
             }
-            // The streets' figures from the events move slowly: every five minutes.
-            let derive = last_derived.is_none_or(|t| t.elapsed() >= DERIVED_EVERY);
+            // The streets' figures from the events move slowly: every five minutes (not before
+            // the map is loaded: a pass over no streets would postpone the first figures).
+            let derive = last_derived.is_none_or(|t| t.elapsed() >= DERIVED_EVERY) && !state.areas().is_empty();
             if derive {
                 last_derived = Some(std::time::Instant::now());
             }
