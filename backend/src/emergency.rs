@@ -9,7 +9,7 @@ use chrono::Duration;
 use gridwork_mobile_core::domain::emergency::{self, DeadlineFactors};
 use gridwork_mobile_core::domain::event::{EventState, OPS_ROLES};
 use gridwork_mobile_core::wire::{EmergencyRequest, EmergencyView};
-use gridwork_mobile_core::{AreaCode, Role};
+use gridwork_mobile_core::{AreaCode, Role, Scope};
 use serde_json::json;
 
 use crate::areas::AreaIndex;
@@ -58,31 +58,27 @@ pub fn view(r: &EmergencyRow) -> EmergencyView {
     }
 }
 
-/// Whether the caller works in, over or under the emergency's area: they see it.
+/// Whether the caller works in or over the emergency's area (or administers it): they see it.
 pub fn concerns(caller: &Caller, index: &AreaIndex, area: &str) -> bool {
-    let Ok(area) = AreaCode::parse(area) else { return false };
     let roles: Vec<Role> = WORKERS.iter().copied().chain([Role::Admin]).collect();
-    caller.holds_over(&roles, Some(&area), index)
-        || caller.scopes_for(&roles).iter().any(|s| {
-            s.area_code()
-                .is_some_and(|mine| gridwork_mobile_core::domain::area::AreaTree::is_within(index, mine, &area))
-        })
+    caller.works_in_code(&roles, area, index)
 }
 
 fn terminal() -> [&'static str; 3] {
     [EventState::Closed.as_str(), EventState::Rejected.as_str(), EventState::Suspended.as_str()]
 }
 
-/// Holders of these roles who work in the area: their scope lies inside it or covers it.
+/// Holders of these roles who work in or over the area.
 fn people(conn: &mut DbConn, index: &AreaIndex, area: &AreaCode, roles: &[Role]) -> ApiResult<Vec<String>> {
-    use gridwork_mobile_core::domain::area::AreaTree;
     let mut users = vec![];
     for role in roles {
         for (user, scope) in queries::workers::holders(conn, role.as_str(), None)? {
-            let works_here = scope.as_deref().and_then(|s| AreaCode::parse(s).ok()).is_some_and(|scope| {
-                AreaTree::is_within(index, &scope, area) || AreaTree::is_within(index, area, &scope)
-            });
-            if works_here {
+            let scope = match scope.as_deref().map(AreaCode::parse) {
+                None => Some(Scope::Everywhere),
+                Some(Ok(code)) => Some(Scope::Area(code)),
+                Some(Err(_)) => None,
+            };
+            if scope.is_some_and(|s| s.touches(area, index)) {
                 users.push(user);
             }
         }
@@ -179,8 +175,8 @@ pub fn declare(
     Ok(view(&row))
 }
 
-/// The role the caller acts in over the area (for the timeline).
-fn acting_role(caller: &Caller, area: &AreaCode, index: &AreaIndex) -> String {
+/// The ops role the caller acts in over the area (for the timeline).
+pub(crate) fn acting_role(caller: &Caller, area: &AreaCode, index: &AreaIndex) -> String {
     OPS_ROLES.iter().find(|r| caller.holds_over(&[**r], Some(area), index)).map_or("none", |r| r.as_str()).to_owned()
 }
 

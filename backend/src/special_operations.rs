@@ -4,7 +4,6 @@
 //! interior point, accepted and dispatched like a grid worker's report; the operation shows how
 //! far it has got.
 
-use geo::InteriorPoint;
 use gridwork_mobile_core::domain::event::{EventState, OPS_ROLES, Source};
 use gridwork_mobile_core::wire::{OperationTask, SpecialOperationRequest, SpecialOperationView};
 use gridwork_mobile_core::{AreaCode, AreaLevel};
@@ -41,15 +40,6 @@ fn areas_at(index: &AreaIndex, area: &str, level: AreaLevel) -> Vec<(String, Str
     out
 }
 
-/// A point inside an area (its outline's interior point).
-fn inside(conn: &mut DbConn, code: &str) -> ApiResult<(f64, f64)> {
-    let row = queries::areas::current_by_code(conn, code)?
-        .ok_or_else(|| ApiError::internal("mapped area without outline"))?;
-    let shape = crate::areas::store::parse_geometry(&row.geometry).map_err(ApiError::internal)?;
-    let p = shape.interior_point().ok_or_else(|| ApiError::internal("area without interior"))?;
-    Ok((p.y(), p.x()))
-}
-
 pub fn create(
     conn: &mut DbConn,
     ctx: Ctx<'_>,
@@ -78,8 +68,7 @@ pub fn create(
             format!("{} areas: an operation opens at most {MAX_TASKS} tasks", targets.len()),
         ));
     }
-    let role = OPS_ROLES.iter().find(|r| caller.holds_over(&[**r], Some(&area), index)).map_or("none", |r| r.as_str());
-    let who = Who { user_id: caller.user.id.clone(), role: role.to_owned() };
+    let who = Who { user_id: caller.user.id.clone(), role: crate::emergency::acting_role(caller, &area, index) };
     let row = OperationRow {
         id: new_id(),
         name: req.name.trim().to_owned(),
@@ -109,7 +98,8 @@ pub fn create(
         }
         queries::emergency::insert_operation(conn, &row)?;
         for (code, name) in &targets {
-            let (lat, lng) = inside(conn, code)?;
+            let (lat, lng, _) = crate::areas::store::interior_point(conn, code)?
+                .ok_or_else(|| ApiError::internal("mapped area without an interior point"))?;
             let report = DirectReport {
                 source: Source::GridWorker,
                 reporter: caller.user.id.clone(),

@@ -10,7 +10,7 @@ use gridwork_mobile_core::wire::{
 };
 use serde::Deserialize;
 
-use crate::api::events::{Point, PointExt};
+use crate::api::events::{Point, PointExt, within_roles};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::events::actions::Ctx;
@@ -18,7 +18,8 @@ use crate::http::extract::ValidJson;
 use crate::models::now;
 use crate::models::sensing::OverrideRow;
 use crate::queries;
-use crate::sensing::{WATCH_ROLES, alerts, indicators, ingest, reach, sensors, vital_signs};
+use crate::queries::evaluation::Reach;
+use crate::sensing::{WATCH_ROLES, alerts, indicators, ingest, sensors, vital_signs};
 use crate::state::AppState;
 
 pub type SensorBody = SensorRequest;
@@ -110,17 +111,9 @@ pub async fn list_overrides(
         })
         .await?;
     // Visible: overrides inside the caller's areas, and those above them (they apply there).
-    let applies_to_caller = |area: &str| {
-        gridwork_mobile_core::AreaCode::parse(area).is_ok_and(|area| {
-            caller.scopes_for(&WATCH_ROLES).iter().any(|s| {
-                s.area_code()
-                    .is_some_and(|mine| gridwork_mobile_core::domain::area::AreaTree::is_within(&*index, mine, &area))
-            })
-        })
-    };
     let overrides = rows
         .iter()
-        .filter(|r| caller.holds_over_code(&WATCH_ROLES, &r.area_code, &*index) || applies_to_caller(&r.area_code))
+        .filter(|r| caller.works_in_code(&WATCH_ROLES, &r.area_code, &*index))
         .map(indicators::override_view)
         .collect();
     Ok(HttpResponse::Ok().json(IndicatorOverrideList { overrides }))
@@ -218,13 +211,14 @@ pub struct SensorQuery {
     pub limit: Option<i64>,
 }
 
-fn narrowed(caller: &Caller, state: &AppState, q: &SensorQuery) -> ApiResult<(queries::sensing::SensorReach, i64)> {
+fn narrowed(caller: &Caller, state: &AppState, q: &SensorQuery) -> ApiResult<(Reach, i64)> {
     let index = state.areas();
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::field("limit", "out_of_range", "limit must be 1 to 1000"));
     }
-    let mut r = reach(caller, &index, &WATCH_ROLES);
+    let mine = within_roles(caller, &index, &WATCH_ROLES);
+    let mut r = Reach { everywhere: mine.everywhere, areas: mine.scope, within: None };
     if let Some(raw) = &q.area {
         let area = crate::areas::mapped_area(&index, "area", raw)?;
         let level = index.get(area.as_str()).map(|a| a.level).ok_or_else(|| ApiError::internal("mapped area"))?;

@@ -21,6 +21,14 @@ pub fn geometry_json(g: &MultiPolygon<f64>) -> String {
     geom.to_string()
 }
 
+/// A point inside a stored area's outline (lat, lng) and the area's name; `None` when the area
+/// is not stored or has no interior.
+pub fn interior_point(conn: &mut DbConn, code: &str) -> ApiResult<Option<(f64, f64, String)>> {
+    let Some(row) = queries::areas::current_by_code(conn, code)? else { return Ok(None) };
+    let shape = parse_geometry(&row.geometry).map_err(ApiError::internal)?;
+    Ok(geo::InteriorPoint::interior_point(&shape).map(|p| (p.y(), p.x(), row.name)))
+}
+
 pub fn parse_geometry(text: &str) -> Result<MultiPolygon<f64>, String> {
     let g: geojson::Geometry = text.parse().map_err(|e| format!("stored geometry unreadable: {e}"))?;
     match geo::Geometry::<f64>::try_from(g).map_err(|e| e.to_string())? {

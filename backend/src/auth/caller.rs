@@ -84,6 +84,12 @@ impl Caller {
         AreaCode::parse(code).is_ok_and(|a| self.holds_over(roles, Some(&a), tree))
     }
 
+    /// Whether the caller holds one of `roles` in or over the stored area `code` (an emergency
+    /// or an override there concerns them either way).
+    pub fn works_in_code(&self, roles: &[Role], code: &str, tree: &impl AreaTree) -> bool {
+        AreaCode::parse(code).is_ok_and(|a| self.scopes_for(roles).iter().any(|s| s.touches(&a, tree)))
+    }
+
     /// Whether the caller, with one of `roles`, reaches a person whose grants lie in `areas`
     /// (`None`: a system-wide grant): a system-wide holder reaches everyone; anyone else only a
     /// person *all* of whose areas lie inside the caller's scope. So a grant handed out inside

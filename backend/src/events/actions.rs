@@ -285,7 +285,11 @@ pub fn apply(
         let reason = action.reason().unwrap_or_default().trim().to_owned();
         queries::events::excuse(conn, &row.id, &actor.user_id, &reason, at)?;
     }
-    let factor = crate::emergency::factors_for(conn, row)?.map_or(1.0, |f| f.of(grade));
+    // The emergency's share of the time, asked only when a deadline moves.
+    let factor = match out.deadline {
+        Deadline::Keep => 1.0,
+        _ => crate::emergency::factors_for(conn, row)?.map_or(1.0, |f| f.of(grade)),
+    };
     match out.deadline {
         Deadline::Keep => {}
         Deadline::Extend(stage) => {

@@ -8,6 +8,7 @@ use crate::db::DbConn;
 use crate::db::conn::MultiBackend;
 use crate::db::schema::{alerts, indicator_overrides, indicators, reading_rollups, readings, sensors};
 use crate::models::sensing::{AlertRow, IndicatorRow, OverrideRow, ReadingRow, RollupRow, SensorRow};
+use crate::queries::evaluation::Reach;
 
 pub fn indicator(conn: &mut DbConn, code: &str) -> QueryResult<Option<IndicatorRow>> {
     indicators::table.find(code).select(IndicatorRow::as_select()).first(conn).optional()
@@ -91,15 +92,9 @@ fn sensor_in(level: AreaLevel, code: &str) -> SensorCond {
     }
 }
 
-/// Which sensors a caller may see: everywhere, or inside one of the areas; `within` only narrows.
-#[derive(Debug, Clone, Default)]
-pub struct SensorReach {
-    pub everywhere: bool,
-    pub areas: Vec<(AreaLevel, String)>,
-    pub within: Option<(AreaLevel, String)>,
-}
-
-fn reached(reach: &SensorReach) -> sensors::BoxedQuery<'static, MultiBackend> {
+/// The sensors in `reach` (as events are counted: in one of its areas, or anywhere; `within`
+/// only narrows).
+fn reached(reach: &Reach) -> sensors::BoxedQuery<'static, MultiBackend> {
     let mut q = sensors::table.into_boxed();
     if !reach.everywhere {
         let mut cond: SensorCond = Box::new(sensors::id.eq("").and(sensors::id.ne("")));
@@ -114,7 +109,7 @@ fn reached(reach: &SensorReach) -> sensors::BoxedQuery<'static, MultiBackend> {
     q
 }
 
-pub fn sensors_in(conn: &mut DbConn, reach: &SensorReach, limit: i64) -> QueryResult<Vec<SensorRow>> {
+pub fn sensors_in(conn: &mut DbConn, reach: &Reach, limit: i64) -> QueryResult<Vec<SensorRow>> {
     reached(reach).order(sensors::code.asc()).limit(limit).select(SensorRow::as_select()).load(conn)
 }
 
@@ -249,7 +244,7 @@ pub fn add_to_rollup(conn: &mut DbConn, row: &RollupRow) -> QueryResult<()> {
 /// The roll-ups of sensors in reach over a period (summed up by the caller).
 pub fn rollups_in(
     conn: &mut DbConn,
-    reach: &SensorReach,
+    reach: &Reach,
     resolution: &str,
     from: NaiveDateTime,
     to: NaiveDateTime,
@@ -323,7 +318,7 @@ pub fn alert(conn: &mut DbConn, id: &str) -> QueryResult<Option<(AlertRow, Senso
 /// Alerts of sensors in reach, newest first; `open_only` leaves out cleared ones.
 pub fn alerts_in(
     conn: &mut DbConn,
-    reach: &SensorReach,
+    reach: &Reach,
     open_only: bool,
     limit: i64,
 ) -> QueryResult<Vec<(AlertRow, SensorRow)>> {

@@ -5,7 +5,6 @@
 //! These indicators name no category: their alerts tell the ops centres, they open no event.
 
 use chrono::{Duration, NaiveDateTime};
-use geo::InteriorPoint;
 use gridwork_mobile_core::AreaLevel;
 use gridwork_mobile_core::domain::event::EventState;
 use gridwork_mobile_core::wire::{Reading, ReadingBatch};
@@ -42,18 +41,16 @@ fn sensor_of(
         }
         return Ok(queries::sensing::sensor_by_code(conn, &sensor_code(street))?);
     }
-    let Some(area) = queries::areas::current_by_code(conn, street)? else { return Ok(None) };
-    let shape = crate::areas::store::parse_geometry(&area.geometry).map_err(ApiError::internal)?;
-    let Some(p) = shape.interior_point() else { return Ok(None) };
-    let chain = ctx.index.lookup(p.x(), p.y());
+    let Some((lat, lng, name)) = crate::areas::store::interior_point(conn, street)? else { return Ok(None) };
+    let chain = ctx.index.lookup(lng, lat);
     let code_at = |level: AreaLevel| chain.iter().find(|a| a.level == level).map(|a| a.code.clone());
     let row = SensorRow {
         id: new_id(),
         code: sensor_code(street),
-        name: format!("{} 事件统计", area.name),
+        name: format!("{name} 事件统计"),
         indicators: wanted,
-        lat: p.y(),
-        lng: p.x(),
+        lat,
+        lng,
         area_code: street.to_owned(),
         city_code: code_at(AreaLevel::City),
         district_code: code_at(AreaLevel::District),

@@ -15,30 +15,11 @@ pub mod vital_signs;
 
 use gridwork_mobile_core::Role;
 
-use crate::areas::AreaIndex;
-use crate::auth::Caller;
-use crate::queries::sensing::SensorReach;
 
 /// Who sees sensors, their alerts and the vital signs of an area: ops staff and the grid
 /// workers of the area.
 pub const WATCH_ROLES: [Role; 5] =
     [Role::GridWorker, Role::Coordinator, Role::DistrictOperator, Role::CityOperator, Role::Admin];
-
-/// The sensors in the areas where the caller holds one of `roles`.
-pub fn reach(caller: &Caller, index: &AreaIndex, roles: &[Role]) -> SensorReach {
-    let mut reach = SensorReach::default();
-    for scope in caller.scopes_for(roles) {
-        match scope.area_code() {
-            None => reach.everywhere = true,
-            Some(code) => {
-                if let Some(area) = index.get(code.as_str()) {
-                    reach.areas.push((area.level, code.to_string()));
-                }
-            }
-        }
-    }
-    reach
-}
 
 /// Readings in over MQTT, and how long readings and their roll-ups are kept.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use gridwork_mobile_core::wire::{AlertCounts, VitalSign, VitalSigns};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::queries;
-use crate::queries::sensing::SensorReach;
+use crate::queries::evaluation::Reach;
 
 /// Sensors a city holds at most in one answer; an area with more asks for its parts.
 const MAX_SENSORS: i64 = 100_000;
@@ -49,7 +49,7 @@ pub fn of_area(
         return Err(ApiError::field("to", "invalid_period", "to must come after from"));
     }
     let resolution = if to - from <= Duration::hours(6) { "minute" } else { "hour" };
-    let reach = SensorReach { everywhere: false, areas: vec![(level, area.to_owned())], within: None };
+    let reach = Reach { everywhere: false, areas: vec![(level, area.to_owned())], within: None };
     let sensors = queries::sensing::sensors_in(conn, &reach, MAX_SENSORS)?;
     let rollups = queries::sensing::rollups_in(conn, &reach, resolution, from.naive_utc(), to.naive_utc())?;
     let open = queries::sensing::alerts_in(conn, &reach, true, MAX_SENSORS)?;
@@ -57,9 +57,10 @@ pub fn of_area(
     let parts = part_level(level);
     // (indicator, area) → sums; an area's parts are named by the sensors' chains.
     let mut sums: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    let part_of: std::collections::HashMap<&str, Option<&str>> =
+        sensors.iter().map(|s| (s.id.as_str(), parts.and_then(|p| s.code_at(p)))).collect();
     let places = |sensor_id: &str| -> Vec<String> {
-        let s = sensors.iter().find(|s| s.id == sensor_id);
-        let part = s.and_then(|s| parts.and_then(|p| s.code_at(p)).map(str::to_owned));
+        let part = part_of.get(sensor_id).copied().flatten().map(str::to_owned);
         std::iter::once(area.to_owned()).chain(part).collect()
     };
     let reported = |code: &str, place: &str| -> bool {

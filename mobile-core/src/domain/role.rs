@@ -46,6 +46,15 @@ impl Scope {
         }
     }
 
+    /// Whether someone with this scope works in or over `area`: the area lies inside the scope,
+    /// or the scope inside the area.
+    pub fn touches(&self, area: &AreaCode, tree: &impl AreaTree) -> bool {
+        match self {
+            Scope::Everywhere => true,
+            Scope::Area(root) => tree.is_within(area, root) || tree.is_within(root, area),
+        }
+    }
+
     pub fn area_code(&self) -> Option<&AreaCode> {
         match self {
             Scope::Everywhere => None,
