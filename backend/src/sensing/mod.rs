@@ -15,7 +15,6 @@ pub mod vital_signs;
 
 use gridwork_mobile_core::Role;
 
-
 /// Who sees sensors, their alerts and the vital signs of an area: ops staff and the grid
 /// workers of the area.
 pub const WATCH_ROLES: [Role; 5] =
