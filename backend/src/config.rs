@@ -70,6 +70,10 @@ pub struct ServeArgs {
     /// Take the client address from X-Forwarded-For (only behind a trusted reverse proxy)
     #[arg(long, env = "GRIDWORK_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: Option<bool>,
+    /// Keep signed-in sessions in memory (dropped on every change to who may do what, on every
+    /// replica); false reads the database on every request [default: true]
+    #[arg(long, env = "GRIDWORK_SESSION_CACHE")]
+    pub session_cache: Option<bool>,
     /// Open tasks a field worker may hold before dispatch looks further afield [default: 8]
     #[arg(long, env = "GRIDWORK_MAX_TASKS_PER_WORKER", value_name = "N")]
     pub max_tasks_per_worker: Option<i64>,
@@ -216,6 +220,7 @@ pub struct FileSettings {
     pub login_max_failures_per_ip: Option<i32>,
     pub login_lockout_minutes: Option<i64>,
     pub trust_forwarded_for: Option<bool>,
+    pub session_cache: Option<bool>,
     pub max_tasks_per_worker: Option<i64>,
     pub scheduler_interval: Option<u64>,
     pub warning_percent: Option<i64>,
@@ -283,6 +288,8 @@ pub struct Settings {
     pub session_ttl: chrono::Duration,
     pub throttle: ThrottlePolicy,
     pub trust_forwarded_for: bool,
+    /// Whether signed-in sessions are kept in memory (`auth::cache`).
+    pub session_cache: bool,
     pub event_loop: LoopSettings,
     pub push: crate::push::PushSettings,
     pub evidence: crate::evidence::EvidenceSettings,
@@ -381,6 +388,7 @@ impl Settings {
                 lockout: chrono::Duration::minutes(lockout),
             },
             trust_forwarded_for: args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false),
+            session_cache: args.session_cache.or(file.session_cache).unwrap_or(true),
             event_loop: LoopSettings {
                 max_tasks_per_worker: positive(
                     "max_tasks_per_worker",

@@ -9,6 +9,7 @@ pub mod areas;
 mod areas_cli;
 pub mod auth;
 pub mod catalog;
+pub mod cluster;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -32,9 +32,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::connect(&settings.database.url, &settings.database.pool)?;
         let url = settings.database.url.to_string();
-        let (applied, index) = {
+        let (applied, (areas_generation, index)) = {
             let db = db.clone();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<String>, AreaIndex)> {
+            tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<String>, (i64, AreaIndex))> {
                 let mut conn = db.get().map_err(|e| anyhow::anyhow!("{}", e.message))?;
                 let applied = migrate::run_pending(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
 
@@ -47,8 +47,8 @@ impl Application {
                 if seeded > 0 {
                     tracing::info!(indicators = seeded, "default indicator registry installed");
                 }
-                let index = crate::areas::store::build_index(&mut conn)?;
-                Ok((applied, index))
+                drop(conn);
+                Ok((applied, crate::areas::store::load_index(&db)?))
             })
             .await
             .context("start-up task panicked")?
@@ -61,8 +61,9 @@ impl Application {
         let listener =
             TcpListener::bind(settings.listen).with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let state = AppState::new(db, settings, index)?;
+        let state = AppState::new(db, settings, index, areas_generation)?;
         let server = run(listener, &state)?;
+        crate::cluster::spawn(&state);
         crate::push::sender::spawn(&state)?;
         crate::webhooks::sender::spawn(&state)?;
         if let Some(mqtt) = state.settings.sensing.mqtt.clone() {

@@ -1,10 +1,12 @@
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use arc_swap::ArcSwap;
 
 use crate::areas::{AreaIndex, SharedIndex};
 use crate::config::Settings;
-use crate::db::Db;
+use crate::auth::cache::SessionCache;
+use crate::db::{Backend, Db};
 use crate::evidence::PhotoStore;
 
 /// What every handler can reach. Cheap to clone.
@@ -15,8 +17,17 @@ pub struct AppState {
     pub index: SharedIndex,
     /// Imports run one at a time, so two never race to swap the index.
     pub import_lock: Arc<tokio::sync::Mutex<()>>,
-    /// Wakes live streams when this process changed an event (others' changes are polled).
+    /// Wakes this process's live streams: an event changed here or on another replica, or a
+    /// session ended.
     pub changes: Arc<tokio::sync::Notify>,
+    /// Wakes `cluster`'s publisher: tell the other replicas that events changed here.
+    pub publish: Arc<tokio::sync::Notify>,
+    /// This process among the replicas (its own notices need no answer).
+    pub origin: Arc<str>,
+    /// The map generation (`cluster_generations`) the served index was built from.
+    pub areas_generation: Arc<AtomicI64>,
+    /// Signed-in sessions in memory; see `auth::cache`.
+    pub sessions: Arc<SessionCache>,
     /// Where photos are stored.
     pub photos: PhotoStore,
     /// Photos decoded at once: each holds tens of MB while it is processed, so memory stays
@@ -32,10 +43,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings, index: AreaIndex) -> anyhow::Result<Self> {
+    /// `index` as built from the map at `areas_generation`.
+    pub fn new(db: Db, settings: Settings, index: AreaIndex, areas_generation: i64) -> anyhow::Result<Self> {
         let photos = PhotoStore::open(&settings.evidence.store)?;
         let slots = std::thread::available_parallelism().map_or(2, usize::from);
+        // One SQLite process hears all its own changes; a PostgreSQL replica trusts its cache only
+        // once its listener is up.
+        let synced = db.backend() == Backend::Sqlite;
         Ok(Self {
+            sessions: Arc::new(SessionCache::new(settings.session_cache, db.auth_epoch().clone(), synced)),
+            publish: Arc::new(tokio::sync::Notify::new()),
+            origin: uuid::Uuid::now_v7().simple().to_string().into(),
+            areas_generation: Arc::new(AtomicI64::new(areas_generation)),
             photos,
             photo_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             db,
@@ -54,8 +73,15 @@ impl AppState {
         self.stopping.send_replace(true);
     }
 
-    /// Tells live streams to look for changes now.
+    /// Events changed here: this process's live streams look now, and the other replicas are
+    /// told.
     pub fn changed(&self) {
+        self.changes.notify_waiters();
+        self.publish.notify_one();
+    }
+
+    /// Tells this process's live streams to look now (a change heard from elsewhere).
+    pub fn wake_streams(&self) {
         self.changes.notify_waiters();
     }
 
@@ -68,13 +94,10 @@ impl AppState {
     /// Rebuilds the index from the database and swaps it in atomically.
     pub async fn reload_areas(&self) -> anyhow::Result<()> {
         let db = self.db.clone();
-        let index = tokio::task::spawn_blocking(move || -> anyhow::Result<AreaIndex> {
-            let mut conn = db.get().map_err(|e| anyhow::anyhow!(e.message))?;
-            crate::areas::store::build_index(&mut conn)
-        })
-        .await??;
-        tracing::info!(areas = index.len(), memory_bytes = index.memory_bytes(), "area index loaded");
+        let (generation, index) = tokio::task::spawn_blocking(move || crate::areas::store::load_index(&db)).await??;
+        tracing::info!(areas = index.len(), memory_bytes = index.memory_bytes(), generation, "area index loaded");
         self.index.store(Arc::new(index));
+        self.areas_generation.fetch_max(generation, Ordering::AcqRel);
         Ok(())
     }
 }

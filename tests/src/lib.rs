@@ -22,6 +22,7 @@ pub mod fcm;
 pub mod mosquitto;
 pub mod proxy;
 pub mod s3;
+pub mod wrk;
 
 pub const PASSWORD: &str = "test-password-1";
 
@@ -168,6 +169,18 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A second server on the same database with the same settings (a replica behind a load
+    /// balancer): its own pool, cache and listener, nothing shared with `self` but the database.
+    pub async fn replica(&self) -> TestApp {
+        let shadow = TestDb {
+            url: self.test_db.url.clone(),
+            backend: self.test_db.backend,
+            dir: tempfile::tempdir().unwrap(),
+            pg_name: None,
+        };
+        Self::start(self.state.settings.as_ref().clone(), shadow).await
     }
 
     /// Creates a user with one role straight in the database (as `gridwork user add` does).

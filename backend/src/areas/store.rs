@@ -78,6 +78,15 @@ pub fn load_existing(conn: &mut DbConn) -> ApiResult<Vec<Existing>> {
         .collect()
 }
 
+/// The stored map's generation and the index built from it. The generation is read first: an
+/// import landing in between makes the index newer than its generation says, which costs one
+/// needless reload later, never a missed one.
+pub fn load_index(db: &crate::db::Db) -> anyhow::Result<(i64, AreaIndex)> {
+    let mut conn = db.get().map_err(|e| anyhow::anyhow!(e.message))?;
+    let generation = queries::cluster::generations(&mut conn)?.1;
+    Ok((generation, build_index(&mut conn)?))
+}
+
 pub fn build_index(conn: &mut DbConn) -> anyhow::Result<AreaIndex> {
     let inputs: Vec<AreaInput> = load_existing(conn)
         .map_err(|e| anyhow::anyhow!(e.message))?
@@ -149,6 +158,9 @@ pub fn import(
             };
             queries::areas::insert(conn, &row)?;
             queries::areas::insert_cells(conn, &row.id, cells)?;
+        }
+        if created + updated > 0 {
+            queries::cluster::areas_changed(conn)?;
         }
         Ok::<_, ApiError>((created, updated, unchanged))
     })?;

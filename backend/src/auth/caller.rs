@@ -17,6 +17,7 @@ use crate::models::user::User;
 use crate::queries;
 use crate::state::AppState;
 
+use super::cache::Fresh;
 use super::token;
 
 pub use gridwork_mobile_core::wire::Grant;
@@ -137,7 +138,7 @@ fn bearer(req: &HttpRequest) -> ApiResult<String> {
 
 /// Re-stamping `last_used_at` on every request would turn every read into a write; once a
 /// minute is enough to see which sessions are in use.
-const TOUCH_EVERY_SECS: i64 = 60;
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 impl FromRequest for Caller {
     type Error = ApiError;
@@ -150,21 +151,32 @@ impl FromRequest for Caller {
             let token = token?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let hash = token::hash(&token);
-            state
+            if let Some(caller) = state.sessions.get(&hash, now(), TOUCH_EVERY) {
+                return Ok(caller);
+            }
+            let epoch = state.sessions.epoch();
+            let key = hash.clone();
+            let fresh = state
                 .db
                 .run(move |conn| {
                     let now = now();
                     let (session, user) =
-                        queries::sessions::live_by_token_hash(conn, &hash, now)?.ok_or_else(|| {
+                        queries::sessions::live_by_token_hash(conn, &key, now)?.ok_or_else(|| {
                             ApiError::unauthorized("the session is invalid, expired or revoked; sign in again")
                         })?;
-                    if (now - session.last_used_at).num_seconds() >= TOUCH_EVERY_SECS {
+                    let mut last_used_at = session.last_used_at;
+                    if now - last_used_at >= TOUCH_EVERY {
                         queries::sessions::touch(conn, &session.id, now)?;
+                        last_used_at = now;
                     }
                     let grants = grants_of(queries::roles::for_user(conn, &user.id)?);
-                    Ok(Caller { user, session_id: session.id, grants })
+                    let caller = Caller { user, session_id: session.id, grants };
+                    Ok(Fresh { caller, expires_at: session.expires_at, last_used_at })
                 })
-                .await
+                .await?;
+            let caller = fresh.caller.clone();
+            state.sessions.put(hash, fresh, epoch);
+            Ok(caller)
         })
     }
 }

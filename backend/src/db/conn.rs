@@ -1,4 +1,7 @@
+use std::cell::Cell;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -159,6 +162,19 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
 pub struct Db {
     pool: DbPool,
     backend: Backend,
+    auth_epoch: Arc<AtomicU64>,
+}
+
+thread_local! {
+    static AUTH_CHANGED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Said by every query that changes who may do what (ends a session, edits an account or a
+/// grant). The pool's [`Db::auth_epoch`] moves when the work that said it is done, i.e. after its
+/// transaction committed: moving it earlier would let a request read the old rows after the move
+/// and cache them as current.
+pub fn auth_changed() {
+    AUTH_CHANGED.set(true);
 }
 
 impl std::fmt::Debug for Db {
@@ -198,7 +214,14 @@ impl Db {
             .connection_timeout(opts.acquire_timeout)
             .connection_customizer(Box::new(SqlitePragmas))
             .build_unchecked(manager);
-        Ok(Self { pool, backend: url.backend() })
+        Ok(Self { pool, backend: url.backend(), auth_epoch: Arc::new(AtomicU64::new(0)) })
+    }
+
+    /// Moves whenever this process changed who may do what (see [`auth_changed`]); the session
+    /// cache keeps only what it read at the current epoch. Other processes' changes move it
+    /// through `cluster`.
+    pub fn auth_epoch(&self) -> &Arc<AtomicU64> {
+        &self.auth_epoch
     }
 
     pub fn backend(&self) -> Backend {
@@ -222,9 +245,17 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let epoch = self.auth_epoch.clone();
         actix_web::web::block(move || {
+            AUTH_CHANGED.set(false);
             let mut conn = pool.get().map_err(|e| ApiError::unavailable(format!("database unavailable: {e}")))?;
-            f(&mut conn)
+            let out = f(&mut conn);
+            // After `f`, so after any transaction it ran committed (or rolled back: then the move
+            // only costs the cache a re-read).
+            if AUTH_CHANGED.replace(false) {
+                epoch.fetch_add(1, Ordering::AcqRel);
+            }
+            out
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?

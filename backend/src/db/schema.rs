@@ -738,6 +738,13 @@ diesel::joinable!(worker_status -> users (user_id));
 diesel::joinable!(volunteer_applications -> users (user_id));
 diesel::joinable!(service_records -> users (user_id));
 
+diesel::table! {
+    cluster_generations (topic) {
+        topic -> Text,
+        generation -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     events,

@@ -4,6 +4,7 @@
 pub mod areas;
 pub mod audit;
 pub mod categories;
+pub mod cluster;
 pub mod departments;
 pub mod emergency;
 pub mod erasure;

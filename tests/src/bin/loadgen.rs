@@ -51,7 +51,9 @@ fn parse_args() -> anyhow::Result<Args> {
                 println!(
                     "loadgen [--backend sqlite|postgres] [--scenario intake|mixed] [--seconds N] [--phones N] [--workers N] [--push]\n\
                      intake: every phone files reports; mixed: residents report, grid workers ping, poll tasks and work them;\n\
-                     photos: --phones phones upload distinct 12 MP camera photos (the server's photo pipeline and its memory)"
+                     photos: --phones phones upload distinct 12 MP camera photos (the server's photo pipeline and its memory);\n\
+                     reads: wrk with --phones connections against /healthz, /api/v1/me and /api/v1/areas/lookup, with the\n\
+                     session cache on and off (--seconds per endpoint)"
                 );
                 std::process::exit(0);
             }
@@ -59,9 +61,9 @@ fn parse_args() -> anyhow::Result<Args> {
         }
     }
     if !matches!(a.backend.as_str(), "sqlite" | "postgres")
-        || !matches!(a.scenario.as_str(), "intake" | "mixed" | "photos")
+        || !matches!(a.scenario.as_str(), "intake" | "mixed" | "photos" | "reads")
     {
-        bail!("--backend is sqlite or postgres, --scenario intake, mixed or photos");
+        bail!("--backend is sqlite or postgres, --scenario intake, mixed, photos or reads");
     }
     Ok(a)
 }
@@ -260,6 +262,14 @@ async fn main() -> anyhow::Result<()> {
     };
     let sqlite_dir = tempfile::tempdir()?;
     let url = if url.is_empty() { sqlite_dir.path().join("load.sqlite").display().to_string() } else { url };
+    if args.scenario == "reads" {
+        reads(&args, &url).await?;
+        if let Some(name) = pg_db {
+            let mut admin = diesel::PgConnection::establish(&pg_admin)?;
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin)?;
+        }
+        return Ok(());
+    }
     let fcm = if args.push { Some(gridwork_tests::fcm::FcmDouble::start().await) } else { None };
     let server = start_server(&url, fcm.as_ref())?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.phones * 2).build()?;
@@ -586,6 +596,62 @@ async fn photos(
     );
     if lat.len() != n {
         bail!("{} uploads failed", n - lat.len());
+    }
+    Ok(())
+}
+
+/// Authenticated reads against the liveness probe, with a real HTTP load tool (wrk), on one server
+/// with the session cache and one without (same binary, same database, one after the other).
+async fn reads(args: &Args, url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let lookup = "/api/v1/areas/lookup?lat=30.5841&lng=114.2762";
+    let mut rows = vec![];
+    for cache in [true, false] {
+        let env = [
+            ("GRIDWORK_SESSION_CACHE", cache.to_string()),
+            ("GRIDWORK_LIMIT_LOOKUPS_PER_MINUTE", "0".to_owned()),
+        ];
+        let server = gridwork_tests::demo_server::start_server_with(url, None, &env)?;
+        wait_ready(&client, &server.base).await?;
+        let token = login(&client, &server.base, "admin", "gridwork-demo").await?;
+        let auth = vec![format!("Authorization: Bearer {token}")];
+        let mut targets: Vec<(&str, &str, Vec<String>)> = vec![];
+        if cache {
+            targets.push(("/healthz", "/healthz", vec![]));
+        }
+        targets.push(("/api/v1/me", "/api/v1/me", auth.clone()));
+        targets.push(("/api/v1/areas/lookup", lookup, auth.clone()));
+        for (name, path, headers) in targets {
+            let base = server.base.clone();
+            let (phones, seconds) = (args.phones, args.seconds);
+            let run = tokio::task::spawn_blocking(move || {
+                gridwork_tests::wrk::run(&format!("{base}{path}"), &headers, 2, phones, seconds)
+            })
+            .await??;
+            let label = if name == "/healthz" {
+                "none (anchor)"
+            } else if cache {
+                "cached"
+            } else {
+                "read from the database"
+            };
+            rows.push((name, label, run));
+        }
+        drop(server);
+    }
+    println!("\n{} connections, {} s each, on {} (wrk -t2)", args.phones, args.seconds, args.backend);
+    println!("| endpoint | session | requests/s | p50 / p99 | failures |");
+    println!("|---|---|---|---|---|");
+    let anchor = rows.first().map_or(1.0, |(_, _, r)| r.requests_per_sec);
+    for (name, label, r) in &rows {
+        println!(
+            "| `{name}` | {label} | {:.0} ({:.0} % of /healthz) | {:.2} / {:.2} ms | {} |",
+            r.requests_per_sec,
+            100.0 * r.requests_per_sec / anchor,
+            r.p50_ms,
+            r.p99_ms,
+            r.failures
+        );
     }
     Ok(())
 }

@@ -1,0 +1,134 @@
+//! What the replicas of one deployment tell each other, so that several `gridwork serve` processes
+//! on one PostgreSQL behave as one: a change to who may do what drops every replica's cached
+//! sessions and ends streams whose session ended; an area import (through any replica or the
+//! CLI) makes every replica load the new map; an event changed on one replica wakes the live
+//! streams of all.
+//!
+//! PostgreSQL: triggers (migration 27) and `queries::cluster` send NOTIFYs on `gridwork_cluster`,
+//! delivered at commit to each replica's listener (`listen.rs`); every few seconds each replica
+//! also compares the stored generations, so nothing is lost while a listener reconnects.
+//! SQLite is one process: its own changes act at once, and the generations are read every second
+//! to see what the CLI changed beside it.
+
+mod listen;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::db::Backend;
+use crate::queries;
+use crate::state::AppState;
+
+pub use listen::Heard;
+
+/// Starts listening (PostgreSQL), publishing this process's event changes (PostgreSQL) and the
+/// generation check (both).
+pub fn spawn(state: &AppState) {
+    let every = match state.db.backend() {
+        Backend::Postgres => {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let url = state.settings.database.url.expose().to_owned();
+            std::thread::Builder::new()
+                .name("gridwork-cluster".into())
+                .spawn(move || listen::run(url, tx))
+                .map_err(|e| tracing::error!(error = %e, "cannot start the cluster listener"))
+                .ok();
+            tokio::spawn(hear(state.clone(), rx));
+            tokio::spawn(publish(state.clone()));
+            Duration::from_secs(5)
+        }
+        Backend::Sqlite => Duration::from_secs(1),
+    };
+    tokio::spawn(check_generations(state.clone(), every));
+}
+
+/// What a notice from any replica (this one included) does here.
+async fn hear(state: AppState, mut rx: mpsc::UnboundedReceiver<Heard>) {
+    while let Some(heard) = rx.recv().await {
+        match heard {
+            Heard::Connected => {
+                state.sessions.set_synced(true);
+                // Whatever happened while nobody listened: sessions start over, the map is
+                // compared, streams look again.
+                catch_up_areas(&state).await;
+                state.wake_streams();
+            }
+            Heard::Lost => state.sessions.set_synced(false),
+            Heard::Notice(payload) => match payload.split_once(':') {
+                None if payload == "auth" => auth_changed(&state),
+                None if payload == "areas" => catch_up_areas(&state).await,
+                Some(("events", origin)) if origin != &*state.origin => state.wake_streams(),
+                Some(("events", _)) => {}
+                _ => tracing::warn!(%payload, "unknown cluster notice"),
+            },
+        }
+    }
+}
+
+fn auth_changed(state: &AppState) {
+    state.sessions.invalidate();
+    // Streams re-check their session at every poll: one that just ended stops now.
+    state.wake_streams();
+}
+
+/// Tells the other replicas that this one changed events (`AppState::changed`), at most once per
+/// `COALESCE`: the notice only wakes streams, which then read what changed.
+async fn publish(state: AppState) {
+    const COALESCE: Duration = Duration::from_millis(10);
+    let payload = format!("events:{}", state.origin);
+    loop {
+        state.publish.notified().await;
+        tokio::time::sleep(COALESCE).await;
+        let payload = payload.clone();
+        if let Err(e) = state.db.run(move |conn| Ok(queries::cluster::notify(conn, &payload)?)).await {
+            tracing::warn!(error = %e.message, "cannot tell the other replicas about a change");
+        }
+    }
+}
+
+/// Compares the stored generations with what this process last saw: the only channel on SQLite
+/// (the CLI is another process) and the safety net on PostgreSQL.
+async fn check_generations(state: AppState, every: Duration) {
+    let mut seen_auth: Option<i64> = None;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let read = state.db.run(|conn| Ok(queries::cluster::generations(conn)?)).await;
+        let (auth, areas) = match read {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::debug!(error = %e.message, "cannot read the cluster generations");
+                continue;
+            }
+        };
+        if seen_auth.is_some_and(|seen| seen != auth) {
+            auth_changed(&state);
+        }
+        seen_auth = Some(auth);
+        if areas > state.areas_generation.load(Ordering::Acquire) {
+            catch_up_areas(&state).await;
+        }
+    }
+}
+
+/// Loads the map again if the stored one is newer than the one served (one load at a time: the
+/// replica that imported has loaded it already, and hears its own notice).
+async fn catch_up_areas(state: &AppState) {
+    let _one = state.import_lock.lock().await;
+    let stored = match state.db.run(|conn| Ok(queries::cluster::generations(conn)?.1)).await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!(error = %e.message, "cannot read the map's generation");
+            return;
+        }
+    };
+    if stored > state.areas_generation.load(Ordering::Acquire) {
+        tracing::info!(generation = stored, "the map changed elsewhere; loading it");
+        if let Err(e) = state.reload_areas().await {
+            tracing::warn!(error = %e, "cannot load the changed map");
+        }
+    }
+}

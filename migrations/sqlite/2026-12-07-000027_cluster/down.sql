@@ -1,0 +1,9 @@
+DROP TRIGGER departments_code_moves_auth;
+DROP TRIGGER grants_delete_moves_auth;
+DROP TRIGGER grants_update_moves_auth;
+DROP TRIGGER grants_insert_moves_auth;
+DROP TRIGGER users_delete_moves_auth;
+DROP TRIGGER users_update_moves_auth;
+DROP TRIGGER sessions_delete_moves_auth;
+DROP TRIGGER sessions_end_moves_auth;
+DROP TABLE cluster_generations;
