@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use arc_swap::ArcSwap;
 
 use crate::areas::{AreaIndex, SharedIndex};
-use crate::config::Settings;
 use crate::auth::cache::SessionCache;
+use crate::config::Settings;
 use crate::db::{Backend, Db};
 use crate::evidence::PhotoStore;
 

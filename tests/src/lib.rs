@@ -16,6 +16,8 @@ use gridwork::startup::Application;
 use gridwork_mobile_core::{AreaCode, Password, Role, RoleGrant, Scope, Username};
 use serde_json::{Value, json};
 
+pub mod cluster;
+pub mod cluster_scenario;
 pub mod demo_server;
 pub mod faults;
 pub mod fcm;

@@ -32,7 +32,8 @@ pub fn run(url: &str, headers: &[String], threads: usize, connections: usize, se
 pub fn parse(text: &str) -> anyhow::Result<WrkRun> {
     let field = |prefix: &str| text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(str::trim));
     let requests_per_sec: f64 = field("Requests/sec:").context("no Requests/sec in wrk's output")?.parse()?;
-    let percentile = |p: &str| -> anyhow::Result<f64> { duration_ms(field(p).with_context(|| format!("no {p} latency"))?) };
+    let percentile =
+        |p: &str| -> anyhow::Result<f64> { duration_ms(field(p).with_context(|| format!("no {p} latency"))?) };
     let mut failures = 0;
     if let Some(non2xx) = field("Non-2xx or 3xx responses:") {
         failures += non2xx.parse::<u64>()?;

@@ -1,5 +1,5 @@
 use gridwork_mobile_core::Role;
-use gridwork_tests::{Backend, PASSWORD, TestApp, assert_error, both_backends, status_json};
+use gridwork_tests::{Backend, PASSWORD, TestApp, assert_error, both_backends, per_backend, status_json};
 use serde_json::json;
 
 both_backends! {
@@ -174,6 +174,32 @@ both_backends! {
             })
             .await
             .unwrap();
+        // A hand edit is heard like any change made elsewhere: the triggers of migration 27 move
+        // the generation (and NOTIFY on PostgreSQL), and the cached session is dropped.
+        let start = std::time::Instant::now();
+        loop {
+            let (s, b) = app.get("/api/v1/me", &token).await;
+            if s == 401 {
+                assert_error(s, &b, 401, "unauthorized");
+                break;
+            }
+            assert!(start.elapsed() < std::time::Duration::from_millis(2500), "still served: {s} {b}");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}
+
+per_backend! {
+    async fn a_cached_session_ends_at_its_expiry(backend) {
+        let Some(app) = TestApp::spawn_with(backend, |s| s.session_ttl = chrono::Duration::seconds(2)).await else { return };
+        app.user("brief", Role::Resident, Some("420100")).await;
+        let token = app.login("brief").await;
+        let signed_in = std::time::Instant::now();
+        // Served from memory from the second request on; the expiry it was read with still holds.
+        for _ in 0..3 {
+            assert_eq!(app.get("/api/v1/me", &token).await.0, 200);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2).saturating_sub(signed_in.elapsed()) + std::time::Duration::from_millis(50)).await;
         let (s, b) = app.get("/api/v1/me", &token).await;
         assert_error(s, &b, 401, "unauthorized");
     }

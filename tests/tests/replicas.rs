@@ -1,7 +1,7 @@
 //! Replicas that agree: two servers on one database, each with its own pool, session cache and
 //! listener. A change made through one — a session ended, a grant, an account disabled, an area
 //! import, an event — is seen by the other: within milliseconds on PostgreSQL (NOTIFY), within the
-//! generation check's second on SQLite (whose second process here stands for the CLI). On the
+//! generation check's quarter second on SQLite (whose second process here stands for the CLI). On the
 //! server that made the change it acts at once, cache or not.
 
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 const P: (f64, f64) = (30.584, 114.276);
 
 /// How long a change made on one replica may take to be seen on the other: NOTIFY on
-/// PostgreSQL (the generation check alone would take up to 5 s), the 1 s generation check on
+/// PostgreSQL (the generation check alone would take up to 5 s), the 250 ms generation check on
 /// SQLite.
 fn heard_within(app: &TestApp) -> Duration {
     match app.test_db.backend {
@@ -22,7 +22,13 @@ fn heard_within(app: &TestApp) -> Duration {
 }
 
 /// Polls `GET path` on `app` until `done` holds; the time it took, or a failure after `limit`.
-async fn until(app: &TestApp, path: &str, token: &str, limit: Duration, done: impl Fn(u16, &Value) -> bool) -> Duration {
+async fn until(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    limit: Duration,
+    done: impl Fn(u16, &Value) -> bool,
+) -> Duration {
     let start = Instant::now();
     loop {
         let (s, b) = app.get(path, token).await;

@@ -3,7 +3,7 @@
 //! at is current, and the epoch moves after every committed change to who may do what — at once
 //! for this process's own changes (`db::auth_changed`), within milliseconds for another replica's
 //! or the CLI's (`cluster`: PostgreSQL's NOTIFY from the triggers of migration 27; on SQLite the
-//! generation read every second). While a replica cannot hear the others (its listener is
+//! generation read four times a second). While a replica cannot hear the others (its listener is
 //! reconnecting) the cache stands aside and every request reads the database, as before.
 
 use std::collections::HashMap;

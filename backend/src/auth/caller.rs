@@ -160,10 +160,9 @@ impl FromRequest for Caller {
                 .db
                 .run(move |conn| {
                     let now = now();
-                    let (session, user) =
-                        queries::sessions::live_by_token_hash(conn, &key, now)?.ok_or_else(|| {
-                            ApiError::unauthorized("the session is invalid, expired or revoked; sign in again")
-                        })?;
+                    let (session, user) = queries::sessions::live_by_token_hash(conn, &key, now)?.ok_or_else(|| {
+                        ApiError::unauthorized("the session is invalid, expired or revoked; sign in again")
+                    })?;
                     let mut last_used_at = session.last_used_at;
                     if now - last_used_at >= TOUCH_EVERY {
                         queries::sessions::touch(conn, &session.id, now)?;

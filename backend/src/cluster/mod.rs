@@ -7,8 +7,8 @@
 //! PostgreSQL: triggers (migration 27) and `queries::cluster` send NOTIFYs on `gridwork_cluster`,
 //! delivered at commit to each replica's listener (`listen.rs`); every few seconds each replica
 //! also compares the stored generations, so nothing is lost while a listener reconnects.
-//! SQLite is one process: its own changes act at once, and the generations are read every second
-//! to see what the CLI changed beside it.
+//! SQLite is one process: its own changes act at once, and the generations are read four times a
+//! second to see what the CLI changed beside it.
 
 mod listen;
 
@@ -39,7 +39,7 @@ pub fn spawn(state: &AppState) {
             tokio::spawn(publish(state.clone()));
             Duration::from_secs(5)
         }
-        Backend::Sqlite => Duration::from_secs(1),
+        Backend::Sqlite => Duration::from_millis(250),
     };
     tokio::spawn(check_generations(state.clone(), every));
 }
@@ -89,7 +89,7 @@ async fn publish(state: AppState) {
 }
 
 /// Compares the stored generations with what this process last saw: the only channel on SQLite
-/// (the CLI is another process) and the safety net on PostgreSQL.
+/// (the CLI is another process; every 250 ms) and the safety net on PostgreSQL (every 5 s).
 async fn check_generations(state: AppState, every: Duration) {
     let mut seen_auth: Option<i64> = None;
     let mut tick = tokio::time::interval(every);

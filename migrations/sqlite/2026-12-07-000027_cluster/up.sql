@@ -2,7 +2,7 @@
 -- topic that moves with every change. Triggers move `auth` on every change to who may do what
 -- (sessions ended, accounts, grants), so cached sessions are dropped whoever made the change and
 -- however; an area import moves `areas`, so running servers load the new map. SQLite is one
--- process: the server reads these generations every second to see what the CLI changed.
+-- process: the server reads these generations four times a second to see what the CLI changed.
 CREATE TABLE cluster_generations (
     topic TEXT PRIMARY KEY NOT NULL CHECK (topic IN ('auth', 'areas')),
     generation BIGINT NOT NULL

@@ -53,7 +53,9 @@ fn parse_args() -> anyhow::Result<Args> {
                      intake: every phone files reports; mixed: residents report, grid workers ping, poll tasks and work them;\n\
                      photos: --phones phones upload distinct 12 MP camera photos (the server's photo pipeline and its memory);\n\
                      reads: wrk with --phones connections against /healthz, /api/v1/me and /api/v1/areas/lookup, with the\n\
-                     session cache on and off (--seconds per endpoint)"
+                     session cache on and off (--seconds per endpoint);\n\
+                     cluster: three replicas behind HAProxy, --phones phones filing and an operator accepting, one\n\
+                     replica SIGKILLed a third into the run and restarted a fifth later"
                 );
                 std::process::exit(0);
             }
@@ -61,9 +63,12 @@ fn parse_args() -> anyhow::Result<Args> {
         }
     }
     if !matches!(a.backend.as_str(), "sqlite" | "postgres")
-        || !matches!(a.scenario.as_str(), "intake" | "mixed" | "photos" | "reads")
+        || !matches!(a.scenario.as_str(), "intake" | "mixed" | "photos" | "reads" | "cluster")
     {
-        bail!("--backend is sqlite or postgres, --scenario intake, mixed, photos or reads");
+        bail!("--backend is sqlite or postgres, --scenario intake, mixed, photos, reads or cluster");
+    }
+    if a.scenario == "cluster" && a.backend != "postgres" {
+        bail!("--scenario cluster runs on PostgreSQL (SQLite is one process)");
     }
     Ok(a)
 }
@@ -262,8 +267,12 @@ async fn main() -> anyhow::Result<()> {
     };
     let sqlite_dir = tempfile::tempdir()?;
     let url = if url.is_empty() { sqlite_dir.path().join("load.sqlite").display().to_string() } else { url };
-    if args.scenario == "reads" {
-        reads(&args, &url).await?;
+    if args.scenario == "reads" || args.scenario == "cluster" {
+        if args.scenario == "reads" {
+            reads(&args, &url).await?;
+        } else {
+            cluster(&args, &url).await?;
+        }
         if let Some(name) = pg_db {
             let mut admin = diesel::PgConnection::establish(&pg_admin)?;
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin)?;
@@ -607,10 +616,8 @@ async fn reads(args: &Args, url: &str) -> anyhow::Result<()> {
     let lookup = "/api/v1/areas/lookup?lat=30.5841&lng=114.2762";
     let mut rows = vec![];
     for cache in [true, false] {
-        let env = [
-            ("GRIDWORK_SESSION_CACHE", cache.to_string()),
-            ("GRIDWORK_LIMIT_LOOKUPS_PER_MINUTE", "0".to_owned()),
-        ];
+        let env =
+            [("GRIDWORK_SESSION_CACHE", cache.to_string()), ("GRIDWORK_LIMIT_LOOKUPS_PER_MINUTE", "0".to_owned())];
         let server = gridwork_tests::demo_server::start_server_with(url, None, &env)?;
         wait_ready(&client, &server.base).await?;
         let token = login(&client, &server.base, "admin", "gridwork-demo").await?;
@@ -652,6 +659,36 @@ async fn reads(args: &Args, url: &str) -> anyhow::Result<()> {
             r.p99_ms,
             r.failures
         );
+    }
+    Ok(())
+}
+
+/// Three replicas behind HAProxy on one PostgreSQL database; one killed and restarted mid-run.
+async fn cluster(args: &Args, url: &str) -> anyhow::Result<()> {
+    use gridwork_tests::cluster_scenario::{Plan, run, seed_demo, summary};
+    let bin = std::env::current_exe()?.with_file_name("gridwork");
+    seed_demo(&bin, url).await?;
+    let env = [
+        ("GRIDWORK_LIMIT_REPORTS_PER_MINUTE", "0".to_owned()),
+        ("GRIDWORK_LIMIT_SIGN_INS_PER_MINUTE", "0".to_owned()),
+        ("GRIDWORK_DB_POOL_SIZE", "16".to_owned()),
+    ];
+    let mut cluster = gridwork_tests::cluster::Cluster::start(&bin, url, 3, &env)?;
+    let plan = Plan {
+        phones: args.phones,
+        seconds: args.seconds,
+        victim: 1,
+        kill_at: Duration::from_secs(args.seconds / 3),
+        down_for: Duration::from_secs((args.seconds / 5).max(1)),
+    };
+    let out = run(&mut cluster, &plan).await?;
+    println!(
+        "\ncluster: 3 replicas behind HAProxy, {} phones, {} s, replica 1 killed at {:?} for {:?}",
+        plan.phones, plan.seconds, plan.kill_at, plan.down_for
+    );
+    println!("| measure | value |\n|---|---|");
+    for (k, v) in summary(&out, plan.seconds) {
+        println!("| {k} | {v} |");
     }
     Ok(())
 }
