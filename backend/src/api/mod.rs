@@ -623,7 +623,7 @@ pub fn route_table() -> Vec<(Method, &'static str)> {
 /// answers 405.
 pub fn routes(cfg: &mut web::ServiceConfig, import_limit: usize, chunk_limit: usize) {
     for e in endpoints(import_limit, chunk_limit) {
-        let mut resource = web::resource(e.path);
+        let mut resource = web::resource(e.path).app_data(crate::http::metrics::RoutePattern(e.path));
         if let Some(limit) = e.payload_limit {
             resource = resource.app_data(web::PayloadConfig::new(limit));
         }

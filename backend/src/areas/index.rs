@@ -543,6 +543,25 @@ impl AreaIndex {
         self.get(code).map(|a| a.children.iter().map(|&c| &self.areas[c as usize]).collect()).unwrap_or_default()
     }
 
+    /// The codes of `code`, the areas above it and every area below it: where a grant must lie to
+    /// reach into or over the area (empty for an unknown code).
+    pub fn line_of(&self, code: &str) -> Vec<&str> {
+        let Some(&start) = self.by_code.get(code) else { return vec![] };
+        let mut out = vec![];
+        let mut up = self.areas[start as usize].parent;
+        while let Some(p) = up {
+            out.push(self.areas[p as usize].code.as_str());
+            up = self.areas[p as usize].parent;
+        }
+        let mut stack = vec![start];
+        while let Some(i) = stack.pop() {
+            let a = &self.areas[i as usize];
+            out.push(a.code.as_str());
+            stack.extend(a.children.iter().copied());
+        }
+        out
+    }
+
     pub fn all(&self) -> impl Iterator<Item = &AreaInfo> {
         self.areas.iter()
     }
@@ -720,5 +739,21 @@ mod tests {
         let mut sub: Vec<String> = index.subtree(&code("S")).into_iter().map(String::from).collect();
         sub.sort();
         assert_eq!(sub, ["C", "S"]);
+    }
+
+    #[test]
+    fn a_line_is_the_area_above_and_below_but_not_beside() {
+        let inputs = vec![
+            input("D", AreaLevel::District, None, MultiPolygon(vec![square(0.0, 0.0, 1.0, 1.0)])),
+            input("S", AreaLevel::Street, Some("D"), MultiPolygon(vec![square(0.0, 0.0, 0.5, 0.5)])),
+            input("S2", AreaLevel::Street, Some("D"), MultiPolygon(vec![square(0.5, 0.5, 1.0, 1.0)])),
+            input("C", AreaLevel::Community, Some("S"), MultiPolygon(vec![square(0.0, 0.0, 0.1, 0.1)])),
+            input("G", AreaLevel::Grid, Some("C"), MultiPolygon(vec![square(0.0, 0.0, 0.05, 0.05)])),
+        ];
+        let index = AreaIndex::build(&inputs).unwrap();
+        let mut line = index.line_of("S");
+        line.sort_unstable();
+        assert_eq!(line, ["C", "D", "G", "S"]);
+        assert!(index.line_of("nowhere").is_empty());
     }
 }

@@ -143,7 +143,7 @@ fn street_workers(
     };
     let event_cell = cell_of(event.lat, event.lng);
     let mut seen: HashMap<String, Candidate> = HashMap::new();
-    for (area, status) in queries::workers::on_duty(conn, "grid_worker")? {
+    for (area, status) in queries::workers::on_duty_in(conn, "grid_worker", &tree.line_of(street.as_str()))? {
         let Some(area) = area.as_deref().and_then(|a| AreaCode::parse(a).ok()) else { continue };
         if exclude.contains(&status.user_id) || !tree.is_within(&area, &street) && !tree.is_within(&street, &area) {
             continue;

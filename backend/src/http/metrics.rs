@@ -76,6 +76,11 @@ impl Metrics {
     }
 }
 
+/// The pattern of the route that answered, attached to each resource of the route table: asking
+/// actix (`match_pattern`) walks the whole table again, with a regex per dynamic route passed.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutePattern(pub &'static str);
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -85,7 +90,11 @@ pub async fn middleware(
     let method = req.method().to_string();
     let res = next.call(req).await?;
     if let Some(m) = metrics {
-        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        let request = res.request();
+        let route = match request.app_data::<RoutePattern>() {
+            Some(p) => p.0.to_owned(),
+            None => request.match_pattern().unwrap_or_else(|| "unmatched".to_owned()),
+        };
         m.observe(&method, &route, res.status().as_u16(), started);
     }
     Ok(res)

@@ -83,15 +83,29 @@ pub fn insert_pings(conn: &mut DbConn, rows: &[PingRow]) -> QueryResult<()> {
 }
 
 /// On-duty holders of `role` with the area each holds it over.
-pub fn on_duty(conn: &mut DbConn, role: &str) -> QueryResult<Vec<(Option<String>, WorkerStatusRow)>> {
-    role_assignments::table
-        .inner_join(worker_status::table.on(worker_status::user_id.eq(role_assignments::user_id)))
-        .inner_join(users::table)
-        .filter(users::is_active.eq(true))
-        .filter(role_assignments::role.eq(role))
-        .filter(worker_status::on_duty.eq(true))
-        .select((role_assignments::area_code, WorkerStatusRow::as_select()))
-        .load(conn)
+/// Active holders of `role` on duty whose grant lies in one of `areas`, with that area: a street's
+/// workers without reading the whole city's (`AreaIndex::line_of` gives the areas).
+pub fn on_duty_in(
+    conn: &mut DbConn,
+    role: &str,
+    areas: &[&str],
+) -> QueryResult<Vec<(Option<String>, WorkerStatusRow)>> {
+    let mut out = vec![];
+    // Bound parameters per statement (SQLite's limit is per statement).
+    for chunk in areas.chunks(900) {
+        out.extend(
+            role_assignments::table
+                .inner_join(worker_status::table.on(worker_status::user_id.eq(role_assignments::user_id)))
+                .inner_join(users::table)
+                .filter(users::is_active.eq(true))
+                .filter(role_assignments::role.eq(role))
+                .filter(role_assignments::area_code.eq_any(chunk))
+                .filter(worker_status::on_duty.eq(true))
+                .select((role_assignments::area_code, WorkerStatusRow::as_select()))
+                .load(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// Holders of `role` (for department handlers, of that department) with their scope areas.
