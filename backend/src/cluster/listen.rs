@@ -24,16 +24,16 @@ const LOOK_EVERY: Duration = Duration::from_millis(5);
 const PING_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs until the server's end of `heard` is gone.
-pub fn run(url: String, heard: UnboundedSender<Heard>) {
+pub fn run(url: &str, heard: &UnboundedSender<Heard>) {
     let mut backoff = Duration::from_millis(250);
     while !heard.is_closed() {
-        match connect(&url) {
+        match connect(url) {
             Ok(conn) => {
                 backoff = Duration::from_millis(250);
                 if heard.send(Heard::Connected).is_err() {
                     return;
                 }
-                let why = listen(conn, &heard);
+                let why = listen(conn, heard);
                 tracing::warn!(error = %why, "cluster listener lost its connection; reconnecting");
                 if heard.send(Heard::Lost).is_err() {
                     return;

@@ -32,7 +32,7 @@ pub fn spawn(state: &AppState) {
             let url = state.settings.database.url.expose().to_owned();
             std::thread::Builder::new()
                 .name("gridwork-cluster".into())
-                .spawn(move || listen::run(url, tx))
+                .spawn(move || listen::run(&url, &tx))
                 .map_err(|e| tracing::error!(error = %e, "cannot start the cluster listener"))
                 .ok();
             tokio::spawn(hear(state.clone(), rx));
