@@ -96,6 +96,14 @@ impl Cluster {
         for i in 0..n {
             cluster.wait_ready(i)?;
         }
+        // HAProxy marks a replica up after two passed checks: wait until it forwards to all.
+        let start = Instant::now();
+        let mut in_a_row = 0;
+        while in_a_row < 2 * n {
+            in_a_row = if ready(lb_port) { in_a_row + 1 } else { 0 };
+            anyhow::ensure!(start.elapsed() < Duration::from_secs(30), "HAProxy does not forward to the replicas");
+            std::thread::sleep(Duration::from_millis(50));
+        }
         Ok(cluster)
     }
 
