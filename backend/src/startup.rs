@@ -47,8 +47,7 @@ impl Application {
                 if seeded > 0 {
                     tracing::info!(indicators = seeded, "default indicator registry installed");
                 }
-                drop(conn);
-                Ok((applied, crate::areas::store::load_index(&db)?))
+                Ok((applied, crate::areas::store::load_index(&mut conn)?))
             })
             .await
             .context("start-up task panicked")?

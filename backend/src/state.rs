@@ -76,7 +76,7 @@ impl AppState {
     /// Events changed here: this process's live streams look now, and the other replicas are
     /// told.
     pub fn changed(&self) {
-        self.changes.notify_waiters();
+        self.wake_streams();
         self.publish.notify_one();
     }
 
@@ -94,7 +94,11 @@ impl AppState {
     /// Rebuilds the index from the database and swaps it in atomically.
     pub async fn reload_areas(&self) -> anyhow::Result<()> {
         let db = self.db.clone();
-        let (generation, index) = tokio::task::spawn_blocking(move || crate::areas::store::load_index(&db)).await??;
+        let (generation, index) = tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().map_err(|e| anyhow::anyhow!(e.message))?;
+            crate::areas::store::load_index(&mut conn)
+        })
+        .await??;
         tracing::info!(areas = index.len(), memory_bytes = index.memory_bytes(), generation, "area index loaded");
         self.index.store(Arc::new(index));
         self.areas_generation.fetch_max(generation, Ordering::AcqRel);

@@ -553,11 +553,17 @@ impl AreaIndex {
             out.push(self.areas[p as usize].code.as_str());
             up = self.areas[p as usize].parent;
         }
+        out.extend(self.under(start).into_iter().map(|i| self.areas[i as usize].code.as_str()));
+        out
+    }
+
+    /// `start` and every area below it.
+    fn under(&self, start: u32) -> Vec<u32> {
+        let mut out = Vec::new();
         let mut stack = vec![start];
         while let Some(i) = stack.pop() {
-            let a = &self.areas[i as usize];
-            out.push(a.code.as_str());
-            stack.extend(a.children.iter().copied());
+            out.push(i);
+            stack.extend(self.areas[i as usize].children.iter().copied());
         }
         out
     }
@@ -644,16 +650,7 @@ impl AreaTree for AreaIndex {
 
     fn subtree(&self, root: &AreaCode) -> Vec<AreaCode> {
         let Some(&start) = self.by_code.get(root.as_str()) else { return vec![root.clone()] };
-        let mut out = Vec::new();
-        let mut stack = vec![start];
-        while let Some(i) = stack.pop() {
-            let info = &self.areas[i as usize];
-            if let Ok(code) = AreaCode::parse(&info.code) {
-                out.push(code);
-            }
-            stack.extend(info.children.iter().copied());
-        }
-        out
+        self.under(start).into_iter().filter_map(|i| AreaCode::parse(&self.areas[i as usize].code).ok()).collect()
     }
 }
 

@@ -81,10 +81,9 @@ pub fn load_existing(conn: &mut DbConn) -> ApiResult<Vec<Existing>> {
 /// The stored map's generation and the index built from it. The generation is read first: an
 /// import landing in between makes the index newer than its generation says, which costs one
 /// needless reload later, never a missed one.
-pub fn load_index(db: &crate::db::Db) -> anyhow::Result<(i64, AreaIndex)> {
-    let mut conn = db.get().map_err(|e| anyhow::anyhow!(e.message))?;
-    let generation = queries::cluster::generations(&mut conn)?.1;
-    Ok((generation, build_index(&mut conn)?))
+pub fn load_index(conn: &mut DbConn) -> anyhow::Result<(i64, AreaIndex)> {
+    let generation = queries::cluster::generations(conn)?.1;
+    Ok((generation, build_index(conn)?))
 }
 
 pub fn build_index(conn: &mut DbConn) -> anyhow::Result<AreaIndex> {

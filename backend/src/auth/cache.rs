@@ -113,21 +113,19 @@ impl SessionCache {
     /// Whether other processes' changes are heard; while not, the cache is bypassed, and when
     /// hearing resumes it starts empty (what was missed meanwhile is unknown).
     pub fn set_synced(&self, synced: bool) {
+        // Emptied before serving resumes, and after serving stops: never an entry from the gap.
         if synced {
             self.invalidate();
-        }
-        self.synced.store(synced, Ordering::Release);
-        if !synced {
+            self.synced.store(true, Ordering::Release);
+        } else {
+            self.synced.store(false, Ordering::Release);
             self.invalidate();
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).is_empty()
     }
 }
 
