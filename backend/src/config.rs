@@ -74,6 +74,14 @@ pub struct ServeArgs {
     /// replica); false reads the database on every request [default: true]
     #[arg(long, env = "GRIDWORK_SESSION_CACHE")]
     pub session_cache: Option<bool>,
+    /// Keep the catalog, webhook subscriptions and running emergencies in memory (dropped on every
+    /// change, on every replica); false reads them for every report [default: true]
+    #[arg(long, env = "GRIDWORK_STANDING_CACHE")]
+    pub standing_cache: Option<bool>,
+    /// File phones' reports that arrive together in one transaction (one commit for the group);
+    /// false gives each report its own [default: true]
+    #[arg(long, env = "GRIDWORK_GROUP_COMMIT")]
+    pub group_commit: Option<bool>,
     /// Open tasks a field worker may hold before dispatch looks further afield [default: 8]
     #[arg(long, env = "GRIDWORK_MAX_TASKS_PER_WORKER", value_name = "N")]
     pub max_tasks_per_worker: Option<i64>,
@@ -221,6 +229,8 @@ pub struct FileSettings {
     pub login_lockout_minutes: Option<i64>,
     pub trust_forwarded_for: Option<bool>,
     pub session_cache: Option<bool>,
+    pub standing_cache: Option<bool>,
+    pub group_commit: Option<bool>,
     pub max_tasks_per_worker: Option<i64>,
     pub scheduler_interval: Option<u64>,
     pub warning_percent: Option<i64>,
@@ -290,6 +300,10 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Whether signed-in sessions are kept in memory (`auth::cache`).
     pub session_cache: bool,
+    /// Whether the standing data is kept in memory (`standing`).
+    pub standing_cache: bool,
+    /// Whether reports that arrive together share a transaction (`events::group_commit`).
+    pub group_commit: bool,
     pub event_loop: LoopSettings,
     pub push: crate::push::PushSettings,
     pub evidence: crate::evidence::EvidenceSettings,
@@ -389,6 +403,8 @@ impl Settings {
             },
             trust_forwarded_for: args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false),
             session_cache: args.session_cache.or(file.session_cache).unwrap_or(true),
+            standing_cache: args.standing_cache.or(file.standing_cache).unwrap_or(true),
+            group_commit: args.group_commit.or(file.group_commit).unwrap_or(true),
             event_loop: LoopSettings {
                 max_tasks_per_worker: positive(
                     "max_tasks_per_worker",

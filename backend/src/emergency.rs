@@ -36,7 +36,7 @@ pub fn factors_for(conn: &mut DbConn, row: &EventRow) -> ApiResult<Option<Deadli
     if areas.is_empty() {
         return Ok(None);
     }
-    Ok(queries::emergency::running_on(conn, &areas)?
+    Ok(crate::standing::emergencies_on(conn, &areas)?
         .iter()
         .map(EmergencyRow::factors)
         .reduce(DeadlineFactors::stricter))

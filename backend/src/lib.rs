@@ -34,6 +34,7 @@ pub mod reports;
 pub mod retention;
 pub mod sensing;
 pub mod special_operations;
+pub mod standing;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

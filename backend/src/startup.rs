@@ -63,6 +63,9 @@ impl Application {
         let state = AppState::new(db, settings, index, areas_generation)?;
         let server = run(listener, &state)?;
         crate::cluster::spawn(&state);
+        if state.settings.group_commit {
+            crate::events::group_commit::GroupCommit::spawn(&state);
+        }
         crate::push::sender::spawn(&state)?;
         crate::webhooks::sender::spawn(&state)?;
         if let Some(mqtt) = state.settings.sensing.mqtt.clone() {

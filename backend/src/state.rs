@@ -28,6 +28,8 @@ pub struct AppState {
     pub areas_generation: Arc<AtomicI64>,
     /// Signed-in sessions in memory; see `auth::cache`.
     pub sessions: Arc<SessionCache>,
+    /// Phones' reports filed together (`events::group_commit`).
+    pub group_commit: crate::events::group_commit::GroupCommit,
     /// Where photos are stored.
     pub photos: PhotoStore,
     /// Photos decoded at once: each holds tens of MB while it is processed, so memory stays
@@ -50,9 +52,11 @@ impl AppState {
         // One SQLite process hears all its own changes; a PostgreSQL replica trusts its cache only
         // once its listener is up.
         let synced = db.backend() == Backend::Sqlite;
+        db.standing().start(settings.standing_cache, synced);
         Ok(Self {
             sessions: Arc::new(SessionCache::new(settings.session_cache, db.auth_epoch().clone(), synced)),
             publish: Arc::new(tokio::sync::Notify::new()),
+            group_commit: crate::events::group_commit::GroupCommit::default(),
             origin: uuid::Uuid::now_v7().simple().to_string().into(),
             areas_generation: Arc::new(AtomicI64::new(areas_generation)),
             photos,

@@ -148,16 +148,22 @@ pub async fn report(
         at,
         evidence: b.evidence,
     };
-    let (index, policy) = ctx_parts(&state);
-    let body = state
-        .db
-        .run(move |conn| {
-            let (row, filed) = events::report(conn, Ctx { index: &index, policy: &policy }, &caller, &new, &key)?;
-            Ok(ReportAnswer { event: view_of(conn, &row)?, filed })
-        })
-        .await?;
-    state.changed();
-    let filed = body.filed;
+    let (row, filed, on) = if state.settings.group_commit {
+        state.group_commit.file(caller, new, key).await?
+    } else {
+        let (index, policy) = ctx_parts(&state);
+        let answer = state
+            .db
+            .run(move |conn| {
+                let (row, filed) = events::report(conn, Ctx { index: &index, policy: &policy }, &caller, &new, &key)?;
+                let on = events::on_filed(conn, &row, filed)?;
+                Ok((row, filed, on))
+            })
+            .await?;
+        state.changed();
+        answer
+    };
+    let body = ReportAnswer { event: event_view(&row, on)?, filed };
     Ok(match filed {
         Filed::Created => HttpResponse::Created().json(body),
         _ => HttpResponse::Ok().json(body),

@@ -82,7 +82,7 @@ pub fn load_existing(conn: &mut DbConn) -> ApiResult<Vec<Existing>> {
 /// import landing in between makes the index newer than its generation says, which costs one
 /// needless reload later, never a missed one.
 pub fn load_index(conn: &mut DbConn) -> anyhow::Result<(i64, AreaIndex)> {
-    let generation = queries::cluster::generations(conn)?.1;
+    let generation = queries::cluster::generations(conn)?.areas;
     Ok((generation, build_index(conn)?))
 }
 

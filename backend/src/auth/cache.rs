@@ -1,7 +1,7 @@
 //! Signed-in sessions kept in memory, so an authenticated request does not ask the database who
 //! is calling. What makes it safe is the epoch: an entry counts only while the epoch it was read
 //! at is current, and the epoch moves after every committed change to who may do what — at once
-//! for this process's own changes (`db::auth_changed`), within milliseconds for another replica's
+//! for this process's own changes (`db::changed`), within milliseconds for another replica's
 //! or the CLI's (`cluster`: PostgreSQL's NOTIFY from the triggers of migration 27; on SQLite the
 //! generation read four times a second). While a replica cannot hear the others (its listener is
 //! reconnecting) the cache stands aside and every request reads the database, as before.

@@ -1,10 +1,11 @@
 //! What the replicas of one deployment tell each other, so that several `gridwork serve` processes
 //! on one PostgreSQL behave as one: a change to who may do what drops every replica's cached
-//! sessions and ends streams whose session ended; an area import (through any replica or the
+//! sessions and ends streams whose session ended; a change to the catalog, webhook subscriptions
+//! or emergencies drops every replica's standing data; an area import (through any replica or the
 //! CLI) makes every replica load the new map; an event changed on one replica wakes the live
 //! streams of all.
 //!
-//! PostgreSQL: triggers (migration 27) and `queries::cluster` send NOTIFYs on `gridwork_cluster`,
+//! PostgreSQL: triggers (migrations 27 and 28) and `queries::cluster` send NOTIFYs on `gridwork_cluster`,
 //! delivered at commit to each replica's listener (`listen.rs`); every few seconds each replica
 //! also compares the stored generations, so nothing is lost while a listener reconnects.
 //! SQLite is one process: its own changes act at once, and the generations are read four times a
@@ -19,6 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::db::Backend;
 use crate::queries;
+use crate::queries::cluster::Generations;
 use crate::state::AppState;
 
 pub use listen::Heard;
@@ -50,15 +52,20 @@ async fn hear(state: AppState, mut rx: mpsc::UnboundedReceiver<Heard>) {
         match heard {
             Heard::Connected => {
                 state.sessions.set_synced(true);
+                state.db.standing().set_synced(true);
                 // Whatever happened while nobody listened: sessions start over, the map is
                 // compared, streams look again.
                 catch_up_areas(&state).await;
                 state.wake_streams();
             }
-            Heard::Lost => state.sessions.set_synced(false),
+            Heard::Lost => {
+                state.sessions.set_synced(false);
+                state.db.standing().set_synced(false);
+            }
             Heard::Notice(payload) => match payload.split_once(':') {
                 None if payload == "auth" => auth_changed(&state),
                 None if payload == "areas" => catch_up_areas(&state).await,
+                None if payload == "standing" => state.db.standing().invalidate(),
                 Some(("events", origin)) if origin != &*state.origin => state.wake_streams(),
                 Some(("events", _)) => {}
                 _ => tracing::warn!(%payload, "unknown cluster notice"),
@@ -92,12 +99,13 @@ async fn publish(state: AppState) {
 /// (the CLI is another process; every 250 ms) and the safety net on PostgreSQL (every 5 s).
 async fn check_generations(state: AppState, every: Duration) {
     let mut seen_auth: Option<i64> = None;
+    let mut seen_standing: Option<i64> = None;
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let read = state.db.run(|conn| Ok(queries::cluster::generations(conn)?)).await;
-        let (auth, areas) = match read {
+        let Generations { auth, areas, standing } = match read {
             Ok(g) => g,
             Err(e) => {
                 tracing::debug!(error = %e.message, "cannot read the cluster generations");
@@ -108,6 +116,10 @@ async fn check_generations(state: AppState, every: Duration) {
             auth_changed(&state);
         }
         seen_auth = Some(auth);
+        if seen_standing.is_some_and(|seen| seen != standing) {
+            state.db.standing().invalidate();
+        }
+        seen_standing = Some(standing);
         if areas > state.areas_generation.load(Ordering::Acquire) {
             catch_up_areas(&state).await;
         }
@@ -118,7 +130,7 @@ async fn check_generations(state: AppState, every: Duration) {
 /// replica that imported has loaded it already, and hears its own notice).
 async fn catch_up_areas(state: &AppState) {
     let _one = state.import_lock.lock().await;
-    let stored = match state.db.run(|conn| Ok(queries::cluster::generations(conn)?.1)).await {
+    let stored = match state.db.run(|conn| Ok(queries::cluster::generations(conn)?.areas)).await {
         Ok(g) => g,
         Err(e) => {
             tracing::warn!(error = %e.message, "cannot read the map's generation");

@@ -163,18 +163,72 @@ pub struct Db {
     pool: DbPool,
     backend: Backend,
     auth_epoch: Arc<AtomicU64>,
+    standing: Arc<crate::standing::Standing>,
+}
+
+/// What a change can make stale in memory; each has its own epoch (`Db::auth_epoch`, the
+/// standing data's) and its own cluster generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// Who may do what: sessions, accounts, grants (`auth::cache`).
+    Auth,
+    /// What intake reads for every report and rarely changes: the catalog, webhook subscriptions,
+    /// running emergencies (`standing`).
+    Standing,
+}
+
+impl Topic {
+    const fn bit(self) -> u8 {
+        match self {
+            Self::Auth => 1,
+            Self::Standing => 2,
+        }
+    }
 }
 
 thread_local! {
-    static AUTH_CHANGED: Cell<bool> = const { Cell::new(false) };
+    /// The topics the work running on this thread (inside `Db::run`) changed so far.
+    static CHANGED: Cell<u8> = const { Cell::new(0) };
+    /// The standing data of the pool whose work runs on this thread (inside `Db::run`).
+    static STANDING: std::cell::RefCell<Option<Arc<crate::standing::Standing>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Said by every query that changes who may do what (ends a session, edits an account or a
-/// grant). The pool's [`Db::auth_epoch`] moves when the work that said it is done, i.e. after its
-/// transaction committed: moving it earlier would let a request read the old rows after the move
-/// and cache them as current.
-pub fn auth_changed() {
-    AUTH_CHANGED.set(true);
+/// The pool's standing data lent to the work running on this thread, and a fresh slate of
+/// changes; both taken back when the work ends, however it ends.
+struct Lent;
+
+impl Lent {
+    fn new(standing: Arc<crate::standing::Standing>) -> Self {
+        CHANGED.set(0);
+        STANDING.set(Some(standing));
+        Self
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        CHANGED.set(0);
+        STANDING.set(None);
+    }
+}
+
+/// Said by every query that changes what a topic covers. The topic's epoch moves when the work
+/// that said it is done, i.e. after its transaction committed: moving it earlier would let a
+/// request read the old rows after the move and keep them as current.
+pub fn changed(topic: Topic) {
+    CHANGED.set(CHANGED.get() | topic.bit());
+}
+
+/// Whether the work on this thread changed `topic` (not yet committed, perhaps): it must read
+/// the database, not what was kept from before.
+pub fn changed_here(topic: Topic) -> bool {
+    CHANGED.get() & topic.bit() != 0
+}
+
+/// The standing data of the pool the current `Db::run` belongs to (none outside one: the caller
+/// reads the database).
+pub fn standing() -> Option<Arc<crate::standing::Standing>> {
+    STANDING.with_borrow(Clone::clone)
 }
 
 impl std::fmt::Debug for Db {
@@ -214,14 +268,24 @@ impl Db {
             .connection_timeout(opts.acquire_timeout)
             .connection_customizer(Box::new(SqlitePragmas))
             .build_unchecked(manager);
-        Ok(Self { pool, backend: url.backend(), auth_epoch: Arc::new(AtomicU64::new(0)) })
+        Ok(Self {
+            pool,
+            backend: url.backend(),
+            auth_epoch: Arc::new(AtomicU64::new(0)),
+            standing: Arc::new(crate::standing::Standing::new()),
+        })
     }
 
-    /// Moves whenever this process changed who may do what (see [`auth_changed`]); the session
+    /// Moves whenever this process changed who may do what (see [`changed`]); the session
     /// cache keeps only what it read at the current epoch. Other processes' changes move it
     /// through `cluster`.
     pub fn auth_epoch(&self) -> &Arc<AtomicU64> {
         &self.auth_epoch
+    }
+
+    /// The catalog, webhook subscriptions and running emergencies as last read (`standing`).
+    pub fn standing(&self) -> &Arc<crate::standing::Standing> {
+        &self.standing
     }
 
     pub fn backend(&self) -> Backend {
@@ -246,14 +310,21 @@ impl Db {
     {
         let pool = self.pool.clone();
         let epoch = self.auth_epoch.clone();
+        let standing = self.standing.clone();
         actix_web::web::block(move || {
-            AUTH_CHANGED.set(false);
-            let mut conn = pool.get().map_err(|e| ApiError::unavailable(format!("database unavailable: {e}")))?;
-            let out = f(&mut conn);
+            let _lent = Lent::new(standing.clone());
+            let out = pool
+                .get()
+                .map_err(|e| ApiError::unavailable(format!("database unavailable: {e}")))
+                .and_then(|mut conn| f(&mut conn));
             // After `f`, so after any transaction it ran committed (or rolled back: then the move
-            // only costs the cache a re-read).
-            if AUTH_CHANGED.replace(false) {
+            // only costs a re-read).
+            let changed = CHANGED.replace(0);
+            if changed & Topic::Auth.bit() != 0 {
                 epoch.fetch_add(1, Ordering::AcqRel);
+            }
+            if changed & Topic::Standing.bit() != 0 {
+                standing.invalidate();
             }
             out
         })

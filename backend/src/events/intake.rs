@@ -39,7 +39,7 @@ pub struct NewReport {
 pub use gridwork_mobile_core::wire::Filed;
 
 fn active_category(conn: &mut DbConn, code: &str, field: &str) -> ApiResult<Category> {
-    queries::categories::by_code(conn, code)?
+    crate::standing::category(conn, code)?
         .map(|r| catalog::from_row(&r))
         .transpose()?
         .filter(|c| c.active)
@@ -176,6 +176,35 @@ pub fn open_direct(conn: &mut DbConn, ctx: Ctx<'_>, r: &DirectReport) -> ApiResu
     open(conn, ctx, &category, row, &r.who, None, Some(r.detail.clone()))
 }
 
+/// A report checked against its caller and the catalog, ready to be written.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    category: Category,
+    new: NewReport,
+    key: String,
+    user: String,
+    who: Who,
+}
+
+/// What a caller may file: the source they claim, an active category, a grade only from the ops
+/// centre over the point (anyone else's is a suggestion). Reads nothing but the standing data.
+pub fn check(conn: &mut DbConn, ctx: Ctx<'_>, caller: &Caller, new: &NewReport, key: &str) -> ApiResult<Checked> {
+    if !new.source.permitted_for(&caller.roles()) {
+        return Err(ApiError::field(
+            "source",
+            "source_not_permitted",
+            format!("your roles cannot file {:?} reports", new.source),
+        ));
+    }
+    let category = active_category(conn, &new.category, "category")?;
+    let mut new = new.clone();
+    if !grades_here(caller, ctx, new.lat, new.lng) {
+        new.suggested_grade = new.grade.take();
+    }
+    let who = Who { user_id: caller.user.id.clone(), role: reporter_role(caller, new.source) };
+    Ok(Checked { category, new, key: key.to_owned(), user: caller.user.id.clone(), who })
+}
+
 /// Files a report. The same key from the same user returns the same event; a report near an
 /// open event of the same category joins it.
 pub fn report(
@@ -185,82 +214,69 @@ pub fn report(
     new: &NewReport,
     key: &str,
 ) -> ApiResult<(EventRow, Filed)> {
-    if !new.source.permitted_for(&caller.roles()) {
-        return Err(ApiError::field(
-            "source",
-            "source_not_permitted",
-            format!("your roles cannot file {:?} reports", new.source),
-        ));
-    }
-    let category = active_category(conn, &new.category, "category")?;
-    // Only the ops centre over the point grades; anyone else's grade is a suggestion.
-    let graded = grades_here(caller, ctx, new.lat, new.lng);
-    let mut new = new.clone();
-    if !graded {
-        new.suggested_grade = new.grade.take();
-    }
-    let new = &new;
-    let user = caller.user.id.clone();
-    let who = Who { user_id: user.clone(), role: reporter_role(caller, new.source) };
+    let checked = check(conn, ctx, caller, new, key)?;
+    file(conn, ctx, &checked)
+}
+
+/// Files a checked report in a transaction of its own.
+pub fn file(conn: &mut DbConn, ctx: Ctx<'_>, c: &Checked) -> ApiResult<(EventRow, Filed)> {
     // Two people reporting the same problem at the same instant both append to its timeline; the
     // loser of that race (or of the idempotency key) runs again and finds the winner's rows.
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match file_once(conn, ctx, &category, new, key, &user, &who) {
+        match write_tx(conn, |conn| file_in(conn, ctx, c)) {
             Err(e) if e.code == crate::error::ErrorCode::Conflict && attempt < 3 => continue,
             other => return other,
         }
     }
 }
 
-fn file_once(
-    conn: &mut DbConn,
-    ctx: Ctx<'_>,
-    category: &Category,
-    new: &NewReport,
-    key: &str,
-    user: &str,
-    who: &Who,
-) -> ApiResult<(EventRow, Filed)> {
-    let user = user.to_owned();
-    write_tx(conn, |conn| {
-        if let Some(id) = queries::events::idempotent(conn, &user, key)? {
-            let row = queries::events::by_id(conn, &id)?
-                .ok_or_else(|| ApiError::internal("idempotency key points nowhere"))?;
-            return Ok((row, Filed::Replayed));
+/// Files checked reports in one transaction, in their order (each sees those before it: a key
+/// sent twice replays, a second report of one problem joins the first). All or none: on an error
+/// nothing is written and the caller files them one by one to learn whose it was.
+pub fn file_together(conn: &mut DbConn, ctx: Ctx<'_>, reports: &[&Checked]) -> ApiResult<Vec<(EventRow, Filed)>> {
+    write_tx(conn, |conn| reports.iter().map(|c| file_in(conn, ctx, c)).collect())
+}
+
+/// One report's reads and writes, inside the caller's transaction.
+fn file_in(conn: &mut DbConn, ctx: Ctx<'_>, c: &Checked) -> ApiResult<(EventRow, Filed)> {
+    let Checked { category, new, key, user, who } = c;
+    if let Some(id) = queries::events::idempotent(conn, user, key)? {
+        let row =
+            queries::events::by_id(conn, &id)?.ok_or_else(|| ApiError::internal("idempotency key points nowhere"))?;
+        return Ok((row, Filed::Replayed));
+    }
+    let at = now();
+    let (row, filed) = match duplicate_of(conn, category, new)? {
+        Some(existing) => {
+            let detail = json!({"description": new.description.trim()});
+            timeline::note(conn, &existing, who, "report_duplicate", new.at, detail)?;
+            (existing, Filed::Duplicate)
         }
-        let at = now();
-        let (row, filed) = match duplicate_of(conn, category, new)? {
-            Some(existing) => {
-                let detail = json!({"description": new.description.trim()});
-                timeline::note(conn, &existing, who, "report_duplicate", new.at, detail)?;
-                (existing, Filed::Duplicate)
-            }
-            None => {
-                let row = new_row(ctx, category, new, &user, new.source.initial_state(), "location")?;
-                (open(conn, ctx, category, row, who, new.at, None)?, Filed::Created)
-            }
-        };
-        if !new.evidence.is_empty() && !queries::evidence::attach(conn, &new.evidence, &user, &row.id)? {
-            return Err(ApiError::field(
-                "evidence",
-                "unknown_evidence",
-                "name before-photos you uploaded that belong to no report yet",
-            ));
+        None => {
+            let row = new_row(ctx, category, new, user, new.source.initial_state(), "location")?;
+            (open(conn, ctx, category, row, who, new.at, None)?, Filed::Created)
         }
-        let follower = FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at };
-        if filed == Filed::Created {
-            queries::events::add_follower(conn, &follower)?;
-        } else {
-            queries::events::follow(conn, &follower)?;
-        }
-        queries::events::remember_key(
-            conn,
-            &IdempotencyRow { user_id: user.clone(), key: key.to_owned(), event_id: row.id.clone(), created_at: at },
-        )?;
-        Ok((row, filed))
-    })
+    };
+    if !new.evidence.is_empty() && !queries::evidence::attach(conn, &new.evidence, user, &row.id)? {
+        return Err(ApiError::field(
+            "evidence",
+            "unknown_evidence",
+            "name before-photos you uploaded that belong to no report yet",
+        ));
+    }
+    let follower = FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at };
+    if filed == Filed::Created {
+        queries::events::add_follower(conn, &follower)?;
+    } else {
+        queries::events::follow(conn, &follower)?;
+    }
+    queries::events::remember_key(
+        conn,
+        &IdempotencyRow { user_id: user.clone(), key: key.clone(), event_id: row.id.clone(), created_at: at },
+    )?;
+    Ok((row, filed))
 }
 
 fn reporter_role(caller: &Caller, source: Source) -> String {

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod dispatch;
 pub mod evaluation;
+pub mod group_commit;
 pub mod hotspots;
 pub mod intake;
 pub mod notify;
@@ -15,7 +16,7 @@ pub mod timeline;
 use std::collections::HashMap;
 
 use gridwork_mobile_core::domain::category::{Grade, HandlerKind, Stage};
-use gridwork_mobile_core::domain::event::{Actor, EventFacts, VERIFIER_ROLES};
+use gridwork_mobile_core::domain::event::{Actor, EventFacts, EventState, VERIFIER_ROLES};
 use gridwork_mobile_core::domain::task::{self, TaskFacts};
 use gridwork_mobile_core::{AreaCode, Role, Scope};
 
@@ -147,6 +148,16 @@ pub fn on_event(conn: &mut DbConn, row: &EventRow) -> ApiResult<OnEvent> {
     on_event_from(row, &tasks.iter().collect::<Vec<_>>())
 }
 
+/// Who is on a report's event as it is answered: nobody on an event it just opened that awaits
+/// acceptance (no task can exist yet: no need to ask), else as stored (a trusted report's event
+/// was dispatched in the same transaction; a duplicate joined an event in any state).
+pub fn on_filed(conn: &mut DbConn, row: &EventRow, filed: Filed) -> ApiResult<OnEvent> {
+    if filed == Filed::Created && row.state == EventState::Reported.as_str() {
+        return on_event_from(row, &[]);
+    }
+    on_event(conn, row)
+}
+
 /// Who is on each of `rows`, in their order, with one query per 500 events.
 pub fn on_events(conn: &mut DbConn, rows: &[EventRow]) -> ApiResult<Vec<OnEvent>> {
     let mut by_event: HashMap<String, Vec<TaskRow>> = HashMap::new();
@@ -184,7 +195,7 @@ pub fn facts_of(conn: &mut DbConn, row: &EventRow, category: &Category) -> ApiRe
 }
 
 pub(crate) fn category_of(conn: &mut DbConn, code: &str) -> ApiResult<Category> {
-    queries::categories::by_code(conn, code)?
+    crate::standing::category(conn, code)?
         .map(|r| catalog::from_row(&r))
         .transpose()?
         .ok_or_else(|| ApiError::internal("event category missing"))

@@ -13,10 +13,12 @@ pub fn by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<CategoryRow>
 }
 
 pub fn insert(conn: &mut DbConn, row: &CategoryRow) -> QueryResult<()> {
+    crate::db::changed(crate::db::Topic::Standing);
     diesel::insert_into(categories::table).values(row).execute(conn).map(drop)
 }
 
 pub fn update(conn: &mut DbConn, row: &CategoryRow) -> QueryResult<()> {
+    crate::db::changed(crate::db::Topic::Standing);
     diesel::update(categories::table.find(&row.code)).set(row).execute(conn).map(drop)
 }
 

@@ -9,12 +9,19 @@ use crate::db::schema::cluster_generations;
 /// The channel every replica listens on.
 pub const CHANNEL: &str = "gridwork_cluster";
 
-/// Where the replicas' shared state stands: (auth, areas).
-pub fn generations(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+/// Where the replicas' shared state stands, per topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generations {
+    pub auth: i64,
+    pub areas: i64,
+    pub standing: i64,
+}
+
+pub fn generations(conn: &mut DbConn) -> QueryResult<Generations> {
     let rows: Vec<(String, i64)> =
         cluster_generations::table.select((cluster_generations::topic, cluster_generations::generation)).load(conn)?;
     let of = |topic: &str| rows.iter().find(|(t, _)| t == topic).map_or(0, |(_, g)| *g);
-    Ok((of("auth"), of("areas")))
+    Ok(Generations { auth: of("auth"), areas: of("areas"), standing: of("standing") })
 }
 
 /// The map changed: moves its generation and, on PostgreSQL, tells every replica once the

@@ -7,11 +7,17 @@ use crate::models::emergency::{EmergencyRow, OperationRow, OperationTaskRow};
 use crate::models::event::EventRow;
 
 pub fn insert(conn: &mut DbConn, row: &EmergencyRow) -> QueryResult<()> {
+    crate::db::changed(crate::db::Topic::Standing);
     diesel::insert_into(emergencies::table).values(row).execute(conn).map(drop)
 }
 
 pub fn by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<EmergencyRow>> {
     emergencies::table.find(id).select(EmergencyRow::as_select()).first(conn).optional()
+}
+
+/// Every running emergency.
+pub fn running(conn: &mut DbConn) -> QueryResult<Vec<EmergencyRow>> {
+    emergencies::table.filter(emergencies::ended_at.is_null()).select(EmergencyRow::as_select()).load(conn)
 }
 
 /// Running emergencies declared on one of these areas (an event's city, district and street).
@@ -40,6 +46,7 @@ pub fn set_counts(conn: &mut DbConn, id: &str, shortened: i64, told: i64) -> Que
 
 /// Ends a running emergency (`false`: it had ended already).
 pub fn end(conn: &mut DbConn, id: &str, by: &str, reason: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    crate::db::changed(crate::db::Topic::Standing);
     let n = diesel::update(emergencies::table.find(id).filter(emergencies::ended_at.is_null()))
         .set((emergencies::ended_at.eq(at), emergencies::ended_by.eq(by), emergencies::end_reason.eq(reason)))
         .execute(conn)?;

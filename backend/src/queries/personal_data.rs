@@ -423,7 +423,7 @@ pub fn erase_devices_and_notifications(conn: &mut DbConn, user: &str) -> QueryRe
 
 /// Sessions, grants and sign-in throttling keyed by the account name.
 pub fn erase_access(conn: &mut DbConn, user: &str, username: &str) -> QueryResult<usize> {
-    crate::db::auth_changed();
+    crate::db::changed(crate::db::Topic::Auth);
     let sessions = diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn)?;
     diesel::delete(role_assignments::table.filter(role_assignments::user_id.eq(user))).execute(conn)?;
     diesel::delete(login_throttle::table.filter(login_throttle::key.eq(crate::auth::throttle::account_key(username))))
@@ -457,7 +457,7 @@ pub fn scrub_audit(conn: &mut DbConn, user: &str, needles: &Needles) -> QueryRes
 
 /// The account row stays (timelines name its id) with nothing that says who it was.
 pub fn anonymise_account(conn: &mut DbConn, user: &str, at: NaiveDateTime) -> QueryResult<()> {
-    crate::db::auth_changed();
+    crate::db::changed(crate::db::Topic::Auth);
     let username = format!("erased-{}", gridwork_mobile_core::hash::hex(&rand::random::<[u8; 6]>()));
     diesel::update(users::table.find(user))
         .set((

@@ -5,7 +5,7 @@ use crate::db::schema::{departments, role_assignments, users};
 use crate::models::role_assignment::RoleAssignment;
 
 pub fn insert(conn: &mut DbConn, row: &RoleAssignment) -> QueryResult<()> {
-    crate::db::auth_changed();
+    crate::db::changed(crate::db::Topic::Auth);
     diesel::insert_into(role_assignments::table).values(row).execute(conn).map(drop)
 }
 
@@ -65,7 +65,7 @@ pub fn user_ids_in_areas(conn: &mut DbConn, area_codes: &[String]) -> QueryResul
 }
 
 pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
-    crate::db::auth_changed();
+    crate::db::changed(crate::db::Topic::Auth);
     diesel::delete(role_assignments::table.find(id)).execute(conn)
 }
 

@@ -41,7 +41,7 @@ pub fn touch(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()>
 }
 
 pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    crate::db::auth_changed();
+    crate::db::changed(crate::db::Topic::Auth);
     let n = diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
         .set(sessions::revoked_at.eq(now))
         .execute(conn)?;
@@ -62,7 +62,7 @@ pub fn revoke_all_for_user_but(
     keep: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    crate::db::auth_changed();
+    crate::db::changed(crate::db::Topic::Auth);
     let live = sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null());
     let n = match keep {
         Some(keep) => {

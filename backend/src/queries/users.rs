@@ -19,7 +19,7 @@ pub fn by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<User
 }
 
 pub fn update(conn: &mut DbConn, id: &str, form: &UserUpdateForm) -> QueryResult<User> {
-    crate::db::auth_changed();
+    crate::db::changed(crate::db::Topic::Auth);
     diesel::update(users::table.find(id)).set(form).execute(conn)?;
     by_id(conn, id)
 }

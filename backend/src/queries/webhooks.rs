@@ -6,6 +6,7 @@ use crate::db::schema::{webhook_deliveries, webhook_subscriptions};
 use crate::models::webhook::{DeliveryRow, SubscriptionRow};
 
 pub fn insert_subscription(conn: &mut DbConn, row: &SubscriptionRow) -> QueryResult<()> {
+    crate::db::changed(crate::db::Topic::Standing);
     diesel::insert_into(webhook_subscriptions::table).values(row).execute(conn).map(drop)
 }
 
@@ -25,6 +26,7 @@ pub fn subscription(conn: &mut DbConn, id: &str) -> QueryResult<Option<Subscript
 }
 
 pub fn delete_subscription(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    crate::db::changed(crate::db::Topic::Standing);
     diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::subscription_id.eq(id))).execute(conn)?;
     diesel::delete(webhook_subscriptions::table.find(id)).execute(conn)
 }
@@ -35,6 +37,7 @@ pub fn set_disabled(
     at: Option<NaiveDateTime>,
     reason: Option<&str>,
 ) -> QueryResult<usize> {
+    crate::db::changed(crate::db::Topic::Standing);
     diesel::update(webhook_subscriptions::table.find(id))
         .set((
             webhook_subscriptions::disabled_at.eq(at),

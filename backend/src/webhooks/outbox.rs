@@ -67,7 +67,7 @@ pub fn enqueue(conn: &mut DbConn, entry: &EventLogRow) -> ApiResult<usize> {
     if !opened && entry.from_state.as_deref() == Some(entry.to_state.as_str()) {
         return Ok(0);
     }
-    let subscriptions = queries::webhooks::active(conn)?;
+    let subscriptions = crate::standing::subscriptions(conn)?;
     if subscriptions.is_empty() {
         return Ok(0);
     }
