@@ -170,6 +170,14 @@ both_backends! {
             gridwork_tests::Backend::Postgres => assert!((distinct + 1..=distinct + 3).contains(&events.len()), "{events:?}"),
         }
         assert_eq!(count_events(&app).await, i64::try_from(events.len()).unwrap());
+        // Every timeline's chain holds and every event has its milestones row.
+        let verified = app.db.run(gridwork::events::timeline::verify).await.unwrap();
+        assert_eq!((verified.events, verified.problems.len()), (events.len(), 0), "{:?}", verified.problems);
+        let milestones: i64 = app.db.run(|conn| {
+            use diesel::prelude::*;
+            Ok(gridwork::db::schema::event_milestones::table.count().get_result(conn)?)
+        }).await.unwrap();
+        assert_eq!(milestones, i64::try_from(events.len()).unwrap());
         for id in &events {
             let (s, e) = app.get(&format!("/api/v1/events/{id}"), &admin).await;
             assert_eq!(s, 200, "{e}");

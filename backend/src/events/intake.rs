@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::catalog::{self, Category};
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
-use crate::models::event::{EventLinkRow, EventRow, FollowerRow, IdempotencyRow};
+use crate::models::event::{EventLinkRow, EventLogRow, EventRow, FollowerRow, IdempotencyRow};
 use crate::models::{new_id, now};
 use crate::queries;
 
@@ -102,18 +102,17 @@ fn new_row(
     })
 }
 
-/// Writes a new event with its first timeline entry; trusted ones are dispatched at once.
-fn open(
+/// A new event as it will be written, with its first timeline entry: its first stage timed (on
+/// an emergency's time where one runs), its head at that entry.
+fn opening(
     conn: &mut DbConn,
-    ctx: Ctx<'_>,
     category: &Category,
     mut row: EventRow,
     who: &Who,
     at: Option<(f64, f64)>,
     detail: Option<serde_json::Value>,
-) -> ApiResult<EventRow> {
+) -> ApiResult<(EventRow, EventLogRow)> {
     let state: EventState = row.state.parse().map_err(super::internal)?;
-    // In an area under emergency the first stage runs on the emergency's time.
     if let Some(factors) = crate::emergency::factors_for(conn, &row)? {
         let grade = super::grade_of(&row)?;
         row.due_at = due(category, grade, state.timed_stage(), row.created_at, factors.of(grade));
@@ -124,10 +123,24 @@ fn open(
         &Step { who, action: "report", from: None, to: state, reason: None, at, detail },
     );
     row.log_head = first.hash.clone();
+    Ok((row, first))
+}
+
+/// Writes a new event with its first timeline entry; trusted ones are dispatched at once.
+fn open(
+    conn: &mut DbConn,
+    ctx: Ctx<'_>,
+    category: &Category,
+    row: EventRow,
+    who: &Who,
+    at: Option<(f64, f64)>,
+    detail: Option<serde_json::Value>,
+) -> ApiResult<EventRow> {
+    let (row, first) = opening(conn, category, row, who, at, detail)?;
     queries::events::insert(conn, &row)?;
     queries::events::log(conn, &first)?;
     crate::webhooks::outbox::enqueue(conn, &first)?;
-    if state == EventState::Accepted {
+    if first.to_state == EventState::Accepted.as_str() {
         return auto_dispatch(conn, ctx, &row, category, &[]);
     }
     Ok(row)
@@ -235,8 +248,106 @@ pub fn file(conn: &mut DbConn, ctx: Ctx<'_>, c: &Checked) -> ApiResult<(EventRow
 /// Files checked reports in one transaction, in their order (each sees those before it: a key
 /// sent twice replays, a second report of one problem joins the first). All or none: on an error
 /// nothing is written and the caller files them one by one to learn whose it was.
+///
+/// Most reports of a batch open a new event and need nothing else (no key seen before, no open
+/// event of their kind nearby, no photos, no dispatch, no webhook): one read tells which, and
+/// their rows are written together, a statement per table for the batch. The others are filed as
+/// a lone report would be, after what came before them is written.
 pub fn file_together(conn: &mut DbConn, ctx: Ctx<'_>, reports: &[&Checked]) -> ApiResult<Vec<(EventRow, Filed)>> {
-    write_tx(conn, |conn| reports.iter().map(|c| file_in(conn, ctx, c)).collect())
+    write_tx(conn, |conn| {
+        let mut batch = Batch::read(conn, reports)?;
+        let mut out = Vec::with_capacity(reports.len());
+        for c in reports {
+            if let Some(row) = batch.plain(conn, ctx, c)? {
+                out.push((row, Filed::Created));
+                continue;
+            }
+            batch.write(conn)?;
+            let (row, filed) = file_in(conn, ctx, c)?;
+            batch.saw(c, &row);
+            out.push((row, filed));
+        }
+        batch.write(conn)?;
+        Ok(out)
+    })
+}
+
+/// What a batch knows while it is filed: the keys stored, where open events lie, and the new
+/// events not written yet.
+#[derive(Default)]
+struct Batch {
+    keys: std::collections::HashSet<(String, String)>,
+    open: Vec<(String, f64, f64)>,
+    webhooks: bool,
+    rows: Vec<EventRow>,
+    first: Vec<EventLogRow>,
+    followers: Vec<FollowerRow>,
+    new_keys: Vec<IdempotencyRow>,
+}
+
+impl Batch {
+    fn read(conn: &mut DbConn, reports: &[&Checked]) -> ApiResult<Self> {
+        let pairs: Vec<(&str, &str)> = reports.iter().map(|c| (c.user.as_str(), c.key.as_str())).collect();
+        let boxes: Vec<(&str, (f64, f64, f64, f64))> =
+            reports.iter().map(|c| (c.category.code.as_str(), near_box(&c.category, &c.new))).collect();
+        Ok(Self {
+            keys: queries::events::keys_among(conn, &pairs)?.into_iter().collect(),
+            open: queries::events::open_in_boxes(conn, &terminal(), &boxes)?,
+            webhooks: !crate::standing::subscriptions(conn)?.is_empty(),
+            ..Self::default()
+        })
+    }
+
+    /// The report's new event, kept for the batch's write, if the report needs nothing else.
+    fn plain(&mut self, conn: &mut DbConn, ctx: Ctx<'_>, c: &Checked) -> ApiResult<Option<EventRow>> {
+        let Checked { category, new, key, user, who } = c;
+        let state = new.source.initial_state();
+        let near = |(code, lat, lng): &(String, f64, f64)| code == &category.code && is_near(category, new, *lat, *lng);
+        if self.webhooks
+            || state != EventState::Reported
+            || !new.evidence.is_empty()
+            || self.keys.contains(&(user.clone(), key.clone()))
+            || self.open.iter().any(near)
+        {
+            return Ok(None);
+        }
+        // Outside the map: the lone path gives the report its error.
+        let Ok(row) = new_row(ctx, category, new, user, state, "location") else { return Ok(None) };
+        let (row, first) = opening(conn, category, row, who, new.at, None)?;
+        let at = row.created_at;
+        self.keys.insert((user.clone(), key.clone()));
+        self.open.push((category.code.clone(), new.lat, new.lng));
+        self.followers.push(FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at });
+        self.new_keys.push(IdempotencyRow {
+            user_id: user.clone(),
+            key: key.clone(),
+            event_id: row.id.clone(),
+            created_at: at,
+        });
+        self.first.push(first);
+        self.rows.push(row.clone());
+        Ok(Some(row))
+    }
+
+    /// Writes the new events kept so far, so what follows can read them.
+    fn write(&mut self, conn: &mut DbConn) -> ApiResult<()> {
+        if !self.rows.is_empty() {
+            queries::events::open_many(conn, &self.rows, &self.first, &self.followers, &self.new_keys)?;
+            self.rows.clear();
+            self.first.clear();
+            self.followers.clear();
+            self.new_keys.clear();
+        }
+        Ok(())
+    }
+
+    /// A report filed the lone way: its key is stored now, and its event may be near a later one.
+    fn saw(&mut self, c: &Checked, row: &EventRow) {
+        self.keys.insert((c.user.clone(), c.key.clone()));
+        if !terminal().contains(&row.state.as_str()) {
+            self.open.push((row.category_code.clone(), row.lat, row.lng));
+        }
+    }
 }
 
 /// One report's reads and writes, inside the caller's transaction.
@@ -289,19 +400,28 @@ fn reporter_role(caller: &Caller, source: Source) -> String {
     role.map_or("resident", |r| r.as_str()).to_owned()
 }
 
-/// An open event of the same category within the category's radius, oldest first.
-fn duplicate_of(conn: &mut DbConn, category: &Category, new: &NewReport) -> ApiResult<Option<EventRow>> {
+/// The states in which an event takes no more reports (the core's terminal states).
+fn terminal() -> Vec<&'static str> {
+    EventState::ALL.into_iter().filter(|s| s.is_terminal()).map(EventState::as_str).collect()
+}
+
+/// The box around a report that holds every point within its category's duplicate radius.
+fn near_box(category: &Category, new: &NewReport) -> (f64, f64, f64, f64) {
     let r = f64::from(category.duplicate_radius_m);
     let dlat = r / 110_574.0;
     let dlng = r / (111_320.0 * new.lat.to_radians().cos().max(0.01));
-    let terminal = [EventState::Closed.as_str(), EventState::Rejected.as_str()];
-    let nearby = queries::events::open_nearby(
-        conn,
-        &category.code,
-        &terminal,
-        (new.lat - dlat, new.lng - dlng, new.lat + dlat, new.lng + dlng),
-    )?;
-    Ok(nearby.into_iter().find(|e| distance_m((e.lng, e.lat), (new.lng, new.lat)) <= r))
+    (new.lat - dlat, new.lng - dlng, new.lat + dlat, new.lng + dlng)
+}
+
+/// Whether an event at (lat, lng) is near enough to be the problem the report describes.
+fn is_near(category: &Category, new: &NewReport, lat: f64, lng: f64) -> bool {
+    distance_m((lng, lat), (new.lng, new.lat)) <= f64::from(category.duplicate_radius_m)
+}
+
+/// An open event of the same category within the category's radius, oldest first.
+fn duplicate_of(conn: &mut DbConn, category: &Category, new: &NewReport) -> ApiResult<Option<EventRow>> {
+    let nearby = queries::events::open_nearby(conn, &category.code, &terminal(), near_box(category, new))?;
+    Ok(nearby.into_iter().find(|e| is_near(category, new, e.lat, e.lng)))
 }
 
 /// One part of a report that turned out to hold several problems.

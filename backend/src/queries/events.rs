@@ -14,6 +14,64 @@ pub fn insert(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
     diesel::insert_into(events::table).values(row).execute(conn).map(drop)
 }
 
+/// New events with their first timeline entries, followers and idempotency keys, each table in
+/// one statement (group commit's reports).
+pub fn open_many(
+    conn: &mut DbConn,
+    rows: &[EventRow],
+    first: &[EventLogRow],
+    followers: &[FollowerRow],
+    keys: &[IdempotencyRow],
+) -> QueryResult<()> {
+    insert_rows!(conn, events::table, rows);
+    insert_rows!(conn, event_log::table, first);
+    super::milestones::record_many(conn, first)?;
+    insert_rows!(conn, event_followers::table, followers);
+    insert_rows!(conn, event_idempotency::table, keys);
+    Ok(())
+}
+
+/// Which of these (user, key) pairs are stored already.
+pub fn keys_among(conn: &mut DbConn, pairs: &[(&str, &str)]) -> QueryResult<Vec<(String, String)>> {
+    let users: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+    let keys: Vec<&str> = pairs.iter().map(|p| p.1).collect();
+    let found: Vec<(String, String)> = event_idempotency::table
+        .filter(event_idempotency::key.eq_any(&keys))
+        .filter(event_idempotency::user_id.eq_any(&users))
+        .select((event_idempotency::user_id, event_idempotency::key))
+        .load(conn)?;
+    Ok(found.into_iter().filter(|(u, k)| pairs.contains(&(u.as_str(), k.as_str()))).collect())
+}
+
+/// Where open events lie (category, lat, lng) in any of these (category, box) pairs.
+pub fn open_in_boxes(
+    conn: &mut DbConn,
+    terminal: &[&str],
+    boxes: &[(&str, (f64, f64, f64, f64))],
+) -> QueryResult<Vec<(String, f64, f64)>> {
+    let mut out = vec![];
+    // Five parameters a box; SQLite's limit is per statement.
+    for chunk in boxes.chunks(500) {
+        let mut cond: EventCond = Box::new(events::id.eq("").and(events::id.ne("")));
+        for (category, (lat0, lng0, lat1, lng1)) in chunk {
+            cond = Box::new(
+                cond.or(events::category_code
+                    .eq((*category).to_owned())
+                    .and(events::lat.between(*lat0, *lat1))
+                    .and(events::lng.between(*lng0, *lng1))),
+            );
+        }
+        out.extend(
+            events::table
+                .filter(cond)
+                .filter(events::state.ne_all(terminal))
+                .select((events::category_code, events::lat, events::lng))
+                .load::<(String, f64, f64)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// Several events by id, in one query (order not kept).
 pub fn by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<EventRow>> {
     events::table.filter(events::id.eq_any(ids)).select(EventRow::as_select()).load(conn)

@@ -35,6 +35,19 @@ pub fn record(conn: &mut DbConn, e: &EventLogRow) -> QueryResult<()> {
     if e.seq == 1 {
         diesel::insert_into(m::table).values((m::event_id.eq(&e.event_id), m::returns.eq(0))).execute(conn)?;
     }
+    apply(conn, e)
+}
+
+/// `record` for many entries: the rows of the first entries in one statement.
+pub fn record_many(conn: &mut DbConn, entries: &[EventLogRow]) -> QueryResult<()> {
+    let starts: Vec<_> =
+        entries.iter().filter(|e| e.seq == 1).map(|e| (m::event_id.eq(&e.event_id), m::returns.eq(0))).collect();
+    insert_rows!(conn, m::table, starts);
+    entries.iter().try_for_each(|e| apply(conn, e))
+}
+
+/// What the entry means for its event's row.
+fn apply(conn: &mut DbConn, e: &EventLogRow) -> QueryResult<()> {
     let row = m::table.find(&e.event_id);
     let at = e.created_at;
     match milestone(e) {

@@ -1,6 +1,23 @@
 //! Queries, written once against `db::schema` and run on either backend. Each takes a
 //! `&mut DbConn` so callers choose the transaction.
 
+/// Inserts `rows` (a slice of one row type) in multi-row statements, in chunks that stay under
+/// SQLite's bound-parameter limit. diesel's multi-backend connection cannot batch, so each backend
+/// gets its own call.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let mut n = 0;
+        for chunk in $rows.chunks(64) {
+            let insert = diesel::insert_into($table).values(chunk);
+            n += match $conn {
+                crate::db::DbConn::Sqlite(c) => insert.execute(c)?,
+                crate::db::DbConn::Postgres(c) => insert.execute(c)?,
+            };
+        }
+        n
+    }};
+}
+
 pub mod areas;
 pub mod audit;
 pub mod categories;
