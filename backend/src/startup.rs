@@ -99,7 +99,10 @@ impl Application {
     /// handler would take Ctrl-C away from the test runner.)
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         stop_on_signal(self.server.handle(), self.state.clone());
-        self.server.await
+        let served = self.server.await;
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || crate::cluster::finish(&state)).await;
+        served
     }
 
     pub fn server_handle(&self) -> actix_web::dev::ServerHandle {

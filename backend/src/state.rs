@@ -26,6 +26,8 @@ pub struct AppState {
     pub origin: Arc<str>,
     /// The map generation (`cluster_generations`) the served index was built from.
     pub areas_generation: Arc<AtomicI64>,
+    /// The cluster listener's thread (PostgreSQL), joined when the server stops.
+    pub listener: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
     /// Signed-in sessions in memory; see `auth::cache`.
     pub sessions: Arc<SessionCache>,
     /// Phones' reports filed together (`events::group_commit`).
@@ -56,6 +58,7 @@ impl AppState {
         Ok(Self {
             sessions: Arc::new(SessionCache::new(settings.session_cache, db.auth_epoch().clone(), synced)),
             publish: Arc::new(tokio::sync::Notify::new()),
+            listener: Arc::default(),
             group_commit: crate::events::group_commit::GroupCommit::default(),
             origin: uuid::Uuid::now_v7().simple().to_string().into(),
             areas_generation: Arc::new(AtomicI64::new(areas_generation)),

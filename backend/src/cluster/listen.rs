@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
 
 use crate::queries::cluster::CHANNEL;
 
@@ -23,17 +24,21 @@ const LOOK_EVERY: Duration = Duration::from_millis(5);
 /// How often an idle connection is checked: a dead socket with nothing to read looks idle.
 const PING_EVERY: Duration = Duration::from_secs(5);
 
-/// Runs until the server's end of `heard` is gone.
-pub fn run(url: &str, heard: &UnboundedSender<Heard>) {
+/// Runs until the server stops (`stopping`) or its end of `heard` is gone.
+pub fn run(url: &str, heard: &UnboundedSender<Heard>, stopping: &watch::Receiver<bool>) {
+    let done = || heard.is_closed() || *stopping.borrow();
     let mut backoff = Duration::from_millis(250);
-    while !heard.is_closed() {
+    while !done() {
         match connect(url) {
             Ok(conn) => {
                 backoff = Duration::from_millis(250);
                 if heard.send(Heard::Connected).is_err() {
                     return;
                 }
-                let why = listen(conn, heard);
+                let why = listen(conn, heard, &done);
+                if done() {
+                    return;
+                }
                 tracing::warn!(error = %why, "cluster listener lost its connection; reconnecting");
                 if heard.send(Heard::Lost).is_err() {
                     return;
@@ -43,7 +48,7 @@ pub fn run(url: &str, heard: &UnboundedSender<Heard>) {
         }
         let until = Instant::now() + backoff;
         while Instant::now() < until {
-            if heard.is_closed() {
+            if done() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -58,8 +63,8 @@ fn connect(url: &str) -> Result<PgConnection, String> {
     Ok(conn)
 }
 
-/// Passes notices on until the connection fails; returns why.
-fn listen(mut conn: PgConnection, heard: &UnboundedSender<Heard>) -> String {
+/// Passes notices on until the connection fails or the server stops; returns why.
+fn listen(mut conn: PgConnection, heard: &UnboundedSender<Heard>, done: &impl Fn() -> bool) -> String {
     let mut pinged = Instant::now();
     loop {
         std::thread::sleep(LOOK_EVERY);
@@ -75,7 +80,7 @@ fn listen(mut conn: PgConnection, heard: &UnboundedSender<Heard>) -> String {
                 return "the server stopped".into();
             }
         }
-        if heard.is_closed() {
+        if done() {
             return "the server stopped".into();
         }
         if pinged.elapsed() >= PING_EVERY {

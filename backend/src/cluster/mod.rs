@@ -32,11 +32,13 @@ pub fn spawn(state: &AppState) {
         Backend::Postgres => {
             let (tx, rx) = mpsc::unbounded_channel();
             let url = state.settings.database.url.expose().to_owned();
-            std::thread::Builder::new()
+            let stopping = state.stopping.subscribe();
+            let thread = std::thread::Builder::new()
                 .name("gridwork-cluster".into())
-                .spawn(move || listen::run(&url, &tx))
+                .spawn(move || listen::run(&url, &tx, &stopping))
                 .map_err(|e| tracing::error!(error = %e, "cannot start the cluster listener"))
                 .ok();
+            *state.listener.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = thread;
             tokio::spawn(hear(state.clone(), rx));
             tokio::spawn(publish(state.clone()));
             Duration::from_secs(5)
@@ -44,6 +46,22 @@ pub fn spawn(state: &AppState) {
         Backend::Sqlite => Duration::from_millis(250),
     };
     tokio::spawn(check_generations(state.clone(), every));
+}
+
+/// Waits (briefly) for the listener to close its connection once the server stopped: a process
+/// that exits while another thread still speaks TLS to the database can crash in the TLS
+/// library's clean-up.
+pub fn finish(state: &AppState) {
+    state.stop_streams();
+    let taken = state.listener.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    let Some(thread) = taken else { return };
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while !thread.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if thread.is_finished() {
+        let _ = thread.join();
+    }
 }
 
 /// What a notice from any replica (this one included) does here.

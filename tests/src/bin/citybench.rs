@@ -5,6 +5,10 @@
 //! the questions an ops centre asks. The anchor, measured in the same run on the same data: one
 //! sequential count over the timeline table.
 //!
+//! Then the hot reads of the same city-year, each 30 times over different streets, grids, people
+//! and pages (p50 and p99): listings by scope and filter, a deep page, the task feed and the live
+//! stream's catch-up. `--explain 1` prints PostgreSQL's plan of each (auto_explain, to stderr).
+//!
 //! ```text
 //! cargo run --release -p gridwork-tests --bin citybench -- --events 1000000
 //! ```
@@ -13,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 use gridwork::db::{Db, DbConn, DbUrl};
 use gridwork::queries::evaluation::{Reach, Unit, tally};
@@ -196,6 +201,7 @@ fn run(admin: &str, name: &str, generate: Option<u64>) -> anyhow::Result<()> {
         ("city ops: the year, per district", Unit::Area(AreaLevel::District), &everywhere, year),
         ("one street: June, per community", Unit::Area(AreaLevel::Community), &street, june),
     ];
+    hot_reads(&mut conn)?;
     let (anchor, logged) = timed(|| count(&mut conn, "SELECT COUNT(*) AS n FROM event_log"))?;
     println!("\n| question | units | events closed | median of 3 |\n|---|---|---|---|");
     for (what, unit, reach, (from, to)) in cases {
@@ -218,4 +224,164 @@ struct Count {
 
 fn count(conn: &mut DbConn, sql: &str) -> anyhow::Result<i64> {
     Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Code {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    code: String,
+}
+
+fn codes(conn: &mut DbConn, sql: &str) -> anyhow::Result<Vec<String>> {
+    Ok(diesel::sql_query(sql).load::<Code>(conn)?.into_iter().map(|c| c.code).collect())
+}
+
+/// One hot read: what it is, and how to run its `i`th variant (returning the rows it read).
+type Read<'a> = (&'static str, Box<dyn FnMut(&mut DbConn, usize) -> anyhow::Result<usize> + 'a>);
+
+/// The reads people make all day, each 30 times (p50, p99), on the same city-year.
+fn hot_reads(conn: &mut DbConn) -> anyhow::Result<()> {
+    use gridwork::queries::events::{EventFilter, changed_since, list};
+    let streets = codes(conn, "SELECT DISTINCT street_code AS code FROM events ORDER BY 1 LIMIT 30")?;
+    let grids = codes(conn, "SELECT DISTINCT grid_code AS code FROM events ORDER BY 1 LIMIT 30")?;
+    let deep = codes(conn, "SELECT id AS code FROM events ORDER BY id DESC OFFSET 5000 LIMIT 30")?;
+    let latest = codes(
+        conn,
+        "SELECT to_char(MAX(updated_at) - INTERVAL '5 minutes', 'YYYY-MM-DD HH24:MI:SS') AS code FROM events",
+    )?;
+    let since = NaiveDateTime::parse_from_str(latest.first().context("no events")?, "%Y-%m-%d %H:%M:%S")?;
+    let pick = |v: &[String], i: usize| v[i % v.len()].clone();
+    let person = |i: usize| format!("u{}", (i * 67) % 2000);
+    let page = |f: EventFilter| EventFilter { limit: 50, ..f };
+    let open: Vec<String> =
+        ["reported", "accepted", "dispatched", "claimed", "in_progress", "resolved"].map(str::to_owned).into();
+    let mut reads: Vec<Read<'_>> = vec![
+        (
+            "city operator: the newest 50",
+            Box::new(|c, _| Ok(list(c, &page(EventFilter { everywhere: true, ..Default::default() }))?.len())),
+        ),
+        (
+            "street coordinator: the newest 50 of the street and their own",
+            Box::new(|c, i| {
+                Ok(list(
+                    c,
+                    &page(EventFilter {
+                        scope: vec![(AreaLevel::Street, pick(&streets, i))],
+                        own: Some(person(i)),
+                        ..Default::default()
+                    }),
+                )?
+                .len())
+            }),
+        ),
+        (
+            "grid worker: the newest 50 of the grid and their own",
+            Box::new(|c, i| {
+                Ok(list(
+                    c,
+                    &page(EventFilter {
+                        scope: vec![(AreaLevel::Grid, pick(&grids, i))],
+                        own: Some(person(i)),
+                        ..Default::default()
+                    }),
+                )?
+                .len())
+            }),
+        ),
+        (
+            "street: in progress, the newest 50",
+            Box::new(|c, i| {
+                Ok(list(
+                    c,
+                    &page(EventFilter {
+                        scope: vec![(AreaLevel::Street, pick(&streets, i))],
+                        states: vec!["in_progress".into()],
+                        ..Default::default()
+                    }),
+                )?
+                .len())
+            }),
+        ),
+        (
+            "city: a page 5,000 events deep",
+            Box::new(|c, i| {
+                Ok(list(
+                    c,
+                    &page(EventFilter { everywhere: true, before_id: Some(pick(&deep, i)), ..Default::default() }),
+                )?
+                .len())
+            }),
+        ),
+        (
+            "city: open and overdue, the newest 50",
+            Box::new(|c, _| {
+                Ok(list(
+                    c,
+                    &page(EventFilter {
+                        everywhere: true,
+                        states: open.clone(),
+                        overdue_at: Some(since),
+                        ..Default::default()
+                    }),
+                )?
+                .len())
+            }),
+        ),
+        (
+            "street: June, one category, the newest 50",
+            Box::new(|c, i| {
+                let (from, to) = month(6);
+                Ok(list(
+                    c,
+                    &page(EventFilter {
+                        scope: vec![(AreaLevel::Street, pick(&streets, i))],
+                        category: Some("C-03-01".into()),
+                        created_from: Some(from),
+                        created_to: Some(to),
+                        ..Default::default()
+                    }),
+                )?
+                .len())
+            }),
+        ),
+        (
+            "task feed: a handler's open tasks",
+            Box::new(|c, i| Ok(gridwork::queries::tasks::changed_for(c, &person(i), None, true, 100)?.len())),
+        ),
+        (
+            "stream catch-up: a street's last 5 minutes",
+            Box::new(|c, i| {
+                let f = EventFilter {
+                    scope: vec![(AreaLevel::Street, pick(&streets, i))],
+                    limit: 500,
+                    ..Default::default()
+                };
+                Ok(changed_since(c, &f, (since, String::new()))?.len())
+            }),
+        ),
+    ];
+    let explain = arg("--explain").is_some();
+    println!("\n| read (30 variants) | rows | p50 | p99 |\n|---|---|---|---|");
+    for (what, run) in &mut reads {
+        if explain {
+            eprintln!("\n=== {what}");
+            conn.batch_execute(
+                "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; \
+                 SET auto_explain.log_buffers = on; SET client_min_messages = log",
+            )?;
+            run(conn, 0)?;
+            conn.batch_execute("SET client_min_messages = notice; SET auto_explain.log_min_duration = -1")?;
+        }
+        let mut took = vec![];
+        let mut rows = 0;
+        for i in 0..30 {
+            let t = Instant::now();
+            rows = run(conn, i)?;
+            took.push(t.elapsed());
+        }
+        took.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!("| {what} | {rows} | {:.1} ms | {:.1} ms |", ms(took[14]), ms(took[29]));
+    }
+    Ok(())
 }

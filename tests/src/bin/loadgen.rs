@@ -252,6 +252,26 @@ fn pgbench(admin_url: &str, clients: usize, seconds: u64) -> anyhow::Result<f64>
     result
 }
 
+/// SQLite's raw single-row insert rate on a scratch file beside the run's, with the server's
+/// settings (WAL, `synchronous = NORMAL`): one writer (SQLite has one), one row per transaction.
+fn sqlite_raw_inserts(dir: &std::path::Path, seconds: u64) -> anyhow::Result<f64> {
+    let conn = rusqlite::Connection::open(dir.join("raw.sqlite"))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         CREATE TABLE raw_insert (id INTEGER PRIMARY KEY, payload TEXT NOT NULL, at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);",
+    )?;
+    let mut insert = conn.prepare("INSERT INTO raw_insert (payload) VALUES ('raw single-row insert')")?;
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs(seconds) {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        insert.execute([])?;
+        conn.execute_batch("COMMIT")?;
+        n += 1;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
@@ -433,6 +453,12 @@ async fn main() -> anyhow::Result<()> {
             ),
             Err(e) => println!("\npgbench unavailable: {e:#}"),
         }
+    } else if args.scenario == "intake" {
+        let rate = sqlite_raw_inserts(sqlite_dir.path(), args.seconds.min(10))?;
+        println!(
+            "\nSQLite raw single-row inserts (one writer, WAL, synchronous=NORMAL): {rate:.0}/s; report intake {report_rate:.0}/s = {:.1} % of it, report p99 {report_p99:.1} ms",
+            100.0 * report_rate / rate
+        );
     }
     Ok(())
 }
