@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use diesel::QueryResult;
 
+use crate::cluster::Hearing;
 use crate::db::{DbConn, Topic};
 use crate::models::category::CategoryRow;
 use crate::models::emergency::EmergencyRow;
@@ -57,7 +58,7 @@ pub struct Standing {
     /// Off until a server switches it on (`--standing-cache`); a CLI process always asks.
     enabled: AtomicBool,
     /// Whether this process hears every change made elsewhere.
-    synced: AtomicBool,
+    synced: Hearing,
     epoch: AtomicU64,
     held: RwLock<Option<Held>>,
 }
@@ -75,7 +76,7 @@ impl Standing {
     }
 
     fn usable(&self) -> bool {
-        self.enabled.load(Ordering::Acquire) && self.synced.load(Ordering::Acquire)
+        self.enabled.load(Ordering::Acquire) && self.synced.now()
     }
 
     /// Someone somewhere changed the standing data: nothing read so far counts.
@@ -84,15 +85,9 @@ impl Standing {
         *self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
-    /// As `SessionCache::set_synced`: never serve what was read while changes went unheard.
+    /// Whether other processes' changes are heard (see `cluster::Hearing`).
     pub fn set_synced(&self, synced: bool) {
-        if synced {
-            self.invalidate();
-            self.synced.store(true, Ordering::Release);
-        } else {
-            self.synced.store(false, Ordering::Release);
-            self.invalidate();
-        }
+        self.synced.set(synced, || self.invalidate());
     }
 
     /// What is kept, if it is current; else it is read now (and kept, unless a change landed

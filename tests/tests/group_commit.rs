@@ -170,6 +170,15 @@ both_backends! {
             gridwork_tests::Backend::Postgres => assert!((distinct + 1..=distinct + 3).contains(&events.len()), "{events:?}"),
         }
         assert_eq!(count_events(&app).await, i64::try_from(events.len()).unwrap());
+        // Every report went through a group commit; how many shared one is the machine's affair.
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let value = |name: &str| {
+            metrics.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<f64>().ok()).unwrap_or(0.0)
+        };
+        assert_eq!(value("gridwork_report_batch_size_sum "), answers.len() as f64, "{metrics}");
+        let batches = value("gridwork_report_batch_size_count ");
+        assert!(batches >= 1.0 && batches <= answers.len() as f64, "{metrics}");
+        eprintln!("{} reports in {batches} transactions", answers.len());
         // Every timeline's chain holds and every event has its milestones row.
         let verified = app.db.run(gridwork::events::timeline::verify).await.unwrap();
         assert_eq!((verified.events, verified.problems.len()), (events.len(), 0), "{:?}", verified.problems);

@@ -7,13 +7,14 @@
 //! reconnecting) the cache stands aside and every request reads the database, as before.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
 use super::Caller;
+use crate::cluster::Hearing;
 
 /// However quiet the cluster, an entry is read again after this long (a last line of defence
 /// should a change ever go unheard).
@@ -38,7 +39,7 @@ pub struct SessionCache {
     epoch: Arc<AtomicU64>,
     /// Whether this replica hears every change made elsewhere; without that, nothing is served
     /// from memory.
-    synced: AtomicBool,
+    synced: Hearing,
     entries: RwLock<HashMap<String, Entry>>,
 }
 
@@ -54,11 +55,11 @@ impl SessionCache {
     /// `epoch` is the pool's (`Db::auth_epoch`); `synced` is whether other processes' changes
     /// are heard from the start (SQLite: yes, one process; PostgreSQL: once the listener is up).
     pub fn new(enabled: bool, epoch: Arc<AtomicU64>, synced: bool) -> Self {
-        Self { enabled, epoch, synced: AtomicBool::new(synced), entries: RwLock::new(HashMap::new()) }
+        Self { enabled, epoch, synced: Hearing::new(synced), entries: RwLock::new(HashMap::new()) }
     }
 
     fn usable(&self) -> bool {
-        self.enabled && self.synced.load(Ordering::Acquire)
+        self.enabled && self.synced.now()
     }
 
     /// The epoch to stamp on what is about to be read from the database: read it *before* the
@@ -110,17 +111,9 @@ impl SessionCache {
         self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 
-    /// Whether other processes' changes are heard; while not, the cache is bypassed, and when
-    /// hearing resumes it starts empty (what was missed meanwhile is unknown).
+    /// Whether other processes' changes are heard (see `cluster::Hearing`).
     pub fn set_synced(&self, synced: bool) {
-        // Emptied before serving resumes, and after serving stops: never an entry from the gap.
-        if synced {
-            self.invalidate();
-            self.synced.store(true, Ordering::Release);
-        } else {
-            self.synced.store(false, Ordering::Release);
-            self.invalidate();
-        }
+        self.synced.set(synced, || self.invalidate());
     }
 
     #[cfg(test)]

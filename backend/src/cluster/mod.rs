@@ -25,6 +25,33 @@ use crate::state::AppState;
 
 pub use listen::Heard;
 
+/// Whether this process hears every change made elsewhere, for a cache of it: while not, the
+/// cache is bypassed, and when hearing resumes it starts empty (what was missed is unknown).
+#[derive(Debug, Default)]
+pub struct Hearing(std::sync::atomic::AtomicBool);
+
+impl Hearing {
+    pub fn new(heard: bool) -> Self {
+        Self(std::sync::atomic::AtomicBool::new(heard))
+    }
+
+    pub fn now(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Sets whether changes are heard; `forget` empties the cache. Emptied before serving
+    /// resumes, and after serving stops: never an entry from the gap.
+    pub fn set(&self, heard: bool, forget: impl Fn()) {
+        if heard {
+            forget();
+            self.0.store(true, Ordering::Release);
+        } else {
+            self.0.store(false, Ordering::Release);
+            forget();
+        }
+    }
+}
+
 /// Starts listening (PostgreSQL), publishing this process's event changes (PostgreSQL) and the
 /// generation check (both).
 pub fn spawn(state: &AppState) {

@@ -95,6 +95,7 @@ async fn commit_loop(state: AppState, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
         (answers, work) = jobs.into_iter().map(|j| (j.reply, (j.caller, j.new, j.key))).unzip();
         let (index, policy) = (state.areas(), state.settings.event_loop);
         let n = work.len();
+        state.metrics.report_batch(n);
         let result = state
             .db
             .run(move |conn| {

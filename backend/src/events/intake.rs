@@ -288,7 +288,7 @@ struct Batch {
 impl Batch {
     fn read(conn: &mut DbConn, reports: &[&Checked]) -> ApiResult<Self> {
         let pairs: Vec<(&str, &str)> = reports.iter().map(|c| (c.user.as_str(), c.key.as_str())).collect();
-        let boxes: Vec<(&str, (f64, f64, f64, f64))> =
+        let boxes: Vec<(&str, queries::events::LatLngBox)> =
             reports.iter().map(|c| (c.category.code.as_str(), near_box(&c.category, &c.new))).collect();
         Ok(Self {
             keys: queries::events::keys_among(conn, &pairs)?.into_iter().collect(),
@@ -406,7 +406,7 @@ fn terminal() -> Vec<&'static str> {
 }
 
 /// The box around a report that holds every point within its category's duplicate radius.
-fn near_box(category: &Category, new: &NewReport) -> (f64, f64, f64, f64) {
+fn near_box(category: &Category, new: &NewReport) -> queries::events::LatLngBox {
     let r = f64::from(category.duplicate_radius_m);
     let dlat = r / 110_574.0;
     let dlng = r / (111_320.0 * new.lat.to_radians().cos().max(0.01));

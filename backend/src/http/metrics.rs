@@ -20,6 +20,7 @@ pub struct Metrics {
     pool_idle: IntGauge,
     pool_max: IntGauge,
     readings: IntCounterVec,
+    report_batches: prometheus::Histogram,
 }
 
 impl Metrics {
@@ -48,9 +49,19 @@ impl Metrics {
             ),
             &["via", "outcome"],
         )?;
+        let report_batches = prometheus::Histogram::with_opts(
+            HistogramOpts::new("report_batch_size", "Reports filed per group commit (one transaction)")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+        )?;
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(readings.clone()))?;
-        Ok(Self { registry, requests, latency, pool_connections, pool_idle, pool_max, readings })
+        registry.register(Box::new(report_batches.clone()))?;
+        Ok(Self { registry, requests, latency, pool_connections, pool_idle, pool_max, readings, report_batches })
+    }
+
+    /// Counts a group commit of `reports` reports.
+    pub fn report_batch(&self, reports: usize) {
+        self.report_batches.observe(reports as f64);
     }
 
     /// Counts a batch of sensor readings by how it came and how it ended.

@@ -43,11 +43,14 @@ pub fn keys_among(conn: &mut DbConn, pairs: &[(&str, &str)]) -> QueryResult<Vec<
     Ok(found.into_iter().filter(|(u, k)| pairs.contains(&(u.as_str(), k.as_str()))).collect())
 }
 
+/// A box of latitudes and longitudes: (lat0, lng0, lat1, lng1).
+pub type LatLngBox = (f64, f64, f64, f64);
+
 /// Where open events lie (category, lat, lng) in any of these (category, box) pairs.
 pub fn open_in_boxes(
     conn: &mut DbConn,
     terminal: &[&str],
-    boxes: &[(&str, (f64, f64, f64, f64))],
+    boxes: &[(&str, LatLngBox)],
 ) -> QueryResult<Vec<(String, f64, f64)>> {
     let mut out = vec![];
     // Five parameters a box; SQLite's limit is per statement.
@@ -94,7 +97,7 @@ pub fn open_nearby(
     conn: &mut DbConn,
     category: &str,
     terminal: &[&str],
-    (lat0, lng0, lat1, lng1): (f64, f64, f64, f64),
+    (lat0, lng0, lat1, lng1): LatLngBox,
 ) -> QueryResult<Vec<EventRow>> {
     events::table
         .filter(events::category_code.eq(category))
