@@ -330,15 +330,16 @@ pub struct EventFilter {
 fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::MultiBackend> {
     let mut q = events::table.into_boxed();
     if !f.everywhere {
-        // Nothing visible unless a scope or ownership says so: start false and widen.
-        let mut cond: EventCond = Box::new(events::id.eq("").and(events::id.ne("")));
-        for (level, code) in &f.scope {
-            cond = Box::new(cond.or(in_area(*level, code)));
-        }
+        // Nothing visible unless a scope or ownership says so. The parts are joined as they are
+        // (no "false OR …" to start from): a lone scope stays a plain condition, which PostgreSQL
+        // serves from the scope's newest-first index instead of walking the whole table.
+        let mut parts: Vec<EventCond> = f.scope.iter().map(|(level, code)| in_area(*level, code)).collect();
         if let Some(me) = &f.own {
-            cond = Box::new(cond.or(events::reporter_id.eq(me.clone())).or(assigned_to(me)));
+            parts.push(Box::new(events::reporter_id.eq(me.clone())));
+            parts.push(assigned_to(me));
         }
-        q = q.filter(cond);
+        let nothing: EventCond = Box::new(events::id.eq("").and(events::id.ne("")));
+        q = q.filter(parts.into_iter().reduce(|a, b| Box::new(a.or(b))).unwrap_or(nothing));
     }
     if !f.states.is_empty() {
         q = q.filter(events::state.eq_any(f.states.clone()));
