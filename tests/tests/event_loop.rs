@@ -865,6 +865,37 @@ both_backends! {
         assert_eq!((s, b["fields"]["Last-Event-ID"]["code"].as_str()), (422, Some("invalid")));
     }
 
+    async fn a_stream_looks_at_most_ten_times_a_second(app: TestApp) {
+        use std::time::{Duration, Instant};
+        let c = city(&app).await;
+        let mut res = app.client.get(app.url("/api/v1/events/stream")).bearer_auth(&c.coord).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        // Reports in the next street wake every stream of this server but bring this one
+        // nothing: each look it takes at the database is one keep-alive.
+        let reader = tokio::spawn(async move {
+            let until = Instant::now() + Duration::from_millis(1500);
+            let mut text = String::new();
+            while let Some(left) = until.checked_duration_since(Instant::now()) {
+                if let Ok(Ok(Some(chunk))) = tokio::time::timeout(left, res.chunk()).await {
+                    text.push_str(&String::from_utf8_lossy(&chunk));
+                }
+            }
+            text
+        });
+        let start = Instant::now();
+        let mut n = 0u32;
+        while start.elapsed() < Duration::from_secs(1) {
+            let at = (30.601 + 0.0006 * f64::from(n % 30), 114.271 + 0.0006 * f64::from(n / 30));
+            report(&app, &c.chen, &format!("burst-{n}"), "E-01-02", at).await;
+            n += 1;
+        }
+        let text = reader.await.unwrap();
+        let looks = text.matches(": keep-alive").count();
+        assert!(n >= 20, "only {n} reports: too few wakes to tell");
+        assert!((1..=17).contains(&looks), "{looks} looks in 1.5 s for {n} changes: {text}");
+        eprintln!("{n} changes, {looks} looks");
+    }
+
     async fn evaluation_counts_on_time_and_rework_per_unit(app: TestApp) {
         let c = city(&app).await;
         app.on_duty(&c.wang, (30.584, 114.276)).await;

@@ -7,7 +7,7 @@
 //! (it keeps the higher version) rather than missing one.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -105,6 +105,9 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// The least time between two looks of one stream at the database.
+const MIN_GAP: Duration = Duration::from_millis(100);
+
 /// One server-sent event carrying a wire value.
 fn frame<T: serde::Serialize>(id: &str, kind: &str, data: &T) -> Bytes {
     let data = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
@@ -137,67 +140,81 @@ pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>
     let poll = Duration::from_secs(2);
     // Each poll looks back SAFETY before the cursor (a change may commit late) and skips what was
     // already sent at that version.
-    let body = futures_util::stream::unfold((start, true, HashMap::new()), move |(cursor, first, mut sent)| {
-        let state = state.clone();
-        let session = session.clone();
-        async move {
-            if first {
-                let hello = Bytes::from_static(b": gridwork event stream\nretry: 2000\n\n");
-                return Some((Ok::<_, actix_web::Error>(hello), (cursor, false, sent)));
-            }
-            // Wake on a local change, or poll for changes other servers made; end when stopping.
-            let mut stopping = state.stopping.subscribe();
-            if *stopping.borrow_and_update() {
-                return None;
-            }
-            tokio::select! {
-                _ = tokio::time::timeout(poll, state.changes.notified()) => {}
-                _ = stopping.changed() => return None,
-            }
-            let after = (cursor.0 - SAFETY, String::new());
-            let for_poll = state.clone();
-            let rows = state
-                .db
-                .run(move |conn| match current_filter(conn, &session, &for_poll)? {
-                    Some(filter) => {
-                        let rows = queries::events::changed_since(conn, &filter, after)?;
-                        let on = crate::events::on_events(conn, &rows)?;
-                        Ok(Some(rows.into_iter().zip(on).collect::<Vec<_>>()))
-                    }
-                    None => Ok(None),
-                })
-                .await;
-            let mut out = Vec::new();
-            let mut next = cursor;
-            match rows {
-                Ok(None) => return None,
-                Ok(Some(rows)) => {
-                    for (row, on) in rows {
-                        if sent.get(&row.id).is_some_and(|(v, _)| *v >= row.version) {
-                            continue;
-                        }
-                        let id = encode(row.updated_at, &row.id);
-                        match event_view(&row, on) {
-                            Ok(v) => out.extend_from_slice(&frame(&id, "event", &v)),
-                            Err(e) => tracing::warn!(event = %row.id, error = %e.message, "event not streamed"),
-                        }
-                        sent.insert(row.id.clone(), (row.version, row.updated_at));
-                        if row.updated_at > next.0 {
-                            next = (row.updated_at, row.id.clone());
-                        }
+    let looked = Instant::now();
+    let body = futures_util::stream::unfold(
+        (start, true, HashMap::new(), looked),
+        move |(cursor, first, mut sent, looked)| {
+            let state = state.clone();
+            let session = session.clone();
+            async move {
+                if first {
+                    let hello = Bytes::from_static(b": gridwork event stream\nretry: 2000\n\n");
+                    return Some((Ok::<_, actix_web::Error>(hello), (cursor, false, sent, looked)));
+                }
+                // Wake on a local change, or poll for changes other servers made; end when stopping.
+                let mut stopping = state.stopping.subscribe();
+                if *stopping.borrow_and_update() {
+                    return None;
+                }
+                tokio::select! {
+                    _ = tokio::time::timeout(poll, state.changes.notified()) => {}
+                    _ = stopping.changed() => return None,
+                }
+                // However busy the city (every group commit wakes every stream), a stream asks the
+                // database at most once per MIN_GAP; what changed meanwhile goes out together.
+                let wait = MIN_GAP.saturating_sub(looked.elapsed());
+                if !wait.is_zero() {
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        _ = stopping.changed() => return None,
                     }
                 }
-                Err(e) => tracing::warn!(error = %e.message, "event stream poll failed"),
+                let looked = Instant::now();
+                let after = (cursor.0 - SAFETY, String::new());
+                let for_poll = state.clone();
+                let rows = state
+                    .db
+                    .run(move |conn| match current_filter(conn, &session, &for_poll)? {
+                        Some(filter) => {
+                            let rows = queries::events::changed_since(conn, &filter, after)?;
+                            let on = crate::events::on_events(conn, &rows)?;
+                            Ok(Some(rows.into_iter().zip(on).collect::<Vec<_>>()))
+                        }
+                        None => Ok(None),
+                    })
+                    .await;
+                let mut out = Vec::new();
+                let mut next = cursor;
+                match rows {
+                    Ok(None) => return None,
+                    Ok(Some(rows)) => {
+                        for (row, on) in rows {
+                            if sent.get(&row.id).is_some_and(|(v, _)| *v >= row.version) {
+                                continue;
+                            }
+                            let id = encode(row.updated_at, &row.id);
+                            match event_view(&row, on) {
+                                Ok(v) => out.extend_from_slice(&frame(&id, "event", &v)),
+                                Err(e) => tracing::warn!(event = %row.id, error = %e.message, "event not streamed"),
+                            }
+                            sent.insert(row.id.clone(), (row.version, row.updated_at));
+                            if row.updated_at > next.0 {
+                                next = (row.updated_at, row.id.clone());
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e.message, "event stream poll failed"),
+                }
+                let horizon = next.0 - SAFETY - SAFETY;
+                sent.retain(|_, (_, t)| *t >= horizon);
+                if out.is_empty() {
+                    // A comment keeps proxies from closing an idle stream.
+                    out.extend_from_slice(b": keep-alive\n\n");
+                }
+                Some((Ok(Bytes::from(out)), (next, false, sent, looked)))
             }
-            let horizon = next.0 - SAFETY - SAFETY;
-            sent.retain(|_, (_, t)| *t >= horizon);
-            if out.is_empty() {
-                // A comment keeps proxies from closing an idle stream.
-                out.extend_from_slice(b": keep-alive\n\n");
-            }
-            Some((Ok(Bytes::from(out)), (next, false, sent)))
-        }
-    });
+        },
+    );
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Type", "text/event-stream"))
         .insert_header(("Cache-Control", "no-cache"))
