@@ -96,17 +96,13 @@ async fn hear(state: AppState, mut rx: mpsc::UnboundedReceiver<Heard>) {
     while let Some(heard) = rx.recv().await {
         match heard {
             Heard::Connected => {
-                state.sessions.set_synced(true);
-                state.db.standing().set_synced(true);
+                hearing(&state, true);
                 // Whatever happened while nobody listened: sessions start over, the map is
                 // compared, streams look again.
                 catch_up_areas(&state).await;
                 state.wake_streams();
             }
-            Heard::Lost => {
-                state.sessions.set_synced(false);
-                state.db.standing().set_synced(false);
-            }
+            Heard::Lost => hearing(&state, false),
             Heard::Notice(payload) => match payload.split_once(':') {
                 None if payload == "auth" => auth_changed(&state),
                 None if payload == "areas" => catch_up_areas(&state).await,
@@ -117,6 +113,12 @@ async fn hear(state: AppState, mut rx: mpsc::UnboundedReceiver<Heard>) {
             },
         }
     }
+}
+
+/// Whether this replica hears the others: the caches of what they may change follow it.
+fn hearing(state: &AppState, heard: bool) {
+    state.sessions.set_synced(heard);
+    state.db.standing().set_synced(heard);
 }
 
 fn auth_changed(state: &AppState) {

@@ -2,6 +2,7 @@
 //! by source, and dispatched at once when its source is trusted.
 
 use crate::db::write_tx;
+use chrono::NaiveDateTime;
 use gridwork_mobile_core::domain::category::Grade;
 use gridwork_mobile_core::domain::crs::distance_m;
 use gridwork_mobile_core::domain::event::{self, Actor, EventState, OPS_ROLES, Source};
@@ -314,16 +315,11 @@ impl Batch {
         // Outside the map: the lone path gives the report its error.
         let Ok(row) = new_row(ctx, category, new, user, state, "location") else { return Ok(None) };
         let (row, first) = opening(conn, category, row, who, new.at, None)?;
-        let at = row.created_at;
         self.keys.insert((user.clone(), key.clone()));
         self.open.push((category.code.clone(), new.lat, new.lng));
-        self.followers.push(FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at });
-        self.new_keys.push(IdempotencyRow {
-            user_id: user.clone(),
-            key: key.clone(),
-            event_id: row.id.clone(),
-            created_at: at,
-        });
+        let (follower, key) = reporter_rows(&row.id, user, key, row.created_at);
+        self.followers.push(follower);
+        self.new_keys.push(key);
         self.first.push(first);
         self.rows.push(row.clone());
         Ok(Some(row))
@@ -344,10 +340,18 @@ impl Batch {
     /// A report filed the lone way: its key is stored now, and its event may be near a later one.
     fn saw(&mut self, c: &Checked, row: &EventRow) {
         self.keys.insert((c.user.clone(), c.key.clone()));
-        if !terminal().contains(&row.state.as_str()) {
+        if row.state.parse::<EventState>().is_ok_and(|s| !s.is_terminal()) {
             self.open.push((row.category_code.clone(), row.lat, row.lng));
         }
     }
+}
+
+/// What a report leaves beside its event: the reporter follows it, and the key names it.
+fn reporter_rows(event_id: &str, user: &str, key: &str, at: NaiveDateTime) -> (FollowerRow, IdempotencyRow) {
+    (
+        FollowerRow { event_id: event_id.to_owned(), user_id: user.to_owned(), created_at: at },
+        IdempotencyRow { user_id: user.to_owned(), key: key.to_owned(), event_id: event_id.to_owned(), created_at: at },
+    )
 }
 
 /// One report's reads and writes, inside the caller's transaction.
@@ -377,16 +381,13 @@ fn file_in(conn: &mut DbConn, ctx: Ctx<'_>, c: &Checked) -> ApiResult<(EventRow,
             "name before-photos you uploaded that belong to no report yet",
         ));
     }
-    let follower = FollowerRow { event_id: row.id.clone(), user_id: user.clone(), created_at: at };
+    let (follower, key) = reporter_rows(&row.id, user, key, at);
     if filed == Filed::Created {
         queries::events::add_follower(conn, &follower)?;
     } else {
         queries::events::follow(conn, &follower)?;
     }
-    queries::events::remember_key(
-        conn,
-        &IdempotencyRow { user_id: user.clone(), key: key.clone(), event_id: row.id.clone(), created_at: at },
-    )?;
+    queries::events::remember_key(conn, &key)?;
     Ok((row, filed))
 }
 

@@ -45,17 +45,10 @@ pub fn insert(conn: &mut DbConn, row: &AreaRow) -> QueryResult<()> {
     diesel::insert_into(areas::table).values(row).execute(conn).map(drop)
 }
 
-/// Inserts cells in multi-row statements, in chunks that stay under SQLite's bound-parameter
-/// limit. diesel's multi-backend connection cannot batch, so each backend gets its own call.
+/// Inserts cells, 400 to a statement.
 pub fn insert_cells(conn: &mut DbConn, area_id: &str, cells: &[i64]) -> QueryResult<()> {
-    for chunk in cells.chunks(400) {
-        let rows: Vec<AreaCellRow> = chunk.iter().map(|&cell| AreaCellRow { area_id, cell }).collect();
-        let insert = diesel::insert_into(area_cells::table).values(&rows);
-        match conn {
-            DbConn::Sqlite(c) => insert.execute(c)?,
-            DbConn::Postgres(c) => insert.execute(c)?,
-        };
-    }
+    let rows: Vec<AreaCellRow> = cells.iter().map(|&cell| AreaCellRow { area_id, cell }).collect();
+    insert_rows!(conn, area_cells::table, rows, 400);
     Ok(())
 }
 

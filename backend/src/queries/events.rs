@@ -23,11 +23,13 @@ pub fn open_many(
     followers: &[FollowerRow],
     keys: &[IdempotencyRow],
 ) -> QueryResult<()> {
-    insert_rows!(conn, events::table, rows);
-    insert_rows!(conn, event_log::table, first);
+    // Rows per statement: under SQLite's bound-parameter limit for the widest row (31 columns).
+    const PER: usize = 64;
+    insert_rows!(conn, events::table, rows, PER);
+    insert_rows!(conn, event_log::table, first, PER);
     super::milestones::record_many(conn, first)?;
-    insert_rows!(conn, event_followers::table, followers);
-    insert_rows!(conn, event_idempotency::table, keys);
+    insert_rows!(conn, event_followers::table, followers, PER);
+    insert_rows!(conn, event_idempotency::table, keys, PER);
     Ok(())
 }
 
@@ -55,18 +57,17 @@ pub fn open_in_boxes(
     let mut out = vec![];
     // Five parameters a box; SQLite's limit is per statement.
     for chunk in boxes.chunks(500) {
-        let mut cond: EventCond = Box::new(events::id.eq("").and(events::id.ne("")));
-        for (category, (lat0, lng0, lat1, lng1)) in chunk {
-            cond = Box::new(
-                cond.or(events::category_code
+        let boxes = chunk.iter().map(|(category, (lat0, lng0, lat1, lng1))| -> EventCond {
+            Box::new(
+                events::category_code
                     .eq((*category).to_owned())
                     .and(events::lat.between(*lat0, *lat1))
-                    .and(events::lng.between(*lng0, *lng1))),
-            );
-        }
+                    .and(events::lng.between(*lng0, *lng1)),
+            )
+        });
         out.extend(
             events::table
-                .filter(cond)
+                .filter(any_of(boxes))
                 .filter(events::state.ne_all(terminal))
                 .select((events::category_code, events::lat, events::lng))
                 .load::<(String, f64, f64)>(conn)?,
@@ -263,6 +264,16 @@ pub fn orders(conn: &mut DbConn, event_id: &str) -> QueryResult<Vec<SupervisionO
 type EventCond =
     Box<dyn BoxableExpression<events::table, crate::db::conn::MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
+/// Any of `parts` (none: no event). The parts are joined as they are, with no "false OR …" to
+/// start from: a lone part stays a plain condition, which PostgreSQL can serve from an index in
+/// order (a lone scope from its newest-first index) instead of walking the whole table.
+fn any_of(parts: impl IntoIterator<Item = EventCond>) -> EventCond {
+    parts
+        .into_iter()
+        .reduce(|a, b| Box::new(a.or(b)))
+        .unwrap_or_else(|| Box::new(events::id.eq("").and(events::id.ne(""))))
+}
+
 /// `events.<level>_code = code`.
 fn in_area(level: gridwork_mobile_core::AreaLevel, code: &str) -> EventCond {
     use gridwork_mobile_core::AreaLevel as L;
@@ -330,16 +341,13 @@ pub struct EventFilter {
 fn filtered(f: &EventFilter) -> events::BoxedQuery<'static, crate::db::conn::MultiBackend> {
     let mut q = events::table.into_boxed();
     if !f.everywhere {
-        // Nothing visible unless a scope or ownership says so. The parts are joined as they are
-        // (no "false OR …" to start from): a lone scope stays a plain condition, which PostgreSQL
-        // serves from the scope's newest-first index instead of walking the whole table.
+        // Nothing visible unless a scope or ownership says so.
         let mut parts: Vec<EventCond> = f.scope.iter().map(|(level, code)| in_area(*level, code)).collect();
         if let Some(me) = &f.own {
             parts.push(Box::new(events::reporter_id.eq(me.clone())));
             parts.push(assigned_to(me));
         }
-        let nothing: EventCond = Box::new(events::id.eq("").and(events::id.ne("")));
-        q = q.filter(parts.into_iter().reduce(|a, b| Box::new(a.or(b))).unwrap_or(nothing));
+        q = q.filter(any_of(parts));
     }
     if !f.states.is_empty() {
         q = q.filter(events::state.eq_any(f.states.clone()));

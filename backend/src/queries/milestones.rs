@@ -42,7 +42,7 @@ pub fn record(conn: &mut DbConn, e: &EventLogRow) -> QueryResult<()> {
 pub fn record_many(conn: &mut DbConn, entries: &[EventLogRow]) -> QueryResult<()> {
     let starts: Vec<_> =
         entries.iter().filter(|e| e.seq == 1).map(|e| (m::event_id.eq(&e.event_id), m::returns.eq(0))).collect();
-    insert_rows!(conn, m::table, starts);
+    insert_rows!(conn, m::table, starts, 64);
     entries.iter().try_for_each(|e| apply(conn, e))
 }
 

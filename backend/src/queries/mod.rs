@@ -1,13 +1,13 @@
 //! Queries, written once against `db::schema` and run on either backend. Each takes a
 //! `&mut DbConn` so callers choose the transaction.
 
-/// Inserts `rows` (a slice of one row type) in multi-row statements, in chunks that stay under
-/// SQLite's bound-parameter limit. diesel's multi-backend connection cannot batch, so each backend
-/// gets its own call.
+/// Inserts `rows` (a slice of one row type) in multi-row statements of at most `per` rows, which
+/// the caller picks to stay under SQLite's bound-parameter limit. diesel's multi-backend
+/// connection cannot batch, so each backend gets its own call.
 macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $rows:expr) => {{
+    ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
         let mut n = 0;
-        for chunk in $rows.chunks(64) {
+        for chunk in $rows.chunks($per) {
             let insert = diesel::insert_into($table).values(chunk);
             n += match $conn {
                 crate::db::DbConn::Sqlite(c) => insert.execute(c)?,

@@ -62,9 +62,7 @@ pub fn succeeded(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
 }
 
 pub fn insert_deliveries(conn: &mut DbConn, rows: &[DeliveryRow]) -> QueryResult<usize> {
-    // One statement per row: batch inserts are not portable across the multi-backend connection.
-    rows.iter()
-        .try_fold(0, |n, row| Ok(n + diesel::insert_into(webhook_deliveries::table).values(row).execute(conn)?))
+    Ok(insert_rows!(conn, webhook_deliveries::table, rows, 64))
 }
 
 /// Leases up to `limit` due deliveries of enabled subscriptions (SKIP LOCKED on PostgreSQL, so
