@@ -102,6 +102,13 @@ pub fn claim(
         .load(conn)
 }
 
+/// Gives leased deliveries back unattempted.
+pub fn release(conn: &mut DbConn, ids: &[String]) -> QueryResult<usize> {
+    diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids)))
+        .set(webhook_deliveries::lease_until.eq(None::<NaiveDateTime>))
+        .execute(conn)
+}
+
 /// Saves a delivery's state after an attempt.
 pub fn save(conn: &mut DbConn, d: &DeliveryRow) -> QueryResult<usize> {
     diesel::update(webhook_deliveries::table.find(&d.id))

@@ -1,6 +1,8 @@
 //! The sender loop: lease due deliveries, POST each signed, record the outcome; retry with
 //! backoff; after too many failures in a row switch the subscription off and tell its owner.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -79,8 +81,9 @@ async fn post(client: &reqwest::Client, d: &DeliveryRow, s: &SubscriptionRow, ti
 }
 
 /// Records one attempt: delivered, retried later, or given up; counts failures on the
-/// subscription and switches it off (telling its owner) past the policy's limit.
-fn record(conn: &mut DbConn, policy: &Policy, mut d: DeliveryRow, s: &SubscriptionRow, a: &Attempt) -> ApiResult<()> {
+/// subscription and switches it off (telling its owner) past the policy's limit. True when it
+/// switched the subscription off.
+fn record(conn: &mut DbConn, policy: &Policy, mut d: DeliveryRow, s: &SubscriptionRow, a: &Attempt) -> ApiResult<bool> {
     let at = now();
     d.attempts += 1;
     d.lease_until = None;
@@ -91,7 +94,7 @@ fn record(conn: &mut DbConn, policy: &Policy, mut d: DeliveryRow, s: &Subscripti
         d.delivered_at = Some(at);
         queries::webhooks::save(conn, &d)?;
         queries::webhooks::succeeded(conn, &s.id)?;
-        return Ok(());
+        return Ok(false);
     }
     if d.attempts >= policy.max_attempts {
         d.state = "failed".to_owned();
@@ -107,11 +110,15 @@ fn record(conn: &mut DbConn, policy: &Policy, mut d: DeliveryRow, s: &Subscripti
         crate::events::notify::send_to(conn, std::slice::from_ref(&s.created_by), None, "webhook_disabled", &payload)?;
         queries::audit::record(conn, None, "webhook.disable", &s.id, &reason)?;
         tracing::warn!(webhook = %s.id, failures, "webhook switched off after failing");
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 /// One batch: lease, send, record. The number of deliveries leased.
+///
+/// Deliveries go out in parallel; once a subscription is switched off in this pass, none of its
+/// deliveries not yet begun is sent — they are given back, to go out when it is switched on again.
 pub async fn pass(db: &Db, client: &reqwest::Client, policy: Policy) -> ApiResult<usize> {
     let at = now();
     let batch = db
@@ -120,17 +127,33 @@ pub async fn pass(db: &Db, client: &reqwest::Client, policy: Policy) -> ApiResul
         })
         .await?;
     let n = batch.len();
+    let switched_off: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut in_flight = futures_util::stream::iter(batch)
         .map(|(d, s)| {
             let client = client.clone();
+            let switched_off = Arc::clone(&switched_off);
             async move {
-                let a = post(&client, &d, &s, policy.timeout).await;
+                let off = switched_off.lock().map_or(false, |off| off.contains(&s.id));
+                let a = if off { None } else { Some(post(&client, &d, &s, policy.timeout).await) };
                 (d, s, a)
             }
         })
         .buffer_unordered(PARALLEL);
+    let mut given_back = Vec::new();
     while let Some((d, s, a)) = in_flight.next().await {
-        db.run(move |conn| write_tx(conn, |conn| record(conn, &policy, d, &s, &a))).await?;
+        let Some(a) = a else {
+            given_back.push(d.id);
+            continue;
+        };
+        let id = s.id.clone();
+        if db.run(move |conn| write_tx(conn, |conn| record(conn, &policy, d, &s, &a))).await? {
+            if let Ok(mut off) = switched_off.lock() {
+                off.insert(id);
+            }
+        }
+    }
+    if !given_back.is_empty() {
+        db.run(move |conn| Ok::<_, ApiError>(queries::webhooks::release(conn, &given_back)?)).await?;
     }
     Ok(n)
 }
