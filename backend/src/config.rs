@@ -82,6 +82,11 @@ pub struct ServeArgs {
     /// false gives each report its own [default: true]
     #[arg(long, env = "GRIDWORK_GROUP_COMMIT")]
     pub group_commit: Option<bool>,
+    /// Keep on-duty grid workers (positions, open tasks) in memory for dispatch, confirmed in the
+    /// database before each assignment; false reads the street's workers for every dispatch
+    /// [default: true]
+    #[arg(long, env = "GRIDWORK_DUTY_ROSTER")]
+    pub duty_roster: Option<bool>,
     /// Open tasks a field worker may hold before dispatch looks further afield [default: 8]
     #[arg(long, env = "GRIDWORK_MAX_TASKS_PER_WORKER", value_name = "N")]
     pub max_tasks_per_worker: Option<i64>,
@@ -231,6 +236,7 @@ pub struct FileSettings {
     pub session_cache: Option<bool>,
     pub standing_cache: Option<bool>,
     pub group_commit: Option<bool>,
+    pub duty_roster: Option<bool>,
     pub max_tasks_per_worker: Option<i64>,
     pub scheduler_interval: Option<u64>,
     pub warning_percent: Option<i64>,
@@ -304,6 +310,8 @@ pub struct Settings {
     pub standing_cache: bool,
     /// Whether reports that arrive together share a transaction (`events::group_commit`).
     pub group_commit: bool,
+    /// Whether on-duty grid workers are kept in memory for dispatch (`roster`).
+    pub duty_roster: bool,
     pub event_loop: LoopSettings,
     pub push: crate::push::PushSettings,
     pub evidence: crate::evidence::EvidenceSettings,
@@ -405,6 +413,7 @@ impl Settings {
             session_cache: args.session_cache.or(file.session_cache).unwrap_or(true),
             standing_cache: args.standing_cache.or(file.standing_cache).unwrap_or(true),
             group_commit: args.group_commit.or(file.group_commit).unwrap_or(true),
+            duty_roster: args.duty_roster.or(file.duty_roster).unwrap_or(true),
             event_loop: LoopSettings {
                 max_tasks_per_worker: positive(
                     "max_tasks_per_worker",

@@ -32,6 +32,7 @@ pub mod push;
 pub mod queries;
 pub mod reports;
 pub mod retention;
+pub mod roster;
 pub mod sensing;
 pub mod special_operations;
 pub mod standing;

@@ -66,6 +66,7 @@ impl Application {
         if state.settings.group_commit {
             crate::events::group_commit::GroupCommit::spawn(&state);
         }
+        crate::roster::spawn(&state);
         crate::push::sender::spawn(&state)?;
         crate::webhooks::sender::spawn(&state)?;
         if let Some(mqtt) = state.settings.sensing.mqtt.clone() {

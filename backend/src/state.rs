@@ -55,6 +55,7 @@ impl AppState {
         // once its listener is up.
         let synced = db.backend() == Backend::Sqlite;
         db.standing().start(settings.standing_cache, synced);
+        db.roster().start(settings.duty_roster);
         Ok(Self {
             sessions: Arc::new(SessionCache::new(settings.session_cache, db.auth_epoch().clone(), synced)),
             publish: Arc::new(tokio::sync::Notify::new()),

@@ -164,6 +164,7 @@ pub struct Db {
     backend: Backend,
     auth_epoch: Arc<AtomicU64>,
     standing: Arc<crate::standing::Standing>,
+    roster: Arc<crate::roster::Roster>,
 }
 
 /// What a change can make stale in memory; each has its own epoch (`Db::auth_epoch`, the
@@ -191,16 +192,20 @@ thread_local! {
     static CHANGED: Cell<u8> = const { Cell::new(0) };
     /// The standing data of the pool whose work runs on this thread (inside `Db::run`).
     static STANDING: std::cell::RefCell<Option<Arc<crate::standing::Standing>>> = const { std::cell::RefCell::new(None) };
+    /// The duty roster of that pool.
+    static ROSTER: std::cell::RefCell<Option<Arc<crate::roster::Roster>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The pool's standing data lent to the work running on this thread, and a fresh slate of
-/// changes; both taken back when the work ends, however it ends.
+/// The pool's standing data and duty roster lent to the work running on this thread, and a
+/// fresh slate of changes; all taken back when the work ends, however it ends.
 struct Lent;
 
 impl Lent {
-    fn new(standing: Arc<crate::standing::Standing>) -> Self {
+    fn new(standing: Arc<crate::standing::Standing>, roster: Arc<crate::roster::Roster>) -> Self {
         CHANGED.set(0);
+        crate::roster::forget_touched();
         STANDING.set(Some(standing));
+        ROSTER.set(Some(roster));
         Self
     }
 }
@@ -208,7 +213,9 @@ impl Lent {
 impl Drop for Lent {
     fn drop(&mut self) {
         CHANGED.set(0);
+        crate::roster::forget_touched();
         STANDING.set(None);
+        ROSTER.set(None);
     }
 }
 
@@ -229,6 +236,11 @@ pub fn changed_here(topic: Topic) -> bool {
 /// reads the database).
 pub fn standing() -> Option<Arc<crate::standing::Standing>> {
     STANDING.with_borrow(Clone::clone)
+}
+
+/// The duty roster of the pool the current `Db::run` belongs to (none outside one).
+pub fn roster() -> Option<Arc<crate::roster::Roster>> {
+    ROSTER.with_borrow(Clone::clone)
 }
 
 impl std::fmt::Debug for Db {
@@ -273,6 +285,7 @@ impl Db {
             backend: url.backend(),
             auth_epoch: Arc::new(AtomicU64::new(0)),
             standing: Arc::new(crate::standing::Standing::new()),
+            roster: Arc::new(crate::roster::Roster::new()),
         })
     }
 
@@ -286,6 +299,11 @@ impl Db {
     /// The catalog, webhook subscriptions and running emergencies as last read (`standing`).
     pub fn standing(&self) -> &Arc<crate::standing::Standing> {
         &self.standing
+    }
+
+    /// The on-duty grid workers as last read (`roster`).
+    pub fn roster(&self) -> &Arc<crate::roster::Roster> {
+        &self.roster
     }
 
     pub fn backend(&self) -> Backend {
@@ -311,12 +329,17 @@ impl Db {
         let pool = self.pool.clone();
         let epoch = self.auth_epoch.clone();
         let standing = self.standing.clone();
+        let roster = self.roster.clone();
         actix_web::web::block(move || {
-            let _lent = Lent::new(standing.clone());
-            let out = pool
-                .get()
-                .map_err(|e| ApiError::unavailable(format!("database unavailable: {e}")))
-                .and_then(|mut conn| f(&mut conn));
+            let _lent = Lent::new(standing.clone(), roster.clone());
+            let out = pool.get().map_err(|e| ApiError::unavailable(format!("database unavailable: {e}"))).and_then(
+                |mut conn| {
+                    let out = f(&mut conn);
+                    // After `f` committed: what it changed about workers on duty.
+                    roster.settle(&mut conn, out.is_ok());
+                    out
+                },
+            );
             // After `f`, so after any transaction it ran committed (or rolled back: then the move
             // only costs a re-read).
             let changed = CHANGED.replace(0);

@@ -5,4 +5,4 @@ pub mod migrate;
 pub mod schema;
 pub mod tls;
 
-pub use conn::{Backend, Db, DbConn, DbPool, DbUrl, Topic, changed, changed_here, standing, write_tx};
+pub use conn::{Backend, Db, DbConn, DbPool, DbUrl, Topic, changed, changed_here, roster, standing, write_tx};

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use gridwork_mobile_core::domain::category::HandlerKind;
 use gridwork_mobile_core::domain::crs::distance_m;
 use gridwork_mobile_core::{AreaCode, AreaLevel, Role};
-use h3o::{CellIndex, LatLng};
+use h3o::LatLng;
 use serde_json::{Value, json};
 
 use crate::areas::AreaIndex;
@@ -21,11 +21,12 @@ use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::models::event::EventRow;
 use crate::queries;
+use crate::roster::Outcome;
 use gridwork_mobile_core::domain::area::AreaTree;
 
-/// One open task weighs as much as this many H3 steps (about 40 m each at the finest area
-/// resolution): a free worker 500 m away beats one next door with a full queue.
-const LOAD_WEIGHT_CELLS: i64 = 12;
+/// One open task weighs as much as this many metres: a free worker 500 m away beats one next
+/// door with a task, and one 2.5 km away beats one next door with five.
+const LOAD_WEIGHT_M: f64 = 500.0;
 
 /// A person dispatch picked, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,9 +56,33 @@ pub struct Candidate {
     pub user_id: String,
     pub in_grid: bool,
     pub load: i64,
-    /// H3 steps from the worker's last position to the event, if the worker has sent one.
-    pub cells: Option<i64>,
+    /// From the worker's last position to the event, if the worker has sent one.
     pub metres: Option<f64>,
+}
+
+impl Candidate {
+    fn free(&self, max_load: i64) -> bool {
+        self.load < max_load
+    }
+
+    /// The street's measure: distance weighed with load; never-located workers last.
+    fn street_score(&self) -> f64 {
+        self.metres.map_or(f64::INFINITY, |m| m + self.load as f64 * LOAD_WEIGHT_M)
+    }
+
+    fn grid_order(&self, other: &Self) -> std::cmp::Ordering {
+        (self.load, self.metres.unwrap_or(f64::INFINITY))
+            .partial_cmp(&(other.load, other.metres.unwrap_or(f64::INFINITY)))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| self.user_id.cmp(&other.user_id))
+    }
+
+    fn street_order(&self, other: &Self) -> std::cmp::Ordering {
+        self.street_score()
+            .total_cmp(&other.street_score())
+            .then(self.load.cmp(&other.load))
+            .then_with(|| self.user_id.cmp(&other.user_id))
+    }
 }
 
 /// Grid workers in the order dispatch prefers them, each with the rule that places it: free
@@ -65,13 +90,12 @@ pub struct Candidate {
 /// distance weighed with load (never-located ones last), then those at the task limit. Pure, so
 /// the rule is tested on its own; automatic dispatch takes the first free one.
 pub fn rank_grid_workers(cands: &[Candidate], max_load: i64) -> Vec<(&Candidate, &'static str)> {
-    let free = |c: &&Candidate| c.load < max_load;
-    let mut in_grid: Vec<&Candidate> = cands.iter().filter(free).filter(|c| c.in_grid).collect();
-    in_grid.sort_by_key(|c| (c.load, c.cells.unwrap_or(i64::MAX), c.user_id.clone()));
-    let mut street: Vec<&Candidate> = cands.iter().filter(free).filter(|c| !c.in_grid).collect();
-    street.sort_by_key(|c| (c.cells.map_or(i64::MAX, |d| d + c.load * LOAD_WEIGHT_CELLS), c.load, c.user_id.clone()));
-    let mut full: Vec<&Candidate> = cands.iter().filter(|c| !free(c)).collect();
-    full.sort_by_key(|c| (!c.in_grid, c.load, c.user_id.clone()));
+    let mut in_grid: Vec<&Candidate> = cands.iter().filter(|c| c.free(max_load) && c.in_grid).collect();
+    in_grid.sort_by(|a, b| a.grid_order(b));
+    let mut street: Vec<&Candidate> = cands.iter().filter(|c| c.free(max_load) && !c.in_grid).collect();
+    street.sort_by(|a, b| a.street_order(b));
+    let mut full: Vec<&Candidate> = cands.iter().filter(|c| !c.free(max_load)).collect();
+    full.sort_by(|a, b| (!a.in_grid, a.load, &a.user_id).cmp(&(!b.in_grid, b.load, &b.user_id)));
     in_grid
         .into_iter()
         .map(|c| (c, "grid_on_duty"))
@@ -83,21 +107,21 @@ pub fn rank_grid_workers(cands: &[Candidate], max_load: i64) -> Vec<(&Candidate,
 /// The rule name of a worker who is at the task limit (listed, never picked automatically).
 pub const AT_LIMIT: &str = "at_task_limit";
 
-/// The choice among grid workers: the first free one of [`rank_grid_workers`].
+/// The choice among grid workers: the first free one of [`rank_grid_workers`], found in one pass
+/// (a street may hold hundreds).
 pub fn pick_grid_worker(cands: &[Candidate], max_load: i64) -> Option<(&Candidate, &'static str)> {
-    rank_grid_workers(cands, max_load).into_iter().next().filter(|(_, rule)| *rule != AT_LIMIT)
+    let free = || cands.iter().filter(|c| c.free(max_load));
+    free()
+        .filter(|c| c.in_grid)
+        .min_by(|a, b| a.grid_order(b))
+        .map(|c| (c, "grid_on_duty"))
+        .or_else(|| free().filter(|c| !c.in_grid).min_by(|a, b| a.street_order(b)).map(|c| (c, "nearest_in_street")))
 }
 
 /// The H3 cell of a point at the finest area resolution, as stored.
 pub fn cell_of(lat: f64, lng: f64) -> Option<i64> {
     let cell = LatLng::new(lat, lng).ok()?.to_cell(resolution(AreaLevel::Building));
     i64::try_from(u64::from(cell)).ok()
-}
-
-fn cells_between(a: i64, b: i64) -> Option<i64> {
-    let a = CellIndex::try_from(u64::try_from(a).ok()?).ok()?;
-    let b = CellIndex::try_from(u64::try_from(b).ok()?).ok()?;
-    a.grid_distance(b).ok().map(i64::from)
 }
 
 fn code(c: &Option<String>) -> Option<AreaCode> {
@@ -131,28 +155,53 @@ pub fn plan(
 }
 
 /// The on-duty grid workers of the event's street (and whose grant holds the street), with load
-/// and distance; `None` when the event lies in no grid.
+/// and distance, and whether they came from the duty roster (to be confirmed before use); `None`
+/// when the event lies in no grid.
 fn street_workers(
     conn: &mut DbConn,
     tree: &AreaIndex,
     event: &EventRow,
     exclude: &[String],
-) -> ApiResult<Option<(AreaCode, AreaCode, Vec<Candidate>)>> {
+) -> ApiResult<Option<StreetWorkers>> {
     let (Some(grid), Some(street)) = (code(&event.grid_code), code(&event.street_code)) else {
         return Ok(None);
     };
-    let event_cell = cell_of(event.lat, event.lng);
+    // Work that itself changed workers (an earlier dispatch of the same batch) reads its own rows.
+    let kept = crate::db::roster()
+        .filter(|_| !crate::roster::touched_here())
+        .and_then(|r| r.street(tree, &street, &grid, (event.lat, event.lng), exclude));
+    if let Some(cands) = kept {
+        return Ok(Some((grid, street, cands, Source::Roster)));
+    }
+    let cands = street_from_database(conn, tree, event, &grid, &street, exclude)?;
+    Ok(Some((grid, street, cands, Source::Database)))
+}
+
+/// The event's grid and street, the street's workers, and where they were read.
+type StreetWorkers = (AreaCode, AreaCode, Vec<Candidate>, Source);
+
+/// Where a street's workers were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Roster,
+    Database,
+}
+
+fn street_from_database(
+    conn: &mut DbConn,
+    tree: &AreaIndex,
+    event: &EventRow,
+    grid: &AreaCode,
+    street: &AreaCode,
+    exclude: &[String],
+) -> ApiResult<Vec<Candidate>> {
     let mut seen: HashMap<String, Candidate> = HashMap::new();
     for (area, status) in queries::workers::on_duty_in(conn, "grid_worker", &tree.line_of(street.as_str()))? {
         let Some(area) = area.as_deref().and_then(|a| AreaCode::parse(a).ok()) else { continue };
-        if exclude.contains(&status.user_id) || !tree.is_within(&area, &street) && !tree.is_within(&street, &area) {
+        if exclude.contains(&status.user_id) || !tree.is_within(&area, street) && !tree.is_within(street, &area) {
             continue;
         }
-        let in_grid = area == grid;
-        let cells = match (status.cell, event_cell) {
-            (Some(a), Some(b)) => cells_between(a, b),
-            _ => None,
-        };
+        let in_grid = &area == grid;
         let metres = match (status.lat, status.lng) {
             (Some(lat), Some(lng)) => Some(distance_m((lng, lat), (event.lng, event.lat))),
             _ => None,
@@ -161,7 +210,6 @@ fn street_workers(
             user_id: status.user_id.clone(),
             in_grid,
             load: 0,
-            cells,
             metres,
         });
         entry.in_grid |= in_grid;
@@ -172,7 +220,29 @@ fn street_workers(
     for c in &mut cands {
         c.load = loads.get(&c.user_id).copied().unwrap_or(0);
     }
-    Ok(Some((grid, street, cands)))
+    Ok(cands)
+}
+
+/// The database's word on a worker the roster proposed: still active, on duty, holding a grant
+/// in or over the street, and under the task limit (the load as it stands now, this
+/// transaction's own tasks included).
+fn confirmed(
+    conn: &mut DbConn,
+    tree: &AreaIndex,
+    street: &AreaCode,
+    user: &str,
+    max_load: i64,
+) -> ApiResult<Option<i64>> {
+    let grants = queries::workers::on_duty(conn, "grid_worker", Some(&[user.to_owned()]))?;
+    let holds = grants
+        .iter()
+        .filter_map(|(a, _)| a.as_deref().and_then(|a| AreaCode::parse(a).ok()))
+        .any(|a| tree.get(a.as_str()).is_some() && (tree.is_within(&a, street) || tree.is_within(street, &a)));
+    if !holds {
+        return Ok(None);
+    }
+    let load = queries::tasks::open_load(conn, &[user.to_owned()])?.get(user).copied().unwrap_or(0);
+    Ok((load < max_load).then_some(load))
 }
 
 fn grid_worker(
@@ -182,11 +252,35 @@ fn grid_worker(
     max_load: i64,
     exclude: &[String],
 ) -> ApiResult<Plan> {
-    let Some((grid, street, cands)) = street_workers(conn, tree, event, exclude)? else {
+    let Some((grid, street, mut cands, source)) = street_workers(conn, tree, event, exclude)? else {
         return Ok(Plan::Nobody { why: json!({"rule": "grid_on_duty", "problem": "the event lies in no grid"}) });
     };
+    let mut picked = pick_grid_worker(&cands, max_load).map(|(c, rule)| (c.clone(), rule));
+    let outcome = if source == Source::Roster {
+        let load = match &picked {
+            Some((c, _)) => confirmed(conn, tree, &street, &c.user_id, max_load)?,
+            None => None,
+        };
+        match (&mut picked, load) {
+            (Some((c, _)), Some(load)) => {
+                c.load = load;
+                Outcome::Confirmed
+            }
+            // What memory holds is behind (or found nobody): the database decides.
+            _ => {
+                cands = street_from_database(conn, tree, event, &grid, &street, exclude)?;
+                picked = pick_grid_worker(&cands, max_load).map(|(c, rule)| (c.clone(), rule));
+                Outcome::Behind
+            }
+        }
+    } else {
+        Outcome::Unused
+    };
+    if let Some(r) = crate::db::roster() {
+        r.count(outcome);
+    }
     let in_grid_total = cands.iter().filter(|c| c.in_grid).count();
-    match pick_grid_worker(&cands, max_load) {
+    match picked {
         Some((c, rule)) => Ok(Plan::Assign(vec![Choice {
             user_id: c.user_id.clone(),
             department_id: None,
@@ -196,8 +290,7 @@ fn grid_worker(
                 "street": street.as_str(),
                 "load": c.load,
                 "max_load": max_load,
-                "h3_distance": c.cells,
-                "distance_m": c.metres.map(|m| m.round()),
+                "distance_m": c.metres.map(f64::round),
                 "on_duty_in_grid": in_grid_total,
                 "on_duty_in_street": cands.len(),
             }),
@@ -269,7 +362,7 @@ pub struct Offer {
 /// serving the area with its least-loaded handler.
 pub fn candidates(conn: &mut DbConn, tree: &AreaIndex, event: &EventRow, max_load: i64) -> ApiResult<Vec<Offer>> {
     let mut out = vec![];
-    if let Some((_, _, cands)) = street_workers(conn, tree, event, &[])? {
+    if let Some((_, _, cands, _)) = street_workers(conn, tree, event, &[])? {
         for (c, rule) in rank_grid_workers(&cands, max_load) {
             out.push(Offer {
                 user_id: c.user_id.clone(),
@@ -326,17 +419,17 @@ pub fn departments(conn: &mut DbConn, tree: &AreaIndex, event: &EventRow, codes:
 mod tests {
     use super::*;
 
-    fn cand(id: &str, in_grid: bool, load: i64, cells: Option<i64>) -> Candidate {
-        Candidate { user_id: id.into(), in_grid, load, cells, metres: None }
+    fn cand(id: &str, in_grid: bool, load: i64, metres: Option<f64>) -> Candidate {
+        Candidate { user_id: id.into(), in_grid, load, metres }
     }
 
     #[test]
     fn the_ranking_lists_the_grid_then_the_street_then_those_at_the_limit() {
         let cands = vec![
-            cand("street-far", false, 0, Some(50)),
-            cand("full", true, 8, Some(1)),
-            cand("own", true, 2, Some(20)),
-            cand("street-near-busy", false, 2, Some(10)),
+            cand("street-far", false, 0, Some(2000.0)),
+            cand("full", true, 8, Some(40.0)),
+            cand("own", true, 2, Some(800.0)),
+            cand("street-near-busy", false, 2, Some(400.0)),
             cand("never-located", false, 0, None),
         ];
         let ranked: Vec<(&str, &str)> =
@@ -345,7 +438,7 @@ mod tests {
             ranked,
             [
                 ("own", "grid_on_duty"),
-                // 10 cells + 2 tasks × 12 = 34 beats 50.
+                // 400 m + 2 tasks × 500 m = 1,400 m beats 2,000 m.
                 ("street-near-busy", "nearest_in_street"),
                 ("street-far", "nearest_in_street"),
                 ("never-located", "nearest_in_street"),
@@ -353,33 +446,55 @@ mod tests {
             ]
         );
         assert_eq!(pick_grid_worker(&cands, 8).map(|(c, _)| c.user_id.as_str()), Some("own"));
-        let all_full = vec![cand("a", true, 8, Some(1))];
+        let all_full = vec![cand("a", true, 8, Some(40.0))];
         assert_eq!(pick_grid_worker(&all_full, 8), None);
     }
 
     #[test]
     fn the_grid_worker_wins_unless_overloaded_then_distance_and_load_decide() {
         let cands = vec![
-            cand("near", false, 0, Some(3)),
-            cand("own-busy", true, 5, Some(40)),
-            cand("own-free", true, 1, Some(90)),
+            cand("near", false, 0, Some(120.0)),
+            cand("own-busy", true, 5, Some(1600.0)),
+            cand("own-free", true, 1, Some(3600.0)),
         ];
         let (c, rule) = pick_grid_worker(&cands, 8).unwrap();
         assert_eq!((c.user_id.as_str(), rule), ("own-free", "grid_on_duty"));
 
         // Both grid workers at the limit: the street's nearest free one.
         let cands = vec![
-            cand("own", true, 8, Some(1)),
-            cand("far-idle", false, 0, Some(60)),
-            cand("near-busy", false, 6, Some(5)),
+            cand("own", true, 8, Some(40.0)),
+            cand("far-idle", false, 0, Some(2500.0)),
+            cand("near-busy", false, 6, Some(200.0)),
             cand("unlocated", false, 0, None),
         ];
         let (c, rule) = pick_grid_worker(&cands, 8).unwrap();
-        // near-busy scores 5 + 6×12 = 77, far-idle 60.
+        // near-busy scores 200 m + 6 × 500 m = 3,200 m, far-idle 2,500 m.
         assert_eq!((c.user_id.as_str(), rule), ("far-idle", "nearest_in_street"));
 
         let only_unlocated = vec![cand("own", true, 8, None), cand("unlocated", false, 2, None)];
         assert_eq!(pick_grid_worker(&only_unlocated, 8).unwrap().0.user_id, "unlocated");
-        assert!(pick_grid_worker(&[cand("own", true, 8, Some(0))], 8).is_none());
+        assert!(pick_grid_worker(&[cand("own", true, 8, Some(0.0))], 8).is_none());
+    }
+
+    #[test]
+    fn the_one_pass_pick_is_the_rankings_first_free_worker() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..500 {
+            let cands: Vec<Candidate> = (0..next(12))
+                .map(|i| {
+                    let metres = (next(5) > 0).then(|| (next(40) * 100) as f64);
+                    cand(&format!("w{}", next(6) * 100 + i), next(3) == 0, next(5) as i64, metres)
+                })
+                .collect();
+            let first_free = rank_grid_workers(&cands, 4).into_iter().find(|(_, rule)| *rule != AT_LIMIT);
+            let picked = pick_grid_worker(&cands, 4);
+            assert_eq!(picked.map(|(c, r)| (&c.user_id, r)), first_free.map(|(c, r)| (&c.user_id, r)), "{cands:?}");
+        }
     }
 }

@@ -103,7 +103,7 @@ fn unacknowledged(
         return Ok(false);
     }
     write_tx(conn, |conn| {
-        if !queries::tasks::transition(conn, &task.id, TaskState::Assigned, TaskState::Unacknowledged, at)? {
+        if !queries::tasks::transition(conn, task, TaskState::Assigned, TaskState::Unacknowledged, at)? {
             return Ok(false);
         }
         let who = Who::system();

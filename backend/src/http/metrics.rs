@@ -83,7 +83,9 @@ impl Metrics {
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buf) {
             tracing::error!(error = %e, "metrics encoding failed");
         }
-        String::from_utf8_lossy(&buf).into_owned()
+        let mut out = String::from_utf8_lossy(&buf).into_owned();
+        out.push_str(&db.roster().metrics());
+        out
     }
 }
 

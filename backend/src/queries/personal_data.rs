@@ -403,6 +403,7 @@ pub fn erase_capture_data(conn: &mut DbConn, user: &str) -> QueryResult<usize> {
 pub fn erase_movements(conn: &mut DbConn, user: &str) -> QueryResult<usize> {
     let pings = diesel::delete(location_pings::table.filter(location_pings::user_id.eq(user))).execute(conn)?;
     diesel::delete(duty_periods::table.filter(duty_periods::user_id.eq(user))).execute(conn)?;
+    crate::roster::worker_changed(user);
     diesel::delete(worker_status::table.filter(worker_status::user_id.eq(user))).execute(conn)?;
     Ok(pings)
 }
@@ -425,6 +426,7 @@ pub fn erase_devices_and_notifications(conn: &mut DbConn, user: &str) -> QueryRe
 pub fn erase_access(conn: &mut DbConn, user: &str, username: &str) -> QueryResult<usize> {
     crate::db::changed(crate::db::Topic::Auth);
     let sessions = diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn)?;
+    crate::roster::worker_changed(user);
     diesel::delete(role_assignments::table.filter(role_assignments::user_id.eq(user))).execute(conn)?;
     diesel::delete(login_throttle::table.filter(login_throttle::key.eq(crate::auth::throttle::account_key(username))))
         .execute(conn)?;

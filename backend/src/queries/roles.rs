@@ -6,6 +6,7 @@ use crate::models::role_assignment::RoleAssignment;
 
 pub fn insert(conn: &mut DbConn, row: &RoleAssignment) -> QueryResult<()> {
     crate::db::changed(crate::db::Topic::Auth);
+    crate::roster::worker_changed(&row.user_id);
     diesel::insert_into(role_assignments::table).values(row).execute(conn).map(drop)
 }
 

@@ -12,6 +12,7 @@ fn open_states() -> Vec<&'static str> {
 }
 
 pub fn insert(conn: &mut DbConn, row: &TaskRow) -> QueryResult<()> {
+    crate::roster::worker_changed(&row.user_id);
     diesel::insert_into(tasks::table).values(row).execute(conn).map(drop)
 }
 
@@ -33,6 +34,7 @@ pub fn for_events(conn: &mut DbConn, event_ids: &[String]) -> QueryResult<Vec<Ta
 }
 
 pub fn update(conn: &mut DbConn, row: &TaskRow) -> QueryResult<()> {
+    crate::roster::worker_changed(&row.user_id);
     diesel::update(tasks::table.find(&row.id)).set(row).execute(conn).map(drop)
 }
 
@@ -45,6 +47,21 @@ pub fn open_load(conn: &mut DbConn, user_ids: &[String]) -> QueryResult<HashMap<
         .select((tasks::user_id, diesel::dsl::count_star()))
         .load(conn)?;
     Ok(rows.into_iter().collect())
+}
+
+/// Every user's open tasks (the duty roster's whole read).
+pub fn open_loads(conn: &mut DbConn) -> QueryResult<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = tasks::table
+        .filter(tasks::state.eq_any(open_states()))
+        .group_by(tasks::user_id)
+        .select((tasks::user_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The users whose tasks changed after `t` (the duty roster's look for changes made elsewhere).
+pub fn users_since(conn: &mut DbConn, t: chrono::NaiveDateTime) -> QueryResult<Vec<String>> {
+    tasks::table.filter(tasks::updated_at.gt(t)).select(tasks::user_id).distinct().load(conn)
 }
 
 /// A user's tasks changed after the cursor (updated_at, id), oldest first: the phone's sync feed.
@@ -77,12 +94,13 @@ pub fn awaiting_acknowledgement(conn: &mut DbConn) -> QueryResult<Vec<TaskRow>> 
 /// Moves a task from `from` to `to`; false if it was no longer in `from`.
 pub fn transition(
     conn: &mut DbConn,
-    id: &str,
+    task: &TaskRow,
     from: TaskState,
     to: TaskState,
     at: chrono::NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(tasks::table.find(id).filter(tasks::state.eq(from.as_str())))
+    crate::roster::worker_changed(&task.user_id);
+    let n = diesel::update(tasks::table.find(&task.id).filter(tasks::state.eq(from.as_str())))
         .set((tasks::state.eq(to.as_str()), tasks::updated_at.eq(at)))
         .execute(conn)?;
     Ok(n == 1)

@@ -9,6 +9,7 @@ pub fn status(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<WorkerStat
 }
 
 pub fn save_status(conn: &mut DbConn, row: &WorkerStatusRow) -> QueryResult<()> {
+    crate::roster::status_saved(row);
     let n = diesel::update(worker_status::table.find(&row.user_id)).set(row).execute(conn)?;
     if n == 0 {
         diesel::insert_into(worker_status::table).values(row).execute(conn)?;
@@ -82,7 +83,6 @@ pub fn insert_pings(conn: &mut DbConn, rows: &[PingRow]) -> QueryResult<()> {
     Ok(())
 }
 
-/// On-duty holders of `role` with the area each holds it over.
 /// Active holders of `role` on duty whose grant lies in one of `areas`, with that area: a street's
 /// workers without reading the whole city's (`AreaIndex::line_of` gives the areas).
 pub fn on_duty_in(
@@ -106,6 +106,36 @@ pub fn on_duty_in(
         );
     }
     Ok(out)
+}
+
+/// Active holders of `role` on duty (of these users, or all), with each grant's area: the duty
+/// roster's whole read.
+pub fn on_duty(
+    conn: &mut DbConn,
+    role: &str,
+    user_ids: Option<&[String]>,
+) -> QueryResult<Vec<(Option<String>, WorkerStatusRow)>> {
+    let q = || {
+        role_assignments::table
+            .inner_join(worker_status::table.on(worker_status::user_id.eq(role_assignments::user_id)))
+            .inner_join(users::table)
+            .filter(users::is_active.eq(true))
+            .filter(role_assignments::role.eq(role))
+            .filter(worker_status::on_duty.eq(true))
+            .select((role_assignments::area_code, WorkerStatusRow::as_select()))
+            .into_boxed()
+    };
+    let Some(ids) = user_ids else { return q().load(conn) };
+    let mut out = vec![];
+    for chunk in ids.chunks(900) {
+        out.extend(q().filter(role_assignments::user_id.eq_any(chunk)).load(conn)?);
+    }
+    Ok(out)
+}
+
+/// Statuses saved after `t` (the duty roster's look for changes made elsewhere).
+pub fn statuses_since(conn: &mut DbConn, t: chrono::NaiveDateTime) -> QueryResult<Vec<WorkerStatusRow>> {
+    worker_status::table.filter(worker_status::updated_at.gt(t)).select(WorkerStatusRow::as_select()).load(conn)
 }
 
 /// Holders of `role` (for department handlers, of that department) with their scope areas.

@@ -133,7 +133,7 @@ pub async fn pass(db: &Db, client: &reqwest::Client, policy: Policy) -> ApiResul
             let client = client.clone();
             let switched_off = Arc::clone(&switched_off);
             async move {
-                let off = switched_off.lock().map_or(false, |off| off.contains(&s.id));
+                let off = switched_off.lock().is_ok_and(|off| off.contains(&s.id));
                 let a = if off { None } else { Some(post(&client, &d, &s, policy.timeout).await) };
                 (d, s, a)
             }
@@ -146,10 +146,10 @@ pub async fn pass(db: &Db, client: &reqwest::Client, policy: Policy) -> ApiResul
             continue;
         };
         let id = s.id.clone();
-        if db.run(move |conn| write_tx(conn, |conn| record(conn, &policy, d, &s, &a))).await? {
-            if let Ok(mut off) = switched_off.lock() {
-                off.insert(id);
-            }
+        if db.run(move |conn| write_tx(conn, |conn| record(conn, &policy, d, &s, &a))).await?
+            && let Ok(mut off) = switched_off.lock()
+        {
+            off.insert(id);
         }
     }
     if !given_back.is_empty() {

@@ -1,0 +1,347 @@
+//! The nearest available grid worker, as automatic dispatch asks for it, with 100,000 workers on
+//! duty: the duty roster in memory (`roster::Roster::street` and the pick) beside a Redis
+//! `GEOSEARCH` round trip over the same positions (Redis at 127.0.0.1:6379, or `REDIS_ADDR`), in
+//! one run. Redis is asked two ways: one city-wide key (nearest within 3 km) and one key per
+//! street (the street's nearest), each the single nearest (`COUNT 1`). Redis answers only "who is
+//! nearest"; the roster's answer also weighs load, the grid rule and the task limit.
+//!
+//! `cargo bench -p gridwork-backend --bench nearest_worker`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::hint::black_box;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use geo::{MultiPolygon, Rect};
+use gridwork::areas::{AreaIndex, AreaInput};
+use gridwork::events::dispatch::pick_grid_worker;
+use gridwork::roster::{OnDuty, Roster};
+use gridwork_mobile_core::{AreaCode, AreaLevel};
+
+const WORKERS: usize = 100_000;
+/// 10 districts × 15 streets × 4 communities × 20 grids = 12,000 grids of about 250 m.
+const DISTRICTS: usize = 10;
+const STREETS: usize = 15;
+const COMMUNITIES: usize = 4;
+const GRIDS: usize = 20;
+const STEP: f64 = 0.0025;
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
+    MultiPolygon(vec![Rect::new((x0, y0), (x1, y1)).to_polygon()])
+}
+
+fn area(code: String, level: AreaLevel, parent: Option<String>, g: MultiPolygon<f64>) -> AreaInput {
+    AreaInput { name: code.clone(), code, level, parent_code: parent, geometry: g }
+}
+
+/// A grid's code and box.
+struct Grid {
+    code: String,
+    street: String,
+    bbox: (f64, f64, f64, f64),
+}
+
+/// The city: a district is a column of streets; a street 8 × 10 grids.
+fn city() -> (Vec<AreaInput>, Vec<Grid>) {
+    let (x0, y0) = (120.0, 30.0);
+    let (street_w, street_h) = (8.0 * STEP, 10.0 * STEP);
+    let mut out = vec![area(
+        "C".into(),
+        AreaLevel::City,
+        None,
+        rect(x0, y0, x0 + DISTRICTS as f64 * street_w, y0 + STREETS as f64 * street_h),
+    )];
+    let mut grids = vec![];
+    for d in 0..DISTRICTS {
+        let dx = x0 + d as f64 * street_w;
+        let dcode = format!("D{d:02}");
+        out.push(area(
+            dcode.clone(),
+            AreaLevel::District,
+            Some("C".into()),
+            rect(dx, y0, dx + street_w, y0 + STREETS as f64 * street_h),
+        ));
+        for s in 0..STREETS {
+            let sy = y0 + s as f64 * street_h;
+            let scode = format!("{dcode}S{s:02}");
+            out.push(area(
+                scode.clone(),
+                AreaLevel::Street,
+                Some(dcode.clone()),
+                rect(dx, sy, dx + street_w, sy + street_h),
+            ));
+            for k in 0..COMMUNITIES {
+                // Communities are 4 × 5 grids: two across, two up.
+                let (kx, ky) = (dx + (k % 2) as f64 * 4.0 * STEP, sy + (k / 2) as f64 * 5.0 * STEP);
+                let kcode = format!("{scode}K{k}");
+                out.push(area(
+                    kcode.clone(),
+                    AreaLevel::Community,
+                    Some(scode.clone()),
+                    rect(kx, ky, kx + 4.0 * STEP, ky + 5.0 * STEP),
+                ));
+                for g in 0..GRIDS {
+                    let (gx, gy) = (kx + (g % 4) as f64 * STEP, ky + (g / 4) as f64 * STEP);
+                    let gcode = format!("{kcode}G{g:02}");
+                    out.push(area(
+                        gcode.clone(),
+                        AreaLevel::Grid,
+                        Some(kcode.clone()),
+                        rect(gx, gy, gx + STEP, gy + STEP),
+                    ));
+                    grids.push(Grid { code: gcode, street: scode.clone(), bbox: (gx, gy, gx + STEP, gy + STEP) });
+                }
+            }
+        }
+    }
+    (out, grids)
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        ((self.next() * n as f64) as usize).min(n - 1)
+    }
+
+    fn inside(&mut self, b: (f64, f64, f64, f64)) -> (f64, f64) {
+        (b.0 + self.next() * (b.2 - b.0), b.1 + self.next() * (b.3 - b.1))
+    }
+}
+
+/// A minimal RESP client (the Redis protocol): enough for GEOADD, GEOSEARCH and DEL.
+struct Redis {
+    out: TcpStream,
+    input: BufReader<TcpStream>,
+}
+
+#[derive(Debug)]
+enum Reply {
+    Simple(String),
+    Error(String),
+    Int(i64),
+    Bulk(Option<Vec<u8>>),
+    Array(Vec<Reply>),
+}
+
+impl Redis {
+    fn connect() -> Option<Self> {
+        let addr = std::env::var("REDIS_ADDR").unwrap_or_else(|_| "127.0.0.1:6379".into());
+        let out = TcpStream::connect(addr).ok()?;
+        out.set_nodelay(true).ok()?;
+        Some(Self { input: BufReader::new(out.try_clone().ok()?), out })
+    }
+
+    fn encode(buf: &mut Vec<u8>, args: &[&str]) {
+        buf.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            buf.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+
+    fn read(&mut self) -> Reply {
+        let mut line = String::new();
+        self.input.read_line(&mut line).unwrap();
+        let (kind, rest) = line.trim_end().split_at(1);
+        match kind {
+            "+" => Reply::Simple(rest.to_owned()),
+            "-" => Reply::Error(rest.to_owned()),
+            ":" => Reply::Int(rest.parse().unwrap()),
+            "$" => {
+                let n: i64 = rest.parse().unwrap();
+                if n < 0 {
+                    return Reply::Bulk(None);
+                }
+                let mut data = vec![0; n as usize + 2];
+                std::io::Read::read_exact(&mut self.input, &mut data).unwrap();
+                data.truncate(n as usize);
+                Reply::Bulk(Some(data))
+            }
+            "*" => {
+                let n: i64 = rest.parse().unwrap();
+                Reply::Array((0..n.max(0)).map(|_| self.read()).collect())
+            }
+            other => panic!("unexpected reply {other}{rest}"),
+        }
+    }
+
+    /// Sends the commands together and reads every reply (pipelining).
+    fn pipeline(&mut self, commands: &[Vec<String>]) -> Vec<Reply> {
+        let mut buf = vec![];
+        for c in commands {
+            Self::encode(&mut buf, &c.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        self.out.write_all(&buf).unwrap();
+        commands.iter().map(|_| self.read()).collect()
+    }
+
+    fn call(&mut self, args: &[&str]) -> Reply {
+        let mut buf = vec![];
+        Self::encode(&mut buf, args);
+        self.out.write_all(&buf).unwrap();
+        self.read()
+    }
+}
+
+/// Whether a GEOSEARCH answer names a member.
+fn named(r: &Reply) -> bool {
+    matches!(r, Reply::Array(a) if matches!(a.first(), Some(Reply::Bulk(Some(name))) if !name.is_empty()))
+}
+
+fn nearest(c: &mut Criterion) {
+    let (inputs, grids) = city();
+    let tree = Arc::new(AreaIndex::build(&inputs).unwrap());
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    // Each worker holds one grid and stands somewhere in its street.
+    let streets: Vec<(String, (f64, f64, f64, f64))> = {
+        let mut s: Vec<(String, (f64, f64, f64, f64))> = vec![];
+        for g in &grids {
+            match s.iter_mut().find(|(code, _)| *code == g.street) {
+                Some((_, b)) => *b = (b.0.min(g.bbox.0), b.1.min(g.bbox.1), b.2.max(g.bbox.2), b.3.max(g.bbox.3)),
+                None => s.push((g.street.clone(), g.bbox)),
+            }
+        }
+        s
+    };
+    let street_box = |code: &str| streets.iter().find(|(c, _)| c == code).unwrap().1;
+    let (workers, worker_streets): (Vec<OnDuty>, Vec<String>) = (0..WORKERS)
+        .map(|i| {
+            let g = &grids[rng.below(grids.len())];
+            let (lng, lat) = rng.inside(street_box(&g.street));
+            let w = OnDuty {
+                user: format!("w{i:06}"),
+                areas: vec![g.code.clone()],
+                at: Some((lat, lng)),
+                load: rng.below(6) as i64,
+            };
+            (w, g.street.clone())
+        })
+        .unzip();
+    let roster = Roster::new();
+    roster.start(true);
+    roster.fill(tree.clone(), workers.clone());
+    eprintln!("{} grids, {} streets, {} workers on duty in the roster", grids.len(), streets.len(), roster.len());
+
+    // The events: a random point in a random grid.
+    let events: Vec<(AreaCode, AreaCode, (f64, f64))> = (0..4096)
+        .map(|_| {
+            let g = &grids[rng.below(grids.len())];
+            let (lng, lat) = rng.inside(g.bbox);
+            (AreaCode::parse(&g.street).unwrap(), AreaCode::parse(&g.code).unwrap(), (lat, lng))
+        })
+        .collect();
+
+    let mut group = c.benchmark_group("nearest_worker_100k");
+    group.sample_size(30);
+    let mut i = 0usize;
+    group.bench_function("roster_street_and_pick", |b| {
+        b.iter(|| {
+            let (street, grid, at) = &events[i % events.len()];
+            i += 1;
+            let cands = roster.street(&tree, street, grid, *at, &[]).unwrap();
+            black_box(pick_grid_worker(&cands, 8).map(|(c, _)| c.user_id.len()))
+        });
+    });
+
+    match Redis::connect() {
+        None => eprintln!("Redis not reachable: the GEOSEARCH side is skipped"),
+        Some(mut redis) => {
+            let key = "gridwork:bench:workers";
+            let mut keys: Vec<String> = streets.iter().map(|(s, _)| format!("gridwork:bench:street:{s}")).collect();
+            keys.push(key.to_owned());
+            let dels: Vec<Vec<String>> = keys.iter().map(|k| vec!["DEL".to_owned(), k.clone()]).collect();
+            redis.pipeline(&dels);
+            let mut adds: Vec<Vec<String>> = vec![];
+            for (chunk, chunk_streets) in workers.chunks(1000).zip(worker_streets.chunks(1000)) {
+                let mut city = vec!["GEOADD".to_owned(), key.to_owned()];
+                for (w, street) in chunk.iter().zip(chunk_streets) {
+                    let (lat, lng) = w.at.unwrap();
+                    city.extend([format!("{lng}"), format!("{lat}"), w.user.clone()]);
+                    adds.push(vec![
+                        "GEOADD".into(),
+                        format!("gridwork:bench:street:{street}"),
+                        format!("{lng}"),
+                        format!("{lat}"),
+                        w.user.clone(),
+                    ]);
+                }
+                adds.push(city);
+            }
+            for chunk in adds.chunks(5000) {
+                for r in redis.pipeline(chunk) {
+                    if let Reply::Error(e) = r {
+                        panic!("Redis refused GEOADD: {e}");
+                    }
+                }
+            }
+            match redis.call(&["ZCARD", key]) {
+                Reply::Int(n) => eprintln!("Redis holds {n} positions in {key}"),
+                other => panic!("{other:?}"),
+            }
+            let mut i = 0usize;
+            group.bench_function("redis_geosearch_city_3km", |b| {
+                b.iter(|| {
+                    let (_, _, (lat, lng)) = &events[i % events.len()];
+                    i += 1;
+                    let (lng, lat) = (format!("{lng}"), format!("{lat}"));
+                    let r = redis.call(&[
+                        "GEOSEARCH",
+                        key,
+                        "FROMLONLAT",
+                        &lng,
+                        &lat,
+                        "BYRADIUS",
+                        "3",
+                        "km",
+                        "ASC",
+                        "COUNT",
+                        "1",
+                    ]);
+                    black_box(named(&r))
+                });
+            });
+            let mut i = 0usize;
+            group.bench_function("redis_geosearch_street_key", |b| {
+                b.iter(|| {
+                    let (street, _, (lat, lng)) = &events[i % events.len()];
+                    i += 1;
+                    let street_key = format!("gridwork:bench:street:{street}");
+                    let (lng, lat) = (format!("{lng}"), format!("{lat}"));
+                    let r = redis.call(&[
+                        "GEOSEARCH",
+                        &street_key,
+                        "FROMLONLAT",
+                        &lng,
+                        &lat,
+                        "BYRADIUS",
+                        "5",
+                        "km",
+                        "ASC",
+                        "COUNT",
+                        "1",
+                    ]);
+                    black_box(named(&r))
+                });
+            });
+            // The anchor: a round trip that does nothing.
+            group.bench_function("redis_ping", |b| {
+                b.iter(|| black_box(matches!(redis.call(&["PING"]), Reply::Simple(ref s) if s == "PONG")));
+            });
+            redis.pipeline(&dels);
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, nearest);
+criterion_main!(benches);

@@ -1,0 +1,2 @@
+DROP INDEX tasks_updated;
+DROP INDEX worker_status_updated;
