@@ -156,11 +156,12 @@ fn bench_city(c: &mut Criterion, name: &str, inputs: &[AreaInput], bbox: (f64, f
     let levels: Vec<String> =
         index.level_stats().iter().map(|(l, c, p, e)| format!("{l}: {c} cells {p} parts {e} edges")).collect();
     eprintln!(
-        "{name}: {} areas, built in {:.2?}, index ≈ {:.1} MB (estimate), RSS +{:.1} MB; {}",
+        "{name}: {} areas, built in {:.2?}, index ≈ {:.1} MB (estimate), RSS +{:.1} MB, {:.0} % of the extent in tiles that answer alone; {}",
         index.len(),
         built,
         index.memory_bytes() as f64 / 1e6,
         rss as f64 / 1e6,
+        index.tiles_answered_share() * 100.0,
         levels.join("; ")
     );
     let pts = points(bbox, 100_000);

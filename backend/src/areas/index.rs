@@ -18,6 +18,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use super::levels;
+use super::tiles::Tiles;
 
 /// One area as the index needs it.
 #[derive(Debug, Clone)]
@@ -126,6 +127,8 @@ pub struct AreaIndex {
     /// of chasing parents one dependent load at a time. `NO_AREA` pads.
     chains: Vec<[u32; 7]>,
     edges: Vec<Edge>,
+    /// Answers most points without H3 (`tiles`).
+    tiles: Option<Tiles>,
 }
 
 /// Areas with at most this many edges keep one copy of their outline that all their crossed
@@ -412,6 +415,13 @@ impl AreaIndex {
         index.finest = finest;
         index.levels = per_level;
         index.edges.shrink_to_fit();
+        let deepest_level = inputs.iter().map(|i| i.level).max();
+        let tiles = Tiles::build(
+            inputs.iter().map(|i| &i.geometry),
+            inputs.iter().filter(|i| Some(i.level) == deepest_level).map(|i| &i.geometry),
+            |x, y| index.deepest_by_cell(x, y),
+        );
+        index.tiles = tiles;
         Ok(index)
     }
 
@@ -486,6 +496,14 @@ impl AreaIndex {
 
     /// The deepest area containing the point (exact), without building the chain.
     pub fn deepest(&self, lng: f64, lat: f64) -> Option<u32> {
+        match self.tiles.as_ref().and_then(|t| t.get(lng, lat)) {
+            Some(known) => known,
+            None => self.deepest_by_cell(lng, lat),
+        }
+    }
+
+    /// The same answer through the point's H3 cells (exact everywhere; the tiles' fallback).
+    fn deepest_by_cell(&self, lng: f64, lat: f64) -> Option<u32> {
         let finest = self.finest?;
         let base = LatLng::new(lat, lng).ok()?.to_cell(finest);
         let p = Coord { x: lng, y: lat };
@@ -593,7 +611,12 @@ impl AreaIndex {
             total += level.cells.capacity() * (std::mem::size_of::<(u64, u64)>() + 1);
             total += level.parts.capacity() * std::mem::size_of::<Part>();
         }
-        total
+        total + self.tiles.as_ref().map_or(0, Tiles::memory_bytes)
+    }
+
+    /// The share of the map's extent answered by the tiles alone (statistics).
+    pub fn tiles_answered_share(&self) -> f64 {
+        self.tiles.as_ref().map_or(0.0, Tiles::answered_share)
     }
 
     /// Per level: cells, boundary parts, and edge copies those parts hold.
@@ -677,6 +700,73 @@ mod tests {
         // Through a vertex exactly: (0.5,0.5) → (1.5,1.5) passes the corner (1,1).
         assert_eq!(settle(c, true, Coord { x: 1.5, y: 1.5 }, &edges), Some(false));
         assert_eq!(settle(c, true, Coord { x: 1.0, y: 0.5 }, &edges), None);
+    }
+
+    #[test]
+    fn tiles_answer_like_the_cells_near_every_edge_and_for_areas_smaller_than_a_tile() {
+        let outer =
+            LineString::from(vec![(114.30, 30.50), (114.40, 30.50), (114.40, 30.60), (114.30, 30.60), (114.30, 30.50)]);
+        let hole =
+            LineString::from(vec![(114.34, 30.54), (114.36, 30.54), (114.36, 30.56), (114.34, 30.56), (114.34, 30.54)]);
+        let mut inputs = vec![
+            input("D", AreaLevel::District, None, MultiPolygon(vec![Polygon::new(outer, vec![hole])])),
+            input("S", AreaLevel::Street, Some("D"), MultiPolygon(vec![square(114.30, 30.50, 114.35, 30.60)])),
+            // A slanted grid, so edges cross tiles at every angle.
+            input(
+                "G",
+                AreaLevel::Grid,
+                Some("S"),
+                MultiPolygon(vec![Polygon::new(
+                    LineString::from(vec![
+                        (114.31, 30.51),
+                        (114.345, 30.52),
+                        (114.33, 30.59),
+                        (114.305, 30.56),
+                        (114.31, 30.51),
+                    ]),
+                    vec![],
+                )]),
+            ),
+        ];
+        // Buildings of 3 m and of 30 cm: far smaller than a tile (the grid's size / 24).
+        for (k, size) in [(0, 0.00003), (1, 0.000003)] {
+            let (x, y) = (114.32 + 0.001 * f64::from(k), 30.53);
+            inputs.push(input(
+                &format!("B{k}"),
+                AreaLevel::Building,
+                Some("G"),
+                MultiPolygon(vec![square(x, y, x + size, y + size)]),
+            ));
+        }
+        let index = AreaIndex::build(&inputs).unwrap();
+        assert!(index.tiles_answered_share() > 0.5, "{}", index.tiles_answered_share());
+        let b1 = index.get("B1").map(|_| index.by_code["B1"]);
+        assert_eq!(index.deepest(114.321 + 0.0000015, 30.5300015), b1, "inside the 30 cm building");
+        assert_eq!(index.deepest(114.321 + 0.0000035, 30.5300015), Some(index.by_code["G"]), "just beside it");
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let vertices: Vec<Coord<f64>> =
+            inputs.iter().flat_map(|i| i.geometry.0.iter().flat_map(|p| p.exterior().0.clone())).collect();
+        for _ in 0..200_000 {
+            // Anywhere, or within 5 cm of an edge (consecutive vertices; a ring's last and the next
+            // ring's first make a chord, which does no harm).
+            let p = if next() < 0.5 {
+                Coord { x: 114.29 + next() * 0.12, y: 30.49 + next() * 0.12 }
+            } else {
+                let i = (next() * (vertices.len() - 1) as f64) as usize;
+                let (a, b) = (vertices[i], vertices[i + 1]);
+                let t = next();
+                let jitter = (next() - 0.5) * 1e-6;
+                Coord { x: a.x + t * (b.x - a.x) + jitter, y: a.y + t * (b.y - a.y) - jitter }
+            };
+            assert_eq!(index.deepest(p.x, p.y), index.deepest_by_cell(p.x, p.y), "{p:?}");
+        }
+        assert_eq!(index.deepest(f64::NAN, 30.55), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod import;
 pub mod index;
 pub mod levels;
 pub mod store;
+mod tiles;
 pub mod validity;
 
 pub use index::{AreaIndex, AreaInput, SharedIndex};
