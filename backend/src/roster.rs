@@ -22,13 +22,12 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
-use gridwork_mobile_core::domain::area::AreaTree;
 use gridwork_mobile_core::{AreaCode, AreaLevel, Role};
 use rustc_hash::FxHashMap;
 
 use crate::areas::AreaIndex;
 use crate::db::DbConn;
-use crate::events::dispatch::Candidate;
+use crate::events::dispatch::{Candidate, Rankable, Ruler, pick_grid_worker};
 use crate::models::worker::WorkerStatusRow;
 use crate::queries;
 
@@ -46,15 +45,68 @@ const FULL_READ_EVERY: Duration = Duration::from_secs(300);
 /// After a change to grants or accounts anywhere, read whole at most this often.
 const RELOAD_AFTER_AUTH: Duration = Duration::from_secs(30);
 
-/// One on-duty worker in one street: the grants that put them there.
+/// One on-duty worker in one street: the grants that put them there (places in the index; most
+/// workers hold one, kept inline so a street's entries are read in one sweep).
 #[derive(Debug, Clone)]
 struct Entry {
     user: String,
-    areas: Vec<String>,
+    area: u32,
+    more_areas: Vec<u32>,
     /// NaN until the worker sends a position.
     lat: f64,
     lng: f64,
     load: i64,
+}
+
+impl Entry {
+    fn holds(&self, area: u32) -> bool {
+        self.area == area || self.more_areas.contains(&area)
+    }
+}
+
+/// An entry as dispatch's rule sees it for one event.
+#[derive(Debug, Clone, Copy)]
+struct View<'a> {
+    entry: &'a Entry,
+    in_grid: bool,
+    metres: Option<f64>,
+}
+
+impl Rankable for View<'_> {
+    fn user_id(&self) -> &str {
+        &self.entry.user
+    }
+    fn in_grid(&self) -> bool {
+        self.in_grid
+    }
+    fn load(&self) -> i64 {
+        self.entry.load
+    }
+    fn metres(&self) -> Option<f64> {
+        self.metres
+    }
+}
+
+impl View<'_> {
+    fn candidate(&self) -> Candidate {
+        Candidate {
+            user_id: self.entry.user.clone(),
+            in_grid: self.in_grid,
+            load: self.entry.load,
+            metres: self.metres,
+        }
+    }
+}
+
+/// What the roster found for one event: the worker picked (to be confirmed) and how many it
+/// weighed.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    pub chosen: Option<(Candidate, &'static str)>,
+    /// On duty with a grant on the event's grid.
+    pub in_grid: usize,
+    /// On duty in the street.
+    pub on_duty: usize,
 }
 
 /// An on-duty worker given to [`Roster::fill`].
@@ -124,16 +176,17 @@ impl State {
     fn place(&mut self, user: &str, w: Worker) {
         self.unplace(user);
         let Some(tree) = self.tree.clone() else { return };
-        let mut by_street: FxHashMap<Option<String>, Vec<String>> = FxHashMap::default();
+        let mut by_street: FxHashMap<Option<String>, Vec<u32>> = FxHashMap::default();
         for area in &w.areas {
-            if tree.get(area).is_some() {
-                by_street.entry(street_of(&tree, area)).or_default().push(area.clone());
+            if let Some(idx) = tree.index_of(area) {
+                by_street.entry(street_of(&tree, area)).or_default().push(idx);
             }
         }
         for (street, areas) in by_street {
             let entry = Entry {
                 user: user.to_owned(),
-                areas,
+                area: areas[0],
+                more_areas: areas[1..].to_vec(),
                 lat: w.lat.unwrap_or(f64::NAN),
                 lng: w.lng.unwrap_or(f64::NAN),
                 load: w.load,
@@ -351,9 +404,66 @@ impl Roster {
         Ok(())
     }
 
-    /// The on-duty grid workers of `street` (whose grant lies in, above or below it), as
-    /// dispatch ranks them; `None` when the roster cannot answer (off, stale, another map):
-    /// the caller reads the database.
+    /// The state, if the roster may answer for `tree`: on, read from this very map, and (when fed
+    /// by the database) refreshed lately.
+    fn usable(&self, tree: &AreaIndex) -> Option<std::sync::RwLockReadGuard<'_, State>> {
+        if !self.enabled() {
+            return None;
+        }
+        let s = self.read();
+        let same_map = s.tree.as_ref().is_some_and(|t| std::ptr::eq(t.as_ref(), tree));
+        let stale = s.looked.is_some() && s.refreshed.is_none_or(|r| r.elapsed() >= STALE_AFTER);
+        (same_map && !stale).then_some(s)
+    }
+
+    /// The street's on-duty workers (whose grant lies in, above or below it) as the rule sees
+    /// them for an event at `ruler` in `grid`.
+    fn views<'a>(
+        s: &'a State,
+        tree: &'a AreaIndex,
+        street: &AreaCode,
+        grid: &AreaCode,
+        ruler: Ruler,
+        exclude: &'a [String],
+    ) -> impl Iterator<Item = View<'a>> + 'a {
+        let own = s.streets.get(street.as_str()).map_or(&[][..], Vec::as_slice);
+        let street_idx = tree.index_of(street.as_str());
+        let grid_idx = tree.index_of(grid.as_str());
+        let wide = s.wide.iter().filter(move |e| {
+            street_idx.is_some_and(|st| std::iter::once(&e.area).chain(&e.more_areas).any(|&a| tree.holds(a, st)))
+                && !own.iter().any(|o| o.user == e.user)
+        });
+        own.iter().chain(wide).filter(move |e| exclude.is_empty() || !exclude.contains(&e.user)).map(move |e| View {
+            entry: e,
+            in_grid: grid_idx.is_some_and(|g| e.holds(g)),
+            metres: (!e.lat.is_nan()).then(|| ruler.metres(e.lat, e.lng)),
+        })
+    }
+
+    /// Automatic dispatch's pick among the street's on-duty workers, in one pass over what is
+    /// kept; `None` when the roster cannot answer (off, stale, another map): the caller reads the
+    /// database.
+    pub fn pick(
+        &self,
+        tree: &AreaIndex,
+        street: &AreaCode,
+        grid: &AreaCode,
+        at: (f64, f64),
+        exclude: &[String],
+        max_load: i64,
+    ) -> Option<Pick> {
+        let s = self.usable(tree)?;
+        let (mut in_grid, mut on_duty) = (0, 0);
+        let views = Self::views(&s, tree, street, grid, Ruler::new(at.0, at.1), exclude).inspect(|v| {
+            on_duty += 1;
+            in_grid += usize::from(v.in_grid);
+        });
+        let chosen = pick_grid_worker(views, max_load).map(|(v, rule)| (v.candidate(), rule));
+        Some(Pick { chosen, in_grid, on_duty })
+    }
+
+    /// Every on-duty worker of the street, for the ops centre's ranked list; `None` as for
+    /// [`Roster::pick`].
     pub fn street(
         &self,
         tree: &AreaIndex,
@@ -362,37 +472,12 @@ impl Roster {
         at: (f64, f64),
         exclude: &[String],
     ) -> Option<Vec<Candidate>> {
-        if !self.enabled() {
-            return None;
-        }
-        let s = self.read();
-        if !s.tree.as_ref().is_some_and(|t| std::ptr::eq(t.as_ref(), tree))
-            || s.refreshed.is_none_or(|r| r.elapsed() >= STALE_AFTER)
-        {
-            return None;
-        }
-        let own = s.streets.get(street.as_str()).map_or(&[][..], Vec::as_slice);
-        let wide = s.wide.iter().filter(|e| {
-            e.areas.iter().any(|a| AreaCode::parse(a).is_ok_and(|a| tree.is_within(street, &a)))
-                && !own.iter().any(|o| o.user == e.user)
-        });
-        let (lat, lng) = at;
-        Some(
-            own.iter()
-                .chain(wide)
-                .filter(|e| !exclude.contains(&e.user))
-                .map(|e| Candidate {
-                    user_id: e.user.clone(),
-                    in_grid: e.areas.iter().any(|a| a == grid.as_str()),
-                    load: e.load,
-                    metres: (!e.lat.is_nan())
-                        .then(|| gridwork_mobile_core::domain::crs::distance_m((e.lng, e.lat), (lng, lat))),
-                })
-                .collect(),
-        )
+        let s = self.usable(tree)?;
+        Some(Self::views(&s, tree, street, grid, Ruler::new(at.0, at.1), exclude).map(|v| v.candidate()).collect())
     }
 
-    /// Keeps exactly these workers on `tree`, as a whole read would (benchmarks).
+    /// Keeps exactly these workers on `tree`, as a whole read would (benchmarks). Not fed by the
+    /// database, it never goes stale.
     pub fn fill(&self, tree: Arc<AreaIndex>, workers: Vec<OnDuty>) {
         let mut fresh = State {
             tree: Some(tree),
@@ -590,10 +675,33 @@ mod tests {
     }
 
     #[test]
+    fn the_one_pass_pick_is_the_rules_pick_over_the_street() {
+        let t = tree();
+        let r = roster(&t);
+        for (street, grid, at, max_load) in [
+            ("S1", "G1", (30.05, 114.06), 8),
+            ("S1", "G1", (30.05, 114.06), 1),
+            ("S1", "G2", (30.05, 114.16), 2),
+            ("S1", "K1", (30.05, 114.19), 8),
+            ("S2", "G1", (30.05, 114.3), 8),
+        ] {
+            let cands = r.street(&t, &code(street), &code(grid), at, &[]).unwrap();
+            let want = pick_grid_worker(&cands, max_load).map(|(c, rule)| (c.clone(), rule));
+            let got = r.pick(&t, &code(street), &code(grid), at, &[], max_load).unwrap();
+            assert_eq!(got.chosen, want, "{street} {grid} {max_load}");
+            assert_eq!((got.on_duty, got.in_grid), (cands.len(), cands.iter().filter(|c| c.in_grid).count()));
+        }
+    }
+
+    #[test]
     fn a_roster_not_refreshed_lately_is_not_used() {
         let t = tree();
         let r = roster(&t);
-        r.write().refreshed = Instant::now().checked_sub(STALE_AFTER + Duration::from_secs(1));
+        {
+            let mut s = r.write();
+            s.looked = Some(crate::models::now());
+            s.refreshed = Instant::now().checked_sub(STALE_AFTER + Duration::from_secs(1));
+        }
         assert!(r.street(&t, &code("S1"), &code("G1"), (30.05, 114.06), &[]).is_none());
     }
 }

@@ -549,6 +549,16 @@ impl AreaIndex {
             .unwrap_or_default()
     }
 
+    /// The area's place in the index (stable while this index is served).
+    pub fn index_of(&self, code: &str) -> Option<u32> {
+        self.by_code.get(code).copied()
+    }
+
+    /// Whether `ancestor` is `area` or lies above it (by places in the index).
+    pub fn holds(&self, ancestor: u32, area: u32) -> bool {
+        self.chains.get(area as usize).is_some_and(|c| c.contains(&ancestor))
+    }
+
     pub fn get(&self, code: &str) -> Option<&AreaInfo> {
         self.by_code.get(code).map(|&i| &self.areas[i as usize])
     }

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 
 use gridwork_mobile_core::domain::category::HandlerKind;
-use gridwork_mobile_core::domain::crs::distance_m;
 use gridwork_mobile_core::{AreaCode, AreaLevel, Role};
 use h3o::LatLng;
 use serde_json::{Value, json};
@@ -56,33 +55,89 @@ pub struct Candidate {
     pub user_id: String,
     pub in_grid: bool,
     pub load: i64,
-    /// From the worker's last position to the event, if the worker has sent one.
+    /// From the worker's last position to the event ([`Ruler`]), if the worker has sent one.
     pub metres: Option<f64>,
 }
 
-impl Candidate {
-    fn free(&self, max_load: i64) -> bool {
-        self.load < max_load
+/// What the rule reads of a worker: the roster hands over views of what it keeps, the database
+/// path whole [`Candidate`]s.
+pub trait Rankable {
+    fn user_id(&self) -> &str;
+    fn in_grid(&self) -> bool;
+    fn load(&self) -> i64;
+    fn metres(&self) -> Option<f64>;
+}
+
+impl Rankable for Candidate {
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn in_grid(&self) -> bool {
+        self.in_grid
+    }
+    fn load(&self) -> i64 {
+        self.load
+    }
+    fn metres(&self) -> Option<f64> {
+        self.metres
+    }
+}
+
+impl<T: Rankable> Rankable for &T {
+    fn user_id(&self) -> &str {
+        (*self).user_id()
+    }
+    fn in_grid(&self) -> bool {
+        (*self).in_grid()
+    }
+    fn load(&self) -> i64 {
+        (*self).load()
+    }
+    fn metres(&self) -> Option<f64> {
+        (*self).metres()
+    }
+}
+
+/// Distances from one event, as dispatch measures them: flat ground around the event (off by
+/// less than 0.01 % within a street), so hundreds of workers cost no trigonometry each.
+#[derive(Debug, Clone, Copy)]
+pub struct Ruler {
+    lat: f64,
+    lng: f64,
+    per_lng: f64,
+}
+
+const METRES_PER_DEGREE: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
+
+impl Ruler {
+    pub fn new(lat: f64, lng: f64) -> Self {
+        Self { lat, lng, per_lng: METRES_PER_DEGREE * lat.to_radians().cos() }
     }
 
-    /// The street's measure: distance weighed with load; never-located workers last.
-    fn street_score(&self) -> f64 {
-        self.metres.map_or(f64::INFINITY, |m| m + self.load as f64 * LOAD_WEIGHT_M)
+    pub fn metres(&self, lat: f64, lng: f64) -> f64 {
+        let (dx, dy) = ((lng - self.lng) * self.per_lng, (lat - self.lat) * METRES_PER_DEGREE);
+        dx.hypot(dy)
     }
+}
 
-    fn grid_order(&self, other: &Self) -> std::cmp::Ordering {
-        (self.load, self.metres.unwrap_or(f64::INFINITY))
-            .partial_cmp(&(other.load, other.metres.unwrap_or(f64::INFINITY)))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| self.user_id.cmp(&other.user_id))
-    }
+fn free(c: &impl Rankable, max_load: i64) -> bool {
+    c.load() < max_load
+}
 
-    fn street_order(&self, other: &Self) -> std::cmp::Ordering {
-        self.street_score()
-            .total_cmp(&other.street_score())
-            .then(self.load.cmp(&other.load))
-            .then_with(|| self.user_id.cmp(&other.user_id))
-    }
+/// The street's measure: distance weighed with load; never-located workers last.
+fn street_score(c: &impl Rankable) -> f64 {
+    c.metres().map_or(f64::INFINITY, |m| m + c.load() as f64 * LOAD_WEIGHT_M)
+}
+
+fn grid_order<C: Rankable>(a: &C, b: &C) -> std::cmp::Ordering {
+    a.load()
+        .cmp(&b.load())
+        .then(a.metres().unwrap_or(f64::INFINITY).total_cmp(&b.metres().unwrap_or(f64::INFINITY)))
+        .then_with(|| a.user_id().cmp(b.user_id()))
+}
+
+fn street_order<C: Rankable>(a: &C, b: &C) -> std::cmp::Ordering {
+    street_score(a).total_cmp(&street_score(b)).then(a.load().cmp(&b.load())).then_with(|| a.user_id().cmp(b.user_id()))
 }
 
 /// Grid workers in the order dispatch prefers them, each with the rule that places it: free
@@ -90,11 +145,11 @@ impl Candidate {
 /// distance weighed with load (never-located ones last), then those at the task limit. Pure, so
 /// the rule is tested on its own; automatic dispatch takes the first free one.
 pub fn rank_grid_workers(cands: &[Candidate], max_load: i64) -> Vec<(&Candidate, &'static str)> {
-    let mut in_grid: Vec<&Candidate> = cands.iter().filter(|c| c.free(max_load) && c.in_grid).collect();
-    in_grid.sort_by(|a, b| a.grid_order(b));
-    let mut street: Vec<&Candidate> = cands.iter().filter(|c| c.free(max_load) && !c.in_grid).collect();
-    street.sort_by(|a, b| a.street_order(b));
-    let mut full: Vec<&Candidate> = cands.iter().filter(|c| !c.free(max_load)).collect();
+    let mut in_grid: Vec<&Candidate> = cands.iter().filter(|c| free(*c, max_load) && c.in_grid).collect();
+    in_grid.sort_by(grid_order);
+    let mut street: Vec<&Candidate> = cands.iter().filter(|c| free(*c, max_load) && !c.in_grid).collect();
+    street.sort_by(street_order);
+    let mut full: Vec<&Candidate> = cands.iter().filter(|c| !free(*c, max_load)).collect();
     full.sort_by(|a, b| (!a.in_grid, a.load, &a.user_id).cmp(&(!b.in_grid, b.load, &b.user_id)));
     in_grid
         .into_iter()
@@ -109,13 +164,20 @@ pub const AT_LIMIT: &str = "at_task_limit";
 
 /// The choice among grid workers: the first free one of [`rank_grid_workers`], found in one pass
 /// (a street may hold hundreds).
-pub fn pick_grid_worker(cands: &[Candidate], max_load: i64) -> Option<(&Candidate, &'static str)> {
-    let free = || cands.iter().filter(|c| c.free(max_load));
-    free()
-        .filter(|c| c.in_grid)
-        .min_by(|a, b| a.grid_order(b))
-        .map(|c| (c, "grid_on_duty"))
-        .or_else(|| free().filter(|c| !c.in_grid).min_by(|a, b| a.street_order(b)).map(|c| (c, "nearest_in_street")))
+pub fn pick_grid_worker<C: Rankable>(cands: impl IntoIterator<Item = C>, max_load: i64) -> Option<(C, &'static str)> {
+    let (mut grid, mut street): (Option<C>, Option<C>) = (None, None);
+    for c in cands.into_iter().filter(|c| free(c, max_load)) {
+        let best = if c.in_grid() { &mut grid } else { &mut street };
+        let better = match best.as_ref() {
+            None => true,
+            Some(b) if c.in_grid() => grid_order(&c, b).is_lt(),
+            Some(b) => street_order(&c, b).is_lt(),
+        };
+        if better {
+            *best = Some(c);
+        }
+    }
+    grid.map(|c| (c, "grid_on_duty")).or_else(|| street.map(|c| (c, "nearest_in_street")))
 }
 
 /// The H3 cell of a point at the finest area resolution, as stored.
@@ -154,37 +216,27 @@ pub fn plan(
     }
 }
 
+/// The roster of the pool this work runs in, unless the work itself changed workers (an earlier
+/// dispatch of the same batch): then it reads its own rows in the database.
+fn kept_roster() -> Option<std::sync::Arc<crate::roster::Roster>> {
+    crate::db::roster().filter(|_| !crate::roster::touched_here())
+}
+
 /// The on-duty grid workers of the event's street (and whose grant holds the street), with load
-/// and distance, and whether they came from the duty roster (to be confirmed before use); `None`
-/// when the event lies in no grid.
+/// and distance; `None` when the event lies in no grid.
 fn street_workers(
     conn: &mut DbConn,
     tree: &AreaIndex,
     event: &EventRow,
     exclude: &[String],
-) -> ApiResult<Option<StreetWorkers>> {
+) -> ApiResult<Option<Vec<Candidate>>> {
     let (Some(grid), Some(street)) = (code(&event.grid_code), code(&event.street_code)) else {
         return Ok(None);
     };
-    // Work that itself changed workers (an earlier dispatch of the same batch) reads its own rows.
-    let kept = crate::db::roster()
-        .filter(|_| !crate::roster::touched_here())
-        .and_then(|r| r.street(tree, &street, &grid, (event.lat, event.lng), exclude));
-    if let Some(cands) = kept {
-        return Ok(Some((grid, street, cands, Source::Roster)));
+    if let Some(cands) = kept_roster().and_then(|r| r.street(tree, &street, &grid, (event.lat, event.lng), exclude)) {
+        return Ok(Some(cands));
     }
-    let cands = street_from_database(conn, tree, event, &grid, &street, exclude)?;
-    Ok(Some((grid, street, cands, Source::Database)))
-}
-
-/// The event's grid and street, the street's workers, and where they were read.
-type StreetWorkers = (AreaCode, AreaCode, Vec<Candidate>, Source);
-
-/// Where a street's workers were read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    Roster,
-    Database,
+    Ok(Some(street_from_database(conn, tree, event, &grid, &street, exclude)?))
 }
 
 fn street_from_database(
@@ -196,6 +248,7 @@ fn street_from_database(
     exclude: &[String],
 ) -> ApiResult<Vec<Candidate>> {
     let mut seen: HashMap<String, Candidate> = HashMap::new();
+    let ruler = Ruler::new(event.lat, event.lng);
     for (area, status) in queries::workers::on_duty_in(conn, "grid_worker", &tree.line_of(street.as_str()))? {
         let Some(area) = area.as_deref().and_then(|a| AreaCode::parse(a).ok()) else { continue };
         if exclude.contains(&status.user_id) || !tree.is_within(&area, street) && !tree.is_within(street, &area) {
@@ -203,7 +256,7 @@ fn street_from_database(
         }
         let in_grid = &area == grid;
         let metres = match (status.lat, status.lng) {
-            (Some(lat), Some(lng)) => Some(distance_m((lng, lat), (event.lng, event.lat))),
+            (Some(lat), Some(lng)) => Some(ruler.metres(lat, lng)),
             _ => None,
         };
         let entry = seen.entry(status.user_id.clone()).or_insert(Candidate {
@@ -252,34 +305,34 @@ fn grid_worker(
     max_load: i64,
     exclude: &[String],
 ) -> ApiResult<Plan> {
-    let Some((grid, street, mut cands, source)) = street_workers(conn, tree, event, exclude)? else {
+    let (Some(grid), Some(street)) = (code(&event.grid_code), code(&event.street_code)) else {
         return Ok(Plan::Nobody { why: json!({"rule": "grid_on_duty", "problem": "the event lies in no grid"}) });
     };
-    let mut picked = pick_grid_worker(&cands, max_load).map(|(c, rule)| (c.clone(), rule));
-    let outcome = if source == Source::Roster {
-        let load = match &picked {
-            Some((c, _)) => confirmed(conn, tree, &street, &c.user_id, max_load)?,
-            None => None,
-        };
-        match (&mut picked, load) {
-            (Some((c, _)), Some(load)) => {
-                c.load = load;
-                Outcome::Confirmed
-            }
-            // What memory holds is behind (or found nobody): the database decides.
-            _ => {
-                cands = street_from_database(conn, tree, event, &grid, &street, exclude)?;
-                picked = pick_grid_worker(&cands, max_load).map(|(c, rule)| (c.clone(), rule));
-                Outcome::Behind
-            }
+    let roster = kept_roster();
+    let kept = roster.as_ref().and_then(|r| r.pick(tree, &street, &grid, (event.lat, event.lng), exclude, max_load));
+    let mut outcome = if kept.is_some() { Outcome::Behind } else { Outcome::Unused };
+    let mut street_pick = None;
+    if let Some(p) = kept
+        && let Some((mut c, rule)) = p.chosen
+        && let Some(load) = confirmed(conn, tree, &street, &c.user_id, max_load)?
+    {
+        c.load = load;
+        street_pick = Some((Some((c, rule)), p.in_grid, p.on_duty));
+        outcome = Outcome::Confirmed;
+    }
+    // The roster could not answer, or was behind (its pick no longer fits, or it found nobody):
+    // the database decides.
+    let (picked, in_grid_total, on_duty) = match street_pick {
+        Some(p) => p,
+        None => {
+            let cands = street_from_database(conn, tree, event, &grid, &street, exclude)?;
+            let picked = pick_grid_worker(&cands, max_load).map(|(c, rule)| (c.clone(), rule));
+            (picked, cands.iter().filter(|c| c.in_grid).count(), cands.len())
         }
-    } else {
-        Outcome::Unused
     };
-    if let Some(r) = crate::db::roster() {
+    if let Some(r) = roster {
         r.count(outcome);
     }
-    let in_grid_total = cands.iter().filter(|c| c.in_grid).count();
     match picked {
         Some((c, rule)) => Ok(Plan::Assign(vec![Choice {
             user_id: c.user_id.clone(),
@@ -292,16 +345,16 @@ fn grid_worker(
                 "max_load": max_load,
                 "distance_m": c.metres.map(f64::round),
                 "on_duty_in_grid": in_grid_total,
-                "on_duty_in_street": cands.len(),
+                "on_duty_in_street": on_duty,
             }),
         }])),
         None => Ok(Plan::Nobody {
             why: json!({
                 "rule": "nearest_in_street",
-                "problem": if cands.is_empty() { "no grid worker on duty in the street" } else { "every grid worker on duty in the street is at the task limit" },
+                "problem": if on_duty == 0 { "no grid worker on duty in the street" } else { "every grid worker on duty in the street is at the task limit" },
                 "grid": grid.as_str(),
                 "street": street.as_str(),
-                "on_duty_in_street": cands.len(),
+                "on_duty_in_street": on_duty,
                 "max_load": max_load,
             }),
         }),
@@ -362,7 +415,7 @@ pub struct Offer {
 /// serving the area with its least-loaded handler.
 pub fn candidates(conn: &mut DbConn, tree: &AreaIndex, event: &EventRow, max_load: i64) -> ApiResult<Vec<Offer>> {
     let mut out = vec![];
-    if let Some((_, _, cands, _)) = street_workers(conn, tree, event, &[])? {
+    if let Some(cands) = street_workers(conn, tree, event, &[])? {
         for (c, rule) in rank_grid_workers(&cands, max_load) {
             out.push(Offer {
                 user_id: c.user_id.clone(),
