@@ -42,6 +42,39 @@ pub struct AreaInfo {
     pub children: Vec<u32>,
 }
 
+/// The areas containing a point, top level first: at most seven, kept inline (a lookup allocates
+/// nothing).
+#[derive(Debug, Clone, Copy)]
+pub struct Chain<'a> {
+    areas: [&'a AreaInfo; 7],
+    len: usize,
+}
+
+/// What fills a chain's unused slots (never read).
+static UNUSED: AreaInfo =
+    AreaInfo { code: String::new(), name: String::new(), level: AreaLevel::City, parent: None, children: Vec::new() };
+
+impl Default for Chain<'_> {
+    fn default() -> Self {
+        Self { areas: [&UNUSED; 7], len: 0 }
+    }
+}
+
+impl<'a> std::ops::Deref for Chain<'a> {
+    type Target = [&'a AreaInfo];
+    fn deref(&self) -> &Self::Target {
+        &self.areas[..self.len]
+    }
+}
+
+impl<'a> IntoIterator for Chain<'a> {
+    type Item = &'a AreaInfo;
+    type IntoIter = std::iter::Take<std::array::IntoIter<&'a AreaInfo, 7>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.areas.into_iter().take(self.len)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Edge {
     a: Coord<f64>,
@@ -487,10 +520,10 @@ impl AreaIndex {
     }
 
     /// The chain of areas containing the point, from the top level down to the deepest one.
-    pub fn lookup(&self, lng: f64, lat: f64) -> Vec<&AreaInfo> {
+    pub fn lookup(&self, lng: f64, lat: f64) -> Chain<'_> {
         match self.deepest(lng, lat) {
             Some(idx) => self.ancestry(idx),
-            None => Vec::new(),
+            None => Chain::default(),
         }
     }
 
@@ -542,11 +575,15 @@ impl AreaIndex {
         None
     }
 
-    pub fn ancestry(&self, idx: u32) -> Vec<&AreaInfo> {
-        self.chains
-            .get(idx as usize)
-            .map(|c| c.iter().take_while(|&&a| a != NO_AREA).map(|&a| &self.areas[a as usize]).collect())
-            .unwrap_or_default()
+    pub fn ancestry(&self, idx: u32) -> Chain<'_> {
+        let mut chain = Chain::default();
+        if let Some(c) = self.chains.get(idx as usize) {
+            for &a in c.iter().take_while(|&&a| a != NO_AREA) {
+                chain.areas[chain.len] = &self.areas[a as usize];
+                chain.len += 1;
+            }
+        }
+        chain
     }
 
     /// The area's place in the index (stable while this index is served).

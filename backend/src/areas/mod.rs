@@ -10,7 +10,7 @@ pub mod store;
 mod tiles;
 pub mod validity;
 
-pub use index::{AreaIndex, AreaInput, SharedIndex};
+pub use index::{AreaIndex, AreaInput, Chain, SharedIndex};
 
 /// An area code sent in `field` that names a mapped area; refusals name the field.
 pub fn mapped_area(

@@ -22,8 +22,8 @@ const PENDING: u32 = u32::MAX - 2;
 /// rounding of a tile's bounds, so a point that rounds into a neighbouring tile cannot cross an
 /// edge on the way.
 const MARGIN: f64 = 1e-9;
-/// At most this many tiles (4 bytes each): 32 MB.
-const MAX_TILES: usize = 8 << 20;
+/// At most this many tiles (4 bytes each): 48 MB.
+const MAX_TILES: usize = 12 << 20;
 /// Tiles per side of the deepest level's median area: smaller tiles leave fewer points mixed.
 const TILES_PER_AREA_SIDE: f64 = 24.0;
 const METRES_PER_DEGREE: f64 = 111_320.0;
