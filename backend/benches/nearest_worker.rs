@@ -5,6 +5,11 @@
 //! nearest worker is about 45 m away at this density): one city-wide key, and one key per street. Redis answers only "who is
 //! nearest"; the roster's answer also weighs load, the grid rule and the task limit.
 //!
+//! With PostgreSQL at hand (`GRIDWORK_TEST_PG_URL`, default 127.0.0.1:5432), the same workers go into
+//! a scratch database, and the database path dispatch took before the roster (the street's
+//! on-duty workers and their loads, read for every event) is timed beside the roster's pick plus
+//! the confirmation dispatch now asks the database for.
+//!
 //! `cargo bench -p gridwork-backend --bench nearest_worker`
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -15,9 +20,11 @@ use std::net::TcpStream;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use diesel::RunQueryDsl;
 use geo::{MultiPolygon, Rect};
 use gridwork::areas::{AreaIndex, AreaInput};
-use gridwork::events::dispatch::pick_grid_worker;
+use gridwork::db::{Db, DbConn, DbUrl};
+use gridwork::events::dispatch::{Candidate, Ruler, pick_grid_worker};
 use gridwork::roster::{OnDuty, Roster};
 use gridwork_mobile_core::{AreaCode, AreaLevel};
 
@@ -185,17 +192,20 @@ impl Redis {
         commands.iter().map(|_| self.read()).collect()
     }
 
+    /// Whether `key` holds a member within 500 m of (lat, lng): the single nearest, asked the way a
+    /// dispatcher would.
+    fn nearest(&mut self, key: &str, (lat, lng): (f64, f64)) -> bool {
+        let (lng, lat) = (format!("{lng}"), format!("{lat}"));
+        let r = self.call(&["GEOSEARCH", key, "FROMLONLAT", &lng, &lat, "BYRADIUS", "500", "m", "ASC", "COUNT", "1"]);
+        matches!(r, Reply::Array(a) if matches!(a.first(), Some(Reply::Bulk(Some(name))) if !name.is_empty()))
+    }
+
     fn call(&mut self, args: &[&str]) -> Reply {
         let mut buf = vec![];
         Self::encode(&mut buf, args);
         self.out.write_all(&buf).unwrap();
         self.read()
     }
-}
-
-/// Whether a GEOSEARCH answer names a member.
-fn named(r: &Reply) -> bool {
-    matches!(r, Reply::Array(a) if matches!(a.first(), Some(Reply::Bulk(Some(name))) if !name.is_empty()))
 }
 
 fn nearest(c: &mut Criterion) {
@@ -302,46 +312,17 @@ fn nearest(c: &mut Criterion) {
             let mut i = 0usize;
             group.bench_function("redis_geosearch_city_500m", |b| {
                 b.iter(|| {
-                    let (_, _, (lat, lng)) = &events[i % events.len()];
+                    let (_, _, at) = &events[i % events.len()];
                     i += 1;
-                    let (lng, lat) = (format!("{lng}"), format!("{lat}"));
-                    let r = redis.call(&[
-                        "GEOSEARCH",
-                        key,
-                        "FROMLONLAT",
-                        &lng,
-                        &lat,
-                        "BYRADIUS",
-                        "500",
-                        "m",
-                        "ASC",
-                        "COUNT",
-                        "1",
-                    ]);
-                    black_box(named(&r))
+                    black_box(redis.nearest(key, *at))
                 });
             });
             let mut i = 0usize;
             group.bench_function("redis_geosearch_street_key", |b| {
                 b.iter(|| {
-                    let (street, _, (lat, lng)) = &events[i % events.len()];
+                    let (street, _, at) = &events[i % events.len()];
                     i += 1;
-                    let street_key = format!("gridwork:bench:street:{street}");
-                    let (lng, lat) = (format!("{lng}"), format!("{lat}"));
-                    let r = redis.call(&[
-                        "GEOSEARCH",
-                        &street_key,
-                        "FROMLONLAT",
-                        &lng,
-                        &lat,
-                        "BYRADIUS",
-                        "500",
-                        "m",
-                        "ASC",
-                        "COUNT",
-                        "1",
-                    ]);
-                    black_box(named(&r))
+                    black_box(redis.nearest(&format!("gridwork:bench:street:{street}"), *at))
                 });
             });
             // The anchor: a round trip that does nothing.
@@ -351,7 +332,133 @@ fn nearest(c: &mut Criterion) {
             redis.pipeline(&dels);
         }
     }
+    match Scratch::create() {
+        None => eprintln!("PostgreSQL not reachable: the database side is skipped"),
+        Some(scratch) => {
+            let mut conn = scratch.db.get().unwrap();
+            scratch.fill(&mut conn, &workers);
+            // Before the roster: dispatch read the street's on-duty workers with their grants and
+            // positions, then their open tasks, and ranked them.
+            let mut i = 0usize;
+            group.bench_function("database_street_read_and_pick", |b| {
+                b.iter(|| {
+                    let (street, grid, at) = &events[i % events.len()];
+                    i += 1;
+                    black_box(database_pick(&mut conn, &tree, street, grid, *at))
+                });
+            });
+            // With the roster: its pick, then the database's word on that one worker.
+            let mut i = 0usize;
+            group.bench_function("roster_pick_and_confirm", |b| {
+                b.iter(|| {
+                    let (street, grid, at) = &events[i % events.len()];
+                    i += 1;
+                    let pick = roster.pick(&tree, street, grid, *at, &[], 8).unwrap();
+                    let user = pick.chosen.map(|(c, _)| c.user_id).unwrap_or_default();
+                    let grants = gridwork::queries::workers::on_duty(
+                        &mut conn,
+                        "grid_worker",
+                        Some(std::slice::from_ref(&user)),
+                    )
+                    .unwrap();
+                    let load = gridwork::queries::tasks::open_load(&mut conn, &[user]).unwrap();
+                    black_box((grants.len(), load.len()))
+                });
+            });
+            drop(conn);
+            scratch.drop_database();
+        }
+    }
     group.finish();
+}
+
+/// The database path as dispatch ran it before the roster (the same queries and rule).
+fn database_pick(conn: &mut DbConn, tree: &AreaIndex, street: &AreaCode, grid: &AreaCode, at: (f64, f64)) -> usize {
+    let ruler = Ruler::new(at.0, at.1);
+    let rows = gridwork::queries::workers::on_duty_in(conn, "grid_worker", &tree.line_of(street.as_str())).unwrap();
+    let ids: Vec<String> = rows.iter().map(|(_, s)| s.user_id.clone()).collect();
+    let loads = gridwork::queries::tasks::open_load(conn, &ids).unwrap();
+    let cands: Vec<Candidate> = rows
+        .into_iter()
+        .map(|(area, s)| Candidate {
+            in_grid: area.as_deref() == Some(grid.as_str()),
+            load: loads.get(&s.user_id).copied().unwrap_or(0),
+            metres: s.lat.zip(s.lng).map(|(lat, lng)| ruler.metres(lat, lng)),
+            user_id: s.user_id,
+        })
+        .collect();
+    pick_grid_worker(&cands, 8).map_or(0, |(c, _)| c.user_id.len())
+}
+
+/// A scratch PostgreSQL database holding the same workers (`GRIDWORK_TEST_PG_URL` names the
+/// server, as for the tests).
+struct Scratch {
+    admin: String,
+    name: String,
+    db: Db,
+}
+
+impl Scratch {
+    fn create() -> Option<Self> {
+        use diesel::Connection;
+        let admin = std::env::var("GRIDWORK_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let mut root = diesel::PgConnection::establish(&admin).ok()?;
+        let name = format!("gw_nearest_{}", std::process::id());
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut root).ok()?;
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut root).ok()?;
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(r, _)| r);
+        let db = Db::connect(&DbUrl::parse(&format!("{base}/{name}")).ok()?, &Default::default()).ok()?;
+        let mut conn = db.get().ok()?;
+        gridwork::db::migrate::run_pending(&mut conn).ok()?;
+        drop(conn);
+        Some(Self { admin, name, db })
+    }
+
+    /// The workers as accounts with one grid grant each, on duty where they stand (no open tasks).
+    fn fill(&self, conn: &mut DbConn, workers: &[OnDuty]) {
+        use diesel::sql_types::{Array, Double, Text};
+        let DbConn::Postgres(conn) = conn else { panic!("a PostgreSQL scratch database") };
+        for chunk in workers.chunks(20_000) {
+            let ids: Vec<String> = chunk.iter().map(|w| w.user.clone()).collect();
+            let areas: Vec<String> = chunk.iter().map(|w| w.areas[0].clone()).collect();
+            let lats: Vec<f64> = chunk.iter().map(|w| w.at.unwrap().0).collect();
+            let lngs: Vec<f64> = chunk.iter().map(|w| w.at.unwrap().1).collect();
+            diesel::sql_query(
+                "INSERT INTO users (id, username, display_name, password_hash, is_active, created_at, updated_at)
+                 SELECT u, u, u, 'x', TRUE, now(), now() FROM unnest($1) AS t(u)",
+            )
+            .bind::<Array<Text>, _>(&ids)
+            .execute(conn)
+            .unwrap();
+            diesel::sql_query(
+                "INSERT INTO role_assignments (id, user_id, role, area_code, created_at)
+                 SELECT 'r' || u, u, 'grid_worker', a, now() FROM unnest($1, $2) AS t(u, a)",
+            )
+            .bind::<Array<Text>, _>(&ids)
+            .bind::<Array<Text>, _>(&areas)
+            .execute(conn)
+            .unwrap();
+            diesel::sql_query(
+                "INSERT INTO worker_status (user_id, on_duty, lat, lng, located_at, updated_at)
+                 SELECT u, TRUE, la, ln, now(), now() FROM unnest($1, $2, $3) AS t(u, la, ln)",
+            )
+            .bind::<Array<Text>, _>(&ids)
+            .bind::<Array<Double>, _>(&lats)
+            .bind::<Array<Double>, _>(&lngs)
+            .execute(conn)
+            .unwrap();
+        }
+        diesel::sql_query("ANALYZE").execute(conn).unwrap();
+    }
+
+    fn drop_database(self) {
+        use diesel::Connection;
+        drop(self.db);
+        if let Ok(mut root) = diesel::PgConnection::establish(&self.admin) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut root);
+        }
+    }
 }
 
 criterion_group!(benches, nearest);

@@ -26,6 +26,19 @@ pub mod proxy;
 pub mod s3;
 pub mod wrk;
 
+/// Runs `f` three times; the median time and the last answer (the benchmark binaries' timing).
+pub fn median_of_three<T>(mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<(std::time::Duration, T)> {
+    let mut runs = vec![];
+    let mut last = None;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        last = Some(f()?);
+        runs.push(t.elapsed());
+    }
+    runs.sort();
+    Ok((runs[1], last.ok_or_else(|| anyhow::anyhow!("three runs"))?))
+}
+
 pub const PASSWORD: &str = "test-password-1";
 
 /// Deterministic pseudo-random numbers (xorshift), so failures and load runs reproduce.

@@ -896,6 +896,33 @@ both_backends! {
         eprintln!("{n} changes, {looks} looks");
     }
 
+    /// More changes than one page (200) inside a stream's look-back window: the stream still moves
+    /// on to what comes next (it used to read the window's oldest page again and again).
+    async fn a_stream_moves_past_a_window_fuller_than_a_page(app: TestApp) {
+        use std::time::{Duration, Instant};
+        let c = city(&app).await;
+        let mut res = app.client.get(app.url("/api/v1/events/stream")).bearer_auth(&c.district).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let mut text = String::new();
+        let at = |n: u32| (30.601 + 0.0006 * f64::from(n % 30), 114.271 + 0.0006 * f64::from(n / 30));
+        let started = Instant::now();
+        let mut ids = Vec::new();
+        for n in 0..240u32 {
+            ids.push(id(&report(&app, &c.chen, &format!("page-{n}"), "E-01-02", at(n)).await));
+        }
+        let filed_in = started.elapsed();
+        let last = ids.last().unwrap().clone();
+        assert!(read_until(&mut res, &mut text, &last, Duration::from_secs(10)).await, "the burst never arrived");
+        let seen = ids.iter().filter(|i| text.contains(i.as_str())).count();
+        assert_eq!(seen, ids.len(), "{seen} of {} reports streamed", ids.len());
+        // Now one more: it must come through although the window behind holds 240 sent changes.
+        let one = id(&report(&app, &c.chen, "page-after", "E-01-02", at(250)).await);
+        assert!(
+            read_until(&mut res, &mut text, &one, Duration::from_secs(4)).await,
+            "the stream stalled behind a full window (240 reports filed in {filed_in:?})"
+        );
+    }
+
     async fn evaluation_counts_on_time_and_rework_per_unit(app: TestApp) {
         let c = city(&app).await;
         app.on_duty(&c.wang, (30.584, 114.276)).await;
@@ -951,6 +978,18 @@ both_backends! {
         let (s, _) = app.get("/api/v1/events/density", &c.wang).await;
         assert_eq!(s, 403);
     }
+}
+
+/// Reads a stream into `text` until `want` appears; false after `limit`.
+async fn read_until(res: &mut reqwest::Response, text: &mut String, want: &str, limit: std::time::Duration) -> bool {
+    let until = std::time::Instant::now() + limit;
+    while !text.contains(want) {
+        let Some(left) = until.checked_duration_since(std::time::Instant::now()) else { return false };
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(left, res.chunk()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    true
 }
 
 fn urlencode(s: &str) -> String {

@@ -107,6 +107,41 @@ pub async fn my_tasks(caller: Caller, state: web::Data<AppState>, q: web::Query<
 
 /// The least time between two looks of one stream at the database.
 const MIN_GAP: Duration = Duration::from_millis(100);
+/// How often a stream reads the whole SAFETY window behind its cursor again, for changes that
+/// committed late (every look reads what is newer than the cursor).
+const LOOK_BACK_EVERY: Duration = Duration::from_secs(1);
+
+/// What changed in `filter`'s scope that `sent` does not hold at that version: newer than
+/// `cursor` (a page), and — when `look_back` — everything in the SAFETY window behind it, page by
+/// page. Reading the window as one page of the oldest rows would stall a stream whose window holds
+/// more than a page of rows it already sent.
+fn changes(
+    conn: &mut crate::db::DbConn,
+    filter: &EventFilter,
+    cursor: &(NaiveDateTime, String),
+    look_back: bool,
+    sent: &HashMap<String, (i32, NaiveDateTime)>,
+) -> ApiResult<Vec<crate::models::event::EventRow>> {
+    let mut rows = Vec::new();
+    let behind = |r: &crate::models::event::EventRow| (r.updated_at, r.id.as_str()) <= (cursor.0, cursor.1.as_str());
+    if look_back {
+        let mut after = (cursor.0 - SAFETY, String::new());
+        loop {
+            let page = queries::events::changed_since(conn, filter, after)?;
+            let full = page.len() as i64 == filter.limit;
+            let last = page.last().map(|r| (r.updated_at, r.id.clone()));
+            let reached = page.last().is_some_and(|r| !behind(r));
+            rows.extend(page.into_iter().filter(|r| behind(r)));
+            match last {
+                Some(l) if full && !reached => after = l,
+                _ => break,
+            }
+        }
+    }
+    rows.extend(queries::events::changed_since(conn, filter, cursor.clone())?);
+    rows.retain(|r| sent.get(&r.id).is_none_or(|(v, _)| *v < r.version));
+    Ok(rows)
+}
 
 /// One server-sent event carrying a wire value.
 fn frame<T: serde::Serialize>(id: &str, kind: &str, data: &T) -> Bytes {
@@ -138,18 +173,20 @@ pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>
     let state = state.into_inner();
     let session = caller.session_id;
     let poll = Duration::from_secs(2);
-    // Each poll looks back SAFETY before the cursor (a change may commit late) and skips what was
-    // already sent at that version.
+    // Each look reads what is newer than the cursor; once a second it also reads the SAFETY window
+    // behind it again (a change may commit late), skipping what was sent at that version.
     let looked = Instant::now();
+    // Looked back long ago: the first look (a resumed stream's too) reads the window behind.
+    let looked_back = looked.checked_sub(LOOK_BACK_EVERY).unwrap_or(looked);
     let body = futures_util::stream::unfold(
-        (start, true, HashMap::new(), looked),
-        move |(cursor, first, mut sent, looked)| {
+        (start, true, HashMap::new(), looked, looked_back),
+        move |(cursor, first, sent, looked, looked_back)| {
             let state = state.clone();
             let session = session.clone();
             async move {
                 if first {
                     let hello = Bytes::from_static(b": gridwork event stream\nretry: 2000\n\n");
-                    return Some((Ok::<_, actix_web::Error>(hello), (cursor, false, sent, looked)));
+                    return Some((Ok::<_, actix_web::Error>(hello), (cursor, false, sent, looked, looked_back)));
                 }
                 // Wake on a local change, or poll for changes other servers made; end when stopping.
                 let mut stopping = state.stopping.subscribe();
@@ -170,48 +207,53 @@ pub async fn stream(req: HttpRequest, caller: Caller, state: web::Data<AppState>
                     }
                 }
                 let looked = Instant::now();
-                let after = (cursor.0 - SAFETY, String::new());
+                let look_back = looked_back.elapsed() >= LOOK_BACK_EVERY;
+                let looked_back = if look_back { looked } else { looked_back };
                 let for_poll = state.clone();
+                let at = cursor.clone();
                 let rows = state
                     .db
                     .run(move |conn| match current_filter(conn, &session, &for_poll)? {
                         Some(filter) => {
-                            let rows = queries::events::changed_since(conn, &filter, after)?;
+                            let rows = changes(conn, &filter, &at, look_back, &sent)?;
                             let on = crate::events::on_events(conn, &rows)?;
-                            Ok(Some(rows.into_iter().zip(on).collect::<Vec<_>>()))
+                            Ok(Some((rows.into_iter().zip(on).collect::<Vec<_>>(), sent)))
                         }
                         None => Ok(None),
                     })
                     .await;
                 let mut out = Vec::new();
                 let mut next = cursor;
-                match rows {
+                let mut sent = match rows {
                     Ok(None) => return None,
-                    Ok(Some(rows)) => {
+                    Ok(Some((rows, mut sent))) => {
                         for (row, on) in rows {
-                            if sent.get(&row.id).is_some_and(|(v, _)| *v >= row.version) {
-                                continue;
-                            }
                             let id = encode(row.updated_at, &row.id);
                             match event_view(&row, on) {
                                 Ok(v) => out.extend_from_slice(&frame(&id, "event", &v)),
                                 Err(e) => tracing::warn!(event = %row.id, error = %e.message, "event not streamed"),
                             }
                             sent.insert(row.id.clone(), (row.version, row.updated_at));
-                            if row.updated_at > next.0 {
+                            if (row.updated_at, row.id.as_str()) > (next.0, next.1.as_str()) {
                                 next = (row.updated_at, row.id.clone());
                             }
                         }
+                        sent
                     }
-                    Err(e) => tracing::warn!(error = %e.message, "event stream poll failed"),
-                }
+                    Err(e) => {
+                        // What was sent is forgotten with the failed look: some events may go out
+                        // twice (a client keeps the higher version), none is lost.
+                        tracing::warn!(error = %e.message, "event stream poll failed");
+                        HashMap::new()
+                    }
+                };
                 let horizon = next.0 - SAFETY - SAFETY;
                 sent.retain(|_, (_, t)| *t >= horizon);
                 if out.is_empty() {
                     // A comment keeps proxies from closing an idle stream.
                     out.extend_from_slice(b": keep-alive\n\n");
                 }
-                Some((Ok(Bytes::from(out)), (next, false, sent, looked)))
+                Some((Ok(Bytes::from(out)), (next, false, sent, looked, looked_back)))
             }
         },
     );

@@ -136,19 +136,6 @@ fn month(m: u32) -> (NaiveDateTime, NaiveDateTime) {
     (day(2026, m), if m == 12 { day(2027, 1) } else { day(2026, m + 1) })
 }
 
-/// The median of three runs of `f`, and its last answer.
-fn timed<T>(mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<(Duration, T)> {
-    let mut runs = vec![];
-    let mut last = None;
-    for _ in 0..3 {
-        let t = Instant::now();
-        last = Some(f()?);
-        runs.push(t.elapsed());
-    }
-    runs.sort();
-    Ok((runs[1], last.context("three runs")?))
-}
-
 fn main() -> anyhow::Result<()> {
     let events: u64 = arg("--events").map_or(Ok(1_000_000), |v| v.parse()).context("--events N")?;
     let admin = gridwork_tests::pg_admin_url();
@@ -207,10 +194,10 @@ fn run(admin: &str, name: &str, generate: Option<u64>) -> anyhow::Result<()> {
         ("one street: June, per community", Unit::Area(AreaLevel::Community), &street, june),
     ];
     hot_reads(&mut conn)?;
-    let (anchor, logged) = timed(|| count(&mut conn, "SELECT COUNT(*) AS n FROM event_log"))?;
+    let (anchor, logged) = gridwork_tests::median_of_three(|| count(&mut conn, "SELECT COUNT(*) AS n FROM event_log"))?;
     println!("\n| question | units | events closed | median of 3 |\n|---|---|---|---|");
     for (what, unit, reach, (from, to)) in cases {
-        let (took, tallies) = timed(|| Ok(tally(&mut conn, unit, reach, from, to, now)?))?;
+        let (took, tallies) = gridwork_tests::median_of_three(|| Ok(tally(&mut conn, unit, reach, from, to, now)?))?;
         let closed: i64 = tallies.iter().map(|t| t.closed).sum();
         println!("| {what} | {} | {closed} | {:.0} ms |", tallies.len(), took.as_secs_f64() * 1000.0);
     }

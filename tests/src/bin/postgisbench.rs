@@ -12,7 +12,7 @@
 //! cargo run --release -p gridwork-tests --bin postgisbench -- --points 1000000
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
@@ -66,18 +66,6 @@ fn points(n: usize) -> Vec<(f64, f64)> {
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
     (0..n).map(|_| (bbox.0 + next() * (bbox.2 - bbox.0), bbox.1 + next() * (bbox.3 - bbox.1))).collect()
-}
-
-fn median<T>(mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<(Duration, T)> {
-    let mut runs = vec![];
-    let mut last = None;
-    for _ in 0..3 {
-        let t = Instant::now();
-        last = Some(f()?);
-        runs.push(t.elapsed());
-    }
-    runs.sort();
-    Ok((runs[1], last.context("three runs")?))
 }
 
 #[derive(QueryableByName)]
@@ -160,7 +148,7 @@ fn run(admin: &str, name: &str, n: usize) -> anyhow::Result<()> {
     let count = |conn: &mut PgConnection, sql: &str| -> anyhow::Result<i64> {
         Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
     };
-    let (scan, _) = median(|| count(&mut conn, "SELECT count(*) AS n FROM pts"))?;
+    let (scan, _) = gridwork_tests::median_of_three(|| count(&mut conn, "SELECT count(*) AS n FROM pts"))?;
     let plan: Vec<String> =
         diesel::sql_query("EXPLAIN SELECT count(*) AS n FROM pts p JOIN grids g ON ST_Contains(g.geom, p.geom)")
             .load::<PlanLine>(&mut conn)?
@@ -168,8 +156,9 @@ fn run(admin: &str, name: &str, n: usize) -> anyhow::Result<()> {
             .map(|l| l.line)
             .collect();
     println!("PostGIS plan:\n  {}", plan.join("\n  "));
-    let (join, pg_rows) =
-        median(|| count(&mut conn, "SELECT count(*) AS n FROM pts p JOIN grids g ON ST_Contains(g.geom, p.geom)"))?;
+    let (join, pg_rows) = gridwork_tests::median_of_three(|| {
+        count(&mut conn, "SELECT count(*) AS n FROM pts p JOIN grids g ON ST_Contains(g.geom, p.geom)")
+    })?;
     let per_sec = |d: Duration| n as f64 / d.as_secs_f64() / 1e6;
     println!(
         "PostGIS   ST_Contains join (GiST, one core): {:>8.1} ms  {:.2} M points/s  ({pg_rows} pairs)",
@@ -189,14 +178,15 @@ fn run(admin: &str, name: &str, n: usize) -> anyhow::Result<()> {
         })
         .collect();
     let index = AreaIndex::build(&inputs).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let (one, found) = median(|| Ok(pts.iter().filter(|p| index.deepest(p.0, p.1).is_some()).count()))?;
+    let (one, found) =
+        gridwork_tests::median_of_three(|| Ok(pts.iter().filter(|p| index.deepest(p.0, p.1).is_some()).count()))?;
     println!(
         "Gridwork  one point at a time (deepest):     {:>8.1} ms  {:.2} M points/s  ({found} inside a grid)",
         one.as_secs_f64() * 1e3,
         per_sec(one)
     );
     // What the batch endpoint does per point: the deepest area, then its chain of codes.
-    let (chain, chained) = median(|| {
+    let (chain, chained) = gridwork_tests::median_of_three(|| {
         Ok(pts
             .iter()
             .map(|p| index.lookup(p.0, p.1).into_iter().map(|a| a.code.clone()).collect::<Vec<String>>().len())
