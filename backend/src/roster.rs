@@ -147,14 +147,7 @@ struct State {
 
 /// The street an area lies in; `None` for an area above the streets or unknown.
 fn street_of(tree: &AreaIndex, code: &str) -> Option<String> {
-    let mut at = tree.get(code)?;
-    loop {
-        match at.level {
-            AreaLevel::Street => return Some(at.code.clone()),
-            AreaLevel::City | AreaLevel::District => return None,
-            _ => at = tree.parent_of(&at.code)?,
-        }
-    }
+    tree.ancestry(tree.index_of(code)?).iter().find(|a| a.level == AreaLevel::Street).map(|a| a.code.clone())
 }
 
 impl State {
@@ -201,8 +194,7 @@ impl State {
 
     /// Moves a known worker (position, load) without re-reading their grants.
     fn update(&mut self, user: &str, f: impl Fn(&mut Worker)) {
-        let Some(w) = self.workers.get(user).cloned() else { return };
-        let mut w = w;
+        let Some(mut w) = self.workers.get(user).cloned() else { return };
         f(&mut w);
         self.place(user, w);
     }
@@ -212,7 +204,8 @@ impl State {
 #[derive(Debug, Default)]
 struct Touched {
     statuses: Vec<WorkerStatusRow>,
-    loads: Vec<String>,
+    /// Workers to read again.
+    again: Vec<String>,
 }
 
 thread_local! {
@@ -227,13 +220,13 @@ pub fn status_saved(row: &WorkerStatusRow) {
 /// Said by the queries that write a worker's tasks (their open load may have changed), grants
 /// or movements: they are read again.
 pub fn worker_changed(user: &str) {
-    TOUCHED.with_borrow_mut(|t| t.loads.push(user.to_owned()));
+    TOUCHED.with_borrow_mut(|t| t.again.push(user.to_owned()));
 }
 
 /// Whether the work on this thread changed workers (uncommitted, perhaps): it must read the
 /// database, which has its own changes, not the roster.
 pub fn touched_here() -> bool {
-    TOUCHED.with_borrow(|t| !t.statuses.is_empty() || !t.loads.is_empty())
+    TOUCHED.with_borrow(|t| !t.statuses.is_empty() || !t.again.is_empty())
 }
 
 /// Forgets what this thread's work said (a new piece of work starts).
@@ -340,8 +333,8 @@ impl Roster {
         let Some(since) = self.read().looked else { return Ok(()) };
         let now = crate::models::now();
         let statuses = queries::workers::statuses_since(conn, since - OVERLAP)?;
-        let loads = queries::tasks::users_since(conn, since - OVERLAP)?;
-        self.apply(conn, statuses, loads)?;
+        let again = queries::tasks::users_since(conn, since - OVERLAP)?;
+        self.apply(conn, statuses, again)?;
         let mut s = self.write();
         s.looked = Some(now);
         s.refreshed = Some(Instant::now());
@@ -352,14 +345,14 @@ impl Roster {
     /// taken as they are only if the work succeeded (else they may not have been committed, and
     /// those workers are read again).
     pub fn settle(&self, conn: &mut DbConn, succeeded: bool) {
-        let Touched { mut statuses, mut loads } = TOUCHED.with_borrow_mut(std::mem::take);
-        if !self.enabled() || (statuses.is_empty() && loads.is_empty()) {
+        let Touched { mut statuses, mut again } = TOUCHED.with_borrow_mut(std::mem::take);
+        if !self.enabled() || (statuses.is_empty() && again.is_empty()) {
             return;
         }
         if !succeeded {
-            loads.extend(statuses.drain(..).map(|s| s.user_id));
+            again.extend(statuses.drain(..).map(|s| s.user_id));
         }
-        if let Err(e) = self.apply(conn, statuses, loads) {
+        if let Err(e) = self.apply(conn, statuses, again) {
             tracing::warn!(error = %e, "duty roster: could not apply a change; reading it whole");
             self.invalidate();
         }

@@ -26,6 +26,17 @@ pub mod proxy;
 pub mod s3;
 pub mod wrk;
 
+/// The value after `name` on the command line (the benchmark binaries' options).
+pub fn arg(name: &str) -> Option<String> {
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        if a == name {
+            return it.next();
+        }
+    }
+    None
+}
+
 /// Runs `f` three times; the median time and the last answer (the benchmark binaries' timing).
 pub fn median_of_three<T>(mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<(std::time::Duration, T)> {
     let mut runs = vec![];

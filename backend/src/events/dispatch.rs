@@ -239,6 +239,11 @@ fn street_workers(
     Ok(Some(street_from_database(conn, tree, event, &grid, &street, exclude)?))
 }
 
+/// Whether a grant on `area` puts a grid worker in `street`: it lies in the street or above it.
+fn reaches(tree: &AreaIndex, area: &AreaCode, street: &AreaCode) -> bool {
+    tree.is_within(area, street) || tree.is_within(street, area)
+}
+
 fn street_from_database(
     conn: &mut DbConn,
     tree: &AreaIndex,
@@ -251,7 +256,7 @@ fn street_from_database(
     let ruler = Ruler::new(event.lat, event.lng);
     for (area, status) in queries::workers::on_duty_in(conn, "grid_worker", &tree.line_of(street.as_str()))? {
         let Some(area) = area.as_deref().and_then(|a| AreaCode::parse(a).ok()) else { continue };
-        if exclude.contains(&status.user_id) || !tree.is_within(&area, street) && !tree.is_within(street, &area) {
+        if exclude.contains(&status.user_id) || !reaches(tree, &area, street) {
             continue;
         }
         let in_grid = &area == grid;
@@ -290,7 +295,7 @@ fn confirmed(
     let holds = grants
         .iter()
         .filter_map(|(a, _)| a.as_deref().and_then(|a| AreaCode::parse(a).ok()))
-        .any(|a| tree.get(a.as_str()).is_some() && (tree.is_within(&a, street) || tree.is_within(street, &a)));
+        .any(|a| reaches(tree, &a, street));
     if !holds {
         return Ok(None);
     }

@@ -22,16 +22,7 @@ use diesel::{Connection, RunQueryDsl};
 use gridwork::db::{Db, DbConn, DbUrl};
 use gridwork::queries::evaluation::{Reach, Unit, tally};
 use gridwork_mobile_core::AreaLevel;
-
-fn arg(name: &str) -> Option<String> {
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        if a == name {
-            return it.next();
-        }
-    }
-    None
-}
+use gridwork_tests::arg;
 
 /// The scratch database: the city-year in SQL, set-based (no row-by-row round trips).
 const GENERATE: &[(&str, &str)] = &[

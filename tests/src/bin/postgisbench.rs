@@ -21,16 +21,7 @@ use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use geo::MultiPolygon;
 use gridwork::areas::{AreaIndex, AreaInput};
 use gridwork_mobile_core::AreaLevel;
-
-fn arg(name: &str) -> Option<String> {
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        if a == name {
-            return it.next();
-        }
-    }
-    None
-}
+use gridwork_tests::arg;
 
 /// The grids' codes, GeoJSON geometries and outlines.
 fn grids() -> anyhow::Result<Vec<(String, String, MultiPolygon<f64>)>> {
